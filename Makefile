@@ -1,0 +1,87 @@
+# drydock: the one entry point.
+#
+#   make                 build/release/libblock.a (+ tools once they exist)
+#   make check           ASan+UBSan build, every unit test, summary, exit != 0 on failure
+#   make BUILD=<flavour> build one flavour: release asan tsan coverage
+#   make CC=clang check  the same with clang
+
+BUILD ?= release
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := cc
+endif
+
+IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -1))
+# Objects of different compilers never mix: clang builds go to build/<flavour>-clang
+O := build/$(BUILD)$(if $(IS_CLANG),-clang)
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+        -Wshadow=local -Wformat=2 -Wno-format-nonliteral -Wvla
+ifneq ($(IS_CLANG),)
+WARN := $(filter-out -Wshadow=local,$(WARN)) -Wshadow -Wno-gnu-zero-variadic-macro-arguments
+endif
+
+BASE_CFLAGS := -std=gnu11 -g $(WARN) -Iinclude -D_GNU_SOURCE -pthread -MMD -MP
+LIBS := -pthread -lz -lzstd
+
+ifeq ($(BUILD),release)
+FLAVOUR_CFLAGS := -O2
+else ifeq ($(BUILD),asan)
+FLAVOUR_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                  -fno-sanitize-recover=undefined -DDRYDOCK_ASAN=1
+FLAVOUR_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(BUILD),tsan)
+FLAVOUR_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread -DDRYDOCK_TSAN=1
+FLAVOUR_LDFLAGS := -fsanitize=thread
+else ifeq ($(BUILD),coverage)
+FLAVOUR_CFLAGS := -O0 --coverage
+FLAVOUR_LDFLAGS := --coverage
+else
+$(error Unknown BUILD flavour '$(BUILD)' (release asan tsan coverage))
+endif
+
+CFLAGS_ALL := $(BASE_CFLAGS) $(FLAVOUR_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(FLAVOUR_LDFLAGS) $(LDFLAGS)
+
+LIB_SRCS := $(sort $(shell find block -name '*.c'))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB := $(O)/libblock.a
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(O)/%.o)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
+
+.PHONY: all lib unit check deps clean format
+all: lib
+
+lib: $(LIB)
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(UNIT_HELPER_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HELPER_OBJS) $(LIB) -lcmocka $(LIBS)
+
+unit: $(UNIT_BINS)
+
+# The test command: dependencies, the sanitizer build, every suite, one summary.
+check: deps
+	@$(MAKE) --no-print-directory BUILD=asan unit
+	@scripts/run-unit build/asan$(if $(IS_CLANG),-clang)
+
+deps:
+	@scripts/install-deps --check-or-install
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(UNIT_HELPER_OBJS:.o=.d)

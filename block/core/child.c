@@ -1,0 +1,468 @@
+/*
+ * Edges (BdrvChild) and the no-permission steps graph changes are made of.
+ *
+ * Every public graph change follows one pattern: open a Transaction, apply
+ * the edge steps (each registers its own undo), refresh permissions once for
+ * every affected subtree, then commit or abort.  Nothing is checked in an
+ * intermediate state, so no step can see a false conflict.
+ */
+#include "core.h"
+
+/* ---- the child class of node parents ---------------------------------- */
+
+static BlockDriverState *child_parent_bs(BdrvChild *c)
+{
+    assert(c->klass->parent_is_bds);
+    return c->opaque;
+}
+
+static char *child_of_bds_get_parent_desc(BdrvChild *c)
+{
+    BlockDriverState *parent = child_parent_bs(c);
+
+    return g_strdup_printf("node '%s'", bdrv_get_node_name(parent));
+}
+
+static AioContext *child_of_bds_get_parent_aio_context(BdrvChild *c)
+{
+    return bdrv_get_aio_context(child_parent_bs(c));
+}
+
+static void child_of_bds_drained_begin(BdrvChild *c)
+{
+    bdrv_do_drained_begin_quiesce(child_parent_bs(c), c);
+}
+
+static void child_of_bds_drained_end(BdrvChild *c)
+{
+    bdrv_drained_end_no_poll(child_parent_bs(c), c);
+}
+
+static bool child_of_bds_drained_poll(BdrvChild *c)
+{
+    return bdrv_drain_poll(child_parent_bs(c), c, false);
+}
+
+/* bs->file and bs->backing follow the edges with those roles */
+static void child_of_bds_attach(BdrvChild *c)
+{
+    BlockDriverState *parent = child_parent_bs(c);
+
+    if (c->role & BDRV_CHILD_COW) {
+        assert(!parent->backing);
+        parent->backing = c;
+    } else if ((c->role & BDRV_CHILD_PRIMARY) && !parent->file &&
+               !strcmp(c->name, "file")) {
+        parent->file = c;
+    }
+}
+
+static void child_of_bds_detach(BdrvChild *c)
+{
+    BlockDriverState *parent = child_parent_bs(c);
+
+    if (parent->backing == c) {
+        parent->backing = NULL;
+    }
+    if (parent->file == c) {
+        parent->file = NULL;
+    }
+}
+
+static void child_of_bds_resize(BdrvChild *c)
+{
+    BlockDriverState *parent = child_parent_bs(c);
+
+    /* The parent's cached length may depend on the child's */
+    if (parent->drv && parent->drv->is_filter) {
+        bdrv_refresh_total_sectors(parent, -1);
+        bdrv_parent_cb_resize(parent);
+    }
+}
+
+const BdrvChildClass child_of_bds = {
+    .parent_is_bds = true,
+    .get_parent_desc = child_of_bds_get_parent_desc,
+    .get_parent_aio_context = child_of_bds_get_parent_aio_context,
+    .drained_begin = child_of_bds_drained_begin,
+    .drained_end = child_of_bds_drained_end,
+    .drained_poll = child_of_bds_drained_poll,
+    .attach = child_of_bds_attach,
+    .detach = child_of_bds_detach,
+    .resize = child_of_bds_resize,
+    /* node parents are crossed directly by aio-context.c */
+};
+
+/* ---- moving one edge, the primitive everything else is built on ------ */
+
+/*
+ * Point @child at @new_bs (either may be NULL).  The parent stays quiesced
+ * across the move when both ends are drained, and only changes state when
+ * the drained-ness of its child changes.
+ */
+void child_replace_bs(BdrvChild *child, BlockDriverState *new_bs)
+{
+    BlockDriverState *old_bs = child->bs;
+    bool new_drained = new_bs && new_bs->quiesce_counter > 0;
+
+    if (new_drained && !child->quiesced_parent) {
+        bdrv_parent_drained_begin_single(child);
+    }
+    if (old_bs) {
+        if (child->klass->detach) {
+            child->klass->detach(child);
+        }
+        QLIST_REMOVE(child, next_parent);
+    }
+    child->bs = new_bs;
+    if (new_bs) {
+        QLIST_INSERT_HEAD(&new_bs->parents, child, next_parent);
+        if (child->klass->attach) {
+            child->klass->attach(child);
+        }
+    }
+    if (!new_drained && child->quiesced_parent) {
+        bdrv_parent_drained_end_single(child);
+    }
+}
+
+void child_free(BdrvChild *child)
+{
+    assert(!child->bs);
+    g_free(child->name);
+    g_free(child);
+}
+
+/* ---- transaction steps ------------------------------------------------ */
+
+typedef struct ChildReplaceState {
+    BdrvChild *child;
+    BlockDriverState *old_bs;
+    BlockDriverState *new_bs;
+    bool committed;
+} ChildReplaceState;
+
+static void child_replace_abort(void *opaque)
+{
+    ChildReplaceState *s = opaque;
+
+    child_replace_bs(s->child, s->old_bs);
+}
+
+static void child_replace_commit(void *opaque)
+{
+    ChildReplaceState *s = opaque;
+
+    s->committed = true;
+}
+
+/* Runs after every commit/abort: references move with the edge */
+static void child_replace_clean(void *opaque)
+{
+    ChildReplaceState *s = opaque;
+
+    bdrv_unref(s->committed ? s->old_bs : s->new_bs);
+    g_free(s);
+}
+
+static TransactionActionDrv child_replace_drv = {
+    .abort = child_replace_abort,
+    .commit = child_replace_commit,
+    .clean = child_replace_clean,
+};
+
+/* The edge takes a new reference of @new_bs and drops @old_bs's on commit */
+void child_replace_bs_tran(BdrvChild *child, BlockDriverState *new_bs,
+                           Transaction *tran)
+{
+    ChildReplaceState *s = g_new0(ChildReplaceState, 1);
+
+    s->child = child;
+    s->old_bs = child->bs;
+    s->new_bs = new_bs;
+    if (new_bs) {
+        bdrv_ref(new_bs);
+    }
+    child_replace_bs(child, new_bs);
+    tran_add(tran, &child_replace_drv, s);
+}
+
+typedef struct ChildAttachState {
+    BdrvChild *child;
+    bool committed;
+} ChildAttachState;
+
+static void child_unlink_from_parent(BdrvChild *child)
+{
+    if (child->klass->parent_is_bds) {
+        QLIST_REMOVE(child, next);
+    }
+}
+
+static void child_attach_abort(void *opaque)
+{
+    ChildAttachState *s = opaque;
+
+    child_replace_bs(s->child, NULL);
+    child_unlink_from_parent(s->child);
+    child_free(s->child);
+}
+
+static void child_attach_commit(void *opaque)
+{
+    ChildAttachState *s = opaque;
+
+    s->committed = true;
+}
+
+static TransactionActionDrv child_attach_drv = {
+    .abort = child_attach_abort,
+    .commit = child_attach_commit,
+    .clean = g_free,
+};
+
+/* Is @needle in the subtree of @bs (including @bs)? */
+static bool child_subtree_contains(BlockDriverState *bs,
+                                   BlockDriverState *needle)
+{
+    BdrvChild *c;
+
+    if (bs == needle) {
+        return true;
+    }
+    QLIST_FOREACH(c, &bs->children, next) {
+        if (child_subtree_contains(c->bs, needle)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static BdrvChild *child_new_edge(BlockDriverState *child_bs,
+                                 const char *child_name,
+                                 const BdrvChildClass *child_class,
+                                 BdrvChildRole child_role, void *opaque,
+                                 Transaction *tran)
+{
+    BdrvChild *child = g_new0(BdrvChild, 1);
+    ChildAttachState *s = g_new0(ChildAttachState, 1);
+
+    child->name = g_strdup(child_name);
+    child->klass = child_class;
+    child->role = child_role;
+    child->opaque = opaque;
+    child->shared_perm = BLK_PERM_ALL;
+    if (child_class->parent_is_bds) {
+        BlockDriverState *parent = opaque;
+        BdrvChild *last = QLIST_FIRST(&parent->children);
+        /* Keep creation order: error messages and iteration follow it */
+        while (last && QLIST_NEXT(last, next)) {
+            last = QLIST_NEXT(last, next);
+        }
+        if (last) {
+            QLIST_INSERT_AFTER(last, child, next);
+        } else {
+            QLIST_INSERT_HEAD(&parent->children, child, next);
+        }
+    }
+    child_replace_bs(child, child_bs);
+    s->child = child;
+    tran_add(tran, &child_attach_drv, s);
+    return child;
+}
+
+/*
+ * The new edge owns the caller's reference to @child_bs once the
+ * transaction commits; on abort the caller still owns it.
+ */
+BdrvChild *child_attach_noperm(BlockDriverState *parent_bs,
+                               BlockDriverState *child_bs,
+                               const char *child_name,
+                               const BdrvChildClass *child_class,
+                               BdrvChildRole child_role, Transaction *tran,
+                               Error **errp)
+{
+    BdrvChild *c;
+
+    assert(child_class->parent_is_bds);
+    if (child_subtree_contains(child_bs, parent_bs)) {
+        error_setg(errp, "Making '%s' a %s child of '%s' would create a cycle",
+                   bdrv_get_node_name(child_bs), child_name,
+                   bdrv_get_node_name(parent_bs));
+        return NULL;
+    }
+    QLIST_FOREACH(c, &parent_bs->children, next) {
+        if (!strcmp(c->name, child_name)) {
+            error_setg(errp, "Node '%s' already has a child named '%s'",
+                       bdrv_get_node_name(parent_bs), child_name);
+            return NULL;
+        }
+    }
+    if ((child_role & BDRV_CHILD_COW) && parent_bs->backing) {
+        error_setg(errp, "Node '%s' already has a backing child",
+                   bdrv_get_node_name(parent_bs));
+        return NULL;
+    }
+    c = child_new_edge(child_bs, child_name, child_class, child_role,
+                       parent_bs, tran);
+    /* On failure the edge is undone with the rest of the transaction */
+    return aio_ctx_align_edge(c, tran, errp) < 0 ? NULL : c;
+}
+
+BdrvChild *child_root_attach_noperm(BlockDriverState *child_bs,
+                                    const char *child_name,
+                                    const BdrvChildClass *child_class,
+                                    BdrvChildRole child_role, uint64_t perm,
+                                    uint64_t shared_perm, void *opaque,
+                                    Transaction *tran, Error **errp)
+{
+    BdrvChild *child;
+
+    assert(!child_class->parent_is_bds);
+    child = child_new_edge(child_bs, child_name, child_class, child_role,
+                           opaque, tran);
+    child->perm = perm;
+    child->shared_perm = shared_perm;
+    return aio_ctx_align_edge(child, tran, errp) < 0 ? NULL : child;
+}
+
+typedef struct ChildRemoveState {
+    BdrvChild *child;
+    BlockDriverState *bs;
+    BlockDriverState *parent;
+    BdrvChild *prev; /* the sibling before it, to restore the order */
+    bool committed;
+} ChildRemoveState;
+
+static void child_remove_abort(void *opaque)
+{
+    ChildRemoveState *s = opaque;
+
+    if (s->prev) {
+        QLIST_INSERT_AFTER(s->prev, s->child, next);
+    } else {
+        QLIST_INSERT_HEAD(&s->parent->children, s->child, next);
+    }
+    child_replace_bs(s->child, s->bs);
+}
+
+static void child_remove_commit(void *opaque)
+{
+    ChildRemoveState *s = opaque;
+
+    s->committed = true;
+}
+
+static void child_remove_clean(void *opaque)
+{
+    ChildRemoveState *s = opaque;
+
+    if (s->committed) {
+        child_free(s->child);
+        bdrv_unref(s->bs);
+    }
+    g_free(s);
+}
+
+static TransactionActionDrv child_remove_drv = {
+    .abort = child_remove_abort,
+    .commit = child_remove_commit,
+    .clean = child_remove_clean,
+};
+
+/* Detach an edge of a node parent; freed (and its reference dropped) on commit */
+void child_remove_tran(BdrvChild *child, Transaction *tran)
+{
+    ChildRemoveState *s = g_new0(ChildRemoveState, 1);
+    BdrvChild *c;
+
+    s->child = child;
+    s->bs = child->bs;
+    s->parent = child_parent_bs(child);
+    QLIST_FOREACH(c, &s->parent->children, next) {
+        if (QLIST_NEXT(c, next) == child) {
+            s->prev = c;
+        }
+    }
+    QLIST_REMOVE(child, next);
+    child_replace_bs(child, NULL);
+    tran_add(tran, &child_remove_drv, s);
+}
+
+/* ---- public edge operations ------------------------------------------- */
+
+BdrvChild *bdrv_attach_child(BlockDriverState *parent_bs,
+                             BlockDriverState *child_bs,
+                             const char *child_name,
+                             const BdrvChildClass *child_class,
+                             BdrvChildRole child_role, Error **errp)
+{
+    Transaction *tran = tran_new();
+    BdrvChild *child;
+    int ret = -EINVAL;
+
+    GLOBAL_STATE_CODE();
+    child = child_attach_noperm(parent_bs, child_bs, child_name, child_class,
+                                child_role, tran, errp);
+    if (child) {
+        ret = bdrv_refresh_perms(parent_bs, tran, errp);
+    }
+    tran_finalize(tran, ret);
+    if (ret < 0) {
+        bdrv_unref(child_bs); /* the reference was given to us */
+        return NULL;
+    }
+    return child;
+}
+
+BdrvChild *bdrv_root_attach_child(BlockDriverState *child_bs,
+                                  const char *child_name,
+                                  const BdrvChildClass *child_class,
+                                  BdrvChildRole child_role, uint64_t perm,
+                                  uint64_t shared_perm, void *opaque,
+                                  Error **errp)
+{
+    Transaction *tran = tran_new();
+    BdrvChild *child;
+    int ret = -EINVAL;
+
+    GLOBAL_STATE_CODE();
+    child = child_root_attach_noperm(child_bs, child_name, child_class,
+                                     child_role, perm, shared_perm, opaque,
+                                     tran, errp);
+    if (child) {
+        ret = bdrv_refresh_perms(child_bs, tran, errp);
+    }
+    tran_finalize(tran, ret);
+    if (ret < 0) {
+        bdrv_unref(child_bs);
+        return NULL;
+    }
+    return child;
+}
+
+/* Dropping an edge only relaxes permissions: the refresh cannot fail */
+void bdrv_root_unref_child(BdrvChild *child)
+{
+    BlockDriverState *child_bs = child->bs;
+    Transaction *tran = tran_new();
+
+    GLOBAL_STATE_CODE();
+    child_replace_bs(child, NULL);
+    bdrv_refresh_perms(child_bs, tran, NULL);
+    tran_commit(tran);
+    aio_ctx_after_detach(child_bs);
+    child_free(child);
+    bdrv_unref(child_bs);
+}
+
+void bdrv_unref_child(BlockDriverState *parent, BdrvChild *child)
+{
+    GLOBAL_STATE_CODE();
+    if (!child) {
+        return;
+    }
+    assert(child->opaque == parent && child->klass->parent_is_bds);
+    QLIST_REMOVE(child, next);
+    bdrv_root_unref_child(child);
+}

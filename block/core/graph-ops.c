@@ -1,0 +1,269 @@
+/*
+ * Graph changes that move several edges at once: set_backing_hd, append,
+ * replace_node, replace_child_bs, drop_filter.  Each is one transaction:
+ * all edge steps first, then one permission refresh over every affected
+ * subtree (so an intermediate state never causes a false conflict), then
+ * commit or a complete rollback.
+ */
+#include "core.h"
+
+static bool graph_ops_subtree_contains(BlockDriverState *bs,
+                                       BlockDriverState *needle)
+{
+    BdrvChild *c;
+
+    if (bs == needle) {
+        return true;
+    }
+    QLIST_FOREACH(c, &bs->children, next) {
+        if (graph_ops_subtree_contains(c->bs, needle)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Should the parent edge @c of the node being replaced move to @to?  Not
+ * when its parent lies below @to: that edge is how @to reaches the old node
+ * (moving it would make a loop), e.g. the overlay's own backing edge.
+ */
+static bool graph_ops_should_move(BdrvChild *c, BlockDriverState *to)
+{
+    if (c->klass->stay_at_node) {
+        return false;
+    }
+    if (c->klass->parent_is_bds &&
+        graph_ops_subtree_contains(to, (BlockDriverState *)c->opaque)) {
+        return false;
+    }
+    return true;
+}
+
+static int graph_ops_check_frozen(BdrvChild *c, BlockDriverState *to,
+                                  Error **errp)
+{
+    if (c->frozen) {
+        error_setg(errp, "Cannot change '%s' link from '%s' to '%s'",
+                   c->name, bdrv_get_node_name(c->bs),
+                   bdrv_get_node_name(to));
+        return -EPERM;
+    }
+    return 0;
+}
+
+/* Move the parents of @from to @to (edge steps only) */
+static int graph_ops_move_parents(BlockDriverState *from,
+                                  BlockDriverState *to, Transaction *tran,
+                                  Error **errp)
+{
+    BdrvChild *c, *next;
+
+    QLIST_FOREACH(c, &from->parents, next_parent) {
+        if (graph_ops_should_move(c, to) &&
+            graph_ops_check_frozen(c, to, errp) < 0) {
+            return -EPERM;
+        }
+    }
+    QLIST_FOREACH_SAFE(c, &from->parents, next_parent, next) {
+        if (graph_ops_should_move(c, to)) {
+            child_replace_bs_tran(c, to, tran);
+        }
+    }
+    return 0;
+}
+
+static int graph_ops_refresh_two(BlockDriverState *a, BlockDriverState *b,
+                                 Transaction *tran, Error **errp)
+{
+    GSList *list = g_slist_prepend(NULL, a);
+    int ret;
+
+    if (b && b != a) {
+        list = g_slist_append(list, b);
+    }
+    ret = perms_refresh_list(list, tran, errp);
+    g_slist_free(list);
+    return ret;
+}
+
+/* Drain both nodes for the duration of a change, holding references */
+static void graph_ops_begin(BlockDriverState *a, BlockDriverState *b)
+{
+    bdrv_ref(a);
+    bdrv_drained_begin(a);
+    if (b) {
+        bdrv_ref(b);
+        bdrv_drained_begin(b);
+    }
+}
+
+static void graph_ops_end(BlockDriverState *a, BlockDriverState *b)
+{
+    if (b) {
+        bdrv_drained_end(b);
+    }
+    bdrv_drained_end(a);
+    if (b) {
+        bdrv_unref(b);
+    }
+    bdrv_unref(a);
+}
+
+int bdrv_replace_node(BlockDriverState *from, BlockDriverState *to,
+                      Error **errp)
+{
+    Transaction *tran;
+    int ret;
+
+    GLOBAL_STATE_CODE();
+    if (from == to) {
+        return 0;
+    }
+    graph_ops_begin(from, to);
+    tran = tran_new();
+    ret = graph_ops_move_parents(from, to, tran, errp);
+    if (ret == 0) {
+        ret = graph_ops_refresh_two(to, from, tran, errp);
+    }
+    tran_finalize(tran, ret);
+    graph_ops_end(from, to);
+    return ret;
+}
+
+static BdrvChildRole graph_ops_filter_or_cow_role(BlockDriverState *bs)
+{
+    return bs->drv && bs->drv->is_filter
+               ? BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY
+               : BDRV_CHILD_COW;
+}
+
+int bdrv_append(BlockDriverState *bs_new, BlockDriverState *bs_top,
+                Error **errp)
+{
+    bool filter = bs_new->drv && bs_new->drv->is_filter;
+    Transaction *tran;
+    int ret = -EINVAL;
+
+    GLOBAL_STATE_CODE();
+    if (!filter && (!bs_new->drv || !bs_new->drv->supports_backing)) {
+        error_setg(errp, "Driver '%s' of node '%s' does not support backing "
+                   "files", bs_new->drv ? bs_new->drv->format_name : "(none)",
+                   bdrv_get_node_name(bs_new));
+        return -ENOTSUP;
+    }
+    graph_ops_begin(bs_top, bs_new);
+    tran = tran_new();
+    bdrv_ref(bs_top); /* for the new edge */
+    if (child_attach_noperm(bs_new, bs_top, filter ? "file" : "backing",
+                            &child_of_bds,
+                            graph_ops_filter_or_cow_role(bs_new), tran,
+                            errp)) {
+        ret = graph_ops_move_parents(bs_top, bs_new, tran, errp);
+        if (ret == 0) {
+            ret = graph_ops_refresh_two(bs_new, bs_top, tran, errp);
+        }
+    }
+    tran_finalize(tran, ret);
+    if (ret < 0) {
+        bdrv_unref(bs_top); /* the edge never took it */
+    }
+    graph_ops_end(bs_top, bs_new);
+    return ret;
+}
+
+int bdrv_replace_child_bs(BdrvChild *child, BlockDriverState *new_bs,
+                          Error **errp)
+{
+    BlockDriverState *old_bs = child->bs;
+    Transaction *tran;
+    int ret;
+
+    GLOBAL_STATE_CODE();
+    if (graph_ops_check_frozen(child, new_bs, errp) < 0) {
+        return -EPERM;
+    }
+    if (child->klass->parent_is_bds &&
+        graph_ops_subtree_contains(new_bs, child->opaque)) {
+        error_setg(errp, "Making '%s' a child of '%s' would create a cycle",
+                   bdrv_get_node_name(new_bs),
+                   bdrv_get_node_name(child->opaque));
+        return -EINVAL;
+    }
+    graph_ops_begin(old_bs, new_bs);
+    tran = tran_new();
+    child_replace_bs_tran(child, new_bs, tran);
+    ret = graph_ops_refresh_two(new_bs, old_bs, tran, errp);
+    tran_finalize(tran, ret);
+    graph_ops_end(old_bs, new_bs);
+    return ret;
+}
+
+int bdrv_set_backing_hd(BlockDriverState *bs, BlockDriverState *backing_hd,
+                        Error **errp)
+{
+    Transaction *tran;
+    int ret = 0;
+
+    GLOBAL_STATE_CODE();
+    if (!bs->drv || (!bs->drv->supports_backing && !bs->drv->is_filter)) {
+        error_setg(errp, "Driver '%s' of node '%s' does not support backing "
+                   "files", bs->drv ? bs->drv->format_name : "(none)",
+                   bdrv_get_node_name(bs));
+        return -ENOTSUP;
+    }
+    if (bs->backing && bs->backing->frozen) {
+        error_setg(errp, "Cannot change frozen 'backing' link from '%s' to "
+                   "'%s'", bdrv_get_node_name(bs),
+                   bdrv_get_node_name(bs->backing->bs));
+        return -EPERM;
+    }
+    graph_ops_begin(bs, NULL);
+    tran = tran_new();
+    if (bs->backing) {
+        child_remove_tran(bs->backing, tran);
+    }
+    if (backing_hd) {
+        bdrv_ref(backing_hd); /* for the new edge */
+        if (!child_attach_noperm(bs, backing_hd, "backing", &child_of_bds,
+                                 graph_ops_filter_or_cow_role(bs), tran,
+                                 errp)) {
+            ret = -EINVAL;
+        }
+    }
+    if (ret == 0) {
+        ret = bdrv_refresh_perms(bs, tran, errp);
+    }
+    tran_finalize(tran, ret);
+    if (ret < 0 && backing_hd) {
+        bdrv_unref(backing_hd); /* the edge never took it */
+    }
+    graph_ops_end(bs, NULL);
+    return ret;
+}
+
+int bdrv_drop_filter(BlockDriverState *bs, Error **errp)
+{
+    BdrvChild *child = bdrv_filter_or_cow_child(bs);
+    BlockDriverState *target;
+    Transaction *tran;
+    int ret;
+
+    GLOBAL_STATE_CODE();
+    if (!child) {
+        error_setg(errp, "Node '%s' is not a filter and has no backing file",
+                   bdrv_get_node_name(bs));
+        return -EINVAL;
+    }
+    target = child->bs;
+    graph_ops_begin(bs, target);
+    tran = tran_new();
+    ret = graph_ops_move_parents(bs, target, tran, errp);
+    if (ret == 0) {
+        child_remove_tran(child, tran);
+        ret = graph_ops_refresh_two(target, NULL, tran, errp);
+    }
+    tran_finalize(tran, ret);
+    graph_ops_end(bs, target);
+    return ret;
+}

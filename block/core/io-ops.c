@@ -1,0 +1,255 @@
+/*
+ * Requests that carry no data: discard, flush, truncate.
+ */
+#include "io-int.h"
+#include "util/atomic.h"
+
+/* ---- discard ---- */
+
+/*
+ * Discard is advisory: it is skipped when the node was not opened with
+ * BDRV_O_UNMAP, when the driver cannot discard, and for the unaligned
+ * fragments at either end; -ENOTSUP from the driver is not an error.
+ */
+static int coroutine_fn io_discard_driver(BlockDriverState *bs,
+                                          int64_t offset, int64_t bytes)
+{
+    int64_t align = MAX((int64_t)bs->bl.pdiscard_alignment,
+                        (int64_t)io_align(bs));
+    int64_t max = QEMU_ALIGN_DOWN(MIN_NON_ZERO(bs->bl.max_pdiscard,
+                                               INT64_MAX), align);
+    int64_t start = QEMU_ALIGN_UP(offset, align);
+    int64_t end = QEMU_ALIGN_DOWN(offset + bytes, align);
+
+    max = MAX(max, align);
+    while (start < end) {
+        int64_t num = MIN(end - start, max);
+        int ret;
+
+        if (!bs->drv) {
+            return -ENOMEDIUM;
+        }
+        ret = bs->drv->bdrv_co_pdiscard(bs, start, num);
+        if (ret < 0 && ret != -ENOTSUP) {
+            return ret;
+        }
+        start += num;
+    }
+    return 0;
+}
+
+int coroutine_fn bdrv_co_pdiscard(BdrvChild *child, int64_t offset,
+                                  int64_t bytes)
+{
+    BlockDriverState *bs = child ? child->bs : NULL;
+    BdrvTrackedRequest req;
+    int ret;
+
+    IO_CODE();
+    if (!bs || !bdrv_is_inserted(bs)) {
+        return -ENOMEDIUM;
+    }
+    ret = bdrv_check_request(offset, bytes, NULL);
+    if (ret < 0) {
+        return ret;
+    }
+    /* The read-only check (-EPERM) is io_write_prepare's, as for writes */
+    if (!(bs->open_flags & BDRV_O_UNMAP) || !bs->drv->bdrv_co_pdiscard ||
+        bytes == 0) {
+        return 0;
+    }
+
+    bdrv_inc_in_flight(bs);
+    io_request_begin(&req, bs, offset, bytes, BDRV_TRACKED_DISCARD, false);
+    ret = io_write_prepare(child, &req, offset, bytes, 0);
+    if (ret == 0) {
+        ret = io_discard_driver(bs, offset, bytes);
+    }
+    io_write_finish(child, &req, offset, bytes, ret);
+    io_request_end(&req);
+    bdrv_dec_in_flight(bs);
+    return ret;
+}
+
+/* ---- flush ---- */
+
+/* Flush every child this node may have written to; first error wins */
+static int coroutine_fn io_flush_children(BlockDriverState *bs)
+{
+    BdrvChild *child;
+    int ret = 0;
+
+    QLIST_FOREACH(child, &bs->children, next) {
+        if (child->perm & (BLK_PERM_WRITE | BLK_PERM_WRITE_UNCHANGED)) {
+            int child_ret = bdrv_co_flush(child->bs);
+
+            if (ret == 0) {
+                ret = child_ret;
+            }
+        }
+    }
+    return ret;
+}
+
+int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
+{
+    uint64_t gen;
+    int ret = 0;
+
+    IO_CODE();
+    if (!bs || !bdrv_is_inserted(bs) || bdrv_is_read_only(bs) ||
+        bdrv_is_sg(bs)) {
+        return 0;
+    }
+    bdrv_inc_in_flight(bs);
+    gen = qatomic_read(&bs->write_gen);
+
+    /* Even cache=unsafe (BDRV_O_NO_FLUSH) hands cached data to the OS */
+    if (bs->drv->bdrv_co_flush_to_os) {
+        ret = bs->drv->bdrv_co_flush_to_os(bs);
+    }
+    if (ret == 0 && !(bs->open_flags & BDRV_O_NO_FLUSH) &&
+        qatomic_read(&bs->flushed_gen) != gen) {
+        if (!bs->drv) {
+            ret = -ENOMEDIUM;   /* closed while we yielded */
+        } else if (bs->drv->bdrv_co_flush_to_disk) {
+            ret = bs->drv->bdrv_co_flush_to_disk(bs);
+        }
+    }
+    if (ret == 0) {
+        ret = io_flush_children(bs);
+    }
+    /* Never move flushed_gen backwards when flushes overlap */
+    if (ret == 0 && gen > qatomic_read(&bs->flushed_gen)) {
+        qatomic_set(&bs->flushed_gen, gen);
+    }
+    bdrv_dec_in_flight(bs);
+    return ret > 0 ? 0 : ret;
+}
+
+/* ---- truncate ---- */
+
+/*
+ * A backing file longer than the old size would show through a grown
+ * area left unallocated: ask the driver to zero it instead.
+ */
+static int coroutine_fn io_truncate_flags(BlockDriverState *bs,
+                                          int64_t old_size, int64_t new_size,
+                                          BdrvRequestFlags flags)
+{
+    BdrvChild *backing = bdrv_cow_child(bs);
+
+    if (new_size > old_size && backing) {
+        int64_t backing_len = bdrv_co_getlength(backing->bs);
+
+        if (backing_len < 0) {
+            return (int)backing_len;
+        }
+        if (backing_len > old_size) {
+            flags |= BDRV_REQ_ZERO_WRITE;
+        }
+    }
+    return (int)flags;
+}
+
+static int coroutine_fn io_truncate_driver(BdrvChild *child, int64_t offset,
+                                           bool exact, PreallocMode prealloc,
+                                           BdrvRequestFlags flags,
+                                           Error **errp)
+{
+    BlockDriverState *bs = child->bs;
+    BdrvChild *filtered = bdrv_filter_child(bs);
+    int ret;
+
+    ERRP_GUARD();
+    if (bs->drv->bdrv_co_truncate) {
+        if (flags & ~bs->supported_truncate_flags) {
+            error_setg(errp, "Block driver '%s' does not support the "
+                       "requested truncate flags 0x%x",
+                       bs->drv->format_name,
+                       (unsigned)(flags & ~bs->supported_truncate_flags));
+            return -ENOTSUP;
+        }
+        ret = bs->drv->bdrv_co_truncate(bs, offset, exact, prealloc, flags,
+                                        errp);
+        if (ret < 0 && !*errp) {
+            /* Every failure reaches the user with a message */
+            error_setg_errno(errp, -ret, "Failed to resize '%s' to %" PRId64,
+                             bdrv_get_node_name(bs), offset);
+        }
+        return ret;
+    }
+    if (filtered) {
+        return bdrv_co_truncate(filtered, offset, exact, prealloc, flags,
+                                errp);
+    }
+    error_setg(errp, "Image format driver '%s' does not support resize",
+               bs->drv->format_name);
+    return -ENOTSUP;
+}
+
+int coroutine_fn bdrv_co_truncate(BdrvChild *child, int64_t offset,
+                                  bool exact, PreallocMode prealloc,
+                                  BdrvRequestFlags flags, Error **errp)
+{
+    BlockDriverState *bs = child->bs;
+    BdrvTrackedRequest req;
+    int64_t old_size, grown;
+    int ret;
+
+    IO_CODE();
+    if (!bs->drv) {
+        error_setg(errp, "No medium inserted");
+        return -ENOMEDIUM;
+    }
+    if (offset < 0) {
+        error_setg(errp, "Image size %" PRId64 " cannot be negative", offset);
+        return -EINVAL;
+    }
+    ret = bdrv_check_request(offset, 0, errp);
+    if (ret < 0) {
+        return ret;
+    }
+    old_size = bdrv_co_getlength(bs);
+    if (old_size < 0) {
+        error_setg_errno(errp, (int)-old_size, "Failed to get old image size");
+        return (int)old_size;
+    }
+    if (bdrv_is_read_only(bs)) {
+        error_setg(errp, "Image is read-only");
+        return -EACCES;
+    }
+
+    grown = offset > old_size ? offset - old_size : 0;
+    bdrv_inc_in_flight(bs);
+    /* Growing: nobody may write the new area while it is preallocated */
+    io_request_begin(&req, bs, offset - grown, grown, BDRV_TRACKED_TRUNCATE,
+                     grown > 0);
+    ret = io_write_prepare(child, &req, offset - grown, grown, 0);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Failed to prepare request for "
+                         "truncation");
+        goto out;
+    }
+    ret = io_truncate_flags(bs, old_size, offset, flags);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Could not get the backing file size");
+        goto out;
+    }
+    ret = io_truncate_driver(child, offset, exact, prealloc,
+                             (BdrvRequestFlags)ret, errp);
+    if (ret < 0) {
+        goto out;
+    }
+    ret = io_co_refresh_total_sectors(bs, offset >> BDRV_SECTOR_BITS);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Could not refresh total sector count");
+    }
+    /* The size changed even if refreshing the cache failed */
+    bdrv_parent_cb_resize(bs);
+    qatomic_inc(&bs->write_gen);
+out:
+    io_request_end(&req);
+    bdrv_dec_in_flight(bs);
+    return ret;
+}

@@ -1,0 +1,341 @@
+/*
+ * Permissions: what each edge holds on its child and what it shares.
+ *
+ * A refresh visits every affected node parents-before-children (a
+ * topological order of the union of the affected subtrees), so when a node
+ * is visited all of its parents' edges already carry their new permissions.
+ * Each node's parent edges must be pairwise compatible; the driver is asked
+ * to prepare (check), then what the node needs from each child is derived.
+ * Every change is recorded in the transaction: abort restores the edges and
+ * tells the drivers (file locks included) to go back to the old state.
+ */
+#include "core.h"
+
+static const char *const perms_names[BLK_PERM_COUNT] = {
+    "consistent read", "write", "write unchanged", "resize",
+};
+
+char *bdrv_perm_names(uint64_t perm)
+{
+    char buf[128] = "";
+
+    for (int i = 0; i < BLK_PERM_COUNT; i++) {
+        if (perm & (1ULL << i)) {
+            if (buf[0]) {
+                pstrcat(buf, sizeof(buf), ", ");
+            }
+            pstrcat(buf, sizeof(buf), perms_names[i]);
+        }
+    }
+    return g_strdup(buf);
+}
+
+void bdrv_get_cumulative_perm(BlockDriverState *bs, uint64_t *perm,
+                              uint64_t *shared_perm)
+{
+    uint64_t p = 0, s = BLK_PERM_ALL;
+    BdrvChild *c;
+
+    QLIST_FOREACH(c, &bs->parents, next_parent) {
+        p |= c->perm;
+        s &= c->shared_perm;
+    }
+    *perm = p;
+    *shared_perm = s;
+}
+
+bool perms_is_writable_node(BlockDriverState *bs)
+{
+    return !bdrv_is_read_only(bs) && !(bs->open_flags & BDRV_O_INACTIVE);
+}
+
+/* "node 'top' (uses node 'base' as 'backing' child)" */
+char *perms_child_user_desc(BdrvChild *c)
+{
+    g_autofree char *parent = c->klass->get_parent_desc
+                                  ? c->klass->get_parent_desc(c)
+                                  : g_strdup("another user");
+
+    return g_strdup_printf("%s (uses node '%s' as '%s' child)", parent,
+                           bdrv_get_node_name(c->bs), c->name);
+}
+
+/* ---- default permissions by role -------------------------------------- */
+
+void bdrv_filter_default_perms(BlockDriverState *bs, BdrvChild *c,
+                               BdrvChildRole role,
+                               BlockReopenQueue *reopen_queue, uint64_t perm,
+                               uint64_t shared, uint64_t *nperm,
+                               uint64_t *nshared)
+{
+    *nperm = perm & DEFAULT_PERM_PASSTHROUGH;
+    *nshared = (shared & DEFAULT_PERM_PASSTHROUGH) | DEFAULT_PERM_UNCHANGED;
+}
+
+/* A backing file is only read; others may write it only if our users allow */
+static void perms_for_cow(uint64_t perm, uint64_t shared, uint64_t *nperm,
+                          uint64_t *nshared)
+{
+    *nperm = perm & (BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE)
+                 ? BLK_PERM_CONSISTENT_READ
+                 : 0;
+    *nshared = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED;
+    if (shared & BLK_PERM_WRITE) {
+        *nshared |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
+    }
+}
+
+/*
+ * Storage of a format: guest data passes the parents' needs through;
+ * metadata must be readable, writable when the node is, and nobody else may
+ * write or resize it under us.
+ */
+static void perms_for_storage(BlockDriverState *bs, BdrvChildRole role,
+                              uint64_t perm, uint64_t shared, uint64_t *nperm,
+                              uint64_t *nshared)
+{
+    uint64_t p = 0, s = shared;
+
+    if (role & BDRV_CHILD_DATA) {
+        p |= perm & DEFAULT_PERM_PASSTHROUGH;
+    }
+    if (role & BDRV_CHILD_METADATA) {
+        p |= BLK_PERM_CONSISTENT_READ;
+        if (perms_is_writable_node(bs)) {
+            p |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
+        }
+        s &= ~(BLK_PERM_WRITE | BLK_PERM_RESIZE);
+    }
+    *nperm = p;
+    *nshared = s | BLK_PERM_WRITE_UNCHANGED;
+}
+
+void bdrv_default_perms(BlockDriverState *bs, BdrvChild *c, BdrvChildRole role,
+                        BlockReopenQueue *reopen_queue, uint64_t perm,
+                        uint64_t shared, uint64_t *nperm, uint64_t *nshared)
+{
+    if (role & BDRV_CHILD_FILTERED) {
+        bdrv_filter_default_perms(bs, c, role, reopen_queue, perm, shared,
+                                  nperm, nshared);
+    } else if (role & BDRV_CHILD_COW) {
+        perms_for_cow(perm, shared, nperm, nshared);
+    } else if (role & (BDRV_CHILD_DATA | BDRV_CHILD_METADATA)) {
+        perms_for_storage(bs, role, perm, shared, nperm, nshared);
+    } else {
+        *nperm = 0;
+        *nshared = BLK_PERM_ALL;
+    }
+    if (bs->force_share) {
+        *nshared = BLK_PERM_ALL;
+    }
+}
+
+/* ---- transaction steps ------------------------------------------------ */
+
+typedef struct PermsEdgeState {
+    BdrvChild *child;
+    uint64_t old_perm;
+    uint64_t old_shared;
+} PermsEdgeState;
+
+static void perms_edge_abort(void *opaque)
+{
+    PermsEdgeState *s = opaque;
+
+    s->child->perm = s->old_perm;
+    s->child->shared_perm = s->old_shared;
+}
+
+static TransactionActionDrv perms_edge_drv = {
+    .abort = perms_edge_abort,
+    .clean = g_free,
+};
+
+static void perms_set_edge_tran(BdrvChild *c, uint64_t perm, uint64_t shared,
+                                Transaction *tran)
+{
+    PermsEdgeState *s;
+
+    if (c->perm == perm && c->shared_perm == shared) {
+        return;
+    }
+    s = g_new(PermsEdgeState, 1);
+    *s = (PermsEdgeState){ c, c->perm, c->shared_perm };
+    c->perm = perm;
+    c->shared_perm = shared;
+    tran_add(tran, &perms_edge_drv, s);
+}
+
+typedef struct PermsDriverState {
+    BlockDriverState *bs;
+    uint64_t perm;
+    uint64_t shared;
+} PermsDriverState;
+
+static void perms_driver_abort(void *opaque)
+{
+    PermsDriverState *s = opaque;
+
+    if (s->bs->drv && s->bs->drv->bdrv_abort_perm_update) {
+        s->bs->drv->bdrv_abort_perm_update(s->bs);
+    }
+}
+
+static void perms_driver_commit(void *opaque)
+{
+    PermsDriverState *s = opaque;
+
+    s->bs->cur_perm = s->perm;
+    s->bs->cur_shared = s->shared;
+    if (s->bs->drv && s->bs->drv->bdrv_set_perm) {
+        s->bs->drv->bdrv_set_perm(s->bs, s->perm, s->shared);
+    }
+}
+
+static void perms_driver_clean(void *opaque)
+{
+    PermsDriverState *s = opaque;
+
+    bdrv_unref(s->bs);
+    g_free(s);
+}
+
+static TransactionActionDrv perms_driver_drv = {
+    .abort = perms_driver_abort,
+    .commit = perms_driver_commit,
+    .clean = perms_driver_clean,
+};
+
+/* ---- the refresh ------------------------------------------------------ */
+
+/* Depth-first post-order, prepended: parents end up before children */
+static GSList *perms_topo_visit(GSList *order, GHashTable *found,
+                                BlockDriverState *bs)
+{
+    BdrvChild *c;
+
+    if (!g_hash_table_add(found, bs)) {
+        return order;
+    }
+    QLIST_FOREACH(c, &bs->children, next) {
+        order = perms_topo_visit(order, found, c->bs);
+    }
+    return g_slist_prepend(order, bs);
+}
+
+static GSList *perms_topological_order(GSList *roots)
+{
+    GHashTable *found = g_hash_table_new(NULL, NULL);
+    GSList *order = NULL;
+
+    for (GSList *l = roots; l; l = l->next) {
+        order = perms_topo_visit(order, found, l->data);
+    }
+    g_hash_table_destroy(found);
+    return order;
+}
+
+/* Every parent edge of @bs must be allowed by all its siblings */
+static int perms_check_siblings(BlockDriverState *bs, Error **errp)
+{
+    BdrvChild *a, *b;
+
+    QLIST_FOREACH(a, &bs->parents, next_parent) {
+        QLIST_FOREACH(b, &bs->parents, next_parent) {
+            uint64_t conflict = a->perm & ~b->shared_perm;
+            if (a == b || !conflict) {
+                continue;
+            }
+            g_autofree char *names = bdrv_perm_names(conflict);
+            g_autofree char *user = perms_child_user_desc(a);
+            g_autofree char *other = perms_child_user_desc(b);
+            error_setg(errp, "Permission conflict on node '%s': permissions "
+                       "'%s' are both required by %s and unshared by %s",
+                       bdrv_get_node_name(bs), names, user, other);
+            return -EPERM;
+        }
+    }
+    return 0;
+}
+
+static int perms_refresh_node(BlockDriverState *bs, Transaction *tran,
+                              Error **errp)
+{
+    uint64_t perm, shared;
+    BdrvChild *c;
+    int ret;
+
+    bdrv_get_cumulative_perm(bs, &perm, &shared);
+    ret = perms_check_siblings(bs, errp);
+    if (ret < 0) {
+        return ret;
+    }
+    if ((perm & (BLK_PERM_WRITE | BLK_PERM_WRITE_UNCHANGED)) &&
+        !perms_is_writable_node(bs)) {
+        error_setg(errp, "Block node is read-only");
+        return -EPERM;
+    }
+    if (!bs->drv) {
+        return 0;
+    }
+    if (bs->drv->bdrv_check_perm) {
+        ret = bs->drv->bdrv_check_perm(bs, perm, shared, errp);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    PermsDriverState *s = g_new(PermsDriverState, 1);
+    bdrv_ref(bs);
+    *s = (PermsDriverState){ bs, perm, shared };
+    tran_add(tran, &perms_driver_drv, s);
+
+    QLIST_FOREACH(c, &bs->children, next) {
+        uint64_t nperm = 0, nshared = BLK_PERM_ALL;
+        if (bs->drv->bdrv_child_perm) {
+            bs->drv->bdrv_child_perm(bs, c, c->role, NULL, perm, shared,
+                                     &nperm, &nshared);
+        }
+        perms_set_edge_tran(c, nperm, nshared, tran);
+    }
+    return 0;
+}
+
+int perms_refresh_list(GSList *list, Transaction *tran, Error **errp)
+{
+    GSList *order = perms_topological_order(list);
+    int ret = 0;
+
+    for (GSList *l = order; l && ret == 0; l = l->next) {
+        ret = perms_refresh_node(l->data, tran, errp);
+    }
+    g_slist_free(order);
+    return ret;
+}
+
+int bdrv_refresh_perms(BlockDriverState *bs, Transaction *tran, Error **errp)
+{
+    Transaction *local = tran ? NULL : tran_new();
+    GSList *list = g_slist_prepend(NULL, bs);
+    int ret;
+
+    GLOBAL_STATE_CODE();
+    ret = perms_refresh_list(list, tran ? tran : local, errp);
+    g_slist_free(list);
+    if (local) {
+        tran_finalize(local, ret);
+    }
+    return ret;
+}
+
+int bdrv_child_try_set_perm(BdrvChild *c, uint64_t perm, uint64_t shared,
+                            Error **errp)
+{
+    Transaction *tran = tran_new();
+    int ret;
+
+    GLOBAL_STATE_CODE();
+    perms_set_edge_tran(c, perm, shared, tran);
+    ret = bdrv_refresh_perms(c->bs, tran, errp);
+    tran_finalize(tran, ret);
+    return ret;
+}

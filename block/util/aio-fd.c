@@ -1,0 +1,188 @@
+/*
+ * aio-fd.c: fd handlers and the poll(2) set.
+ *
+ * Handler nodes are immutable once published: changing a handler adds a
+ * new node and retires the old one. A retired node is only freed when no
+ * poller walks the list (walking_handlers == 0), so a dispatch loop can
+ * hold node pointers across callbacks.
+ */
+#include "util/osdep.h"
+
+#include <time.h>
+
+#include "aio-internal.h"
+
+void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
+                        IOHandler *io_write, void *opaque)
+{
+    AioHandler *node, *old = NULL;
+
+    assert(fd >= 0);
+    aio_ctx_lock(ctx);
+    QLIST_FOREACH(node, &ctx->handlers, link) {
+        if (node->fd == fd && !node->deleted) {
+            old = node;
+            break;
+        }
+    }
+    if (old) {
+        if (ctx->walking_handlers) {
+            qatomic_set(&old->deleted, true);
+            ctx->handlers_deleted = true;
+        } else {
+            QLIST_REMOVE(old, link);
+            g_free(old);
+        }
+    }
+    if (io_read || io_write) {
+        node = g_new0(AioHandler, 1);
+        node->fd = fd;
+        node->io_read = io_read;
+        node->io_write = io_write;
+        node->opaque = opaque;
+        QLIST_INSERT_HEAD(&ctx->handlers, node, link);
+    }
+    aio_ctx_unlock(ctx);
+    /* A blocking poll must pick up the new set */
+    aio_notify(ctx);
+}
+
+void aio_fd_walk_begin(AioContext *ctx)
+{
+    aio_ctx_lock(ctx);
+    ctx->walking_handlers++;
+    aio_ctx_unlock(ctx);
+}
+
+void aio_fd_walk_end(AioContext *ctx)
+{
+    AioHandler *node, *next;
+
+    aio_ctx_lock(ctx);
+    assert(ctx->walking_handlers > 0);
+    if (--ctx->walking_handlers == 0 && ctx->handlers_deleted) {
+        QLIST_FOREACH_SAFE(node, &ctx->handlers, link, next) {
+            if (node->deleted) {
+                QLIST_REMOVE(node, link);
+                g_free(node);
+            }
+        }
+        ctx->handlers_deleted = false;
+    }
+    aio_ctx_unlock(ctx);
+}
+
+bool aio_fd_has_handlers(AioContext *ctx)
+{
+    AioHandler *node;
+    bool any = false;
+
+    aio_ctx_lock(ctx);
+    QLIST_FOREACH(node, &ctx->handlers, link) {
+        any |= !node->deleted;
+    }
+    aio_ctx_unlock(ctx);
+    return any;
+}
+
+/* Caller holds a walk on ctx: nodes stay allocated */
+void aio_fd_add_pollfds(AioContext *ctx, AioPollFds *fds)
+{
+    AioHandler *node;
+
+    aio_pollfds_add(fds, ctx->notify_fd, POLLIN, ctx, NULL);
+    aio_ctx_lock(ctx);
+    QLIST_FOREACH(node, &ctx->handlers, link) {
+        short events = (node->io_read ? POLLIN : 0) |
+                       (node->io_write ? POLLOUT : 0);
+
+        if (!node->deleted) {
+            aio_pollfds_add(fds, node->fd, events, ctx, node);
+        }
+    }
+    aio_ctx_unlock(ctx);
+}
+
+/* True if a callback ran */
+bool aio_fd_dispatch(AioHandler *node, short revents)
+{
+    bool progress = false;
+
+    if (qatomic_read(&node->deleted)) {
+        return false;
+    }
+    if (node->io_read && (revents & (POLLIN | POLLHUP | POLLERR))) {
+        node->io_read(node->opaque);
+        progress = true;
+    }
+    /* The read callback may have removed the handler */
+    if (!qatomic_read(&node->deleted) && node->io_write &&
+        (revents & (POLLOUT | POLLERR))) {
+        node->io_write(node->opaque);
+        progress = true;
+    }
+    return progress;
+}
+
+void aio_fd_ctx_cleanup(AioContext *ctx)
+{
+    AioHandler *node;
+
+    while ((node = QLIST_FIRST(&ctx->handlers))) {
+        QLIST_REMOVE(node, link);
+        g_free(node);
+    }
+}
+
+/* ---- the pollfd set ---- */
+
+void aio_pollfds_init(AioPollFds *fds)
+{
+    memset(fds, 0, sizeof(*fds));
+}
+
+void aio_pollfds_add(AioPollFds *fds, int fd, short events, AioContext *ctx,
+                     AioHandler *node)
+{
+    if (fds->n == fds->cap) {
+        fds->cap = fds->cap ? fds->cap * 2 : 8;
+        fds->pfd = g_renew(struct pollfd, fds->pfd, fds->cap);
+        fds->node = g_renew(AioHandler *, fds->node, fds->cap);
+        fds->ctx = g_renew(AioContext *, fds->ctx, fds->cap);
+    }
+    fds->pfd[fds->n] = (struct pollfd) { .fd = fd, .events = events };
+    fds->node[fds->n] = node;
+    fds->ctx[fds->n] = ctx;
+    fds->n++;
+}
+
+void aio_pollfds_wait(AioPollFds *fds, int64_t timeout_ns)
+{
+    struct timespec ts, *tsp = NULL;
+    int r;
+
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / NANOSECONDS_PER_SECOND;
+        ts.tv_nsec = timeout_ns % NANOSECONDS_PER_SECOND;
+        tsp = &ts;
+    }
+    do {
+        r = ppoll(fds->pfd, fds->n, tsp, NULL);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        fprintf(stderr, "aio_poll: ppoll failed: %s\n", strerror(errno));
+        abort();
+    }
+    for (size_t i = 0; i < fds->n; i++) {
+        if (!fds->node[i]) {
+            aio_notify_accept(fds->ctx[i], fds->pfd[i].revents & POLLIN);
+        }
+    }
+}
+
+void aio_pollfds_destroy(AioPollFds *fds)
+{
+    g_free(fds->pfd);
+    g_free(fds->node);
+    g_free(fds->ctx);
+}

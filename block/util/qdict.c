@@ -1,0 +1,371 @@
+/*
+ * QDict: a chained hash table of string keys, iterated in insertion order.
+ */
+#include "util/qdict.h"
+
+#define QDICT_MIN_BUCKETS 16
+
+/* FNV-1a: cheap and good enough for short option names */
+static uint32_t qdict_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+QDict *qdict_new(void)
+{
+    QDict *qdict = g_new0(QDict, 1);
+
+    qdict->base.type = QTYPE_QDICT;
+    qdict->base.refcnt = 1;
+    qdict->nbuckets = QDICT_MIN_BUCKETS;
+    qdict->buckets = g_new0(QDictEntry *, qdict->nbuckets);
+    return qdict;
+}
+
+size_t qdict_size(const QDict *qdict)
+{
+    return qdict->size;
+}
+
+static QDictEntry *qdict_find(const QDict *qdict, const char *key,
+                              uint32_t hash)
+{
+    QDictEntry *e = qdict->buckets[hash & (qdict->nbuckets - 1)];
+
+    for (; e; e = e->bucket_next) {
+        if (!strcmp(e->key, key)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Double the bucket array once the load factor exceeds 1 */
+static void qdict_grow(QDict *qdict)
+{
+    size_t n = qdict->nbuckets * 2;
+    QDictEntry **buckets = g_new0(QDictEntry *, n);
+
+    for (QDictEntry *e = qdict->first; e; e = e->next) {
+        uint32_t b = qdict_hash(e->key) & (n - 1);
+
+        e->bucket_next = buckets[b];
+        buckets[b] = e;
+    }
+    g_free(qdict->buckets);
+    qdict->buckets = buckets;
+    qdict->nbuckets = n;
+}
+
+void qdict_put_obj(QDict *qdict, const char *key, QObject *value)
+{
+    uint32_t hash = qdict_hash(key);
+    QDictEntry *e;
+    size_t b;
+
+    assert(value);
+    e = qdict_find(qdict, key, hash);
+    if (e) {
+        QObject *old = e->value;
+
+        e->value = value;
+        qobject_unref(old);
+        return;
+    }
+    if (qdict->size >= qdict->nbuckets) {
+        qdict_grow(qdict);
+    }
+    e = g_new0(QDictEntry, 1);
+    e->key = g_strdup(key);
+    e->value = value;
+    b = hash & (qdict->nbuckets - 1);
+    e->bucket_next = qdict->buckets[b];
+    qdict->buckets[b] = e;
+    e->prev = qdict->last;
+    if (qdict->last) {
+        qdict->last->next = e;
+    } else {
+        qdict->first = e;
+    }
+    qdict->last = e;
+    qdict->size++;
+}
+
+void qdict_put_int(QDict *qdict, const char *key, int64_t value)
+{
+    qdict_put(qdict, key, qnum_from_int(value));
+}
+
+void qdict_put_bool(QDict *qdict, const char *key, bool value)
+{
+    qdict_put(qdict, key, qbool_from_bool(value));
+}
+
+void qdict_put_str(QDict *qdict, const char *key, const char *value)
+{
+    qdict_put(qdict, key, qstring_from_str(value));
+}
+
+void qdict_put_null(QDict *qdict, const char *key)
+{
+    qdict_put(qdict, key, qnull());
+}
+
+QObject *qdict_get(const QDict *qdict, const char *key)
+{
+    QDictEntry *e = qdict_find(qdict, key, qdict_hash(key));
+
+    return e ? e->value : NULL;
+}
+
+bool qdict_haskey(const QDict *qdict, const char *key)
+{
+    return qdict_get(qdict, key) != NULL;
+}
+
+void qdict_del(QDict *qdict, const char *key)
+{
+    uint32_t hash = qdict_hash(key);
+    QDictEntry **pp = &qdict->buckets[hash & (qdict->nbuckets - 1)];
+    QDictEntry *e;
+
+    for (; *pp; pp = &(*pp)->bucket_next) {
+        if (!strcmp((*pp)->key, key)) {
+            break;
+        }
+    }
+    e = *pp;
+    if (!e) {
+        return;
+    }
+    *pp = e->bucket_next;
+    if (e->prev) {
+        e->prev->next = e->next;
+    } else {
+        qdict->first = e->next;
+    }
+    if (e->next) {
+        e->next->prev = e->prev;
+    } else {
+        qdict->last = e->prev;
+    }
+    qdict->size--;
+    qobject_unref(e->value);
+    g_free(e->key);
+    g_free(e);
+}
+
+QDict *qdict_get_qdict(const QDict *qdict, const char *key)
+{
+    return qobject_to(QDict, qdict_get(qdict, key));
+}
+
+QList *qdict_get_qlist(const QDict *qdict, const char *key)
+{
+    return qobject_to(QList, qdict_get(qdict, key));
+}
+
+int64_t qdict_get_int(const QDict *qdict, const char *key)
+{
+    QNum *qn = qobject_to(QNum, qdict_get(qdict, key));
+
+    assert(qn);
+    return qnum_get_int(qn);
+}
+
+bool qdict_get_bool(const QDict *qdict, const char *key)
+{
+    QBool *qb = qobject_to(QBool, qdict_get(qdict, key));
+
+    assert(qb);
+    return qbool_get_bool(qb);
+}
+
+const char *qdict_get_str(const QDict *qdict, const char *key)
+{
+    QString *qs = qobject_to(QString, qdict_get(qdict, key));
+
+    assert(qs);
+    return qstring_get_str(qs);
+}
+
+double qdict_get_double(const QDict *qdict, const char *key)
+{
+    QNum *qn = qobject_to(QNum, qdict_get(qdict, key));
+
+    assert(qn);
+    return qnum_get_double(qn);
+}
+
+int64_t qdict_get_try_int(const QDict *qdict, const char *key,
+                          int64_t def_value)
+{
+    QNum *qn = qobject_to(QNum, qdict_get(qdict, key));
+    int64_t val;
+
+    if (!qn || !qnum_get_try_int(qn, &val)) {
+        return def_value;
+    }
+    return val;
+}
+
+bool qdict_get_try_bool(const QDict *qdict, const char *key, bool def_value)
+{
+    QBool *qb = qobject_to(QBool, qdict_get(qdict, key));
+
+    return qb ? qbool_get_bool(qb) : def_value;
+}
+
+const char *qdict_get_try_str(const QDict *qdict, const char *key)
+{
+    QString *qs = qobject_to(QString, qdict_get(qdict, key));
+
+    return qs ? qstring_get_str(qs) : NULL;
+}
+
+const QDictEntry *qdict_first(const QDict *qdict)
+{
+    return qdict->first;
+}
+
+const QDictEntry *qdict_next(const QDict *qdict, const QDictEntry *entry)
+{
+    return entry->next;
+}
+
+const char *qdict_entry_key(const QDictEntry *entry)
+{
+    return entry->key;
+}
+
+QObject *qdict_entry_value(const QDictEntry *entry)
+{
+    return entry->value;
+}
+
+QDict *qdict_clone_shallow(const QDict *src)
+{
+    QDict *dst = qdict_new();
+
+    for (const QDictEntry *e = src->first; e; e = e->next) {
+        qdict_put_obj(dst, e->key, qobject_ref(e->value));
+    }
+    return dst;
+}
+
+void qdict_copy_default(QDict *dst, QDict *src, const char *key)
+{
+    QObject *val;
+
+    if (qdict_haskey(dst, key)) {
+        return;
+    }
+    val = qdict_get(src, key);
+    if (val) {
+        qdict_put_obj(dst, key, qobject_ref(val));
+    }
+}
+
+void qdict_set_default_str(QDict *dst, const char *key, const char *val)
+{
+    if (!qdict_haskey(dst, key)) {
+        qdict_put_str(dst, key, val);
+    }
+}
+
+void qdict_join(QDict *dest, QDict *src, bool overwrite)
+{
+    const QDictEntry *e, *next;
+
+    for (e = qdict_first(src); e; e = next) {
+        next = qdict_next(src, e);
+        if (overwrite || !qdict_haskey(dest, e->key)) {
+            qdict_put_obj(dest, e->key, qobject_ref(e->value));
+            qdict_del(src, e->key);
+        }
+    }
+}
+
+static void qdict_stringify_list(QList *ql);
+
+/* The string form of a scalar, or NULL for other types */
+static QObject *qdict_stringify_value(QObject *value)
+{
+    switch (qobject_type(value)) {
+    case QTYPE_QNUM: {
+        char *s = qnum_to_string(qobject_to(QNum, value));
+        return QOBJECT(qstring_from_gstring(s));
+    }
+    case QTYPE_QBOOL:
+        return QOBJECT(qstring_from_str(
+            qbool_get_bool(qobject_to(QBool, value)) ? "on" : "off"));
+    case QTYPE_QDICT:
+        qdict_stringify_entries(qobject_to(QDict, value));
+        return NULL;
+    case QTYPE_QLIST:
+        qdict_stringify_list(qobject_to(QList, value));
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+static void qdict_stringify_list(QList *ql)
+{
+    for (QListEntry *e = ql->head; e; e = e->next) {
+        QObject *s = qdict_stringify_value(e->value);
+
+        if (s) {
+            qobject_unref(e->value);
+            e->value = s;
+        }
+    }
+}
+
+void qdict_stringify_entries(QDict *qdict)
+{
+    for (QDictEntry *e = qdict->first; e; e = e->next) {
+        QObject *s = qdict_stringify_value(e->value);
+
+        if (s) {
+            qobject_unref(e->value);
+            e->value = s;
+        }
+    }
+}
+
+bool qdict_is_equal(const QObject *x, const QObject *y)
+{
+    const QDict *a = qobject_to(QDict, x), *b = qobject_to(QDict, y);
+
+    if (a->size != b->size) {
+        return false;
+    }
+    for (const QDictEntry *e = a->first; e; e = e->next) {
+        if (!qobject_is_equal(e->value, qdict_get(b, e->key))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void qdict_destroy_obj(QObject *obj)
+{
+    QDict *qdict = qobject_to(QDict, obj);
+    QDictEntry *e, *next;
+
+    for (e = qdict->first; e; e = next) {
+        next = e->next;
+        qobject_unref(e->value);
+        g_free(e->key);
+        g_free(e);
+    }
+    g_free(qdict->buckets);
+    g_free(qdict);
+}

@@ -1,0 +1,29 @@
+/*
+ * Debug API: the graph invariant checker and introspection used by the
+ * harness, the unit tests and the fuzz targets.  Not for drivers.
+ */
+#ifndef BLOCK_BLOCK_DEBUG_H
+#define BLOCK_BLOCK_DEBUG_H
+
+#include "block/block-common.h"
+
+/*
+ * Check every invariant of the whole graph: parent/child lists symmetric,
+ * reference counts cover the edges, no cycles, permissions granted to each
+ * edge are held by the child node and compatible with what its sibling
+ * edges share, quiesce counters consistent with the drains in progress,
+ * every node of a connected component in one AioContext.
+ * Returns 0, or -EINVAL with the first violation described in @errp.
+ */
+int bdrv_debug_check_graph(Error **errp);
+
+/* The same, aborting with the message: for use after every test step */
+void bdrv_debug_assert_graph(void);
+
+/* Nesting depth of bdrv_drain_all_begin() */
+int bdrv_debug_drain_all_count(void);
+
+/* Number of nodes alive (all states, named or not) */
+int bdrv_debug_node_count(void);
+
+#endif

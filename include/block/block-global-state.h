@@ -1,0 +1,147 @@
+/*
+ * The global-state (GS) block API: graph construction and change, open,
+ * create, drain, iteration.  Every function here runs in the main thread
+ * (GLOBAL_STATE_CODE()).  Names and signatures are QEMU's; see
+ * docs/api-deviations.md for where drydock differs.
+ */
+#ifndef BLOCK_BLOCK_GLOBAL_STATE_H
+#define BLOCK_BLOCK_GLOBAL_STATE_H
+
+#include "block/block-common.h"
+#include "util/gslist.h"
+
+/* Set up the main AioContext and the driver table; call once, first */
+void bdrv_init(void);
+
+BlockDriver *bdrv_find_protocol(const char *filename,
+                                bool allow_protocol_prefix, Error **errp);
+BlockDriver *bdrv_find_format(const char *format_name);
+void bdrv_register(BlockDriver *bdrv);
+void bdrv_iterate_format(void (*it)(void *opaque, const char *name),
+                         void *opaque, bool read_only);
+
+/* Creation */
+int coroutine_fn bdrv_co_create(BlockDriver *drv, const char *filename,
+                                QemuOpts *opts, Error **errp);
+int bdrv_create(BlockDriver *drv, const char *filename, QemuOpts *opts,
+                Error **errp);
+int coroutine_fn bdrv_co_create_file(const char *filename, QemuOpts *opts,
+                                     Error **errp);
+int bdrv_create_file(const char *filename, QemuOpts *opts, Error **errp);
+void bdrv_img_create(const char *filename, const char *fmt,
+                     const char *base_filename, const char *base_fmt,
+                     char *options, uint64_t img_size, int flags, bool quiet,
+                     Error **errp);
+
+/* Nodes and references */
+BlockDriverState *bdrv_new(void);
+void bdrv_ref(BlockDriverState *bs);
+void bdrv_unref(BlockDriverState *bs);
+void coroutine_fn bdrv_co_unref(BlockDriverState *bs);
+
+/* Open */
+BlockDriverState *bdrv_open(const char *filename, const char *reference,
+                            QDict *options, int flags, Error **errp);
+BlockDriverState *coroutine_fn bdrv_co_open(const char *filename,
+                                            const char *reference,
+                                            QDict *options, int flags,
+                                            Error **errp);
+BlockDriverState *bdrv_new_open_driver_opts(BlockDriver *drv,
+                                            const char *node_name,
+                                            QDict *options, int flags,
+                                            Error **errp);
+BlockDriverState *bdrv_new_open_driver(BlockDriver *drv, const char *node_name,
+                                       int flags, Error **errp);
+BdrvChild *bdrv_open_child(const char *filename, QDict *options,
+                           const char *bdref_key, BlockDriverState *parent,
+                           const BdrvChildClass *child_class,
+                           BdrvChildRole child_role, bool allow_none,
+                           Error **errp);
+BlockDriverState *bdrv_open_blockdev_ref(BlockdevRef *ref, Error **errp);
+
+/* Edges */
+BdrvChild *bdrv_attach_child(BlockDriverState *parent_bs,
+                             BlockDriverState *child_bs,
+                             const char *child_name,
+                             const BdrvChildClass *child_class,
+                             BdrvChildRole child_role, Error **errp);
+void bdrv_unref_child(BlockDriverState *parent, BdrvChild *child);
+int bdrv_set_backing_hd(BlockDriverState *bs, BlockDriverState *backing_hd,
+                        Error **errp);
+
+/* Graph changes, each one transaction with one permission refresh */
+int bdrv_append(BlockDriverState *bs_new, BlockDriverState *bs_top,
+                Error **errp);
+int bdrv_replace_node(BlockDriverState *from, BlockDriverState *to,
+                      Error **errp);
+int bdrv_replace_child_bs(BdrvChild *child, BlockDriverState *new_bs,
+                          Error **errp);
+int bdrv_drop_filter(BlockDriverState *bs, Error **errp);
+
+/* Lookup and iteration */
+BlockDriverState *bdrv_find_node(const char *node_name);
+BlockDriverState *bdrv_lookup_bs(const char *device, const char *node_name,
+                                 Error **errp);
+bool bdrv_chain_contains(BlockDriverState *top, BlockDriverState *base);
+BlockDriverState *bdrv_next_node(BlockDriverState *bs);
+BlockDriverState *bdrv_next_all_states(BlockDriverState *bs);
+
+typedef struct BdrvNextIterator {
+    enum {
+        BDRV_NEXT_BACKEND_ROOTS,
+        BDRV_NEXT_MONITOR_OWNED,
+    } phase;
+    BlockBackend *blk;
+    BlockDriverState *bs;
+} BdrvNextIterator;
+
+BlockDriverState *bdrv_first(BdrvNextIterator *it);
+BlockDriverState *bdrv_next(BdrvNextIterator *it);
+void bdrv_next_cleanup(BdrvNextIterator *it);
+BlockDriverState *bdrv_next_monitor_owned(BlockDriverState *bs);
+/* Hand a node to the "monitor" (a user-created top node, like blockdev-add) */
+void bdrv_monitor_add(BlockDriverState *bs);
+void bdrv_monitor_remove(BlockDriverState *bs);
+
+/* Whole-graph operations */
+int bdrv_flush_all(void);
+void bdrv_close_all(void);
+void bdrv_drain_all_begin(void);
+void bdrv_drain_all_begin_nopoll(void);
+void bdrv_drain_all_end(void);
+void bdrv_drain_all(void);
+
+void bdrv_aio_cancel(BlockAIOCB *acb);
+void bdrv_aio_cancel_async(BlockAIOCB *acb);
+
+int bdrv_has_zero_init_1(BlockDriverState *bs);
+int bdrv_has_zero_init(BlockDriverState *bs);
+
+/* Op blockers */
+bool bdrv_op_is_blocked(BlockDriverState *bs, BlockOpType op, Error **errp);
+void bdrv_op_block(BlockDriverState *bs, BlockOpType op, Error *reason);
+void bdrv_op_unblock(BlockDriverState *bs, BlockOpType op, Error *reason);
+void bdrv_op_block_all(BlockDriverState *bs, Error *reason);
+void bdrv_op_unblock_all(BlockDriverState *bs, Error *reason);
+bool bdrv_op_blocker_is_empty(BlockDriverState *bs);
+
+int bdrv_probe_blocksizes(BlockDriverState *bs, BlockSizes *bsz);
+int bdrv_probe_geometry(BlockDriverState *bs, HDGeometry *geo);
+
+bool bdrv_register_buf(BlockDriverState *bs, void *host, size_t size,
+                       Error **errp);
+void bdrv_unregister_buf(BlockDriverState *bs, void *host, size_t size);
+void bdrv_cancel_in_flight(BlockDriverState *bs);
+
+/* Contexts */
+int bdrv_try_change_aio_context(BlockDriverState *bs, AioContext *ctx,
+                                BdrvChild *ignore_child, Error **errp);
+bool bdrv_child_change_aio_context(BdrvChild *c, AioContext *ctx,
+                                   GHashTable *visited, Transaction *tran,
+                                   Error **errp);
+
+void bdrv_refresh_limits(BlockDriverState *bs, Transaction *tran,
+                         Error **errp);
+void bdrv_refresh_filename(BlockDriverState *bs);
+
+#endif

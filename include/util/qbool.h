@@ -1,0 +1,20 @@
+/*
+ * qbool.h: QBool, a boolean value.
+ */
+#ifndef DRYDOCK_UTIL_QBOOL_H
+#define DRYDOCK_UTIL_QBOOL_H
+
+#include "util/qobject.h"
+
+struct QBool {
+    QObjectBase_ base;
+    bool value;
+};
+
+QBool *qbool_from_bool(bool value);
+bool qbool_get_bool(const QBool *qb);
+
+bool qbool_is_equal(const QObject *x, const QObject *y);
+void qbool_destroy_obj(QObject *obj);
+
+#endif /* DRYDOCK_UTIL_QBOOL_H */

@@ -1,0 +1,49 @@
+/*
+ * thread-pool.h: run blocking functions off the event loop.
+ *
+ * Realtime mode: one process-wide pool of worker pthreads (started lazily,
+ * at most THREAD_POOL_MAX_WORKERS). A completion is delivered to the
+ * AioContext that submitted the request, through a BH, so it runs in that
+ * context's home thread.
+ * Deterministic mode: no threads. A request is queued in the submitting
+ * context as an event; when the scheduler picks it, func runs in the main
+ * thread and its completion is then scheduled as a BH. Completion order is
+ * therefore a function of the seed.
+ * Deviation from QEMU: one pool for all contexts rather than one per
+ * context; no BlockAIOCB (no cancellation).
+ */
+#ifndef DRYDOCK_UTIL_THREAD_POOL_H
+#define DRYDOCK_UTIL_THREAD_POOL_H
+
+#include "util/osdep.h"
+#include "util/coroutine.h"
+
+#define THREAD_POOL_MAX_WORKERS 64
+
+typedef int ThreadPoolFunc(void *opaque);
+typedef void ThreadPoolCompletionFunc(void *opaque, int ret);
+
+/*
+ * Run func(arg) in a worker; the calling coroutine yields and is woken in
+ * its own AioContext. Returns func's return value.
+ */
+int coroutine_fn thread_pool_submit_co(ThreadPoolFunc *func, void *arg);
+
+/*
+ * Run func(arg) in a worker, then cb(opaque, ret) in the current
+ * AioContext (from its loop, never before this function returns).
+ */
+void thread_pool_submit_aio_cb(ThreadPoolFunc *func, void *arg,
+                               ThreadPoolCompletionFunc *cb, void *opaque);
+
+/*
+ * Stop and join the worker threads after the queued requests ran (their
+ * completions still need the submitting contexts to be polled). The pool
+ * restarts on the next submission. Also run at exit.
+ */
+void thread_pool_shutdown(void);
+
+/* Worker threads currently alive (for tests) */
+unsigned thread_pool_nr_workers(void);
+
+#endif /* DRYDOCK_UTIL_THREAD_POOL_H */
