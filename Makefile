@@ -52,8 +52,16 @@ UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 
-.PHONY: all lib unit check deps clean format
-all: lib
+.PHONY: all lib unit check deps clean format examples
+all: lib examples
+
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:%.c=$(O)/%)
+examples: $(EXAMPLE_BINS)
+
+$(O)/examples/%: examples/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
 
 lib: $(LIB)
 
@@ -72,8 +80,10 @@ unit: $(UNIT_BINS)
 
 # The test command: dependencies, the sanitizer build, every suite, one summary.
 check: deps
+	@$(MAKE) --no-print-directory BUILD=release examples
 	@$(MAKE) --no-print-directory BUILD=asan unit
-	@scripts/run-unit build/asan$(if $(IS_CLANG),-clang)
+	@scripts/run-unit build/asan$(if $(IS_CLANG),-clang) \
+	    build/release$(if $(IS_CLANG),-clang)/examples
 
 deps:
 	@scripts/install-deps --check-or-install

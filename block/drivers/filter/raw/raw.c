@@ -1,0 +1,481 @@
+/*
+ * The "raw" format: the image is the bytes of its file child, optionally
+ * a window [offset, offset + size) of it.  Without offset and size the
+ * driver behaves like a filter (its child role is FILTERED); with them the
+ * child holds data the parent only partly exposes (role DATA).
+ *
+ * A raw image whose format was probed (the user named no format) must not
+ * be turned into another format by its guest: a write to the first sector
+ * that would make the image probe as something else fails with -EPERM.
+ *
+ * Options: offset (bytes, default 0), size (bytes, multiple of 512).
+ */
+#include "block/driver.h"
+
+#ifndef BLOCK_OPT_SIZE
+#define BLOCK_OPT_SIZE "size"
+#endif
+#ifndef BLOCK_OPT_PREALLOC
+#define BLOCK_OPT_PREALLOC "preallocation"
+#endif
+#define RAW_OPT_OFFSET "offset"
+
+/* What format probing looks at, and so what a probed image protects */
+#define RAW_PROBE_BUF_SIZE 512
+/* Enough for every registered driver */
+#define RAW_MAX_PROBE_DRIVERS 64
+
+typedef struct BDRVRawState {
+    uint64_t offset;
+    uint64_t size;
+    bool has_size;
+    /* Probed images: the drivers that could claim the first sector */
+    BlockDriver **probe_drivers;
+    int n_probe_drivers;
+} BDRVRawState;
+
+extern BlockDriver bdrv_raw;
+
+static QemuOptsList raw_runtime_opts = {
+    .name = "raw",
+    .desc = {
+        {
+            .name = RAW_OPT_OFFSET,
+            .type = QEMU_OPT_SIZE,
+            .help = "Offset of the image in the file",
+        },
+        {
+            .name = BLOCK_OPT_SIZE,
+            .type = QEMU_OPT_SIZE,
+            .help = "Virtual disk size (a multiple of 512)",
+        },
+        { /* end of list */ }
+    },
+};
+
+static QemuOptsList raw_create_opts = {
+    .name = "raw-create-opts",
+    .desc = {
+        {
+            .name = BLOCK_OPT_SIZE,
+            .type = QEMU_OPT_SIZE,
+            .help = "Virtual disk size",
+        },
+        {
+            .name = BLOCK_OPT_PREALLOC,
+            .type = QEMU_OPT_STRING,
+            .help = "Preallocation mode of the file (off, falloc, full)",
+        },
+        { /* end of list */ }
+    },
+};
+
+static const char *const raw_strong_runtime_opts[] = {
+    RAW_OPT_OFFSET,
+    BLOCK_OPT_SIZE,
+    NULL
+};
+
+static int raw_probe(const uint8_t *buf, int buf_size, const char *filename)
+{
+    /* Anything is a raw image: the lowest score, so others win */
+    return 1;
+}
+
+static int raw_read_options(BDRVRawState *s, QDict *options, Error **errp)
+{
+    QemuOpts *opts = qemu_opts_create(&raw_runtime_opts, NULL, 0,
+                                      &error_abort);
+    int ret = -EINVAL;
+
+    if (qemu_opts_absorb_qdict(opts, options, errp)) {
+        s->offset = qemu_opt_get_size(opts, RAW_OPT_OFFSET, 0);
+        s->has_size = qemu_opt_find_set(opts, BLOCK_OPT_SIZE);
+        s->size = qemu_opt_get_size(opts, BLOCK_OPT_SIZE, 0);
+        ret = 0;
+    }
+    qemu_opts_del(opts);
+    return ret;
+}
+
+/* Check offset and size against the file's length */
+static int raw_apply_options(BlockDriverState *bs, BDRVRawState *s,
+                             Error **errp)
+{
+    int64_t file_len = bdrv_getlength(bs->file->bs);
+
+    if (file_len < 0) {
+        error_setg_errno(errp, -file_len, "Could not get the length of the "
+                         "raw image's file");
+        return file_len;
+    }
+    if (s->offset > (uint64_t)file_len) {
+        error_setg(errp, "Offset (%" PRIu64 ") cannot be greater than the "
+                   "size of the containing file (%" PRId64 ")", s->offset,
+                   file_len);
+        return -EINVAL;
+    }
+    if (s->has_size && (uint64_t)file_len - s->offset < s->size) {
+        error_setg(errp, "The sum of offset (%" PRIu64 ") and size (%" PRIu64
+                   ") has to be smaller or equal to the actual size of the "
+                   "containing file (%" PRId64 ")", s->offset, s->size,
+                   file_len);
+        return -EINVAL;
+    }
+    /* The core rounds lengths up to sectors: that would expose more */
+    if (s->has_size && !QEMU_IS_ALIGNED(s->size, BDRV_SECTOR_SIZE)) {
+        error_setg(errp, "Size %" PRIu64 " is not a multiple of %llu",
+                   s->size, (unsigned long long)BDRV_SECTOR_SIZE);
+        return -EINVAL;
+    }
+    if (!s->has_size) {
+        s->size = file_len - s->offset;
+    }
+    return 0;
+}
+
+static void raw_collect_probe_driver(void *opaque, const char *name)
+{
+    BDRVRawState *s = opaque;
+    BlockDriver *drv = bdrv_find_format(name);
+
+    if (drv && drv->bdrv_probe && s->n_probe_drivers < RAW_MAX_PROBE_DRIVERS) {
+        s->probe_drivers[s->n_probe_drivers++] = drv;
+    }
+}
+
+/*
+ * Remember the probing drivers now (global state) so that writes, which
+ * may run in an IOThread, can probe without touching the driver table.
+ */
+static void raw_setup_probed(BlockDriverState *bs, BDRVRawState *s)
+{
+    warn_report("The format of '%s' was not given and probing found raw: "
+                "writes to its first sector that would make it look like "
+                "another format will be refused. Name the format 'raw' to "
+                "lift this restriction", bs->file->bs->filename);
+    s->probe_drivers = g_new0(BlockDriver *, RAW_MAX_PROBE_DRIVERS);
+    bdrv_iterate_format(raw_collect_probe_driver, s, false);
+}
+
+static int raw_open(BlockDriverState *bs, QDict *options, int flags,
+                    Error **errp)
+{
+    BDRVRawState *s = bs->opaque;
+    BdrvChildRole role;
+    BlockDriverState *file_bs;
+    int ret;
+
+    ret = raw_read_options(s, options, errp);
+    if (ret < 0) {
+        return ret;
+    }
+    role = (s->offset || s->has_size) ? BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY
+                                      : BDRV_CHILD_FILTERED |
+                                        BDRV_CHILD_PRIMARY;
+    if (!bdrv_open_child(NULL, options, "file", bs, &child_of_bds, role,
+                         false, errp)) {
+        return -EINVAL;
+    }
+    assert(bs->file);
+    ret = raw_apply_options(bs, s, errp);
+    if (ret < 0) {
+        return ret;
+    }
+
+    file_bs = bs->file->bs;
+    bs->sg = file_bs->sg;
+    bs->supported_write_flags = BDRV_REQ_WRITE_UNCHANGED |
+                                (file_bs->supported_write_flags &
+                                 BDRV_REQ_FUA);
+    bs->supported_zero_flags = BDRV_REQ_WRITE_UNCHANGED |
+                               (file_bs->supported_zero_flags &
+                                (BDRV_REQ_FUA | BDRV_REQ_MAY_UNMAP |
+                                 BDRV_REQ_NO_FALLBACK));
+    bs->supported_truncate_flags = file_bs->supported_truncate_flags &
+                                   BDRV_REQ_ZERO_WRITE;
+    if (bs->probed && !bdrv_is_read_only(bs)) {
+        raw_setup_probed(bs, s);
+    }
+    return 0;
+}
+
+static void raw_close(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+
+    g_free(s->probe_drivers);
+    s->probe_drivers = NULL;
+}
+
+static void raw_refresh_limits(BlockDriverState *bs, Error **errp)
+{
+    if (bs->probed) {
+        /* Whole sectors only, so the first one is always checked whole */
+        bs->bl.request_alignment = MAX(bs->bl.request_alignment,
+                                       (uint32_t)RAW_PROBE_BUF_SIZE);
+    }
+}
+
+/*
+ * Translate a request to the file's offsets; with an explicit size,
+ * nothing outside the window may be touched.
+ */
+static int raw_adjust_offset(BDRVRawState *s, int64_t *offset, int64_t bytes,
+                             bool is_write)
+{
+    if (s->has_size && ((uint64_t)*offset > s->size ||
+                        (uint64_t)bytes > s->size - *offset)) {
+        return is_write ? -ENOSPC : -EINVAL;
+    }
+    if ((uint64_t)*offset > (uint64_t)INT64_MAX - s->offset) {
+        return -EINVAL;
+    }
+    *offset += s->offset;
+    return 0;
+}
+
+static int coroutine_fn raw_co_preadv(BlockDriverState *bs, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      BdrvRequestFlags flags)
+{
+    int ret = raw_adjust_offset(bs->opaque, &offset, bytes, false);
+
+    if (ret < 0) {
+        return ret;
+    }
+    return bdrv_co_preadv(bs->file, offset, bytes, qiov, flags);
+}
+
+/* Would @sector make a probing open pick another driver than raw? */
+static bool raw_probes_as_other(BDRVRawState *s, const uint8_t *sector)
+{
+    BlockDriver *best = NULL;
+    int best_score = 0;
+
+    for (int i = 0; i < s->n_probe_drivers; i++) {
+        int score = s->probe_drivers[i]->bdrv_probe(sector,
+                                                    RAW_PROBE_BUF_SIZE, NULL);
+        if (score > best_score) {
+            best_score = score;
+            best = s->probe_drivers[i];
+        }
+    }
+    return best && best != &bdrv_raw;
+}
+
+static int coroutine_fn raw_co_pwritev(BlockDriverState *bs, int64_t offset,
+                                       int64_t bytes, QEMUIOVector *qiov,
+                                       BdrvRequestFlags flags)
+{
+    BDRVRawState *s = bs->opaque;
+    QEMUIOVector checked_qiov;
+    uint8_t *sector = NULL;
+    int ret;
+
+    if (s->probe_drivers && offset < RAW_PROBE_BUF_SIZE && bytes) {
+        /* request_alignment guarantees the whole first sector */
+        if (offset != 0 || bytes < RAW_PROBE_BUF_SIZE) {
+            return -EINVAL;
+        }
+        sector = qemu_try_blockalign(bs->file->bs, RAW_PROBE_BUF_SIZE);
+        if (!sector) {
+            return -ENOMEM;
+        }
+        qemu_iovec_to_buf(qiov, 0, sector, RAW_PROBE_BUF_SIZE);
+        if (raw_probes_as_other(s, sector)) {
+            qemu_vfree(sector);
+            return -EPERM;
+        }
+        /* Write the copy we checked: the guest may change its buffer */
+        qemu_iovec_init(&checked_qiov, qiov->niov + 1);
+        qemu_iovec_add(&checked_qiov, sector, RAW_PROBE_BUF_SIZE);
+        qemu_iovec_concat(&checked_qiov, qiov, RAW_PROBE_BUF_SIZE,
+                          qiov->size - RAW_PROBE_BUF_SIZE);
+        qiov = &checked_qiov;
+        flags &= ~BDRV_REQ_REGISTERED_BUF;
+    }
+
+    ret = raw_adjust_offset(s, &offset, bytes, true);
+    if (ret == 0) {
+        ret = bdrv_co_pwritev(bs->file, offset, bytes, qiov, flags);
+    }
+    if (sector) {
+        qemu_iovec_destroy(&checked_qiov);
+        qemu_vfree(sector);
+    }
+    return ret;
+}
+
+static int coroutine_fn raw_co_pwrite_zeroes(BlockDriverState *bs,
+                                             int64_t offset, int64_t bytes,
+                                             BdrvRequestFlags flags)
+{
+    int ret = raw_adjust_offset(bs->opaque, &offset, bytes, true);
+
+    if (ret < 0) {
+        return ret;
+    }
+    return bdrv_co_pwrite_zeroes(bs->file, offset, bytes, flags);
+}
+
+static int coroutine_fn raw_co_pdiscard(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes)
+{
+    int ret = raw_adjust_offset(bs->opaque, &offset, bytes, true);
+
+    if (ret < 0) {
+        return ret;
+    }
+    return bdrv_co_pdiscard(bs->file, offset, bytes);
+}
+
+static int64_t coroutine_fn raw_co_getlength(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    int64_t len = bdrv_co_getlength(bs->file->bs);
+
+    if (len < 0) {
+        return len;
+    }
+    /* Follow the file if it shrank behind our back */
+    if ((uint64_t)len < s->offset) {
+        s->size = 0;
+    } else if (s->has_size) {
+        s->size = MIN(s->size, (uint64_t)len - s->offset);
+    } else {
+        s->size = len - s->offset;
+    }
+    return s->size;
+}
+
+static int64_t coroutine_fn raw_co_get_allocated_file_size(
+    BlockDriverState *bs)
+{
+    return bdrv_co_get_allocated_file_size(bs->file->bs);
+}
+
+static int coroutine_fn raw_co_block_status(BlockDriverState *bs,
+                                            bool want_zero, int64_t offset,
+                                            int64_t bytes, int64_t *pnum,
+                                            int64_t *map,
+                                            BlockDriverState **file)
+{
+    BDRVRawState *s = bs->opaque;
+
+    *pnum = bytes;
+    *file = bs->file->bs;
+    *map = offset + s->offset;
+    return BDRV_BLOCK_RAW | BDRV_BLOCK_OFFSET_VALID;
+}
+
+static int coroutine_fn raw_co_truncate(BlockDriverState *bs, int64_t offset,
+                                        bool exact, PreallocMode prealloc,
+                                        BdrvRequestFlags flags, Error **errp)
+{
+    BDRVRawState *s = bs->opaque;
+
+    if (s->has_size) {
+        error_setg(errp, "Cannot resize a raw image with a fixed size "
+                   "(option 'size' is %" PRIu64 ")", s->size);
+        return -ENOTSUP;
+    }
+    if ((uint64_t)offset > (uint64_t)INT64_MAX - s->offset) {
+        error_setg(errp, "Size %" PRId64 " is too large for the offset %"
+                   PRIu64, offset, s->offset);
+        return -EINVAL;
+    }
+    s->size = offset;
+    return bdrv_co_truncate(bs->file, offset + s->offset, exact, prealloc,
+                            flags, errp);
+}
+
+static int raw_has_zero_init(BlockDriverState *bs)
+{
+    return bdrv_has_zero_init(bs->file->bs);
+}
+
+static int raw_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
+{
+    return bdrv_get_info(bs->file->bs, bdi);
+}
+
+static int raw_probe_blocksizes(BlockDriverState *bs, BlockSizes *bsz)
+{
+    BDRVRawState *s = bs->opaque;
+    int ret = bdrv_probe_blocksizes(bs->file->bs, bsz);
+
+    if (ret < 0) {
+        return ret;
+    }
+    /* Sizes of the device only mean something if we start on a block */
+    if (!QEMU_IS_ALIGNED(s->offset, MAX(bsz->log, bsz->phys))) {
+        return -ENOTSUP;
+    }
+    return 0;
+}
+
+static int raw_probe_geometry(BlockDriverState *bs, HDGeometry *geo)
+{
+    BDRVRawState *s = bs->opaque;
+
+    if (s->offset || s->has_size) {
+        return -ENOTSUP;
+    }
+    return bdrv_probe_geometry(bs->file->bs, geo);
+}
+
+/*
+ * The default permissions of our role, except that WRITE and RESIZE on
+ * the file are only taken when our parents take them (the default
+ * would take them for any writable format node and cause conflicts).
+ */
+static void raw_child_perm(BlockDriverState *bs, BdrvChild *c,
+                           BdrvChildRole role, BlockReopenQueue *reopen_queue,
+                           uint64_t perm, uint64_t shared, uint64_t *nperm,
+                           uint64_t *nshared)
+{
+    bdrv_default_perms(bs, c, role, reopen_queue, perm, shared, nperm,
+                       nshared);
+    *nperm &= ~(uint64_t)(BLK_PERM_WRITE | BLK_PERM_RESIZE);
+    *nperm |= perm & (BLK_PERM_WRITE | BLK_PERM_RESIZE);
+}
+
+static int coroutine_fn raw_co_create_opts(BlockDriver *drv,
+                                           const char *filename,
+                                           QemuOpts *opts, Error **errp)
+{
+    return bdrv_co_create_file(filename, opts, errp);
+}
+
+BlockDriver bdrv_raw = {
+    .format_name = "raw",
+    .instance_size = sizeof(BDRVRawState),
+    .is_format = true,
+    /* The length follows the file's */
+    .has_variable_length = true,
+
+    .bdrv_probe = raw_probe,
+    .bdrv_open = raw_open,
+    .bdrv_close = raw_close,
+    .bdrv_co_create_opts = raw_co_create_opts,
+    .create_opts = &raw_create_opts,
+
+    .bdrv_co_preadv = raw_co_preadv,
+    .bdrv_co_pwritev = raw_co_pwritev,
+    .bdrv_co_pwrite_zeroes = raw_co_pwrite_zeroes,
+    .bdrv_co_pdiscard = raw_co_pdiscard,
+    .bdrv_co_truncate = raw_co_truncate,
+    .bdrv_co_getlength = raw_co_getlength,
+    .bdrv_co_get_allocated_file_size = raw_co_get_allocated_file_size,
+    .bdrv_co_block_status = raw_co_block_status,
+
+    .bdrv_refresh_limits = raw_refresh_limits,
+    .bdrv_has_zero_init = raw_has_zero_init,
+    .bdrv_get_info = raw_get_info,
+    .bdrv_probe_blocksizes = raw_probe_blocksizes,
+    .bdrv_probe_geometry = raw_probe_geometry,
+    .bdrv_child_perm = raw_child_perm,
+
+    .strong_runtime_opts = raw_strong_runtime_opts,
+};

@@ -1,0 +1,406 @@
+/*
+ * coroutine-ucontext.c: coroutines on mmap'ed stacks.
+ *
+ * A new stack is started once with makecontext()/swapcontext(); the
+ * trampoline immediately saves itself with sigsetjmp() and jumps back.
+ * Every later switch is a sigsetjmp()/siglongjmp() pair, which is much
+ * cheaper than swapcontext() (no signal-mask system call). A finished
+ * coroutine stays inside the trampoline's loop, so a pooled coroutine is
+ * restarted by simply jumping into it again.
+ *
+ * Sanitizers: every switch is bracketed by __sanitizer_start_switch_fiber
+ * (before the jump) and __sanitizer_finish_switch_fiber (after landing),
+ * and each coroutine has a TSan fiber. The trampoline and the switch
+ * function keep no address-taken locals, so none of their frames lives on
+ * an ASan fake stack: a terminating coroutine may then drop its fake stack
+ * (NULL save slot) and still be reused later.
+ */
+/* glibc's fortified longjmp rejects jumps onto another stack */
+#undef _FORTIFY_SOURCE
+
+#include "util/osdep.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "util/aio.h"
+#include "coroutine-internal.h"
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define COROUTINE_ASAN 1
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+#define COROUTINE_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#endif
+
+static pthread_mutex_t coroutine_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static QSLIST_HEAD(, Coroutine) coroutine_pool =
+    QSLIST_HEAD_INITIALIZER(coroutine_pool);
+static unsigned coroutine_pool_len;
+
+/*
+ * Per-thread state. A coroutine may yield in one thread and resume in
+ * another, and a compiler may keep a thread-local address in a register
+ * across a call: so TLS is only touched through these non-inlined
+ * accessors, which compute the address afresh each time.
+ */
+static __thread Coroutine *coroutine_tls_current;
+static __thread Coroutine coroutine_tls_leader;
+static __thread Coroutine *coroutine_tls_from;      /* who jumped to us */
+static __thread Coroutine *coroutine_tls_new;       /* being started */
+static __thread sigjmp_buf *coroutine_tls_new_ret;  /* its creator */
+
+__attribute__((noinline)) static Coroutine *coroutine_current(void)
+{
+    Coroutine *co = coroutine_tls_current;
+
+    if (!co) {
+        co = &coroutine_tls_leader;
+        co->is_leader = true;
+#ifdef COROUTINE_TSAN
+        co->tsan_fiber = __tsan_get_current_fiber();
+#endif
+        coroutine_tls_current = co;
+    }
+    return co;
+}
+
+__attribute__((noinline)) static void coroutine_set_current(Coroutine *co)
+{
+    coroutine_tls_current = co;
+}
+
+__attribute__((noinline)) static Coroutine *coroutine_get_from(void)
+{
+    return coroutine_tls_from;
+}
+
+__attribute__((noinline)) static void coroutine_set_from(Coroutine *co)
+{
+    coroutine_tls_from = co;
+}
+
+__attribute__((noinline)) static void coroutine_set_new(Coroutine *co,
+                                                       sigjmp_buf *ret)
+{
+    coroutine_tls_new = co;
+    coroutine_tls_new_ret = ret;
+}
+
+__attribute__((noinline)) static Coroutine *coroutine_get_new(void)
+{
+    return coroutine_tls_new;
+}
+
+__attribute__((noinline)) static sigjmp_buf *coroutine_get_new_ret(void)
+{
+    return coroutine_tls_new_ret;
+}
+
+/* Before jumping to `to`; save_fake NULL drops our fake stack (exit) */
+static void coroutine_sanitizer_leave(void **save_fake, Coroutine *to)
+{
+#ifdef COROUTINE_ASAN
+    __sanitizer_start_switch_fiber(save_fake, to->asan_bottom, to->asan_size);
+#endif
+#ifdef COROUTINE_TSAN
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+}
+
+/* After landing in self; records the bounds of the stack we came from */
+static void coroutine_sanitizer_arrive(Coroutine *self)
+{
+#ifdef COROUTINE_ASAN
+    Coroutine *from = coroutine_get_from();
+
+    __sanitizer_finish_switch_fiber(self->asan_fake_stack, &from->asan_bottom,
+                                    &from->asan_size);
+#endif
+}
+
+static CoroutineAction coroutine_switch(Coroutine *from, Coroutine *to,
+                                        CoroutineAction action)
+{
+    int ret;
+
+    coroutine_set_current(to);
+    coroutine_set_from(from);
+    ret = sigsetjmp(from->env, 0);
+    if (ret == 0) {
+        if (action == COROUTINE_TERMINATE) {
+            from->asan_fake_stack = NULL;
+            coroutine_sanitizer_leave(NULL, to);
+        } else {
+            coroutine_sanitizer_leave(&from->asan_fake_stack, to);
+        }
+        siglongjmp(to->env, action);
+    }
+    coroutine_sanitizer_arrive(from);
+    return ret;
+}
+
+static void coroutine_trampoline(void)
+{
+    sigjmp_buf *creator_env = coroutine_get_new_ret();
+    Coroutine *co = coroutine_get_new();
+    Coroutine *creator = coroutine_get_from();
+
+#ifdef COROUTINE_ASAN
+    /* First arrival on this stack: there is no fake stack to restore */
+    __sanitizer_finish_switch_fiber(NULL, &creator->asan_bottom,
+                                    &creator->asan_size);
+#endif
+    if (!sigsetjmp(co->env, 0)) {
+        coroutine_set_current(creator);
+        coroutine_set_from(co);
+        coroutine_sanitizer_leave(&co->asan_fake_stack, creator);
+        siglongjmp(*creator_env, 1);
+    }
+    /* Entered for real by coroutine_switch() */
+    coroutine_sanitizer_arrive(co);
+    for (;;) {
+        co->entry(co->entry_arg);
+        coroutine_switch(co, co->caller, COROUTINE_TERMINATE);
+    }
+}
+
+static Coroutine *coroutine_new(void)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    Coroutine *co = g_new0(Coroutine, 1);
+    Coroutine *self = coroutine_current();
+    ucontext_t old_uc, uc;
+    sigjmp_buf creator_env;
+
+    co->map_size = COROUTINE_STACK_SIZE + page;
+    co->map = mmap(NULL, co->map_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (co->map == MAP_FAILED) {
+        fprintf(stderr, "qemu_coroutine_create: cannot map a %zu-byte "
+                "stack: %s\n", co->map_size, strerror(errno));
+        abort();
+    }
+    /* Guard page at the low end: stacks grow down into it on overflow */
+    if (mprotect(co->map, page, PROT_NONE) < 0) {
+        fprintf(stderr, "qemu_coroutine_create: cannot protect the guard "
+                "page: %s\n", strerror(errno));
+        abort();
+    }
+    co->stack = (char *)co->map + page;
+    co->stack_size = COROUTINE_STACK_SIZE;
+    co->asan_bottom = co->stack;
+    co->asan_size = co->stack_size;
+#ifdef COROUTINE_TSAN
+    co->tsan_fiber = __tsan_create_fiber(0);
+#endif
+
+    if (getcontext(&uc) < 0) {
+        abort();
+    }
+    uc.uc_link = NULL;
+    uc.uc_stack.ss_sp = co->stack;
+    uc.uc_stack.ss_size = co->stack_size;
+    uc.uc_stack.ss_flags = 0;
+    makecontext(&uc, coroutine_trampoline, 0);
+
+    coroutine_set_new(co, &creator_env);
+    coroutine_set_from(self);
+    if (!sigsetjmp(creator_env, 0)) {
+        coroutine_set_current(co);
+        coroutine_sanitizer_leave(&self->asan_fake_stack, co);
+        swapcontext(&old_uc, &uc);
+        abort();    /* the trampoline comes back through creator_env */
+    }
+    coroutine_sanitizer_arrive(self);
+    return co;
+}
+
+static void coroutine_delete(Coroutine *co)
+{
+#ifdef COROUTINE_TSAN
+    __tsan_destroy_fiber(co->tsan_fiber);
+#endif
+#ifdef COROUTINE_ASAN
+    /* Frames left poison behind; the next mapping here must start clean */
+    __asan_unpoison_memory_region(co->stack, co->stack_size);
+#endif
+    munmap(co->map, co->map_size);
+    g_free(co);
+}
+
+static void coroutine_release(Coroutine *co)
+{
+    pthread_mutex_lock(&coroutine_pool_lock);
+    if (coroutine_pool_len < COROUTINE_POOL_MAX) {
+        QSLIST_INSERT_HEAD(&coroutine_pool, co, pool_next);
+        coroutine_pool_len++;
+        co = NULL;
+    }
+    pthread_mutex_unlock(&coroutine_pool_lock);
+    if (co) {
+        coroutine_delete(co);
+    }
+}
+
+Coroutine *qemu_coroutine_create(CoroutineEntry *entry, void *opaque)
+{
+    Coroutine *co;
+
+    pthread_mutex_lock(&coroutine_pool_lock);
+    co = QSLIST_FIRST(&coroutine_pool);
+    if (co) {
+        QSLIST_REMOVE_HEAD(&coroutine_pool, pool_next);
+        coroutine_pool_len--;
+    }
+    pthread_mutex_unlock(&coroutine_pool_lock);
+    if (!co) {
+        co = coroutine_new();
+    }
+    co->entry = entry;
+    co->entry_arg = opaque;
+    co->caller = NULL;
+    co->ctx = NULL;
+    co->scheduled = NULL;
+    co->locks_held = 0;
+    QSIMPLEQ_INIT(&co->co_queue_wakeup);
+    return co;
+}
+
+unsigned qemu_coroutine_pool_size(void)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&coroutine_pool_lock);
+    n = coroutine_pool_len;
+    pthread_mutex_unlock(&coroutine_pool_lock);
+    return n;
+}
+
+void qemu_coroutine_pool_drain(void)
+{
+    Coroutine *co;
+
+    for (;;) {
+        pthread_mutex_lock(&coroutine_pool_lock);
+        co = QSLIST_FIRST(&coroutine_pool);
+        if (co) {
+            QSLIST_REMOVE_HEAD(&coroutine_pool, pool_next);
+            coroutine_pool_len--;
+        }
+        pthread_mutex_unlock(&coroutine_pool_lock);
+        if (!co) {
+            break;
+        }
+        coroutine_delete(co);
+    }
+}
+
+/* Enter `to` from `from`; back here when it yields or terminates */
+static CoroutineAction coroutine_enter_one(AioContext *ctx, Coroutine *to)
+{
+    Coroutine *from = coroutine_current();
+    const char *scheduled = qatomic_read(&to->scheduled);
+    CoroutineAction ret;
+
+    if (to->caller) {
+        fprintf(stderr, "Co-routine re-entered recursively\n");
+        abort();
+    }
+    if (scheduled) {
+        fprintf(stderr, "%s: Co-routine was already scheduled in '%s'\n",
+                __func__, scheduled);
+        abort();
+    }
+    to->caller = from;
+    qatomic_set(&to->ctx, ctx);
+    smp_wmb();
+    ret = coroutine_switch(from, to, COROUTINE_ENTER);
+    switch (ret) {
+    case COROUTINE_YIELD:
+        break;
+    case COROUTINE_TERMINATE:
+        if (to->locks_held) {
+            fprintf(stderr, "Co-routine terminated holding %u CoMutex "
+                    "locks\n", to->locks_held);
+            abort();
+        }
+        to->caller = NULL;
+        break;
+    default:
+        abort();
+    }
+    return ret;
+}
+
+void qemu_aio_coroutine_enter(AioContext *ctx, Coroutine *co)
+{
+    QSIMPLEQ_HEAD(, Coroutine) pending = QSIMPLEQ_HEAD_INITIALIZER(pending);
+
+    QSIMPLEQ_INSERT_TAIL(&pending, co, co_wakeup_next);
+    /* Coroutines woken by the one that ran go next, before older ones */
+    while (!QSIMPLEQ_EMPTY(&pending)) {
+        Coroutine *to = QSIMPLEQ_FIRST(&pending);
+        CoroutineAction ret;
+
+        QSIMPLEQ_REMOVE_HEAD(&pending, co_wakeup_next);
+        ret = coroutine_enter_one(ctx, to);
+        QSIMPLEQ_PREPEND(&pending, &to->co_queue_wakeup);
+        if (ret == COROUTINE_TERMINATE) {
+            coroutine_release(to);
+        }
+    }
+}
+
+void qemu_coroutine_enter(Coroutine *co)
+{
+    qemu_aio_coroutine_enter(qemu_get_current_aio_context(), co);
+}
+
+void qemu_coroutine_enter_if_inactive(Coroutine *co)
+{
+    if (!qemu_coroutine_entered(co)) {
+        qemu_coroutine_enter(co);
+    }
+}
+
+void coroutine_fn qemu_coroutine_yield(void)
+{
+    Coroutine *self = coroutine_current();
+    Coroutine *to = self->caller;
+
+    if (!to) {
+        fprintf(stderr, "Co-routine is yielding to no one\n");
+        abort();
+    }
+    self->caller = NULL;
+    coroutine_switch(self, to, COROUTINE_YIELD);
+}
+
+Coroutine *qemu_coroutine_self(void)
+{
+    return coroutine_current();
+}
+
+bool qemu_in_coroutine(void)
+{
+    return coroutine_current()->caller != NULL;
+}
+
+bool qemu_coroutine_entered(Coroutine *co)
+{
+    return co->caller != NULL;
+}
+
+AioContext *qemu_coroutine_get_aio_context(Coroutine *co)
+{
+    return qatomic_read(&co->ctx);
+}
