@@ -14,6 +14,9 @@ typedef struct BlockBackendWaiter {
     QSIMPLEQ_ENTRY(BlockBackendWaiter) next;
 } BlockBackendWaiter;
 
+typedef QSIMPLEQ_HEAD(BlockBackendWaiters, BlockBackendWaiter)
+    BlockBackendWaiters;
+
 struct BlockBackend {
     char *name;                 /* monitor name, NULL when not added */
     int refcnt;
@@ -31,19 +34,21 @@ struct BlockBackend {
     unsigned int in_flight;
     /* Drains of the root node in progress */
     int quiesce_counter;
+    /* Parked requests woken by the drain's end that have not resumed yet */
+    unsigned int waking;
     /*
      * Requests waiting for the drain to end.  A plain list under a mutex
      * rather than a CoQueue: the waiter queues itself from the backend's
      * context while drained_end may run in the main thread.
      */
     pthread_mutex_t queued_lock;
-    QSIMPLEQ_HEAD(, BlockBackendWaiter) queued;
+    BlockBackendWaiters queued;
 
     QTAILQ_ENTRY(BlockBackend) link;         /* all backends */
     QTAILQ_ENTRY(BlockBackend) monitor_link; /* named backends */
 };
 
 /* Park the calling request while the backend is quiesced (in flight held) */
-void coroutine_fn blk_wait_while_drained(BlockBackend *blk);
+void coroutine_fn block_backend_wait_while_drained(BlockBackend *blk);
 
 #endif

@@ -123,17 +123,35 @@ void bdrv_drained_end_no_poll(BlockDriverState *bs, BdrvChild *parent)
     }
 }
 
-/* Where a drain waits: the node's context (or the main one when polling
- * from the main thread for an IOThread's node: AIO_WAIT_WHILE handles it) */
+/*
+ * Run what drained_begin callbacks scheduled (graph changes are deferred to
+ * bottom halves) before looking at the counters, then report whether
+ * anything is still in flight.  Only the context's home thread polls it.
+ */
+static void drain_flush_bhs(AioContext *ctx)
+{
+    if (in_aio_context_home_thread(ctx)) {
+        while (aio_poll(ctx, false)) {
+            /* until nothing is ready */
+        }
+    }
+}
+
+static bool drain_poll_top_level(BlockDriverState *bs)
+{
+    drain_flush_bhs(bdrv_get_aio_context(bs));
+    return bdrv_drain_poll(bs, NULL, false);
+}
+
 static void drain_wait(BlockDriverState *bs)
 {
-    AIO_WAIT_WHILE(bdrv_get_aio_context(bs), bdrv_drain_poll(bs, NULL, false));
+    AIO_WAIT_WHILE(bdrv_get_aio_context(bs), drain_poll_top_level(bs));
 }
 
 /* The one poll after a drained section ends: runs what the ends scheduled */
 static void drain_end_poll(AioContext *ctx)
 {
-    if (!qemu_in_coroutine()) {
+    if (!qemu_in_coroutine() && in_aio_context_home_thread(ctx)) {
         aio_poll(ctx, false);
     }
 }
@@ -244,6 +262,7 @@ static bool drain_all_poll(void)
 {
     BlockDriverState *bs = NULL;
 
+    drain_flush_bhs(qemu_get_aio_context());
     while ((bs = bdrv_next_all_states(bs))) {
         if (bdrv_drain_poll(bs, NULL, true)) {
             return true;

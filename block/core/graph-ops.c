@@ -261,7 +261,8 @@ int bdrv_drop_filter(BlockDriverState *bs, Error **errp)
     ret = graph_ops_move_parents(bs, target, tran, errp);
     if (ret == 0) {
         child_remove_tran(child, tran);
-        ret = graph_ops_refresh_two(target, NULL, tran, errp);
+        /* The dropped node lost its parents: its permissions shrink too */
+        ret = graph_ops_refresh_two(target, bs, tran, errp);
     }
     tran_finalize(tran, ret);
     graph_ops_end(bs, target);

@@ -105,7 +105,7 @@ int64_t io_sync_run(AioContext *ctx, IoSyncFn *fn, void *opaque);
 void *qemu_try_blockalign0(BlockDriverState *bs, size_t size);
 
 /* io-length.c: the coroutine version of bdrv_refresh_total_sectors */
-int coroutine_fn io_co_refresh_total_sectors(BlockDriverState *bs,
+int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
                                              int64_t hint);
 
 #endif

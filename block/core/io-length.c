@@ -9,7 +9,7 @@
 #include "io-int.h"
 #include "util/cutils.h"
 
-int coroutine_fn io_co_refresh_total_sectors(BlockDriverState *bs,
+int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
                                              int64_t hint)
 {
     const BlockDriver *drv = bs->drv;
@@ -47,7 +47,7 @@ static int64_t coroutine_fn io_length_refresh_fn(void *opaque)
 {
     IoLengthRefresh *r = opaque;
 
-    return io_co_refresh_total_sectors(r->bs, r->hint);
+    return io_length_refresh_total_sectors(r->bs, r->hint);
 }
 
 int bdrv_refresh_total_sectors(BlockDriverState *bs, int64_t hint)
@@ -65,7 +65,7 @@ int64_t coroutine_fn bdrv_co_nb_sectors(BlockDriverState *bs)
         return -ENOMEDIUM;
     }
     if (bs->drv->has_variable_length || bs->total_sectors < 0) {
-        int ret = io_co_refresh_total_sectors(bs, bs->total_sectors);
+        int ret = io_length_refresh_total_sectors(bs, bs->total_sectors);
 
         if (ret < 0) {
             return ret;

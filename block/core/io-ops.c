@@ -11,7 +11,7 @@
  * BDRV_O_UNMAP, when the driver cannot discard, and for the unaligned
  * fragments at either end; -ENOTSUP from the driver is not an error.
  */
-static int coroutine_fn io_discard_driver(BlockDriverState *bs,
+static int coroutine_fn io_ops_discard_driver(BlockDriverState *bs,
                                           int64_t offset, int64_t bytes)
 {
     int64_t align = MAX((int64_t)bs->bl.pdiscard_alignment,
@@ -63,7 +63,7 @@ int coroutine_fn bdrv_co_pdiscard(BdrvChild *child, int64_t offset,
     io_request_begin(&req, bs, offset, bytes, BDRV_TRACKED_DISCARD, false);
     ret = io_write_prepare(child, &req, offset, bytes, 0);
     if (ret == 0) {
-        ret = io_discard_driver(bs, offset, bytes);
+        ret = io_ops_discard_driver(bs, offset, bytes);
     }
     io_write_finish(child, &req, offset, bytes, ret);
     io_request_end(&req);
@@ -74,7 +74,7 @@ int coroutine_fn bdrv_co_pdiscard(BdrvChild *child, int64_t offset,
 /* ---- flush ---- */
 
 /* Flush every child this node may have written to; first error wins */
-static int coroutine_fn io_flush_children(BlockDriverState *bs)
+static int coroutine_fn io_ops_flush_children(BlockDriverState *bs)
 {
     BdrvChild *child;
     int ret = 0;
@@ -117,7 +117,7 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
         }
     }
     if (ret == 0) {
-        ret = io_flush_children(bs);
+        ret = io_ops_flush_children(bs);
     }
     /* Never move flushed_gen backwards when flushes overlap */
     if (ret == 0 && gen > qatomic_read(&bs->flushed_gen)) {
@@ -133,7 +133,7 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
  * A backing file longer than the old size would show through a grown
  * area left unallocated: ask the driver to zero it instead.
  */
-static int coroutine_fn io_truncate_flags(BlockDriverState *bs,
+static int coroutine_fn io_ops_truncate_flags(BlockDriverState *bs,
                                           int64_t old_size, int64_t new_size,
                                           BdrvRequestFlags flags)
 {
@@ -152,7 +152,7 @@ static int coroutine_fn io_truncate_flags(BlockDriverState *bs,
     return (int)flags;
 }
 
-static int coroutine_fn io_truncate_driver(BdrvChild *child, int64_t offset,
+static int coroutine_fn io_ops_truncate_driver(BdrvChild *child, int64_t offset,
                                            bool exact, PreallocMode prealloc,
                                            BdrvRequestFlags flags,
                                            Error **errp)
@@ -219,6 +219,16 @@ int coroutine_fn bdrv_co_truncate(BdrvChild *child, int64_t offset,
         error_setg(errp, "Image is read-only");
         return -EACCES;
     }
+    /*
+     * QEMU asserts this; a resize is often user-requested, so a caller
+     * that forgot the permission gets an error instead of an abort.
+     */
+    if (!(child->perm & BLK_PERM_RESIZE)) {
+        error_setg(errp, "Cannot resize node '%s' to %" PRId64 ": the "
+                   "resize permission is not held", bdrv_get_node_name(bs),
+                   offset);
+        return -EPERM;
+    }
 
     grown = offset > old_size ? offset - old_size : 0;
     bdrv_inc_in_flight(bs);
@@ -231,17 +241,17 @@ int coroutine_fn bdrv_co_truncate(BdrvChild *child, int64_t offset,
                          "truncation");
         goto out;
     }
-    ret = io_truncate_flags(bs, old_size, offset, flags);
+    ret = io_ops_truncate_flags(bs, old_size, offset, flags);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not get the backing file size");
         goto out;
     }
-    ret = io_truncate_driver(child, offset, exact, prealloc,
+    ret = io_ops_truncate_driver(child, offset, exact, prealloc,
                              (BdrvRequestFlags)ret, errp);
     if (ret < 0) {
         goto out;
     }
-    ret = io_co_refresh_total_sectors(bs, offset >> BDRV_SECTOR_BITS);
+    ret = io_length_refresh_total_sectors(bs, offset >> BDRV_SECTOR_BITS);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not refresh total sector count");
     }

@@ -53,6 +53,49 @@ static int coroutine_fn io_status_driver(BlockDriverState *bs, bool want_zero,
 static int coroutine_fn io_status_recurse(BlockDriverState *file,
                                           int64_t map, int64_t *pnum,
                                           int ret);
+static int coroutine_fn io_status_one(BlockDriverState *bs, bool want_zero,
+                                      int64_t offset, int64_t bytes,
+                                      int64_t *pnum, int64_t *map,
+                                      BlockDriverState **file);
+
+/* The driver's answer, completed: RAW followed, ALLOCATED and ZERO added */
+static int coroutine_fn io_status_ask(BlockDriverState *bs, bool want_zero,
+                                      int64_t offset, int64_t bytes,
+                                      int64_t *pnum, int64_t *map,
+                                      BlockDriverState **file)
+{
+    int ret = io_status_driver(bs, want_zero, offset, bytes, pnum, map, file);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (ret & BDRV_BLOCK_RAW) {
+        /* The answer is the child's, at the mapped offset */
+        assert((ret & BDRV_BLOCK_OFFSET_VALID) && *file);
+        return io_status_one(*file, want_zero, *map, *pnum, pnum, map, file);
+    }
+    if (ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) {
+        ret |= BDRV_BLOCK_ALLOCATED;
+    } else if (bs->drv->supports_backing) {
+        BlockDriverState *cow = bdrv_cow_bs(bs);
+
+        /* Unallocated without a backing file (or past its end) */
+        if (!cow) {
+            ret |= BDRV_BLOCK_ZERO;
+        } else if (want_zero) {
+            int64_t cow_len = bdrv_co_getlength(cow);
+            if (cow_len >= 0 && offset >= cow_len) {
+                ret |= BDRV_BLOCK_ZERO;
+            }
+        }
+    }
+    if (want_zero && (ret & BDRV_BLOCK_RECURSE) && *file && *file != bs &&
+        (ret & BDRV_BLOCK_DATA) && !(ret & BDRV_BLOCK_ZERO) &&
+        (ret & BDRV_BLOCK_OFFSET_VALID)) {
+        ret = io_status_recurse(*file, *map, pnum, ret);
+    }
+    return ret & ~BDRV_BLOCK_RECURSE;
+}
 
 static int coroutine_fn io_status_one(BlockDriverState *bs, bool want_zero,
                                       int64_t offset, int64_t bytes,
@@ -90,37 +133,8 @@ static int coroutine_fn io_status_one(BlockDriverState *bs, bool want_zero,
         }
     } else {
         bdrv_inc_in_flight(bs);
-        ret = io_status_driver(bs, want_zero, offset, bytes, pnum,
-                               &local_map, &local_file);
-        if (ret >= 0 && (ret & BDRV_BLOCK_RAW)) {
-            /* The answer is the child's, at the mapped offset */
-            assert((ret & BDRV_BLOCK_OFFSET_VALID) && local_file);
-            ret = io_status_one(local_file, want_zero, local_map, *pnum,
-                                pnum, &local_map, &local_file);
-        } else if (ret >= 0) {
-            if (ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) {
-                ret |= BDRV_BLOCK_ALLOCATED;
-            } else if (bs->drv->supports_backing) {
-                BlockDriverState *cow = bdrv_cow_bs(bs);
-
-                /* Unallocated without a backing file (or past its end) */
-                if (!cow) {
-                    ret |= BDRV_BLOCK_ZERO;
-                } else if (want_zero) {
-                    int64_t cow_len = bdrv_co_getlength(cow);
-                    if (cow_len >= 0 && offset >= cow_len) {
-                        ret |= BDRV_BLOCK_ZERO;
-                    }
-                }
-            }
-            if (want_zero && (ret & BDRV_BLOCK_RECURSE) && local_file &&
-                local_file != bs && (ret & BDRV_BLOCK_DATA) &&
-                !(ret & BDRV_BLOCK_ZERO) &&
-                (ret & BDRV_BLOCK_OFFSET_VALID)) {
-                ret = io_status_recurse(local_file, local_map, pnum, ret);
-            }
-            ret &= ~BDRV_BLOCK_RECURSE;
-        }
+        ret = io_status_ask(bs, want_zero, offset, bytes, pnum, &local_map,
+                            &local_file);
         bdrv_dec_in_flight(bs);
     }
     if (ret >= 0 && offset + *pnum == total) {
@@ -247,6 +261,7 @@ typedef struct IoStatusArgs {
     int64_t *map;
     BlockDriverState **file;
     int depth;
+    int64_t pnum_buf;        /* where *pnum goes when the caller gave NULL */
 } IoStatusArgs;
 
 static int64_t coroutine_fn io_status_sync_fn(void *opaque)
@@ -260,10 +275,8 @@ static int64_t coroutine_fn io_status_sync_fn(void *opaque)
 
 static int io_status_sync(IoStatusArgs *a)
 {
-    int64_t dummy_pnum;
-
     if (!a->pnum) {
-        a->pnum = &dummy_pnum;
+        a->pnum = &a->pnum_buf;
     }
     if (!a->bs->drv) {
         *a->pnum = 0;

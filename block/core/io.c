@@ -229,9 +229,9 @@ int coroutine_fn io_write_prepare(BdrvChild *child, BdrvTrackedRequest *req,
         } else {
             assert(child->perm & BLK_PERM_WRITE);
         }
-        assert(bs->total_sectors < 0 ||
-               offset + bytes <= bs->total_sectors * (int64_t)BDRV_SECTOR_SIZE ||
-               (child->perm & BLK_PERM_RESIZE));
+        assert(bs->total_sectors < 0 || (child->perm & BLK_PERM_RESIZE) ||
+               offset + bytes <=
+                   bs->total_sectors * (int64_t)BDRV_SECTOR_SIZE);
         break;
     case BDRV_TRACKED_TRUNCATE:
         assert(child->perm & BLK_PERM_RESIZE);
@@ -359,6 +359,11 @@ static int coroutine_fn io_pwritev_part(BdrvChild *child, int64_t offset,
     }
     if (bdrv_is_read_only(bs) || (bs->open_flags & BDRV_O_INACTIVE)) {
         return -EPERM;
+    }
+    /* Silently writing uncompressed data would be wrong, not slower */
+    if ((flags & BDRV_REQ_WRITE_COMPRESSED) &&
+        !(bs->supported_write_flags & BDRV_REQ_WRITE_COMPRESSED)) {
+        return -ENOTSUP;
     }
     if (bytes == 0) {
         return 0;

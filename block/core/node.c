@@ -268,7 +268,7 @@ static BlockDriverState *node_next_root(BdrvNextIterator *it)
     bs = old_bs;
     do {
         bs = bdrv_next_monitor_owned(bs);
-    } while (bs && bdrv_get_device_name(bs)[0]);
+    } while (bs && bdrv_has_blk(bs));
     if (bs) {
         bdrv_ref(bs);
     }

@@ -297,6 +297,11 @@ static int open_node(BlockDriverState *bs, const char *filename,
     BlockDriver *drv;
     int ret;
 
+    if (!node_name && qdict_haskey(options, "node-name")) {
+        error_setg(errp, "Invalid parameter type for 'node-name', expected: "
+                   "string");
+        return -EINVAL;
+    }
     qdict_del(options, "node-name");
     bs->explicit_options = qdict_clone_shallow(options);
     ret = open_generic_options(bs, options, &flags, errp);

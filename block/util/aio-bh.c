@@ -56,10 +56,14 @@ void qemu_bh_schedule(QEMUBH *bh)
     assert(!(bh->flags & BH_DELETED));
     wake = !(bh->flags & BH_SCHEDULED);
     aio_bh_enqueue_locked(bh, BH_SCHEDULED);
-    aio_ctx_unlock(ctx);
     if (wake) {
+        /*
+         * Under the lock: once it is released the BH may run and its
+         * owner may free ctx before a later aio_notify() would run.
+         */
         aio_notify(ctx);
     }
+    aio_ctx_unlock(ctx);
 }
 
 void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb,
@@ -69,8 +73,8 @@ void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb,
 
     aio_ctx_lock(ctx);
     aio_bh_enqueue_locked(bh, BH_SCHEDULED | BH_ONESHOT);
+    aio_notify(ctx);    /* under the lock, see qemu_bh_schedule() */
     aio_ctx_unlock(ctx);
-    aio_notify(ctx);
 }
 
 void aio_bh_schedule_oneshot(AioContext *ctx, QEMUBHFunc *cb, void *opaque)
@@ -171,7 +175,7 @@ void aio_bh_collect(AioContext *ctx, AioEventVec *v)
     aio_ctx_lock(ctx);
     QTAILQ_FOREACH_SAFE(bh, &ctx->bh_queue, link, next) {
         if ((bh->flags & BH_SCHEDULED) && !(bh->flags & BH_DELETED)) {
-            aio_event_vec_push(v, AIO_EV_BH, ctx, bh, 0);
+            aio_poll_ev_push(v, AIO_EV_BH, ctx, bh, 0);
             continue;
         }
         QTAILQ_REMOVE(&ctx->bh_queue, bh, link);

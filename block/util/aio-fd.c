@@ -42,9 +42,9 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
         node->opaque = opaque;
         QLIST_INSERT_HEAD(&ctx->handlers, node, link);
     }
-    aio_ctx_unlock(ctx);
     /* A blocking poll must pick up the new set */
     aio_notify(ctx);
+    aio_ctx_unlock(ctx);
 }
 
 void aio_fd_walk_begin(AioContext *ctx)
@@ -90,14 +90,14 @@ void aio_fd_add_pollfds(AioContext *ctx, AioPollFds *fds)
 {
     AioHandler *node;
 
-    aio_pollfds_add(fds, ctx->notify_fd, POLLIN, ctx, NULL);
+    aio_fd_pollfds_add(fds, ctx->notify_fd, POLLIN, ctx, NULL);
     aio_ctx_lock(ctx);
     QLIST_FOREACH(node, &ctx->handlers, link) {
         short events = (node->io_read ? POLLIN : 0) |
                        (node->io_write ? POLLOUT : 0);
 
         if (!node->deleted) {
-            aio_pollfds_add(fds, node->fd, events, ctx, node);
+            aio_fd_pollfds_add(fds, node->fd, events, ctx, node);
         }
     }
     aio_ctx_unlock(ctx);
@@ -136,19 +136,35 @@ void aio_fd_ctx_cleanup(AioContext *ctx)
 
 /* ---- the pollfd set ---- */
 
-void aio_pollfds_init(AioPollFds *fds)
+void aio_fd_pollfds_init(AioPollFds *fds)
 {
-    memset(fds, 0, sizeof(*fds));
+    fds->pfd = fds->inline_pfd;
+    fds->node = fds->inline_node;
+    fds->ctx = fds->inline_ctx;
+    fds->n = 0;
+    fds->cap = AIO_POLLFDS_INLINE;
 }
 
-void aio_pollfds_add(AioPollFds *fds, int fd, short events, AioContext *ctx,
+static void aio_fd_pollfds_grow(AioPollFds *fds)
+{
+    size_t cap = fds->cap * 2;
+
+    if (fds->pfd == fds->inline_pfd) {
+        fds->pfd = g_memdup2(fds->inline_pfd, sizeof(fds->inline_pfd));
+        fds->node = g_memdup2(fds->inline_node, sizeof(fds->inline_node));
+        fds->ctx = g_memdup2(fds->inline_ctx, sizeof(fds->inline_ctx));
+    }
+    fds->pfd = g_renew(struct pollfd, fds->pfd, cap);
+    fds->node = g_renew(AioHandler *, fds->node, cap);
+    fds->ctx = g_renew(AioContext *, fds->ctx, cap);
+    fds->cap = cap;
+}
+
+void aio_fd_pollfds_add(AioPollFds *fds, int fd, short events, AioContext *ctx,
                      AioHandler *node)
 {
     if (fds->n == fds->cap) {
-        fds->cap = fds->cap ? fds->cap * 2 : 8;
-        fds->pfd = g_renew(struct pollfd, fds->pfd, fds->cap);
-        fds->node = g_renew(AioHandler *, fds->node, fds->cap);
-        fds->ctx = g_renew(AioContext *, fds->ctx, fds->cap);
+        aio_fd_pollfds_grow(fds);
     }
     fds->pfd[fds->n] = (struct pollfd) { .fd = fd, .events = events };
     fds->node[fds->n] = node;
@@ -156,7 +172,7 @@ void aio_pollfds_add(AioPollFds *fds, int fd, short events, AioContext *ctx,
     fds->n++;
 }
 
-void aio_pollfds_wait(AioPollFds *fds, int64_t timeout_ns)
+void aio_fd_pollfds_wait(AioPollFds *fds, int64_t timeout_ns)
 {
     struct timespec ts, *tsp = NULL;
     int r;
@@ -180,9 +196,11 @@ void aio_pollfds_wait(AioPollFds *fds, int64_t timeout_ns)
     }
 }
 
-void aio_pollfds_destroy(AioPollFds *fds)
+void aio_fd_pollfds_destroy(AioPollFds *fds)
 {
-    g_free(fds->pfd);
-    g_free(fds->node);
-    g_free(fds->ctx);
+    if (fds->pfd != fds->inline_pfd) {
+        g_free(fds->pfd);
+        g_free(fds->node);
+        g_free(fds->ctx);
+    }
 }

@@ -101,17 +101,22 @@ typedef struct AioEventVec {
     AioEvent inline_ev[16];
 } AioEventVec;
 
-void aio_event_vec_init(AioEventVec *v);
-void aio_event_vec_push(AioEventVec *v, AioEventKind kind, AioContext *ctx,
+void aio_poll_ev_init(AioEventVec *v);
+void aio_poll_ev_push(AioEventVec *v, AioEventKind kind, AioContext *ctx,
                         void *obj, short revents);
-void aio_event_vec_destroy(AioEventVec *v);
+void aio_poll_ev_destroy(AioEventVec *v);
 
 /* pollfd set over one or more contexts */
+#define AIO_POLLFDS_INLINE 8
 typedef struct AioPollFds {
     struct pollfd *pfd;
     AioHandler **node;              /* NULL for a context's notifier */
     AioContext **ctx;
     size_t n, cap;
+    /* Most polls watch a few fds: no allocation for those */
+    struct pollfd inline_pfd[AIO_POLLFDS_INLINE];
+    AioHandler *inline_node[AIO_POLLFDS_INLINE];
+    AioContext *inline_ctx[AIO_POLLFDS_INLINE];
 } AioPollFds;
 
 /* aio.c */
@@ -141,12 +146,12 @@ void aio_fd_add_pollfds(AioContext *ctx, AioPollFds *fds);
 bool aio_fd_has_handlers(AioContext *ctx);
 bool aio_fd_dispatch(AioHandler *node, short revents);
 void aio_fd_ctx_cleanup(AioContext *ctx);
-void aio_pollfds_init(AioPollFds *fds);
-void aio_pollfds_add(AioPollFds *fds, int fd, short events, AioContext *ctx,
+void aio_fd_pollfds_init(AioPollFds *fds);
+void aio_fd_pollfds_add(AioPollFds *fds, int fd, short events, AioContext *ctx,
                      AioHandler *node);
 /* ppoll with timeout_ns (-1: forever), then accept notifier wakeups */
-void aio_pollfds_wait(AioPollFds *fds, int64_t timeout_ns);
-void aio_pollfds_destroy(AioPollFds *fds);
+void aio_fd_pollfds_wait(AioPollFds *fds, int64_t timeout_ns);
+void aio_fd_pollfds_destroy(AioPollFds *fds);
 
 /* qemu-timer.c */
 /* ns until the earliest deadline (0 if expired, -1 if none) */

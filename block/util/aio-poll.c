@@ -5,14 +5,14 @@
 
 #include "aio-internal.h"
 
-void aio_event_vec_init(AioEventVec *v)
+void aio_poll_ev_init(AioEventVec *v)
 {
     v->ev = v->inline_ev;
     v->n = 0;
     v->cap = ARRAY_SIZE(v->inline_ev);
 }
 
-void aio_event_vec_push(AioEventVec *v, AioEventKind kind, AioContext *ctx,
+void aio_poll_ev_push(AioEventVec *v, AioEventKind kind, AioContext *ctx,
                         void *obj, short revents)
 {
     if (v->n == v->cap) {
@@ -29,7 +29,7 @@ void aio_event_vec_push(AioEventVec *v, AioEventKind kind, AioContext *ctx,
     };
 }
 
-void aio_event_vec_destroy(AioEventVec *v)
+void aio_poll_ev_destroy(AioEventVec *v)
 {
     if (v->ev != v->inline_ev) {
         g_free(v->ev);
@@ -114,9 +114,9 @@ static bool aio_poll_realtime(AioContext *ctx, bool blocking)
     if (blocking && !aio_poll_has_immediate(ctx)) {
         timeout = qemu_timer_deadline_ns(ctx, true);
     }
-    aio_pollfds_init(&fds);
+    aio_fd_pollfds_init(&fds);
     aio_fd_add_pollfds(ctx, &fds);
-    aio_pollfds_wait(&fds, timeout);
+    aio_fd_pollfds_wait(&fds, timeout);
 
     old_ctx = aio_tls_swap_ctx(ctx);
     progress |= aio_bh_poll(ctx);
@@ -149,7 +149,7 @@ static bool aio_poll_realtime(AioContext *ctx, bool blocking)
     progress |= qemu_timer_run_expired(ctx, false);
     aio_tls_swap_ctx(old_ctx);
 
-    aio_pollfds_destroy(&fds);
+    aio_fd_pollfds_destroy(&fds);
     aio_poll_leave(ctx);
     return progress;
 }
@@ -166,14 +166,14 @@ static void aio_poll_collect(AioContext **set, size_t nset, AioPollFds *fds,
         aio_bh_collect(ctx, v);
         aio_ctx_lock(ctx);
         QTAILQ_FOREACH(co, &ctx->co_queue, co_sched_next) {
-            aio_event_vec_push(v, AIO_EV_CO, ctx, co, 0);
+            aio_poll_ev_push(v, AIO_EV_CO, ctx, co, 0);
         }
         QTAILQ_FOREACH(work, &ctx->work_queue, link) {
-            aio_event_vec_push(v, AIO_EV_WORK, ctx, work, 0);
+            aio_poll_ev_push(v, AIO_EV_WORK, ctx, work, 0);
         }
         aio_ctx_unlock(ctx);
         if (qemu_timer_any_expired(ctx)) {
-            aio_event_vec_push(v, AIO_EV_TIMER, ctx, NULL, 0);
+            aio_poll_ev_push(v, AIO_EV_TIMER, ctx, NULL, 0);
         }
     }
     for (size_t i = 0; i < fds->n; i++) {
@@ -183,7 +183,7 @@ static void aio_poll_collect(AioContext **set, size_t nset, AioPollFds *fds,
         if (node && !node->deleted &&
             ((node->io_read && (rev & (POLLIN | POLLHUP | POLLERR))) ||
              (node->io_write && (rev & (POLLOUT | POLLERR))))) {
-            aio_event_vec_push(v, AIO_EV_FD, fds->ctx[i], node, rev);
+            aio_poll_ev_push(v, AIO_EV_FD, fds->ctx[i], node, rev);
         }
     }
 }
@@ -271,12 +271,12 @@ static bool aio_poll_det_idle(AioContext **set, size_t nset)
         return false;
     }
     /* Real time or external fds: really wait */
-    aio_pollfds_init(&pfds);
+    aio_fd_pollfds_init(&pfds);
     for (size_t i = 0; i < nset; i++) {
         aio_fd_add_pollfds(set[i], &pfds);
     }
-    aio_pollfds_wait(&pfds, rdl);
-    aio_pollfds_destroy(&pfds);
+    aio_fd_pollfds_wait(&pfds, rdl);
+    aio_fd_pollfds_destroy(&pfds);
     return true;
 }
 
@@ -303,12 +303,12 @@ static bool aio_poll_det(AioContext *ctx, bool blocking)
         AioEventVec v;
         size_t nr_events;
 
-        aio_pollfds_init(&fds);
+        aio_fd_pollfds_init(&fds);
         for (size_t i = 0; i < nset; i++) {
             aio_fd_add_pollfds(set[i], &fds);
         }
-        aio_pollfds_wait(&fds, 0);
-        aio_event_vec_init(&v);
+        aio_fd_pollfds_wait(&fds, 0);
+        aio_poll_ev_init(&v);
         aio_poll_collect(set, nset, &fds, &v);
         nr_events = v.n;
         if (nr_events) {
@@ -317,8 +317,8 @@ static bool aio_poll_det(AioContext *ctx, bool blocking)
             sched_count_event();
             progress = aio_poll_run_event(&ev);
         }
-        aio_event_vec_destroy(&v);
-        aio_pollfds_destroy(&fds);
+        aio_poll_ev_destroy(&v);
+        aio_fd_pollfds_destroy(&fds);
         if (progress || !blocking) {
             break;
         }

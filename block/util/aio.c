@@ -189,8 +189,8 @@ void aio_work_queue(AioContext *ctx, AioWork *work)
 {
     aio_ctx_lock(ctx);
     QTAILQ_INSERT_TAIL(&ctx->work_queue, work, link);
-    aio_ctx_unlock(ctx);
     aio_notify(ctx);
+    aio_ctx_unlock(ctx);
 }
 
 AioContext *qemu_get_current_aio_context(void)
@@ -227,13 +227,15 @@ void aio_co_schedule(AioContext *ctx, Coroutine *co)
     aio_context_ref(ctx);
     aio_ctx_lock(ctx);
     QTAILQ_INSERT_TAIL(&ctx->co_queue, co, co_sched_next);
+    aio_notify(ctx);    /* before the coroutine can run and drop the ref */
     aio_ctx_unlock(ctx);
-    aio_notify(ctx);
 }
 
 /* Called by the poller after taking co off ctx->co_queue */
 void aio_co_run_scheduled(AioContext *ctx, Coroutine *co)
 {
+    /* It may still be on its way out of a yield in another thread */
+    coroutine_wait_switched_out(co);
     qatomic_set(&co->scheduled, NULL);
     qemu_aio_coroutine_enter(ctx, co);
     aio_context_unref(ctx);
@@ -261,6 +263,15 @@ void aio_co_wake(Coroutine *co)
 
     assert(ctx);
     aio_co_enter(ctx, co);
+}
+
+void coroutine_fn aio_co_reschedule_self(AioContext *new_ctx)
+{
+    assert(qemu_in_coroutine());
+    if (qemu_get_current_aio_context() != new_ctx) {
+        aio_co_schedule(new_ctx, qemu_coroutine_self());
+        qemu_coroutine_yield();
+    }
 }
 
 /* ---- AIO_WAIT_WHILE ---- */

@@ -24,6 +24,13 @@ struct Coroutine {
     const char *scheduled;      /* set (to the scheduler's name) while queued
                                  * in a context by aio_co_schedule */
     unsigned locks_held;        /* CoMutexes held: must be 0 at exit */
+    /*
+     * True from the moment a thread starts switching into the coroutine
+     * until a switch out of it (yield/terminate) has landed: a coroutine
+     * that scheduled itself into another thread's context is still on
+     * its stack for a moment after aio_co_schedule().
+     */
+    bool on_cpu;
 
     QTAILQ_ENTRY(Coroutine) co_queue_next;     /* in a CoQueue */
     QTAILQ_ENTRY(Coroutine) co_sched_next;     /* in a context's co_queue */
@@ -44,5 +51,8 @@ struct Coroutine {
     void *asan_fake_stack;      /* ASan fake stack while switched out */
     void *tsan_fiber;
 };
+
+/* Wait until co has completely switched out (see on_cpu) */
+void coroutine_wait_switched_out(Coroutine *co);
 
 #endif /* DRYDOCK_BLOCK_UTIL_COROUTINE_INTERNAL_H */

@@ -19,7 +19,7 @@ struct CoWaitRecord {
 };
 
 /* The spin lock only covers a few list operations; never held across yield */
-static void co_lock_spin_acquire(int *spin)
+static void coroutine_lock_spin_acquire(int *spin)
 {
     unsigned tries = 0;
 
@@ -32,7 +32,7 @@ static void co_lock_spin_acquire(int *spin)
     }
 }
 
-static void co_lock_spin_release(int *spin)
+static void coroutine_lock_spin_release(int *spin)
 {
     __atomic_store_n(spin, 0, __ATOMIC_RELEASE);
 }
@@ -48,11 +48,11 @@ void coroutine_fn qemu_co_mutex_lock(CoMutex *mutex)
     Coroutine *self = qemu_coroutine_self();
     CoWaitRecord w = { .co = self };
 
-    co_lock_spin_acquire(&mutex->spin);
+    coroutine_lock_spin_acquire(&mutex->spin);
     if (!mutex->locked) {
         mutex->locked = true;
         mutex->holder = self;
-        co_lock_spin_release(&mutex->spin);
+        coroutine_lock_spin_release(&mutex->spin);
         self->locks_held++;
         return;
     }
@@ -62,7 +62,7 @@ void coroutine_fn qemu_co_mutex_lock(CoMutex *mutex)
         abort();
     }
     QTAILQ_INSERT_TAIL(&mutex->waiters, &w, link);
-    co_lock_spin_release(&mutex->spin);
+    coroutine_lock_spin_release(&mutex->spin);
 
     /* unlock() hands the mutex over to us before waking us */
     qemu_coroutine_yield();
@@ -76,7 +76,7 @@ void coroutine_fn qemu_co_mutex_unlock(CoMutex *mutex)
     CoWaitRecord *w;
     Coroutine *next = NULL;
 
-    co_lock_spin_acquire(&mutex->spin);
+    coroutine_lock_spin_acquire(&mutex->spin);
     if (!mutex->locked || mutex->holder != self) {
         fprintf(stderr, "qemu_co_mutex_unlock: the mutex is not held by "
                 "this coroutine\n");
@@ -91,7 +91,7 @@ void coroutine_fn qemu_co_mutex_unlock(CoMutex *mutex)
         mutex->locked = false;
         qatomic_set(&mutex->holder, NULL);
     }
-    co_lock_spin_release(&mutex->spin);
+    coroutine_lock_spin_release(&mutex->spin);
     assert(self->locks_held > 0);
     self->locks_held--;
     if (next) {
@@ -129,7 +129,7 @@ void coroutine_fn qemu_co_queue_wait(CoQueue *queue, CoMutex *lock)
     }
 }
 
-static Coroutine *co_lock_queue_pop(CoQueue *queue)
+static Coroutine *coroutine_lock_queue_pop(CoQueue *queue)
 {
     Coroutine *next = QTAILQ_FIRST(&queue->entries);
 
@@ -141,7 +141,7 @@ static Coroutine *co_lock_queue_pop(CoQueue *queue)
 
 bool qemu_co_queue_next(CoQueue *queue)
 {
-    Coroutine *next = co_lock_queue_pop(queue);
+    Coroutine *next = coroutine_lock_queue_pop(queue);
 
     if (!next) {
         return false;
@@ -164,7 +164,7 @@ bool qemu_co_queue_empty(CoQueue *queue)
 
 bool qemu_co_enter_next(CoQueue *queue, pthread_mutex_t *lock)
 {
-    Coroutine *next = co_lock_queue_pop(queue);
+    Coroutine *next = coroutine_lock_queue_pop(queue);
 
     if (!next) {
         return false;
@@ -202,7 +202,7 @@ void coroutine_fn qemu_co_rwlock_rdlock(CoRwlock *lock)
 }
 
 /* Under lock->mutex: take the write lock, waiting as needed */
-static void coroutine_fn co_lock_rwlock_take_write(CoRwlock *lock)
+static void coroutine_fn coroutine_lock_rwlock_take_write(CoRwlock *lock)
 {
     lock->pending_writers++;
     while (lock->writer || lock->readers) {
@@ -215,7 +215,7 @@ static void coroutine_fn co_lock_rwlock_take_write(CoRwlock *lock)
 void coroutine_fn qemu_co_rwlock_wrlock(CoRwlock *lock)
 {
     qemu_co_mutex_lock(&lock->mutex);
-    co_lock_rwlock_take_write(lock);
+    coroutine_lock_rwlock_take_write(lock);
     qemu_co_mutex_unlock(&lock->mutex);
     qemu_coroutine_self()->locks_held++;
 }
@@ -225,7 +225,7 @@ void coroutine_fn qemu_co_rwlock_upgrade(CoRwlock *lock)
     qemu_co_mutex_lock(&lock->mutex);
     assert(lock->readers > 0 && !lock->writer);
     lock->readers--;
-    co_lock_rwlock_take_write(lock);
+    coroutine_lock_rwlock_take_write(lock);
     qemu_co_mutex_unlock(&lock->mutex);
 }
 
@@ -263,7 +263,7 @@ void coroutine_fn qemu_co_rwlock_unlock(CoRwlock *lock)
 
 /* ---- sleeping ---- */
 
-static void co_lock_sleep_cb(void *opaque)
+static void coroutine_lock_sleep_cb(void *opaque)
 {
     aio_co_wake(opaque);
 }
@@ -274,7 +274,7 @@ void coroutine_fn qemu_co_sleep_ns(QEMUClockType type, int64_t ns)
 
     assert(qemu_in_coroutine());
     aio_timer_init(qemu_get_current_aio_context(), &timer, type, SCALE_NS,
-                   co_lock_sleep_cb, qemu_coroutine_self());
+                   coroutine_lock_sleep_cb, qemu_coroutine_self());
     timer_mod_ns(&timer, qemu_clock_get_ns(type) + MAX(ns, 0));
     qemu_coroutine_yield();
     timer_deinit(&timer);

@@ -1,7 +1,7 @@
 /*
  * coroutine-ucontext.c: coroutines on mmap'ed stacks.
  *
- * A new stack is started once with makecontext()/swapcontext(); the
+ * A new stack is started once with makecontext()/setcontext(); the
  * trampoline immediately saves itself with sigsetjmp() and jumps back.
  * Every later switch is a sigsetjmp()/siglongjmp() pair, which is much
  * cheaper than swapcontext() (no signal-mask system call). A finished
@@ -21,6 +21,7 @@
 #include "util/osdep.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -105,8 +106,13 @@ __attribute__((noinline)) static sigjmp_buf *coroutine_get_new_ret(void)
     return coroutine_tls_new_ret;
 }
 
-/* Before jumping to `to`; save_fake NULL drops our fake stack (exit) */
-static void coroutine_sanitizer_leave(void **save_fake, Coroutine *to)
+/*
+ * Before jumping to `to`; save_fake NULL drops our fake stack (exit).
+ * Always inlined: TSan records function entry/exit per fiber, so the
+ * switch must not sit in a callee whose exit would land on the new fiber.
+ */
+static inline __attribute__((always_inline))
+void coroutine_sanitizer_leave(void **save_fake, Coroutine *to)
 {
 #ifdef COROUTINE_ASAN
     __sanitizer_start_switch_fiber(save_fake, to->asan_bottom, to->asan_size);
@@ -145,7 +151,18 @@ static CoroutineAction coroutine_switch(Coroutine *from, Coroutine *to,
         siglongjmp(to->env, action);
     }
     coroutine_sanitizer_arrive(from);
+    if (ret == COROUTINE_YIELD || ret == COROUTINE_TERMINATE) {
+        /* The coroutine that jumped here no longer uses its stack */
+        qatomic_store_release(&coroutine_get_from()->on_cpu, false);
+    }
     return ret;
+}
+
+void coroutine_wait_switched_out(Coroutine *co)
+{
+    while (qatomic_load_acquire(&co->on_cpu)) {
+        sched_yield();
+    }
 }
 
 static void coroutine_trampoline(void)
@@ -178,7 +195,7 @@ static Coroutine *coroutine_new(void)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     Coroutine *co = g_new0(Coroutine, 1);
     Coroutine *self = coroutine_current();
-    ucontext_t old_uc, uc;
+    ucontext_t uc;
     sigjmp_buf creator_env;
 
     co->map_size = COROUTINE_STACK_SIZE + page;
@@ -217,8 +234,13 @@ static Coroutine *coroutine_new(void)
     if (!sigsetjmp(creator_env, 0)) {
         coroutine_set_current(co);
         coroutine_sanitizer_leave(&self->asan_fake_stack, co);
-        swapcontext(&old_uc, &uc);
-        abort();    /* the trampoline comes back through creator_env */
+        /*
+         * setcontext, not swapcontext: nothing returns through a saved
+         * context (the trampoline comes back through creator_env), and
+         * ASan's swapcontext interceptor only adds a warning.
+         */
+        setcontext(&uc);
+        abort();
     }
     coroutine_sanitizer_arrive(self);
     return co;
@@ -321,6 +343,7 @@ static CoroutineAction coroutine_enter_one(AioContext *ctx, Coroutine *to)
         abort();
     }
     to->caller = from;
+    qatomic_set(&to->on_cpu, true);
     qatomic_set(&to->ctx, ctx);
     smp_wmb();
     ret = coroutine_switch(from, to, COROUTINE_ENTER);

@@ -240,8 +240,8 @@ ssize_t qemu_iovec_compare(QEMUIOVector *a, QEMUIOVector *b)
         size_t la = a->iov[ia].iov_len - oa;
         size_t lb = b->iov[ib].iov_len - ob;
         size_t len = MIN(la, lb);
-        const unsigned char *pa = (const unsigned char *)a->iov[ia].iov_base + oa;
-        const unsigned char *pb = (const unsigned char *)b->iov[ib].iov_base + ob;
+        const uint8_t *pa = (const uint8_t *)a->iov[ia].iov_base + oa;
+        const uint8_t *pb = (const uint8_t *)b->iov[ib].iov_base + ob;
 
         if (len > 0 && memcmp(pa, pb, len) != 0) {
             size_t k = 0;

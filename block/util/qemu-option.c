@@ -635,3 +635,99 @@ void qemu_opts_print_help(QemuOptsList *list, bool print_caption)
     }
     g_free(lines);
 }
+
+QDict *qemu_opts_to_qdict_filtered(QemuOpts *opts, QDict *qdict,
+                                   QemuOptsList *list, bool del)
+{
+    QemuOpt **pp = &opts->opts;
+
+    if (!qdict) {
+        qdict = qdict_new();
+    }
+    if (opts->id) {
+        qdict_put_str(qdict, "id", opts->id);
+    }
+    while (*pp) {
+        QemuOpt *opt = *pp;
+
+        if (list && !qemu_opt_find_desc(list, opt->name)) {
+            pp = &opt->next;
+            continue;
+        }
+        qdict_put_str(qdict, opt->name, opt->str);
+        if (del) {
+            *pp = opt->next;
+            qemu_opt_free(opt);
+        } else {
+            pp = &opt->next;
+        }
+    }
+    return qdict;
+}
+
+int qemu_opt_foreach(QemuOpts *opts, qemu_opt_loopfunc func, void *opaque,
+                     Error **errp)
+{
+    for (QemuOpt *opt = opts->opts; opt; opt = opt->next) {
+        int ret = func(opaque, opt->name, opt->str, errp);
+
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+/* Append value with every ',' doubled, so the output parses back */
+static void qemu_opts_append_escaped(QString *out, const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == ',') {
+            qstring_append_chr(out, ',');
+        }
+        qstring_append_chr(out, *p);
+    }
+}
+
+char *qemu_opts_print_str(QemuOpts *opts, const char *separator)
+{
+    QString *out = qstring_new();
+    const char *sep = "";
+
+    if (opts->id) {
+        qstring_append_printf(out, "id=%s", opts->id);
+        sep = separator;
+    }
+    if (qemu_opt_accepts_any(opts->list)) {
+        for (QemuOpt *opt = opts->opts; opt; opt = opt->next) {
+            qstring_append_printf(out, "%s%s=", sep, opt->name);
+            qemu_opts_append_escaped(out, opt->str);
+            sep = separator;
+        }
+        return qstring_free(out, true);
+    }
+    for (const QemuOptDesc *d = opts->list->desc; d->name; d++) {
+        QemuOpt *opt = qemu_opt_find(opts, d->name);
+        const char *value = opt ? opt->str : d->def_value_str;
+
+        if (!value) {
+            continue;
+        }
+        qstring_append_printf(out, "%s%s=", sep, d->name);
+        if (opt && (d->type == QEMU_OPT_SIZE || d->type == QEMU_OPT_NUMBER)) {
+            qstring_append_printf(out, "%" PRIu64, opt->value.uint);
+        } else {
+            qemu_opts_append_escaped(out, value);
+        }
+        sep = separator;
+    }
+    return qstring_free(out, true);
+}
+
+void qemu_opts_print(QemuOpts *opts, const char *separator)
+{
+    char *s = qemu_opts_print_str(opts, separator);
+
+    fputs(s, stdout);
+    g_free(s);
+}

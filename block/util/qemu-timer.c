@@ -119,10 +119,10 @@ void timer_mod_ns(QEMUTimer *ts, int64_t expire_ns)
     aio_ctx_lock(ctx);
     qemu_timer_unlink_locked(ts);
     first = qemu_timer_insert_locked(ts, expire_ns);
-    aio_ctx_unlock(ctx);
     if (first) {
         aio_notify(ctx);    /* a blocking poll may need a shorter timeout */
     }
+    aio_ctx_unlock(ctx);
 }
 
 /* expire_time * scale, saturating instead of overflowing */
@@ -154,10 +154,10 @@ void timer_mod_anticipate_ns(QEMUTimer *ts, int64_t expire_ns)
         qemu_timer_unlink_locked(ts);
         first = qemu_timer_insert_locked(ts, expire_ns);
     }
-    aio_ctx_unlock(ctx);
     if (first) {
         aio_notify(ctx);
     }
+    aio_ctx_unlock(ctx);
 }
 
 void timer_mod_anticipate(QEMUTimer *ts, int64_t expire_time)

@@ -197,7 +197,8 @@ static bool qjson_parse_uescape(JSONParser *p, QString *str)
 
 static bool qjson_parse_escape(JSONParser *p, QString *str)
 {
-    static const char simple[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+    /* QEMU also accepts \' (for its single-quoted strings) */
+    static const char simple[] = "\"\"''\\\\//b\bf\fn\nr\rt\t";
     int c;
 
     p->pos++;   /* the backslash */
@@ -252,12 +253,14 @@ static size_t qjson_utf8_len(const unsigned char *s, size_t avail)
     return n;
 }
 
-/* A string starting at the opening quote; NULL after an error */
+/*
+ * A string starting at its opening quote: '"', or '\'' as QEMU allows;
+ * NULL after an error
+ */
 static QString *qjson_parse_string(JSONParser *p)
 {
     QString *str = qstring_new();
-
-    p->pos++;   /* opening quote */
+    char quote = p->s[p->pos++];
     for (;;) {
         int c = qjson_peek(p);
         size_t start = p->pos, n;
@@ -266,7 +269,7 @@ static QString *qjson_parse_string(JSONParser *p)
             qjson_error(p, "unterminated string");
             goto fail;
         }
-        if (c == '"') {
+        if (c == quote) {
             p->pos++;
             return str;
         }
@@ -284,7 +287,7 @@ static QString *qjson_parse_string(JSONParser *p)
         while (p->pos < p->len) {
             const unsigned char *u = (const unsigned char *)p->s + p->pos;
 
-            if (*u == '"' || *u == '\\' || *u < 0x20) {
+            if (*u == quote || *u == '\\' || *u < 0x20) {
                 break;
             }
             n = qjson_utf8_len(u, p->len - p->pos);
@@ -404,7 +407,7 @@ static bool qjson_parse_member(JSONParser *p, QDict *dict)
     QString *key;
     QObject *value;
 
-    if (qjson_peek(p) != '"') {
+    if (qjson_peek(p) != '"' && qjson_peek(p) != '\'') {
         qjson_unexpected(p, "a string as object key");
         return false;
     }
@@ -514,6 +517,7 @@ static QObject *qjson_parse_value(JSONParser *p)
     case '[':
         return qjson_parse_array(p);
     case '"':
+    case '\'':
         return QOBJECT(qjson_parse_string(p));
     case 't':
         return qjson_literal(p, "true") ? QOBJECT(qbool_from_bool(true))

@@ -31,6 +31,9 @@ void bdrv_parent_cb_resize(BlockDriverState *bs);
 /* BlockBackends, for bdrv_first/bdrv_next and name checks */
 BlockBackend *blk_all_next(BlockBackend *blk);
 bool blk_name_taken(const char *name);
+/* Does a BlockBackend use @bs as its root?  The first one that does */
+bool bdrv_has_blk(BlockDriverState *bs);
+BlockBackend *bdrv_first_blk(BlockDriverState *bs);
 
 /* Node name rules shared by nodes and backends */
 bool bdrv_id_wellformed(const char *id);

@@ -13,6 +13,13 @@
 #include "block/block-io.h"
 #include "util/queue.h"
 
+/* Creation option names shared by drivers (create_opts) */
+#define BLOCK_OPT_SIZE "size"
+#define BLOCK_OPT_PREALLOC "preallocation"
+#define BLOCK_OPT_BACKING_FILE "backing_file"
+#define BLOCK_OPT_BACKING_FMT "backing_fmt"
+#define BLOCK_OPT_CLUSTER_SIZE "cluster_size"
+
 /* Limits of a node, refreshed by the core after open and graph changes */
 typedef struct BlockLimits {
     uint32_t request_alignment;    /* byte alignment of every request, >= 1 */

@@ -115,6 +115,12 @@ void aio_co_wake(Coroutine *co);
  */
 void aio_co_enter(AioContext *ctx, Coroutine *co);
 
+/*
+ * Move the running coroutine to new_ctx: it continues there (in new_ctx's
+ * home thread) when this returns. A no-op if already in new_ctx.
+ */
+void coroutine_fn aio_co_reschedule_self(AioContext *new_ctx);
+
 /* ---- Waiting ---- */
 
 /*

@@ -14,11 +14,23 @@
 /* Compiler-only barrier */
 #define barrier() __asm__ __volatile__("" ::: "memory")
 
-#define smp_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define smp_mb_acquire() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define smp_mb_release() __atomic_thread_fence(__ATOMIC_RELEASE)
+#if defined(__SANITIZE_THREAD__) && !defined(__clang__)
+/*
+ * gcc refuses fences under -fsanitize=thread (TSan cannot model them);
+ * a sequentially consistent RMW is at least as strong for the hardware.
+ */
+static int qatomic_fence_dummy_ __attribute__((unused));
+#define QATOMIC_FENCE(order) \
+    ((void)__atomic_fetch_add(&qatomic_fence_dummy_, 0, __ATOMIC_SEQ_CST))
+#else
+#define QATOMIC_FENCE(order) __atomic_thread_fence(order)
+#endif
+
+#define smp_mb()  QATOMIC_FENCE(__ATOMIC_SEQ_CST)
+#define smp_rmb() QATOMIC_FENCE(__ATOMIC_ACQUIRE)
+#define smp_wmb() QATOMIC_FENCE(__ATOMIC_RELEASE)
+#define smp_mb_acquire() QATOMIC_FENCE(__ATOMIC_ACQUIRE)
+#define smp_mb_release() QATOMIC_FENCE(__ATOMIC_RELEASE)
 
 #define qatomic_read(ptr) __atomic_load_n((ptr), __ATOMIC_RELAXED)
 #define qatomic_set(ptr, val) __atomic_store_n((ptr), (val), __ATOMIC_RELAXED)

@@ -87,6 +87,22 @@ void warn_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void info_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void error_vreport(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);
 void warn_vreport(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);
+/* Report only the first time this call site is reached */
+#define error_report_once(fmt, ...) \
+    __extension__({ \
+        static bool error_once_done_; \
+        if (!__atomic_exchange_n(&error_once_done_, true, __ATOMIC_RELAXED)) { \
+            error_report(fmt, ##__VA_ARGS__); \
+        } \
+    })
+#define warn_report_once(fmt, ...) \
+    __extension__({ \
+        static bool warn_once_done_; \
+        if (!__atomic_exchange_n(&warn_once_done_, true, __ATOMIC_RELAXED)) { \
+            warn_report(fmt, ##__VA_ARGS__); \
+        } \
+    })
+
 /* Print to the report stream with no prefix and no newline added */
 void error_printf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void error_vprintf(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);

@@ -125,6 +125,29 @@ bool qemu_opts_absorb_qdict(QemuOpts *opts, QDict *qdict, Error **errp);
 QemuOpts *qemu_opts_from_qdict(QemuOptsList *list, const QDict *qdict,
                                Error **errp);
 
+/*
+ * Like qemu_opts_to_qdict, but only options described in list (all if
+ * list is NULL); with del, the copied options are removed from opts.
+ */
+QDict *qemu_opts_to_qdict_filtered(QemuOpts *opts, QDict *qdict,
+                                   QemuOptsList *list, bool del);
+
+typedef int (*qemu_opt_loopfunc)(void *opaque, const char *name,
+                                 const char *value, Error **errp);
+/* Call func for each set option in order; stops at a non-zero return */
+int qemu_opt_foreach(QemuOpts *opts, qemu_opt_loopfunc func, void *opaque,
+                     Error **errp);
+
+/*
+ * "name=value" for every option in desc order, using defaults for unset
+ * options; set sizes and numbers print as parsed values, ',' in strings
+ * is doubled (qemu-img's "Formatting ..., fmt=qcow2 cluster_size=65536 ..."
+ * line). Lists without descs print the set options in order.
+ */
+void qemu_opts_print(QemuOpts *opts, const char *separator);
+/* Same text as a string (drydock addition); g_free it */
+char *qemu_opts_print_str(QemuOpts *opts, const char *separator);
+
 /* Print the option table (for "-o help") to stdout */
 void qemu_opts_print_help(QemuOptsList *list, bool print_caption);
 

@@ -8,7 +8,9 @@
  * rejected because QStrings are NUL-terminated), integer literals QNums
  * holding int64 when they fit, else uint64, else double; literals with a
  * fraction or exponent are doubles. Nesting deeper than JSON_MAX_DEPTH is
- * rejected. Errors name the byte offset and line:column.
+ * rejected. Errors name the byte offset and line:column. As an extension
+ * (QEMU's), strings may also be single-quoted ('it\'s', with \' escape
+ * and a literal '"'), so command lines like json:{'driver': 'raw'} work.
  *
  * The writer produces QEMU's layout: compact `{"a": 1, "b": [1, 2]}`, or
  * pretty with 4-space indentation. Non-ASCII characters are written as

@@ -54,7 +54,7 @@ typedef struct QDict QDict;
 #define QTYPE_CAST_TO_QList   QTYPE_QLIST
 #define QTYPE_CAST_TO_QBool   QTYPE_QBOOL
 
-static inline QObjectBase_ *qobject_base_check_(QObjectBase_ *base)
+static inline const void *qobject_base_check_(const QObjectBase_ *base)
 {
     return base;
 }
@@ -62,7 +62,8 @@ static inline QObjectBase_ *qobject_base_check_(QObjectBase_ *base)
 /*
  * Any QObject subtype pointer (or NULL) to QObject *. The second branch is
  * never evaluated: it only makes the compiler check that x has a `base`
- * of type QObjectBase_ (and it avoids dereferencing a NULL x).
+ * of type QObjectBase_ (and it avoids dereferencing a NULL x). Like
+ * QEMU's, it drops a const qualifier.
  */
 #define QOBJECT(x) \
     ((QObject *)(1 ? (void *)(x) : (void *)qobject_base_check_(&(x)->base)))

@@ -206,6 +206,21 @@ static void test_warn_report_err_and_error_warn(void **state)
     free(out);
 }
 
+static void test_report_once(void **state)
+{
+    char *out;
+
+    capture_start();
+    for (int i = 0; i < 3; i++) {
+        error_report_once("once %d", i);
+        warn_report_once("warn once %d", i);
+    }
+    out = capture_end();
+    assert_string_equal(out, "drydock-test: once 0\n"
+                             "drydock-test: warning: warn once 0\n");
+    free(out);
+}
+
 static void test_no_progname(void **state)
 {
     char *out;
@@ -351,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_free_or_abort),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_warn_report_err_and_error_warn),
+        cmocka_unit_test(test_report_once),
         cmocka_unit_test(test_no_progname),
         cmocka_unit_test(test_error_fatal_exits),
         cmocka_unit_test(test_error_abort_aborts),

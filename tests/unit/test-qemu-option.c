@@ -386,6 +386,89 @@ static void test_print_help(void **state)
                              "  num=<num>              - Duplicate\n");
 }
 
+static void test_print_str(void **state)
+{
+    QemuOpts *opts = new_opts();
+    QemuOpts *any = qemu_opts_create(&any_opts, NULL, 0, &error_abort);
+    char *s;
+
+    qemu_opt_set(opts, "size", "1.5M", &error_abort);
+    qemu_opt_set(opts, "str", "a,b", &error_abort);
+    qemu_opt_set(opts, "num", "0x10", &error_abort);
+    /* desc order; defaults included; sizes/numbers as parsed values */
+    s = qemu_opts_print_str(opts, " ");
+    assert_string_equal(s, "str=a,,b num=16 size=1572864 dflt=64k "
+                        "dbool=on");
+    g_free(s);
+    qemu_opts_del(opts);
+
+    opts = qemu_opts_create(&test_opts, "n1", 1, &error_abort);
+    s = qemu_opts_print_str(opts, ",");
+    assert_string_equal(s, "id=n1,dflt=64k,dbool=on");
+    g_free(s);
+    qemu_opts_del(opts);
+
+    qemu_opt_set(any, "z", "1", &error_abort);
+    qemu_opt_set(any, "a", "x,y", &error_abort);
+    s = qemu_opts_print_str(any, " ");
+    assert_string_equal(s, "z=1 a=x,,y");
+    g_free(s);
+    qemu_opts_del(any);
+}
+
+static void test_to_qdict_filtered(void **state)
+{
+    QemuOptsList *list = qemu_opts_append(NULL, &test_opts);
+    QemuOpts *opts;
+    QDict *d;
+    char *json;
+
+    list = qemu_opts_append(list, &extra_opts);
+    opts = qemu_opts_create(list, NULL, 0, &error_abort);
+    assert_ptr_equal(qemu_opts_list(opts), list);
+    qemu_opt_set(opts, "str", "s", &error_abort);
+    qemu_opt_set(opts, "extra", "e", &error_abort);
+    qemu_opt_set(opts, "num", "1", &error_abort);
+
+    d = qemu_opts_to_qdict_filtered(opts, NULL, &extra_opts, true);
+    json = qobject_to_json_str(QOBJECT(d), false);
+    assert_string_equal(json, "{\"extra\": \"e\", \"num\": \"1\"}");
+    g_free(json);
+    qobject_unref(d);
+    /* Moved options are gone, the others stay */
+    assert_null(qemu_opt_get(opts, "extra"));
+    assert_string_equal(qemu_opt_get(opts, "str"), "s");
+    d = qemu_opts_to_qdict_filtered(opts, NULL, NULL, false);
+    assert_int_equal(qdict_size(d), 1);
+    qobject_unref(d);
+    assert_string_equal(qemu_opt_get(opts, "str"), "s");
+    qemu_opts_del(opts);
+    qemu_opts_free(list);
+}
+
+static int count_opt(void *opaque, const char *name, const char *value,
+                     Error **errp)
+{
+    int *n = opaque;
+
+    (*n)++;
+    return strcmp(name, "num") == 0 ? 7 : 0;
+}
+
+static void test_opt_foreach(void **state)
+{
+    QemuOpts *opts = new_opts();
+    int n = 0;
+
+    qemu_opt_set(opts, "str", "s", &error_abort);
+    qemu_opt_set(opts, "num", "1", &error_abort);
+    qemu_opt_set(opts, "flag", "on", &error_abort);
+    /* Stops at the first non-zero return */
+    assert_int_equal(qemu_opt_foreach(opts, count_opt, &n, NULL), 7);
+    assert_int_equal(n, 2);
+    qemu_opts_del(opts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +486,9 @@ int main(void)
         cmocka_unit_test(test_absorb_qdict),
         cmocka_unit_test(test_from_qdict),
         cmocka_unit_test(test_print_help),
+        cmocka_unit_test(test_print_str),
+        cmocka_unit_test(test_to_qdict_filtered),
+        cmocka_unit_test(test_opt_foreach),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

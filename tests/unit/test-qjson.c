@@ -150,6 +150,17 @@ static void test_string_escapes(void **state)
     qobject_unref(s);
 }
 
+/* QEMU's extension: single-quoted strings */
+static void test_single_quotes(void **state)
+{
+    assert_roundtrip("{'driver': 'raw', 'file': {'filename': 'a\"b'}}",
+                     "{\"driver\": \"raw\", \"file\": {\"filename\": "
+                     "\"a\\\"b\"}}");
+    assert_roundtrip("'it\\'s'", "\"it's\"");
+    assert_roundtrip("\"it\\'s\"", "\"it's\"");
+    assert_roundtrip("['\\u00e9']", "[\"\\u00E9\"]");
+}
+
 static void test_writer_escapes(void **state)
 {
     /* Non-ASCII becomes upper-case \u escapes, as QEMU writes them */
@@ -254,7 +265,8 @@ static void test_malformed(void **state)
     assert_rejects("truex", "end of input after");
     assert_rejects("1 2", "end of input after");
     assert_rejects("{} {}", "end of input after");
-    assert_rejects("'single'", "unexpected '''");
+    assert_rejects("'unterminated", "unterminated string");
+    assert_rejects("{'a': 1, \"a\": 2}", "duplicate key 'a'");
     assert_rejects("+1", "unexpected '+'");
     assert_rejects("01", "end of input after");
     assert_rejects("1.", "digit after '.'");
@@ -418,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_number_kinds),
         cmocka_unit_test(test_containers),
         cmocka_unit_test(test_string_escapes),
+        cmocka_unit_test(test_single_quotes),
         cmocka_unit_test(test_writer_escapes),
         cmocka_unit_test(test_writer_invalid_utf8),
         cmocka_unit_test(test_writer_doubles),

@@ -12,12 +12,6 @@
  */
 #include "block/driver.h"
 
-#ifndef BLOCK_OPT_SIZE
-#define BLOCK_OPT_SIZE "size"
-#endif
-#ifndef BLOCK_OPT_PREALLOC
-#define BLOCK_OPT_PREALLOC "preallocation"
-#endif
 #define RAW_OPT_OFFSET "offset"
 
 /* What format probing looks at, and so what a probed image protects */

@@ -8,12 +8,6 @@
 
 #include "block/driver.h"
 
-#ifndef BLOCK_OPT_SIZE
-#define BLOCK_OPT_SIZE "size"
-#endif
-#ifndef BLOCK_OPT_PREALLOC
-#define BLOCK_OPT_PREALLOC "preallocation"
-#endif
 
 /* Lock bytes: FILE_LOCK_PERM_BASE + bit for each permission held,
  * FILE_LOCK_SHARED_BASE + bit for each permission not shared */

@@ -48,7 +48,7 @@ static int file_lock_fcntl(int fd, int cmd, short type, int64_t byte,
 
 bool file_lock_supported(int fd)
 {
-    short type;
+    short type = F_UNLCK;
 
     return file_lock_fcntl(fd, F_OFD_GETLK, F_WRLCK, FILE_LOCK_PERM_BASE,
                            &type) == 0;
@@ -101,7 +101,7 @@ int file_lock_apply(int fd, uint64_t *locked_perm, uint64_t *locked_unshared,
 /* Does another open file description hold the lock byte @byte? */
 static int file_lock_is_taken(int fd, int byte)
 {
-    short type;
+    short type = F_UNLCK;
     int ret = file_lock_fcntl(fd, F_OFD_GETLK, F_WRLCK, byte, &type);
 
     if (ret < 0) {

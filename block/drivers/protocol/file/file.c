@@ -183,26 +183,20 @@ static int file_open_fd(BlockDriverState *bs, const char *filename, int flags,
     return fd;
 }
 
-static int file_open(BlockDriverState *bs, QDict *options, int flags,
-                     Error **errp)
+/* Consume the node's options into @s (s->filename, s->use_lock) */
+static int file_read_options(BDRVFileState *s, QDict *options, Error **errp)
 {
-    BDRVFileState *s = bs->opaque;
-    QemuOpts *opts;
+    QemuOpts *opts = qemu_opts_create(&file_runtime_opts, NULL, 0,
+                                      &error_abort);
     const char *filename;
-    struct stat st;
-    int ret;
+    int ret = -EINVAL;
 
-    s->fd = -1;
-    s->shared_perm = BLK_PERM_ALL;
-    opts = qemu_opts_create(&file_runtime_opts, NULL, 0, &error_abort);
     if (!qemu_opts_absorb_qdict(opts, options, errp)) {
-        ret = -EINVAL;
         goto out;
     }
     filename = qemu_opt_get(opts, "filename");
     if (!filename || !*filename) {
         error_setg(errp, "The file driver needs the option 'filename'");
-        ret = -EINVAL;
         goto out;
     }
     ret = file_parse_locking(qemu_opt_get(opts, "locking"), &s->use_lock,
@@ -210,25 +204,41 @@ static int file_open(BlockDriverState *bs, QDict *options, int flags,
     if (ret == 0) {
         ret = file_check_aio(qemu_opt_get(opts, "aio"), errp);
     }
-    if (ret < 0) {
-        goto out;
+    if (ret == 0) {
+        s->filename = g_strdup(filename);
     }
+out:
+    qemu_opts_del(opts);
+    return ret;
+}
 
-    s->filename = g_strdup(filename);
-    ret = s->fd = file_open_fd(bs, filename, flags, errp);
+static int file_open(BlockDriverState *bs, QDict *options, int flags,
+                     Error **errp)
+{
+    BDRVFileState *s = bs->opaque;
+    struct stat st;
+    int ret;
+
+    s->fd = -1;
+    s->shared_perm = BLK_PERM_ALL;
+    ret = file_read_options(s, options, errp);
     if (ret < 0) {
-        goto out;
+        return ret;
+    }
+    ret = s->fd = file_open_fd(bs, s->filename, flags, errp);
+    if (ret < 0) {
+        goto fail;
     }
     if (fstat(s->fd, &st) < 0) {
         ret = -errno;
-        error_setg_errno(errp, -ret, "Could not stat '%s'", filename);
-        goto out;
+        error_setg_errno(errp, -ret, "Could not stat '%s'", s->filename);
+        goto fail;
     }
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
         error_setg(errp, "The file driver needs '%s' to be a regular file "
-                   "or a block device", filename);
+                   "or a block device", s->filename);
         ret = -EINVAL;
-        goto out;
+        goto fail;
     }
     s->is_blockdev = S_ISBLK(st.st_mode);
     if (s->use_lock && !file_lock_supported(s->fd)) {
@@ -243,24 +253,20 @@ static int file_open(BlockDriverState *bs, QDict *options, int flags,
         s->req_align = 1;
         s->buf_align = 1;
     }
-
     bs->supported_zero_flags = BDRV_REQ_MAY_UNMAP | BDRV_REQ_NO_FALLBACK;
     if (!s->is_blockdev) {
         /* Growing a regular file yields zeroes */
         bs->supported_truncate_flags = BDRV_REQ_ZERO_WRITE;
     }
-    ret = 0;
+    return 0;
 
-out:
-    qemu_opts_del(opts);
-    if (ret < 0) {
-        if (s->fd >= 0) {
-            close(s->fd);
-            s->fd = -1;
-        }
-        g_free(s->filename);
-        s->filename = NULL;
+fail:
+    if (s->fd >= 0) {
+        close(s->fd);
     }
+    s->fd = -1;
+    g_free(s->filename);
+    s->filename = NULL;
     return ret;
 }
 

@@ -17,9 +17,6 @@
 #include "block/mem.h"
 #include "util/cutils.h"
 
-#ifndef BLOCK_OPT_SIZE
-#define BLOCK_OPT_SIZE "size"
-#endif
 
 #define MEM_PREFIX "mem:"
 /* Longest buffer name: "mem:NAME" must fit in a node's filename */

@@ -15,9 +15,6 @@
 #include "block/driver.h"
 #include "util/cutils.h"
 
-#ifndef BLOCK_OPT_SIZE
-#define BLOCK_OPT_SIZE "size"
-#endif
 #define NULL_OPT_LATENCY "latency-ns"
 #define NULL_OPT_ZEROES "read-zeroes"
 

@@ -1,0 +1,601 @@
+/*
+ * The "test" format driver, for unit tests of the core (contract:
+ * include/block/test-driver.h).
+ *
+ * With a "file" child every request goes to it.  Without one the data
+ * lives in a sparse private store of fixed-size chunks: unwritten chunks
+ * are unallocated, so they read from the "backing" child if there is one
+ * (zeroes past its end) and as zeroes otherwise.
+ *
+ * Parking: while it is on, each read, write, zero-write and discard
+ * yields inside the driver (still in flight for the core) until
+ * test_driver_release() schedules it back into the node's AioContext; it
+ * then completes in a later poll.  Flushes never park, so closing a node
+ * cannot hang on them.
+ *
+ * Options: size (default 64 MiB), file, backing, align (request
+ * alignment, a power of two; a drydock test extension, default 1).
+ */
+#include <pthread.h>
+
+#include "block/driver.h"
+#include "block/test-driver.h"
+
+#define TEST_OPT_ALIGN "align"
+
+#define TEST_DEFAULT_SIZE (64LL * 1024 * 1024)
+#define TEST_CHUNK_SIZE (64 * 1024)
+#define TEST_CHUNK_BUCKETS 256
+#define TEST_MAX_ALIGN (1024 * 1024)
+
+typedef struct TestChunk {
+    int64_t index;
+    uint8_t *data;
+    struct TestChunk *next;
+} TestChunk;
+
+typedef struct TestParked {
+    Coroutine *co;
+    QTAILQ_ENTRY(TestParked) next;
+} TestParked;
+
+typedef struct BDRVTestState {
+    /* Requests may run in IOThreads while tests look from the main one */
+    pthread_mutex_t lock;
+    TestDriverCounters counters;
+    bool parking;
+    int nb_parked;
+    QTAILQ_HEAD(, TestParked) parked;
+    uint64_t fail_perm;
+    void (*drain_hook)(BlockDriverState *bs, void *opaque);
+    void *drain_hook_opaque;
+
+    int64_t size;
+    uint32_t align;
+    TestChunk *chunks[TEST_CHUNK_BUCKETS];   /* by index % buckets */
+} BDRVTestState;
+
+static QemuOptsList test_runtime_opts = {
+    .name = "test",
+    .desc = {
+        {
+            .name = BLOCK_OPT_SIZE,
+            .type = QEMU_OPT_SIZE,
+            .help = "Virtual disk size (default: 64 MiB)",
+        },
+        {
+            .name = TEST_OPT_ALIGN,
+            .type = QEMU_OPT_SIZE,
+            .help = "Request alignment (default: 1)",
+        },
+        { /* end of list */ }
+    },
+};
+
+static BDRVTestState *test_state(BlockDriverState *bs)
+{
+    assert(bs->drv == &bdrv_test);
+    return bs->opaque;
+}
+
+/* ---- API for tests ---------------------------------------------------- */
+
+const TestDriverCounters *test_driver_counters(BlockDriverState *bs)
+{
+    return &test_state(bs)->counters;
+}
+
+void test_driver_reset_counters(BlockDriverState *bs)
+{
+    BDRVTestState *s = test_state(bs);
+
+    pthread_mutex_lock(&s->lock);
+    s->counters.drain_begin = s->counters.drain_end = 0;
+    s->counters.reads = s->counters.writes = s->counters.set_perm = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void test_driver_set_parking(BlockDriverState *bs, bool park)
+{
+    BDRVTestState *s = test_state(bs);
+
+    pthread_mutex_lock(&s->lock);
+    s->parking = park;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int test_driver_parked_count(BlockDriverState *bs)
+{
+    BDRVTestState *s = test_state(bs);
+    int n;
+
+    pthread_mutex_lock(&s->lock);
+    n = s->nb_parked;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+int test_driver_release(BlockDriverState *bs, int n)
+{
+    BDRVTestState *s = test_state(bs);
+    AioContext *ctx = bdrv_get_aio_context(bs);
+    int released = 0;
+
+    pthread_mutex_lock(&s->lock);
+    while (released < n && !QTAILQ_EMPTY(&s->parked)) {
+        TestParked *p = QTAILQ_FIRST(&s->parked);
+        QTAILQ_REMOVE(&s->parked, p, next);
+        s->nb_parked--;
+        /* Oldest first; each resumes from the event loop, not from here */
+        aio_co_schedule(ctx, p->co);
+        released++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return released;
+}
+
+void test_driver_fail_perm(BlockDriverState *bs, uint64_t perm)
+{
+    test_state(bs)->fail_perm = perm;
+}
+
+void test_driver_set_drain_hook(BlockDriverState *bs,
+                                void (*fn)(BlockDriverState *bs, void *opaque),
+                                void *opaque)
+{
+    BDRVTestState *s = test_state(bs);
+
+    s->drain_hook = fn;
+    s->drain_hook_opaque = opaque;
+}
+
+/* ---- open and close --------------------------------------------------- */
+
+static int test_read_options(BDRVTestState *s, QDict *options, Error **errp)
+{
+    QemuOpts *opts = qemu_opts_create(&test_runtime_opts, NULL, 0,
+                                      &error_abort);
+    uint64_t size, align;
+    int ret = -EINVAL;
+
+    if (!qemu_opts_absorb_qdict(opts, options, errp)) {
+        goto out;
+    }
+    size = qemu_opt_get_size(opts, BLOCK_OPT_SIZE, TEST_DEFAULT_SIZE);
+    align = qemu_opt_get_size(opts, TEST_OPT_ALIGN, 1);
+    if (size > (uint64_t)BDRV_MAX_LENGTH) {
+        error_setg(errp, "Invalid size %" PRIu64 " for the test driver (the "
+                   "largest is %" PRId64 ")", size, (int64_t)BDRV_MAX_LENGTH);
+        goto out;
+    }
+    if (!is_power_of_2(align) || align > TEST_MAX_ALIGN) {
+        error_setg(errp, "Invalid align %" PRIu64 ": expected a power of two "
+                   "up to %d", align, TEST_MAX_ALIGN);
+        goto out;
+    }
+    s->size = size;
+    s->align = align;
+    ret = 0;
+out:
+    qemu_opts_del(opts);
+    return ret;
+}
+
+static int test_open(BlockDriverState *bs, QDict *options, int flags,
+                     Error **errp)
+{
+    BDRVTestState *s = bs->opaque;
+    Error *local_err = NULL;
+    int ret;
+
+    /*
+     * No pthread_mutex_init: a node created during a drain gets its drain
+     * hook before open, and the zero-filled opaque is already a valid
+     * unlocked mutex (PTHREAD_MUTEX_INITIALIZER is all zeroes on Linux).
+     */
+    QTAILQ_INIT(&s->parked);
+    s->counters.shared = BLK_PERM_ALL;
+    ret = test_read_options(s, options, errp);
+    if (ret < 0) {
+        return ret;
+    }
+    bdrv_open_child(NULL, options, "file", bs, &child_of_bds,
+                    BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY, true, &local_err);
+    if (!local_err) {
+        bdrv_open_child(NULL, options, "backing", bs, &child_of_bds,
+                        BDRV_CHILD_COW, true, &local_err);
+    }
+    if (local_err) {
+        error_propagate(errp, local_err);
+        return -EINVAL;
+    }
+    bs->supported_zero_flags = BDRV_REQ_MAY_UNMAP;
+    return 0;
+}
+
+static void test_close(BlockDriverState *bs)
+{
+    BDRVTestState *s = bs->opaque;
+
+    assert(QTAILQ_EMPTY(&s->parked));
+    for (int i = 0; i < TEST_CHUNK_BUCKETS; i++) {
+        while (s->chunks[i]) {
+            TestChunk *c = s->chunks[i];
+            s->chunks[i] = c->next;
+            g_free(c->data);
+            g_free(c);
+        }
+    }
+    pthread_mutex_destroy(&s->lock);
+}
+
+static void test_refresh_limits(BlockDriverState *bs, Error **errp)
+{
+    BDRVTestState *s = bs->opaque;
+
+    bs->bl.request_alignment = MAX(bs->bl.request_alignment, s->align);
+}
+
+/* ---- the private store ------------------------------------------------ */
+
+static TestChunk *test_chunk_find(BDRVTestState *s, int64_t index)
+{
+    TestChunk *c = s->chunks[index % TEST_CHUNK_BUCKETS];
+
+    while (c && c->index != index) {
+        c = c->next;
+    }
+    return c;
+}
+
+static TestChunk *test_chunk_get(BDRVTestState *s, int64_t index)
+{
+    TestChunk *c = test_chunk_find(s, index);
+
+    if (!c) {
+        uint8_t *data = g_try_malloc0(TEST_CHUNK_SIZE);
+        if (!data) {
+            return NULL;
+        }
+        c = g_new0(TestChunk, 1);
+        c->index = index;
+        c->data = data;
+        c->next = s->chunks[index % TEST_CHUNK_BUCKETS];
+        s->chunks[index % TEST_CHUNK_BUCKETS] = c;
+    }
+    return c;
+}
+
+/* Forget every chunk at or past byte @offset; zero the partial one */
+static void test_chunks_cut(BDRVTestState *s, int64_t offset)
+{
+    for (int i = 0; i < TEST_CHUNK_BUCKETS; i++) {
+        TestChunk **pc = &s->chunks[i];
+        while (*pc) {
+            TestChunk *c = *pc;
+            int64_t start = c->index * TEST_CHUNK_SIZE;
+            if (start >= offset) {
+                *pc = c->next;
+                g_free(c->data);
+                g_free(c);
+                continue;
+            }
+            if (start + TEST_CHUNK_SIZE > offset) {
+                memset(c->data + (offset - start), 0,
+                       start + TEST_CHUNK_SIZE - offset);
+            }
+            pc = &c->next;
+        }
+    }
+}
+
+/* Read @n bytes at @offset that no chunk holds: from backing or zeroes */
+static int coroutine_fn test_read_unallocated(BlockDriverState *bs,
+                                              int64_t offset, int64_t n,
+                                              QEMUIOVector *qiov,
+                                              size_t qoff)
+{
+    int64_t avail = 0;
+    int ret = 0;
+
+    if (bs->backing) {
+        int64_t len = bdrv_co_getlength(bs->backing->bs);
+        if (len < 0) {
+            return len;
+        }
+        avail = MIN(n, MAX(len - offset, 0));
+    }
+    if (avail > 0) {
+        QEMUIOVector slice;
+        qemu_iovec_init_slice(&slice, qiov, qoff, avail);
+        ret = bdrv_co_preadv(bs->backing, offset, avail, &slice, 0);
+        qemu_iovec_destroy(&slice);
+    }
+    qemu_iovec_memset(qiov, qoff + avail, 0, n - avail);
+    return ret;
+}
+
+static int coroutine_fn test_store_read(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes, QEMUIOVector *qiov)
+{
+    BDRVTestState *s = bs->opaque;
+    size_t qoff = 0;
+
+    while (bytes > 0) {
+        int64_t in_chunk = offset % TEST_CHUNK_SIZE;
+        int64_t n = MIN(bytes, TEST_CHUNK_SIZE - in_chunk);
+        TestChunk *c;
+        int ret = 0;
+
+        pthread_mutex_lock(&s->lock);
+        c = test_chunk_find(s, offset / TEST_CHUNK_SIZE);
+        if (c) {
+            qemu_iovec_from_buf(qiov, qoff, c->data + in_chunk, n);
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (!c) {
+            ret = test_read_unallocated(bs, offset, n, qiov, qoff);
+        }
+        if (ret < 0) {
+            return ret;
+        }
+        offset += n;
+        bytes -= n;
+        qoff += n;
+    }
+    return 0;
+}
+
+/* Copy @qiov (or zeroes when NULL) into the store */
+static int test_store_write(BDRVTestState *s, int64_t offset, int64_t bytes,
+                            QEMUIOVector *qiov)
+{
+    size_t qoff = 0;
+    int ret = 0;
+
+    pthread_mutex_lock(&s->lock);
+    if (offset > s->size || bytes > s->size - offset) {
+        ret = -EIO;
+    }
+    while (ret == 0 && bytes > 0) {
+        int64_t in_chunk = offset % TEST_CHUNK_SIZE;
+        int64_t n = MIN(bytes, TEST_CHUNK_SIZE - in_chunk);
+        TestChunk *c = test_chunk_get(s, offset / TEST_CHUNK_SIZE);
+
+        if (!c) {
+            ret = -ENOMEM;
+            break;
+        }
+        if (qiov) {
+            qemu_iovec_to_buf(qiov, qoff, c->data + in_chunk, n);
+        } else {
+            memset(c->data + in_chunk, 0, n);
+        }
+        offset += n;
+        bytes -= n;
+        qoff += n;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+/* Count the request; while parking, wait here until released */
+static void coroutine_fn test_enter_request(BlockDriverState *bs,
+                                            bool is_write, bool count)
+{
+    BDRVTestState *s = bs->opaque;
+    TestParked p = { .co = qemu_coroutine_self() };
+    bool park;
+
+    pthread_mutex_lock(&s->lock);
+    if (count) {
+        if (is_write) {
+            s->counters.writes++;
+        } else {
+            s->counters.reads++;
+        }
+    }
+    park = s->parking;
+    if (park) {
+        QTAILQ_INSERT_TAIL(&s->parked, &p, next);
+        s->nb_parked++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (park) {
+        qemu_coroutine_yield();
+    }
+}
+
+static int coroutine_fn test_co_preadv(BlockDriverState *bs, int64_t offset,
+                                       int64_t bytes, QEMUIOVector *qiov,
+                                       BdrvRequestFlags flags)
+{
+    test_enter_request(bs, false, true);
+    if (bs->file) {
+        return bdrv_co_preadv(bs->file, offset, bytes, qiov, flags);
+    }
+    return test_store_read(bs, offset, bytes, qiov);
+}
+
+static int coroutine_fn test_co_pwritev(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes, QEMUIOVector *qiov,
+                                        BdrvRequestFlags flags)
+{
+    test_enter_request(bs, true, true);
+    if (bs->file) {
+        return bdrv_co_pwritev(bs->file, offset, bytes, qiov, flags);
+    }
+    return test_store_write(bs->opaque, offset, bytes, qiov);
+}
+
+static int coroutine_fn test_co_pwrite_zeroes(BlockDriverState *bs,
+                                              int64_t offset, int64_t bytes,
+                                              BdrvRequestFlags flags)
+{
+    test_enter_request(bs, true, true);
+    if (bs->file) {
+        return bdrv_co_pwrite_zeroes(bs->file, offset, bytes, flags);
+    }
+    return test_store_write(bs->opaque, offset, bytes, NULL);
+}
+
+static int coroutine_fn test_co_pdiscard(BlockDriverState *bs, int64_t offset,
+                                         int64_t bytes)
+{
+    test_enter_request(bs, true, false);
+    if (bs->file) {
+        return bdrv_co_pdiscard(bs->file, offset, bytes);
+    }
+    return 0;  /* advisory: the store keeps its data */
+}
+
+static int coroutine_fn test_co_truncate(BlockDriverState *bs, int64_t offset,
+                                         bool exact, PreallocMode prealloc,
+                                         BdrvRequestFlags flags, Error **errp)
+{
+    BDRVTestState *s = bs->opaque;
+    int ret = 0;
+
+    if (bs->file) {
+        ret = bdrv_co_truncate(bs->file, offset, exact, prealloc, flags,
+                               errp);
+    }
+    if (ret == 0) {
+        pthread_mutex_lock(&s->lock);
+        if (offset < s->size) {
+            test_chunks_cut(s, offset);
+        }
+        s->size = offset;
+        pthread_mutex_unlock(&s->lock);
+    }
+    return ret;
+}
+
+static int64_t coroutine_fn test_co_getlength(BlockDriverState *bs)
+{
+    BDRVTestState *s = bs->opaque;
+    int64_t len;
+
+    pthread_mutex_lock(&s->lock);
+    len = s->size;
+    pthread_mutex_unlock(&s->lock);
+    return len;
+}
+
+/* With a file: its mapping.  Without: allocated chunks are DATA, the rest
+ * unallocated (the core then consults backing, or reports zeroes) */
+static int coroutine_fn test_co_block_status(BlockDriverState *bs,
+                                             bool want_zero, int64_t offset,
+                                             int64_t bytes, int64_t *pnum,
+                                             int64_t *map,
+                                             BlockDriverState **file)
+{
+    BDRVTestState *s = bs->opaque;
+    bool first_allocated = false;
+    int64_t n = 0;
+
+    if (bs->file) {
+        *pnum = bytes;
+        *map = offset;
+        *file = bs->file->bs;
+        return BDRV_BLOCK_RAW | BDRV_BLOCK_OFFSET_VALID;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (n < bytes) {
+        int64_t pos = offset + n;
+        bool allocated = test_chunk_find(s, pos / TEST_CHUNK_SIZE) != NULL;
+        if (n == 0) {
+            first_allocated = allocated;
+        } else if (allocated != first_allocated) {
+            break;
+        }
+        n += MIN(bytes - n, TEST_CHUNK_SIZE - pos % TEST_CHUNK_SIZE);
+    }
+    pthread_mutex_unlock(&s->lock);
+    *pnum = n;
+    return first_allocated ? BDRV_BLOCK_DATA : 0;
+}
+
+static int test_has_zero_init(BlockDriverState *bs)
+{
+    return bs->file ? bdrv_has_zero_init(bs->file->bs) : 1;
+}
+
+/* ---- permissions and drain -------------------------------------------- */
+
+static int test_check_perm(BlockDriverState *bs, uint64_t perm,
+                           uint64_t shared, Error **errp)
+{
+    BDRVTestState *s = bs->opaque;
+
+    if (perm & s->fail_perm) {
+        g_autofree char *names = bdrv_perm_names(perm & s->fail_perm);
+        error_setg(errp, "Test driver refuses permission '%s' on node '%s'",
+                   names, bdrv_get_node_name(bs));
+        return -EPERM;
+    }
+    return 0;
+}
+
+static void test_set_perm(BlockDriverState *bs, uint64_t perm,
+                          uint64_t shared)
+{
+    BDRVTestState *s = bs->opaque;
+
+    pthread_mutex_lock(&s->lock);
+    s->counters.set_perm++;
+    s->counters.perm = perm;
+    s->counters.shared = shared;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void test_drain_begin(BlockDriverState *bs)
+{
+    BDRVTestState *s = bs->opaque;
+
+    pthread_mutex_lock(&s->lock);
+    s->counters.drain_begin++;
+    pthread_mutex_unlock(&s->lock);
+    if (s->drain_hook) {
+        s->drain_hook(bs, s->drain_hook_opaque);
+    }
+}
+
+static void test_drain_end(BlockDriverState *bs)
+{
+    BDRVTestState *s = bs->opaque;
+
+    pthread_mutex_lock(&s->lock);
+    s->counters.drain_end++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+BlockDriver bdrv_test = {
+    .format_name = "test",
+    .instance_size = sizeof(BDRVTestState),
+    .is_format = true,
+    .supports_backing = true,
+
+    .bdrv_open = test_open,
+    .bdrv_close = test_close,
+
+    .bdrv_co_preadv = test_co_preadv,
+    .bdrv_co_pwritev = test_co_pwritev,
+    .bdrv_co_pwrite_zeroes = test_co_pwrite_zeroes,
+    .bdrv_co_pdiscard = test_co_pdiscard,
+    .bdrv_co_truncate = test_co_truncate,
+    .bdrv_co_getlength = test_co_getlength,
+    .bdrv_co_block_status = test_co_block_status,
+
+    .bdrv_refresh_limits = test_refresh_limits,
+    .bdrv_has_zero_init = test_has_zero_init,
+
+    .bdrv_child_perm = bdrv_default_perms,
+    .bdrv_check_perm = test_check_perm,
+    .bdrv_set_perm = test_set_perm,
+
+    .bdrv_drain_begin = test_drain_begin,
+    .bdrv_drain_end = test_drain_end,
+};

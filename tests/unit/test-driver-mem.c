@@ -1,0 +1,470 @@
+/*
+ * Unit tests of the mem protocol driver and its buffer API (block/mem.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "block/block-backend.h"
+#include "block/driver.h"
+#include "block/mem.h"
+
+
+static BlockBackend *open_mem(const char *name, QDict *opts, int flags,
+                              Error **errp)
+{
+    if (!opts) {
+        opts = qdict_new();
+    }
+    qdict_put_str(opts, "driver", "mem");
+    if (name) {
+        qdict_put_str(opts, "filename", name);
+    }
+    return blk_new_open(NULL, NULL, opts, flags, errp);
+}
+
+static void assert_err_contains(Error *err, const char *needle)
+{
+    assert_non_null(err);
+    if (!strstr(error_get_pretty(err), needle)) {
+        fail_msg("'%s' lacks '%s'", error_get_pretty(err), needle);
+    }
+}
+
+static void test_image_api(void **state)
+{
+    const uint8_t data[] = "hello, mem";
+    const uint8_t *got;
+    size_t len = 0;
+
+    assert_int_equal(mem_image_set("api", data, sizeof(data), &error_abort),
+                     0);
+    got = mem_image_get("api", &len);
+    assert_non_null(got);
+    assert_int_equal(len, sizeof(data));
+    assert_memory_equal(got, data, sizeof(data));
+    /* A copy was taken */
+    assert_ptr_not_equal(got, data);
+
+    /* NULL data: zeroes */
+    assert_int_equal(mem_image_set("api", NULL, 4096, &error_abort), 0);
+    got = mem_image_get("api", &len);
+    assert_int_equal(len, 4096);
+    assert_true(buffer_is_zero(got, 4096));
+
+    mem_image_delete("api");
+    assert_null(mem_image_get("api", &len));
+    /* Deleting what does not exist is harmless */
+    mem_image_delete("api");
+}
+
+static void test_image_api_errors(void **state)
+{
+    Error *err = NULL;
+
+    assert_int_equal(mem_image_set("", NULL, 10, &err), -EINVAL);
+    assert_err_contains(err, "name");
+    error_free(err);
+    err = NULL;
+
+    assert_int_equal(mem_image_set(NULL, NULL, 10, &err), -EINVAL);
+    error_free(err);
+    err = NULL;
+
+    /* A hostile size is refused before any allocation */
+    assert_int_equal(mem_image_set("big", NULL, MEM_IMAGE_MAX_SIZE + 1, &err),
+                     -EFBIG);
+    assert_err_contains(err, "4294967297");
+    error_free(err);
+    assert_null(mem_image_get("big", NULL));
+}
+
+static void test_delete_all(void **state)
+{
+    mem_image_set("a", NULL, 1, &error_abort);
+    mem_image_set("b", NULL, 1, &error_abort);
+    mem_image_delete_all();
+    assert_null(mem_image_get("a", NULL));
+    assert_null(mem_image_get("b", NULL));
+}
+
+static void test_read_write(void **state)
+{
+    uint8_t in[4096], out[4096];
+    const uint8_t *img;
+    BlockBackend *blk;
+
+    mem_image_set("rw", NULL, MiB, &error_abort);
+    blk = open_mem("rw", NULL, BDRV_O_RDWR, &error_abort);
+    assert_int_equal(blk_getlength(blk), MiB);
+    memset(in, 0x5a, sizeof(in));
+    assert_int_equal(blk_pwrite(blk, 8192, sizeof(in), in, 0), 0);
+    assert_int_equal(blk_pread(blk, 8192, sizeof(out), out, 0), 0);
+    assert_memory_equal(in, out, sizeof(in));
+    /* The buffer itself changed */
+    img = mem_image_get("rw", NULL);
+    assert_memory_equal(img + 8192, in, sizeof(in));
+    assert_true(buffer_is_zero(img, 8192));
+    blk_unref(blk);
+    mem_image_delete("rw");
+}
+
+static void test_filename_syntax(void **state)
+{
+    BlockDriverState *bs;
+    BlockBackend *blk;
+    uint8_t c = 0;
+
+    mem_image_set("syn", "x", 1, &error_abort);
+    bs = bdrv_open("mem:syn", NULL, NULL, BDRV_O_PROTOCOL, &error_abort);
+    assert_string_equal(bdrv_get_format_name(bs), "mem");
+    assert_string_equal(bs->exact_filename, "mem:syn");
+    bdrv_unref(bs);
+
+    /* Probing puts raw on top */
+    blk = blk_new_open("mem:syn", NULL, NULL, 0, &error_abort);
+    assert_string_equal(bdrv_get_format_name(blk_bs(blk)), "raw");
+    assert_int_equal(blk_pread(blk, 0, 1, &c, 0), 0);
+    assert_int_equal(c, 'x');
+    blk_unref(blk);
+    mem_image_delete("syn");
+}
+
+static void test_open_errors(void **state)
+{
+    BlockBackend *blk;
+    BlockDriverState *bs;
+    Error *err = NULL;
+    QDict *opts;
+
+    blk = open_mem("missing", NULL, 0, &err);
+    assert_null(blk);
+    assert_err_contains(err, "'missing' does not exist");
+    error_free(err);
+    err = NULL;
+
+    blk = open_mem(NULL, NULL, 0, &err);
+    assert_null(blk);
+    assert_err_contains(err, "file name");
+    error_free(err);
+    err = NULL;
+
+    bs = bdrv_open("mem:", NULL, NULL, BDRV_O_PROTOCOL, &err);
+    assert_null(bs);
+    assert_err_contains(err, "name");
+    error_free(err);
+    err = NULL;
+
+    mem_image_set("err", NULL, 4096, &error_abort);
+    opts = qdict_new();
+    qdict_put_str(opts, "bogus", "1");
+    blk = open_mem("err", opts, 0, &err);
+    assert_null(blk);
+    assert_err_contains(err, "doesn't support the option 'bogus'");
+    error_free(err);
+    err = NULL;
+
+    opts = qdict_new();
+    qdict_put_str(opts, "size", "12Q");
+    blk = open_mem("err", opts, 0, &err);
+    assert_null(blk);
+    assert_err_contains(err, "size");
+    error_free(err);
+    err = NULL;
+
+    /* Size at open must agree with an existing buffer */
+    opts = qdict_new();
+    qdict_put_int(opts, "size", 8192);
+    blk = open_mem("err", opts, 0, &err);
+    assert_null(blk);
+    assert_err_contains(err, "has 4096 bytes, not the 8192");
+    error_free(err);
+    mem_image_delete("err");
+}
+
+static void test_size_at_open_creates(void **state)
+{
+    QDict *opts = qdict_new();
+    BlockBackend *blk, *blk2;
+    size_t len = 0;
+
+    qdict_put_str(opts, "size", "64K");
+    blk = open_mem("made", opts, BDRV_O_RDWR, &error_abort);
+    assert_int_equal(blk_getlength(blk), 65536);
+    assert_non_null(mem_image_get("made", &len));
+    assert_int_equal(len, 65536);
+
+    /* The same size again shares the buffer */
+    opts = qdict_new();
+    qdict_put_int(opts, "size", 65536);
+    blk2 = open_mem("made", opts, 0, &error_abort);
+    blk_unref(blk2);
+    blk_unref(blk);
+    mem_image_delete("made");
+}
+
+static void test_sharing(void **state)
+{
+    BlockBackend *a, *b;
+    uint8_t buf[512];
+
+    mem_image_set("shared", NULL, MiB, &error_abort);
+    a = open_mem("shared", NULL, BDRV_O_RDWR, &error_abort);
+    b = open_mem("shared", NULL, 0, &error_abort);
+    memset(buf, 0xc3, sizeof(buf));
+    assert_int_equal(blk_pwrite(a, 512, sizeof(buf), buf, 0), 0);
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(blk_pread(b, 512, sizeof(buf), buf, 0), 0);
+    assert_int_equal(buf[0], 0xc3);
+    assert_int_equal(buf[511], 0xc3);
+    blk_unref(a);
+    blk_unref(b);
+    mem_image_delete("shared");
+}
+
+static void test_delete_while_open(void **state)
+{
+    BlockBackend *blk, *blk2;
+    uint8_t buf[4] = { 0 };
+    Error *err = NULL;
+
+    mem_image_set("gone", "abcd", 4, &error_abort);
+    blk = open_mem("gone", NULL, 0, &error_abort);
+    mem_image_delete("gone");
+    assert_null(mem_image_get("gone", NULL));
+    /* The node keeps its buffer */
+    assert_int_equal(blk_pread(blk, 0, 4, buf, 0), 0);
+    assert_memory_equal(buf, "abcd", 4);
+    /* ...but the name no longer opens */
+    blk2 = open_mem("gone", NULL, 0, &err);
+    assert_null(blk2);
+    error_free(err);
+    blk_unref(blk);
+}
+
+static void test_replace_while_open(void **state)
+{
+    BlockBackend *blk;
+    uint8_t buf[4] = { 0 };
+
+    mem_image_set("repl", "old!", 4, &error_abort);
+    blk = open_mem("repl", NULL, 0, &error_abort);
+    mem_image_set("repl", "new!", 4, &error_abort);
+    assert_int_equal(blk_pread(blk, 0, 4, buf, 0), 0);
+    assert_memory_equal(buf, "old!", 4);
+    assert_memory_equal(mem_image_get("repl", NULL), "new!", 4);
+    blk_unref(blk);
+    mem_image_delete("repl");
+}
+
+static void test_odd_length_reads_zero_tail(void **state)
+{
+    uint8_t data[1000], buf[1024];
+    BlockBackend *blk;
+
+    memset(data, 0x77, sizeof(data));
+    mem_image_set("odd", data, sizeof(data), &error_abort);
+    blk = open_mem("odd", NULL, 0, &error_abort);
+    /* The core rounds the length up to a sector */
+    assert_int_equal(blk_getlength(blk), 1024);
+    memset(buf, 0xff, sizeof(buf));
+    assert_int_equal(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
+    assert_memory_equal(buf, data, sizeof(data));
+    assert_true(buffer_is_zero(buf + 1000, 24));
+    blk_unref(blk);
+    mem_image_delete("odd");
+}
+
+static void test_write_beyond_end_fails(void **state)
+{
+    uint8_t buf[1024] = { 1 };
+    BlockBackend *blk;
+    size_t len = 0;
+
+    mem_image_set("end", NULL, 1000, &error_abort);
+    /* Writing past the end needs the resize permission (core contract) */
+    blk = open_mem("end", NULL, BDRV_O_RDWR | BDRV_O_RESIZE, &error_abort);
+    blk_set_allow_write_beyond_eof(blk, true);
+    /* Within the rounded length but past the buffer, and far past it */
+    assert_int_equal(blk_pwrite(blk, 0, 1024, buf, 0), -EIO);
+    assert_int_equal(blk_pwrite(blk, 4096, 512, buf, 0), -EIO);
+    assert_int_equal(blk_pwrite_zeroes(blk, 4096, 512, 0), -EIO);
+    mem_image_get("end", &len);
+    assert_int_equal(len, 1000);
+    /* Up to the end is fine */
+    assert_int_equal(blk_pwrite(blk, 0, 1000, buf, 0), 0);
+    blk_unref(blk);
+    mem_image_delete("end");
+}
+
+static void test_discard_and_zeroes(void **state)
+{
+    uint8_t data[8192];
+    const uint8_t *img;
+    BlockBackend *blk;
+
+    memset(data, 0xee, sizeof(data));
+    mem_image_set("dz", data, sizeof(data), &error_abort);
+    blk = open_mem("dz", NULL, BDRV_O_RDWR | BDRV_O_UNMAP, &error_abort);
+    assert_int_equal(blk_pdiscard(blk, 0, 1024), 0);
+    assert_int_equal(blk_pwrite_zeroes(blk, 4096, 1024, 0), 0);
+    assert_int_equal(blk_pwrite_zeroes(blk, 6144, 512, BDRV_REQ_MAY_UNMAP),
+                     0);
+    img = mem_image_get("dz", NULL);
+    assert_true(buffer_is_zero(img, 1024));
+    assert_int_equal(img[1024], 0xee);
+    assert_true(buffer_is_zero(img + 4096, 1024));
+    assert_int_equal(img[5120], 0xee);
+    assert_true(buffer_is_zero(img + 6144, 512));
+    assert_int_equal(img[6656], 0xee);
+    blk_unref(blk);
+    mem_image_delete("dz");
+}
+
+static void test_truncate(void **state)
+{
+    BlockBackend *blk, *other;
+    uint8_t data[4096], buf[4096];
+    size_t len = 0;
+    Error *err = NULL;
+
+    memset(data, 0x11, sizeof(data));
+    mem_image_set("tr", data, sizeof(data), &error_abort);
+    blk = open_mem("tr", NULL, BDRV_O_RDWR | BDRV_O_RESIZE, &error_abort);
+    other = open_mem("tr", NULL, 0, &error_abort);
+
+    assert_int_equal(blk_truncate(blk, 16384, true, PREALLOC_MODE_OFF, 0,
+                                  &error_abort), 0);
+    mem_image_get("tr", &len);
+    assert_int_equal(len, 16384);
+    assert_int_equal(blk_getlength(blk), 16384);
+    /* The other node follows: the length is not cached */
+    assert_int_equal(blk_getlength(other), 16384);
+    assert_int_equal(blk_pread(blk, 4096, sizeof(buf), buf, 0), 0);
+    assert_true(buffer_is_zero(buf, sizeof(buf)));
+
+    assert_int_equal(blk_truncate(blk, 2048, true, PREALLOC_MODE_FULL, 0,
+                                  &error_abort), 0);
+    mem_image_get("tr", &len);
+    assert_int_equal(len, 2048);
+    assert_int_equal(blk_pread(blk, 0, 2048, buf, 0), 0);
+    assert_memory_equal(buf, data, 2048);
+
+    assert_true(blk_truncate(blk, 4096, true, PREALLOC_MODE_METADATA, 0,
+                             &err) < 0);
+    assert_err_contains(err, "metadata");
+    error_free(err);
+    err = NULL;
+
+    assert_int_equal(blk_truncate(blk, MEM_IMAGE_MAX_SIZE + 512, true,
+                                  PREALLOC_MODE_OFF, 0, &err), -EFBIG);
+    assert_err_contains(err, "'tr'");
+    error_free(err);
+    mem_image_get("tr", &len);
+    assert_int_equal(len, 2048);
+
+    blk_unref(other);
+    blk_unref(blk);
+    mem_image_delete("tr");
+}
+
+static void test_block_status(void **state)
+{
+    BlockDriverState *bs, *file = NULL;
+    int64_t pnum = 0, map = -1;
+    int ret;
+
+    mem_image_set("bst", NULL, MiB, &error_abort);
+    bs = bdrv_open("mem:bst", NULL, NULL, BDRV_O_PROTOCOL, &error_abort);
+    ret = bdrv_block_status(bs, 4096, 8192, &pnum, &map, &file);
+    assert_true(ret >= 0);
+    assert_true(ret & BDRV_BLOCK_DATA);
+    assert_true(ret & BDRV_BLOCK_OFFSET_VALID);
+    assert_int_equal(pnum, 8192);
+    assert_int_equal(map, 4096);
+    assert_ptr_equal(file, bs);
+    assert_int_equal(bdrv_has_zero_init(bs), 1);
+    assert_int_equal(bdrv_get_allocated_file_size(bs), MiB);
+    bdrv_unref(bs);
+    mem_image_delete("bst");
+}
+
+static void test_create(void **state)
+{
+    BlockDriver *drv = bdrv_find_protocol("mem:c", true, &error_abort);
+    QemuOpts *opts;
+    size_t len = 0;
+    const uint8_t *img;
+
+    assert_string_equal(drv->format_name, "mem");
+    mem_image_set("c", "junk", 4, &error_abort);
+    opts = qemu_opts_create(drv->create_opts, NULL, 0, &error_abort);
+    qemu_opt_set(opts, "size", "128K", &error_abort);
+    assert_int_equal(bdrv_create_file("mem:c", opts, &error_abort), 0);
+    qemu_opts_del(opts);
+    img = mem_image_get("c", &len);
+    assert_int_equal(len, 128 * 1024);
+    assert_true(buffer_is_zero(img, len));
+    mem_image_delete("c");
+}
+
+static void test_create_errors(void **state)
+{
+    BlockDriver *drv = bdrv_find_format("mem");
+    QemuOpts *opts = qemu_opts_create(drv->create_opts, NULL, 0,
+                                      &error_abort);
+    Error *err = NULL;
+
+    qemu_opt_set(opts, "size", "8G", &error_abort);
+    assert_int_equal(bdrv_create_file("mem:huge", opts, &err), -EFBIG);
+    assert_err_contains(err, "'huge'");
+    error_free(err);
+    err = NULL;
+    assert_null(mem_image_get("huge", NULL));
+    qemu_opts_del(opts);
+
+    opts = qemu_opts_create(drv->create_opts, NULL, 0, &error_abort);
+    assert_true(bdrv_create_file("mem:", opts, &err) < 0);
+    assert_err_contains(err, "name");
+    error_free(err);
+    qemu_opts_del(opts);
+}
+
+static int setup(void **state)
+{
+    bdrv_init();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    mem_image_delete_all();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_image_api),
+        cmocka_unit_test(test_image_api_errors),
+        cmocka_unit_test(test_delete_all),
+        cmocka_unit_test(test_read_write),
+        cmocka_unit_test(test_filename_syntax),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_size_at_open_creates),
+        cmocka_unit_test(test_sharing),
+        cmocka_unit_test(test_delete_while_open),
+        cmocka_unit_test(test_replace_while_open),
+        cmocka_unit_test(test_odd_length_reads_zero_tail),
+        cmocka_unit_test(test_write_beyond_end_fails),
+        cmocka_unit_test(test_discard_and_zeroes),
+        cmocka_unit_test(test_truncate),
+        cmocka_unit_test(test_block_status),
+        cmocka_unit_test(test_create),
+        cmocka_unit_test(test_create_errors),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
