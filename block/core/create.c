@@ -66,27 +66,6 @@ static QemuOpts *create_protocol_opts(BlockDriver *drv, QemuOpts *opts)
     return popts;
 }
 
-int coroutine_fn bdrv_co_create_file(const char *filename, QemuOpts *opts,
-                                     Error **errp)
-{
-    BlockDriver *drv = bdrv_find_protocol(filename, true, errp);
-    QemuOpts *popts;
-    int ret;
-
-    if (!drv) {
-        return -ENOENT;
-    }
-    if (!drv->create_opts) {
-        error_setg(errp, "Driver '%s' does not support image creation",
-                   drv->format_name);
-        return -ENOTSUP;
-    }
-    popts = create_protocol_opts(drv, opts);
-    ret = bdrv_co_create(drv, filename, popts, errp);
-    qemu_opts_del(popts);
-    return ret;
-}
-
 int bdrv_create_file(const char *filename, QemuOpts *opts, Error **errp)
 {
     BlockDriver *drv;
@@ -109,24 +88,20 @@ int bdrv_create_file(const char *filename, QemuOpts *opts, Error **errp)
     return ret;
 }
 
-/* "Formatting 'x', fmt=raw size=1048576": every option with a value */
-static void create_print_formatting(const char *filename, const char *fmt,
-                                    QemuOpts *opts, QemuOptsList *list)
+/* bdrv_create runs the driver directly when already in a coroutine */
+int coroutine_fn bdrv_co_create_file(const char *filename, QemuOpts *opts,
+                                     Error **errp)
 {
-    printf("Formatting '%s', fmt=%s", filename, fmt);
-    for (QemuOptDesc *d = list->desc; d->name; d++) {
-        const char *value = qemu_opt_get(opts, d->name);
-        if (!value) {
-            continue;
-        }
-        if (d->type == QEMU_OPT_SIZE || d->type == QEMU_OPT_NUMBER) {
-            printf(" %s=%" PRIu64, d->name, qemu_opt_get_size(opts, d->name,
-                                                                0));
-        } else {
-            printf(" %s=%s", d->name, value);
-        }
-    }
-    printf("\n");
+    return bdrv_create_file(filename, opts, errp);
+}
+
+/* "Formatting 'x', fmt=raw size=1048576", as qemu-img create prints it */
+static void create_print_formatting(const char *filename, const char *fmt,
+                                    QemuOpts *opts)
+{
+    g_autofree char *values = qemu_opts_print_str(opts, " ");
+
+    printf("Formatting '%s', fmt=%s %s\n", filename, fmt, values);
     fflush(stdout);
 }
 
@@ -226,7 +201,7 @@ void bdrv_img_create(const char *filename, const char *fmt,
         qemu_opt_set_number(opts, "size", img_size, &error_abort);
     }
     if (!quiet) {
-        create_print_formatting(filename, fmt, opts, create_opts);
+        create_print_formatting(filename, fmt, opts);
     }
     bdrv_create(drv, filename, opts, errp);
 out:

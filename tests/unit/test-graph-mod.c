@@ -817,10 +817,6 @@ static void test_replace_child_bs(void **state)
 
 /*
  * The filter's parents move to its child and its edge goes away.
- *
- * Known failure (reported): bdrv_drop_filter() refreshes only the target's
- * subtree, so the dropped node keeps the permissions its parents had; the
- * graph check after the drop reports the stale cur_perm.
  */
 static void test_drop_filter(void **state)
 {
@@ -861,10 +857,6 @@ static void test_drop_filter(void **state)
 
 /*
  * An overlay is dropped like a filter: its parents go to the backing.
- *
- * Known failure (reported): bdrv_drop_filter() refreshes only the target's
- * subtree, so the dropped node keeps the permissions its parents had; the
- * graph check after the drop reports the stale cur_perm.
  */
 static void test_drop_filter_overlay(void **state)
 {

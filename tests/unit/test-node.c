@@ -488,10 +488,6 @@ static void test_node_monitor_owned(void **state)
 /*
  * bdrv_first/bdrv_next: the roots of the backends, then the monitor-owned
  * nodes not already seen as a backend's root, each once.
- *
- * Known failure (reported): the monitor phase skips only nodes with a
- * device name, so a monitor-owned node that is the root of an unnamed
- * backend ("rc") is returned twice.
  */
 static void test_node_first_next(void **state)
 {

@@ -560,10 +560,6 @@ static void test_open_node_names(void **state)
 
 /*
  * A node name of the wrong type is an error, not silently replaced.
- *
- * Known failure (reported): open_node() reads "node-name" with
- * qdict_get_try_str() and deletes it, so a number is dropped and a name
- * generated instead of an error.
  */
 static void test_open_node_name_not_string(void **state)
 {

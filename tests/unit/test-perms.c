@@ -788,10 +788,6 @@ static void test_perm_b19_replace_node_two_parents(void **state)
 
 /*
  * The new filter edge starts with no permissions: no clash with the writer.
- *
- * Known failure (reported): bdrv_drop_filter() refreshes only the target's
- * subtree, so the dropped node keeps the permissions its parents had; the
- * graph check after the drop reports the stale cur_perm.
  */
 static void test_perm_b19_append_under_exclusive_writer(void **state)
 {
