@@ -52,6 +52,9 @@ UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 
+# Keep objects that are only prerequisites of test binaries
+.SECONDARY:
+
 .PHONY: all lib unit check deps clean format examples
 all: lib examples
 
