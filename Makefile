@@ -83,6 +83,7 @@ unit: $(UNIT_BINS)
 
 # The test command: dependencies, the sanitizer build, every suite, one summary.
 check: deps
+	@scripts/check-layering
 	@$(MAKE) --no-print-directory BUILD=release examples
 	@$(MAKE) --no-print-directory BUILD=asan unit
 	@scripts/run-unit build/asan$(if $(IS_CLANG),-clang) \
