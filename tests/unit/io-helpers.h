@@ -1,6 +1,7 @@
 /*
  * Shared by test-io.c, test-io-status.c and test-block-backend.c: drivers
- * that record what reaches them, node/backend setup, and polling helpers.
+ * that record what reaches them, node/backend setup, and polling helpers;
+ * AioResult and its completion callback aio_done_cb are in test-common.h.
  *
  * Everything is static (each test binary gets its own copy); unused
  * helpers are marked so that every includer compiles warning-free.
@@ -13,6 +14,7 @@
 #include "block/block-debug.h"
 #include "util/keyval.h"
 #include "util/main-loop.h"
+#include "test-common.h"
 
 #define IO_HELPERS_UNUSED __attribute__((unused))
 
@@ -261,7 +263,7 @@ static BlockDriver bdrv_recfilter = {
 
 static IO_HELPERS_UNUSED int tio_group_setup(void **state)
 {
-    bdrv_init();
+    test_common_init(0);
     bdrv_register(&bdrv_rec);
     bdrv_register(&bdrv_recnotrunc);
     bdrv_register(&bdrv_recfilter);

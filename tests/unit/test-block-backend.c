@@ -19,19 +19,6 @@
 BlockBackend *bdrv_first_blk(BlockDriverState *bs);
 bool bdrv_has_blk(BlockDriverState *bs);
 
-typedef struct AioResult {
-    int ret;
-    int calls;
-} AioResult;
-
-static void aio_result_cb(void *opaque, int ret)
-{
-    AioResult *r = opaque;
-
-    r->ret = ret;
-    r->calls++;
-}
-
 static BlockBackend *open_blk(const char *opts, int flags)
 {
     QDict *options = qdict_from_dotted_str(opts, &error_abort);
@@ -75,7 +62,7 @@ static void test_empty_backend(void **state)
 
     /* Failures of AIO requests are reported from the event loop too */
     qemu_iovec_init_buf(&qiov, buf, sizeof(buf));
-    blk_aio_preadv(blk, 0, &qiov, 0, aio_result_cb, &r);
+    blk_aio_preadv(blk, 0, &qiov, 0, aio_done_cb, &r);
     assert_int_equal(r.calls, 0);
     TIO_POLL_UNTIL(r.calls == 1);
     assert_int_equal(r.ret, -ENOMEDIUM);
@@ -350,11 +337,11 @@ static void test_aio(void **state)
     memset(buf, 0x61, sizeof(buf));
     qemu_iovec_init_buf(&qiov, buf, sizeof(buf));
     qemu_iovec_init_buf(&qout, out, sizeof(out));
-    blk_aio_pwritev(blk, 4096, &qiov, 0, aio_result_cb, &r[0]);
-    blk_aio_pwrite_zeroes(blk, 4096, 10, 0, aio_result_cb, &r[1]);
-    blk_aio_pdiscard(blk, 0, 512, aio_result_cb, &r[2]);
-    blk_aio_flush(blk, aio_result_cb, &r[3]);
-    blk_aio_preadv(blk, 1024 * 1024, &qout, 0, aio_result_cb, &r[4]);
+    blk_aio_pwritev(blk, 4096, &qiov, 0, aio_done_cb, &r[0]);
+    blk_aio_pwrite_zeroes(blk, 4096, 10, 0, aio_done_cb, &r[1]);
+    blk_aio_pdiscard(blk, 0, 512, aio_done_cb, &r[2]);
+    blk_aio_flush(blk, aio_done_cb, &r[3]);
+    blk_aio_preadv(blk, 1024 * 1024, &qout, 0, aio_done_cb, &r[4]);
     /* Never called back from inside the submitting call */
     for (int i = 0; i < 5; i++) {
         assert_int_equal(r[i].calls, 0);
@@ -367,7 +354,7 @@ static void test_aio(void **state)
     }
     assert_int_equal(r[4].ret, -EIO);
 
-    blk_aio_preadv(blk, 4096, &qout, 0, aio_result_cb, &r[5]);
+    blk_aio_preadv(blk, 4096, &qout, 0, aio_done_cb, &r[5]);
     TIO_POLL_UNTIL(r[5].calls == 1);
     assert_int_equal(r[5].ret, 0);
     assert_memory_equal(out + 10, buf + 10, sizeof(out) - 10);
@@ -393,7 +380,7 @@ static void test_aio_cancel_waits(void **state)
 
     qemu_iovec_init_buf(&qiov, buf, sizeof(buf));
     test_driver_set_parking(bs, true);
-    acb = blk_aio_pwritev(blk, 0, &qiov, 0, aio_result_cb, &r);
+    acb = blk_aio_pwritev(blk, 0, &qiov, 0, aio_done_cb, &r);
     TIO_POLL_UNTIL(test_driver_parked_count(bs) == 1);
     /* Cancel cannot stop it; it waits until the callback has run */
     aio_bh_schedule_oneshot(qemu_get_aio_context(), release_bh, bs);
@@ -402,7 +389,7 @@ static void test_aio_cancel_waits(void **state)
     assert_int_equal(r.ret, 0);
 
     /* cancel_async of a backend request only asks */
-    acb = blk_aio_flush(blk, aio_result_cb, &r);
+    acb = blk_aio_flush(blk, aio_done_cb, &r);
     blk_aio_cancel_async(acb);
     TIO_POLL_UNTIL(r.calls == 2);
     blk_unref(blk);
@@ -421,7 +408,7 @@ static void test_queued_while_drained(void **state)
 
     qemu_iovec_init_buf(&qiov, buf, sizeof(buf));
     bdrv_drained_begin(bs);
-    blk_aio_pwritev(blk, 0, &qiov, 0, aio_result_cb, &r);
+    blk_aio_pwritev(blk, 0, &qiov, 0, aio_done_cb, &r);
     tio_poll_some();
     /* Parked in the backend: the node sees nothing */
     assert_int_equal(c->writes, 0);
@@ -439,7 +426,7 @@ static void test_queued_while_drained(void **state)
     /* With queueing disabled requests go through a drained node */
     blk_set_disable_request_queuing(blk, true);
     bdrv_drained_begin(bs);
-    blk_aio_pwritev(blk, 0, &qiov, 0, aio_result_cb, &r2);
+    blk_aio_pwritev(blk, 0, &qiov, 0, aio_done_cb, &r2);
     TIO_POLL_UNTIL(r2.calls == 1);
     assert_int_equal(c->writes, 2);
     bdrv_drained_end(bs);
@@ -456,7 +443,7 @@ static void test_drain_waits(void **state)
 
     qemu_iovec_init_buf(&qiov, buf, sizeof(buf));
     test_driver_set_parking(bs, true);
-    blk_aio_pwritev(blk, 0, &qiov, 0, aio_result_cb, &r);
+    blk_aio_pwritev(blk, 0, &qiov, 0, aio_done_cb, &r);
     TIO_POLL_UNTIL(test_driver_parked_count(bs) == 1);
     aio_bh_schedule_oneshot(qemu_get_aio_context(), release_bh, bs);
     blk_drain(blk);
@@ -464,7 +451,7 @@ static void test_drain_waits(void **state)
     assert_int_equal(r.calls, 1);
 
     test_driver_set_parking(bs, true);
-    blk_aio_pwritev(blk, 0, &qiov, 0, aio_result_cb, &r2);
+    blk_aio_pwritev(blk, 0, &qiov, 0, aio_done_cb, &r2);
     TIO_POLL_UNTIL(test_driver_parked_count(bs) == 1);
     aio_bh_schedule_oneshot(qemu_get_aio_context(), release_bh, bs);
     blk_drain_all();

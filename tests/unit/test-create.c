@@ -11,74 +11,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <sys/stat.h>
 
-#include "block/block-backend.h"
-#include "block/block-debug.h"
-#include "block/block-int.h"
 #include "block/mem.h"
+#include "test-common.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static int nodes_before;
-static int backends_before;
-static char tmp_dir[64];
-
-static void check_ok(bool ok, Error **errp, const char *what)
-{
-    if (!ok || *errp) {
-        fail_msg("%s failed: %s", what,
-                 *errp ? error_get_pretty(*errp) : "(no error set)");
-    }
-}
-
-static void check_error(Error **errp, const char *expected)
-{
-    if (!*errp) {
-        fail_msg("Expected the error \"%s\", got none", expected);
-    }
-    if (strcmp(error_get_pretty(*errp), expected) != 0) {
-        fail_msg("Expected the error \"%s\", got \"%s\"", expected,
-                 error_get_pretty(*errp));
-    }
-    error_free(*errp);
-    *errp = NULL;
-}
-
-/* bdrv_open() that must succeed */
-static BlockDriverState *open_ok(const char *filename, QDict *opts,
-                                 int flags)
-{
-    Error *err = NULL;
-    BlockDriverState *bs = bdrv_open(filename, NULL, opts, flags, &err);
-
-    if (!bs) {
-        fail_msg("bdrv_open('%s') failed: %s",
-                 filename ? filename : "(null)",
-                 err ? error_get_pretty(err) : "(no error set)");
-    }
-    assert_null(err);
-    return bs;
-}
-
-static QDict *opts_new(const char *driver, const char *node_name)
-{
-    QDict *opts = qdict_new();
-
-    if (driver) {
-        qdict_put_str(opts, "driver", driver);
-    }
-    if (node_name) {
-        qdict_put_str(opts, "node-name", node_name);
-    }
-    return opts;
-}
-
-static char *tmp_path(const char *name)
-{
-    return g_strdup_printf("%s/%s", tmp_dir, name);
-}
 
 static int64_t file_size(const char *path)
 {
@@ -134,72 +72,14 @@ static char *img_create(const char *filename, const char *fmt,
 
 static int group_setup(void **state)
 {
-    bdrv_init();
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/drydock-test-create-XXXXXX");
-    return mkdtemp(tmp_dir) ? 0 : -1;
+    test_common_init(TEST_COMMON_SAME_BACKENDS);
+    return test_common_tmp_dir_create("test-create");
 }
 
 /* Remove the temporary directory and the files the tests left in it */
 static int group_teardown(void **state)
 {
-    DIR *dir = opendir(tmp_dir);
-    struct dirent *e;
-
-    while (dir && (e = readdir(dir))) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            g_autofree char *path = tmp_path(e->d_name);
-            unlink(path);
-        }
-    }
-    if (dir) {
-        closedir(dir);
-    }
-    return rmdir(tmp_dir);
-}
-
-static int count_backends(void)
-{
-    BlockBackend *blk = NULL;
-    int n = 0;
-
-    while ((blk = blk_all_next(blk))) {
-        n++;
-    }
-    return n;
-}
-
-static int test_setup(void **state)
-{
-    nodes_before = bdrv_debug_node_count();
-    backends_before = count_backends();
-    return 0;
-}
-
-static int test_teardown(void **state)
-{
-    Error *err = NULL;
-    char msg[512];
-    int nodes = bdrv_debug_node_count();
-
-    if (bdrv_debug_check_graph(&err) < 0) {
-        snprintf(msg, sizeof(msg), "%s", error_get_pretty(err));
-        error_free(err);
-        fail_msg("Graph check after the test: %s", msg);
-    }
-    if (nodes != nodes_before) {
-        BlockDriverState *bs = NULL;
-        while ((bs = bdrv_next_all_states(bs))) {
-            print_message("left over: node '%s' refcnt %d\n",
-                          bdrv_get_node_name(bs), bs->refcnt);
-        }
-        fail_msg("%d nodes alive after the test, %d before", nodes,
-                 nodes_before);
-    }
-    if (count_backends() != backends_before) {
-        fail_msg("%d BlockBackends after the test, %d before",
-                 count_backends(), backends_before);
-    }
-    return 0;
+    return test_common_tmp_dir_remove();
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -519,8 +399,6 @@ static void test_register_and_probe(void **state)
     mem_image_delete("unit-img");
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,9 +411,5 @@ int main(void)
         T(test_register_and_probe),
     };
 
-    /* TEST_FILTER=pattern runs only the matching tests (to replay one) */
-    if (getenv("TEST_FILTER")) {
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
-    }
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return test_common_run_group(tests, group_setup, group_teardown);
 }

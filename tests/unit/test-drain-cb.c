@@ -572,10 +572,6 @@ static void test_drain_b12_drain_all_end_polls_after_all_ends(void **state)
     end_test();
 }
 
-#define T(fn)                                                                  \
-    cmocka_unit_test_setup_teardown(fn, drain_common_setup,                    \
-                                    drain_common_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {

@@ -59,6 +59,17 @@ static void wait_parked_at(BlockDriverState *bs, int n, const char *file,
 }
 #define wait_parked(bs, n) wait_parked_at((bs), (n), __FILE__, __LINE__)
 
+/* Parks what reaches @parked and sends one read through @blk to wait there */
+static void start_parked_req_at(BlockDriverState *parked, BlockBackend *blk,
+                                TestReq *r, const char *file, int line)
+{
+    test_driver_set_parking(parked, true);
+    test_req_start(blk, r);
+    wait_parked_at(parked, 1, file, line);
+}
+#define start_parked_req(parked, blk, r)                                       \
+    start_parked_req_at((parked), (blk), (r), __FILE__, __LINE__)
+
 /* Releases one parked request after @hops further BH round trips */
 typedef struct Release {
     BlockDriverState *bs;
@@ -248,9 +259,7 @@ static void test_drain_b04_waits_for_request_bh(void **state)
     Release rel = {.bs = bs, .hops = 2};
     TestReq req;
 
-    test_driver_set_parking(bs, true);
-    test_req_start(blk, &req);
-    wait_parked(bs, 1);
+    start_parked_req(bs, blk, &req);
     expect_false(req.done);
 
     /* Released only by the drain's own polling */
@@ -282,9 +291,7 @@ static void test_drain_b04_waits_for_child_request_timer(void **state)
     TestReq req;
 
     attach(top, file, "file");
-    test_driver_set_parking(file, true);
-    test_req_start(blk, &req);
-    wait_parked(file, 1);
+    start_parked_req(file, blk, &req);
 
     timer_mod_ns(timer, qemu_clock_get_ns(QEMU_CLOCK_REALTIME));
     bdrv_drained_begin(top);
@@ -311,9 +318,7 @@ static void test_drain_b04_child_drain_waits_for_parent_request(void **state)
     TestReq req;
 
     attach(top, file, "file");
-    test_driver_set_parking(file, true);
-    test_req_start(blk, &req);
-    wait_parked(file, 1);
+    start_parked_req(file, blk, &req);
 
     aio_bh_schedule_oneshot(main_ctx(), release_bh, &rel);
     bdrv_drained_begin(file);
@@ -510,9 +515,7 @@ static void test_drain_b06_coroutine_waits_for_request(void **state)
     TestReq req;
     CoDrain d = {.bs = bs, .req = &req};
 
-    test_driver_set_parking(bs, true);
-    test_req_start(blk, &req);
-    wait_parked(bs, 1);
+    start_parked_req(bs, blk, &req);
     aio_bh_schedule_oneshot(main_ctx(), release_bh, &rel);
     qemu_coroutine_enter(qemu_coroutine_create(co_drain_entry, &d));
     poll_until(&d.done, "bdrv_co_drain's return");
@@ -602,9 +605,7 @@ static void test_drain_bdrv_drain_waits_and_ends(void **state)
     Release rel = {.bs = bs, .hops = 1};
     TestReq req;
 
-    test_driver_set_parking(bs, true);
-    test_req_start(blk, &req);
-    wait_parked(bs, 1);
+    start_parked_req(bs, blk, &req);
     aio_bh_schedule_oneshot(main_ctx(), release_bh, &rel);
     bdrv_drain(bs);
     expect_req_done(&req, "after bdrv_drain of 'drain-node'");
@@ -725,10 +726,6 @@ static void test_drain_blk_queuing_disabled(void **state)
     bdrv_unref(bs);
     end_test();
 }
-
-#define T(fn)                                                                  \
-    cmocka_unit_test_setup_teardown(fn, drain_common_setup,                    \
-                                    drain_common_teardown)
 
 int main(void)
 {

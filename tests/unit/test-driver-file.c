@@ -8,27 +8,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "block/block-backend.h"
 #include "block/driver.h"
 #include "util/cutils.h"
-
-static char test_dir[] = "/tmp/drydock-test-file-XXXXXX";
-
-/* A path in the test directory (caller frees) */
-static char *test_path(const char *name)
-{
-    return g_strdup_printf("%s/%s", test_dir, name);
-}
+#include "test-common.h"
 
 /* Create @name with @len bytes of @fill; returns its path */
 static char *make_file(const char *name, size_t len, int fill)
 {
-    char *path = test_path(name);
+    char *path = tmp_path(name);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     uint8_t *buf = g_malloc(MAX(len, 1));
 
@@ -58,26 +49,9 @@ static void read_path(const char *path, int64_t offset, void *buf, size_t n)
     close(fd);
 }
 
-static BlockBackend *open_file(const char *path, QDict *opts, int flags,
-                               Error **errp)
-{
-    if (!opts) {
-        opts = qdict_new();
-    }
-    qdict_put_str(opts, "driver", "file");
-    if (path) {
-        qdict_put_str(opts, "filename", path);
-    }
-    return blk_new_open(NULL, NULL, opts, flags, errp);
-}
-
-static void assert_err_contains(Error *err, const char *needle)
-{
-    assert_non_null(err);
-    if (!strstr(error_get_pretty(err), needle)) {
-        fail_msg("'%s' lacks '%s'", error_get_pretty(err), needle);
-    }
-}
+/* A backend on a file node of @path with @opts added (NULL: none) */
+#define open_file(path, opts, flags, errp)                                     \
+    test_common_blk_open("file", (path), (opts), (flags), (errp))
 
 /* Does another open file description hold lock byte @byte of @path? */
 static bool byte_locked(const char *path, int byte)
@@ -111,7 +85,7 @@ static unsigned lock_state(const char *path)
 
 static void test_open_errors(void **state)
 {
-    g_autofree char *missing = test_path("does-not-exist");
+    g_autofree char *missing = tmp_path("does-not-exist");
     g_autofree char *path = make_file("errors", 4096, 0);
     static const struct {
         const char *key, *value, *needle;
@@ -125,34 +99,24 @@ static void test_open_errors(void **state)
     g_autofree char *msg = NULL;
 
     assert_null(open_file(NULL, NULL, 0, &err));
-    assert_err_contains(err, "requires a file name");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "requires a file name", NULL);
 
     assert_null(open_file("", NULL, 0, &err));
-    assert_err_contains(err, "'filename'");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "'filename'", NULL);
 
     assert_null(open_file(missing, NULL, 0, &err));
     msg = g_strdup_printf("Could not open '%s': No such file or directory",
                           missing);
-    assert_err_contains(err, msg);
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, msg, NULL);
 
-    assert_null(open_file(test_dir, NULL, 0, &err));
-    assert_err_contains(err, "regular file");
-    error_free(err);
-    err = NULL;
+    assert_null(open_file(test_common_tmp_dir(), NULL, 0, &err));
+    check_error_has(&err, "regular file", NULL);
 
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         QDict *opts = qdict_new();
         qdict_put_str(opts, bad[i].key, bad[i].value);
         assert_null(open_file(path, opts, 0, &err));
-        assert_err_contains(err, bad[i].needle);
-        error_free(err);
-        err = NULL;
+        check_error_has(&err, bad[i].needle, NULL);
     }
 }
 
@@ -398,14 +362,11 @@ static void test_truncate(void **state)
     /* Preallocation cannot shrink; metadata is not a file mode */
     assert_true(blk_truncate(blk, 1024, true, PREALLOC_MODE_FALLOC, 0,
                              &err) < 0);
-    assert_err_contains(err, "shrinking");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "shrinking", NULL);
     assert_int_equal(stat_path(path).st_size, 2048);
     assert_true(blk_truncate(blk, 8192, true, PREALLOC_MODE_METADATA, 0,
                              &err) < 0);
-    assert_err_contains(err, "'metadata'");
-    error_free(err);
+    check_error_has(&err, "'metadata'", NULL);
     assert_int_equal(stat_path(path).st_size, 2048);
     blk_unref(blk);
 }
@@ -559,7 +520,7 @@ static void test_auto_read_only(void **state)
         return;
     }
     /* root may write anything: check as "nobody" in a child process */
-    assert_int_equal(chmod(test_dir, 0755), 0);
+    assert_int_equal(chmod(test_common_tmp_dir(), 0755), 0);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -569,7 +530,7 @@ static void test_auto_read_only(void **state)
         _exit(check_auto_read_only(path));
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_int_equal(chmod(test_dir, 0700), 0);
+    assert_int_equal(chmod(test_common_tmp_dir(), 0700), 0);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 }
@@ -592,7 +553,7 @@ static QemuOpts *create_opts(const char *size, const char *prealloc)
 
 static void test_create(void **state)
 {
-    g_autofree char *path = test_path("created");
+    g_autofree char *path = tmp_path("created");
     g_autofree char *prefixed = g_strdup_printf("file:%s", path);
     QemuOpts *opts;
 
@@ -629,30 +590,25 @@ static void test_create(void **state)
 
 static void test_create_errors(void **state)
 {
-    g_autofree char *path = test_path("create-errors");
-    g_autofree char *nodir = test_path("no/such/dir/img");
+    g_autofree char *path = tmp_path("create-errors");
+    g_autofree char *nodir = tmp_path("no/such/dir/img");
     QemuOpts *opts;
     Error *err = NULL;
 
     opts = create_opts("1M", "sparse");
     assert_int_equal(bdrv_create_file(path, opts, &err), -EINVAL);
-    assert_err_contains(err, "'sparse'");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "'sparse'", NULL);
     qemu_opts_del(opts);
     assert_int_equal(access(path, F_OK), -1);
 
     opts = create_opts("1M", "metadata");
     assert_true(bdrv_create_file(path, opts, &err) < 0);
-    assert_err_contains(err, "'metadata'");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "'metadata'", NULL);
     qemu_opts_del(opts);
 
     opts = create_opts("1M", NULL);
     assert_int_equal(bdrv_create_file(nodir, opts, &err), -ENOENT);
-    assert_err_contains(err, "Could not create");
-    error_free(err);
+    check_error_has(&err, "Could not create", NULL);
     qemu_opts_del(opts);
 }
 
@@ -743,8 +699,7 @@ static void test_lock_conflict_shared(void **state)
     /* b refuses to share write, which a holds */
     b = open_file(path, NULL, BDRV_O_NO_SHARE, &err);
     assert_null(b);
-    assert_err_contains(err, "Failed to get shared \"write\" lock");
-    error_free(err);
+    check_error_has(&err, "Failed to get shared \"write\" lock", NULL);
     blk_unref(a);
     assert_int_equal(lock_state(path), 0);
 }
@@ -785,9 +740,7 @@ static void test_lock_unchanged_after_failed_change(void **state)
 
     assert_true(blk_set_perm(a, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
                              BLK_PERM_ALL, &err) < 0);
-    assert_err_contains(err, "Failed to get \"write\" lock");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "Failed to get \"write\" lock", NULL);
     blk_unref(b);
     /* Only a's original lock is left: the attempt was rolled back */
     assert_int_equal(lock_state(path), LOCKS(BLK_PERM_CONSISTENT_READ, 0));
@@ -796,8 +749,7 @@ static void test_lock_unchanged_after_failed_change(void **state)
     b = open_file(path, NULL, BDRV_O_RDWR, &error_abort);
     assert_true(blk_set_perm(a, BLK_PERM_CONSISTENT_READ,
                              BLK_PERM_CONSISTENT_READ, &err) < 0);
-    assert_err_contains(err, "Failed to get shared \"write\" lock");
-    error_free(err);
+    check_error_has(&err, "Failed to get shared \"write\" lock", NULL);
     blk_unref(b);
     assert_int_equal(lock_state(path), LOCKS(BLK_PERM_CONSISTENT_READ, 0));
 
@@ -831,35 +783,13 @@ static void test_locking_off(void **state)
 static int setup(void **state)
 {
     bdrv_init();
-    assert_non_null(mkdtemp(test_dir));
+    assert_int_equal(test_common_tmp_dir_create("test-file"), 0);
     return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-
-    if (!d) {
-        return;
-    }
-    while ((e = readdir(d))) {
-        g_autofree char *p = NULL;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
-            continue;
-        }
-        p = g_strdup_printf("%s/%s", dir, e->d_name);
-        if (unlink(p) < 0) {
-            remove_tree(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 static int teardown(void **state)
 {
-    remove_tree(test_dir);
+    test_common_tmp_dir_remove();
     return 0;
 }
 

@@ -7,31 +7,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "block/block-backend.h"
 #include "block/driver.h"
 #include "block/mem.h"
+#include "test-common.h"
 
-
-static BlockBackend *open_mem(const char *name, QDict *opts, int flags,
-                              Error **errp)
-{
-    if (!opts) {
-        opts = qdict_new();
-    }
-    qdict_put_str(opts, "driver", "mem");
-    if (name) {
-        qdict_put_str(opts, "filename", name);
-    }
-    return blk_new_open(NULL, NULL, opts, flags, errp);
-}
-
-static void assert_err_contains(Error *err, const char *needle)
-{
-    assert_non_null(err);
-    if (!strstr(error_get_pretty(err), needle)) {
-        fail_msg("'%s' lacks '%s'", error_get_pretty(err), needle);
-    }
-}
+/* A backend on mem image @name with @opts added (NULL: none) */
+#define open_mem(name, opts, flags, errp)                                      \
+    test_common_blk_open("mem", (name), (opts), (flags), (errp))
 
 static void test_image_api(void **state)
 {
@@ -65,9 +47,7 @@ static void test_image_api_errors(void **state)
     Error *err = NULL;
 
     assert_int_equal(mem_image_set("", NULL, 10, &err), -EINVAL);
-    assert_err_contains(err, "name");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "name", NULL);
 
     assert_int_equal(mem_image_set(NULL, NULL, 10, &err), -EINVAL);
     error_free(err);
@@ -76,8 +56,7 @@ static void test_image_api_errors(void **state)
     /* A hostile size is refused before any allocation */
     assert_int_equal(mem_image_set("big", NULL, MEM_IMAGE_MAX_SIZE + 1, &err),
                      -EFBIG);
-    assert_err_contains(err, "4294967297");
-    error_free(err);
+    check_error_has(&err, "4294967297", NULL);
     assert_null(mem_image_get("big", NULL));
 }
 
@@ -141,46 +120,35 @@ static void test_open_errors(void **state)
 
     blk = open_mem("missing", NULL, 0, &err);
     assert_null(blk);
-    assert_err_contains(err, "'missing' does not exist");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "'missing' does not exist", NULL);
 
     blk = open_mem(NULL, NULL, 0, &err);
     assert_null(blk);
-    assert_err_contains(err, "file name");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "file name", NULL);
 
     bs = bdrv_open("mem:", NULL, NULL, BDRV_O_PROTOCOL, &err);
     assert_null(bs);
-    assert_err_contains(err, "name");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "name", NULL);
 
     mem_image_set("err", NULL, 4096, &error_abort);
     opts = qdict_new();
     qdict_put_str(opts, "bogus", "1");
     blk = open_mem("err", opts, 0, &err);
     assert_null(blk);
-    assert_err_contains(err, "doesn't support the option 'bogus'");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "doesn't support the option 'bogus'", NULL);
 
     opts = qdict_new();
     qdict_put_str(opts, "size", "12Q");
     blk = open_mem("err", opts, 0, &err);
     assert_null(blk);
-    assert_err_contains(err, "size");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "size", NULL);
 
     /* Size at open must agree with an existing buffer */
     opts = qdict_new();
     qdict_put_int(opts, "size", 8192);
     blk = open_mem("err", opts, 0, &err);
     assert_null(blk);
-    assert_err_contains(err, "has 4096 bytes, not the 8192");
-    error_free(err);
+    check_error_has(&err, "has 4096 bytes, not the 8192", NULL);
     mem_image_delete("err");
 }
 
@@ -354,14 +322,11 @@ static void test_truncate(void **state)
 
     assert_true(blk_truncate(blk, 4096, true, PREALLOC_MODE_METADATA, 0,
                              &err) < 0);
-    assert_err_contains(err, "metadata");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "metadata", NULL);
 
     assert_int_equal(blk_truncate(blk, MEM_IMAGE_MAX_SIZE + 512, true,
                                   PREALLOC_MODE_OFF, 0, &err), -EFBIG);
-    assert_err_contains(err, "'tr'");
-    error_free(err);
+    check_error_has(&err, "'tr'", NULL);
     mem_image_get("tr", &len);
     assert_int_equal(len, 2048);
 
@@ -419,29 +384,14 @@ static void test_create_errors(void **state)
 
     qemu_opt_set(opts, "size", "8G", &error_abort);
     assert_int_equal(bdrv_create_file("mem:huge", opts, &err), -EFBIG);
-    assert_err_contains(err, "'huge'");
-    error_free(err);
-    err = NULL;
+    check_error_has(&err, "'huge'", NULL);
     assert_null(mem_image_get("huge", NULL));
     qemu_opts_del(opts);
 
     opts = qemu_opts_create(drv->create_opts, NULL, 0, &error_abort);
     assert_true(bdrv_create_file("mem:", opts, &err) < 0);
-    assert_err_contains(err, "name");
-    error_free(err);
+    check_error_has(&err, "name", NULL);
     qemu_opts_del(opts);
-}
-
-static int setup(void **state)
-{
-    bdrv_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    mem_image_delete_all();
-    return 0;
 }
 
 int main(void)
@@ -466,5 +416,6 @@ int main(void)
         cmocka_unit_test(test_create_errors),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_common_group_setup,
+                                  test_common_group_teardown_mem);
 }

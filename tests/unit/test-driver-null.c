@@ -7,26 +7,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "block/block-backend.h"
 #include "block/driver.h"
 #include "util/main-loop.h"
 #include "util/sched.h"
+#include "test-common.h"
 
-static BlockBackend *open_null(const char *driver, QDict *opts, int flags,
-                               Error **errp)
-{
-    if (!opts) {
-        opts = qdict_new();
-    }
-    qdict_put_str(opts, "driver", driver);
-    return blk_new_open(NULL, NULL, opts, flags, errp);
-}
+/* A backend on a node of @driver with @opts (NULL: none) */
+#define open_null_blk(driver, opts, flags, errp)                               \
+    test_common_blk_open((driver), NULL, (opts), (flags), (errp))
 
 /* Open expecting failure; returns the message (caller frees @err) */
 static const char *open_null_fails(const char *driver, QDict *opts,
                                    Error **err)
 {
-    BlockBackend *blk = open_null(driver, opts, 0, err);
+    BlockBackend *blk = open_null_blk(driver, opts, 0, err);
 
     assert_null(blk);
     assert_non_null(*err);
@@ -38,7 +32,7 @@ static void test_defaults(void **state)
     const char *drivers[] = { "null-co", "null-aio" };
 
     for (size_t i = 0; i < ARRAY_SIZE(drivers); i++) {
-        BlockBackend *blk = open_null(drivers[i], NULL, 0, &error_abort);
+        BlockBackend *blk = open_null_blk(drivers[i], NULL, 0, &error_abort);
         BlockDriverState *bs = blk_bs(blk);
 
         assert_int_equal(blk_getlength(blk), 1LL << 30);
@@ -52,7 +46,7 @@ static void test_defaults(void **state)
 
 static void test_read_leaves_buffer_without_read_zeroes(void **state)
 {
-    BlockBackend *blk = open_null("null-co", NULL, 0, &error_abort);
+    BlockBackend *blk = open_null_blk("null-co", NULL, 0, &error_abort);
     uint8_t buf[4096];
 
     memset(buf, 0xa5, sizeof(buf));
@@ -73,7 +67,7 @@ static void test_read_zeroes(void **state)
         uint8_t buf[4096];
 
         qdict_put_str(opts, "read-zeroes", "on");
-        blk = open_null(drivers[d], opts, 0, &error_abort);
+        blk = open_null_blk(drivers[d], opts, 0, &error_abort);
         memset(buf, 0xa5, sizeof(buf));
         assert_int_equal(blk_pread(blk, 8192, sizeof(buf), buf, 0), 0);
         assert_true(buffer_is_zero(buf, sizeof(buf)));
@@ -89,7 +83,7 @@ static void test_read_zeroes_as_qbool(void **state)
     uint8_t buf[512];
 
     qdict_put_bool(opts, "read-zeroes", true);
-    blk = open_null("null-co", opts, 0, &error_abort);
+    blk = open_null_blk("null-co", opts, 0, &error_abort);
     memset(buf, 1, sizeof(buf));
     assert_int_equal(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
     assert_true(buffer_is_zero(buf, sizeof(buf)));
@@ -102,13 +96,13 @@ static void test_size_option(void **state)
     BlockBackend *blk;
 
     qdict_put_str(opts, "size", "64M");
-    blk = open_null("null-co", opts, 0, &error_abort);
+    blk = open_null_blk("null-co", opts, 0, &error_abort);
     assert_int_equal(blk_getlength(blk), 64 * 1024 * 1024);
     blk_unref(blk);
 
     opts = qdict_new();
     qdict_put_int(opts, "size", 1024 * 1024);
-    blk = open_null("null-aio", opts, 0, &error_abort);
+    blk = open_null_blk("null-aio", opts, 0, &error_abort);
     assert_int_equal(blk_getlength(blk), 1024 * 1024);
     blk_unref(blk);
 }
@@ -119,9 +113,9 @@ static void test_writes_succeed(void **state)
     uint8_t buf[4096] = { 1 };
 
     for (size_t d = 0; d < ARRAY_SIZE(drivers); d++) {
-        BlockBackend *blk = open_null(drivers[d], NULL,
-                                      BDRV_O_RDWR | BDRV_O_UNMAP,
-                                      &error_abort);
+        BlockBackend *blk = open_null_blk(drivers[d], NULL,
+                                          BDRV_O_RDWR | BDRV_O_UNMAP,
+                                          &error_abort);
 
         assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
         assert_int_equal(blk_pwrite(blk, 4096, sizeof(buf), buf,
@@ -145,7 +139,7 @@ static void test_block_status(void **state)
         int ret;
 
         qdict_put_bool(opts, "read-zeroes", zeroes);
-        blk = open_null("null-co", opts, 0, &error_abort);
+        blk = open_null_blk("null-co", opts, 0, &error_abort);
         bs = blk_bs(blk);
         ret = bdrv_block_status(bs, 4096, 65536, &pnum, &map, &file);
         assert_true(ret >= 0);
@@ -239,26 +233,13 @@ static void test_too_large_size(void **state)
     error_free(err);
 }
 
-typedef struct AioResult {
-    int ret;
-    bool done;
-} AioResult;
-
-static void aio_done_cb(void *opaque, int ret)
-{
-    AioResult *r = opaque;
-
-    r->ret = ret;
-    r->done = true;
-}
-
 /* null-aio completes from the event loop, never inside the submission */
 static void test_aio_completes_in_loop(void **state)
 {
     const char *drivers[] = { "null-co", "null-aio" };
 
     for (size_t d = 0; d < ARRAY_SIZE(drivers); d++) {
-        BlockBackend *blk = open_null(drivers[d], NULL, 0, &error_abort);
+        BlockBackend *blk = open_null_blk(drivers[d], NULL, 0, &error_abort);
         AioContext *ctx = blk_get_aio_context(blk);
         uint8_t buf[512];
         QEMUIOVector qiov;
@@ -288,7 +269,7 @@ static void test_latency_on_virtual_clock(void **state)
         int64_t before;
 
         qdict_put_int(opts, "latency-ns", latency);
-        blk = open_null(drivers[d], opts, 0, &error_abort);
+        blk = open_null_blk(drivers[d], opts, 0, &error_abort);
         before = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
         assert_int_equal(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
         /* The request waited its latency; the clock jumped, no sleep */
@@ -306,18 +287,12 @@ static void test_without_latency_no_virtual_time(void **state)
     int64_t before;
 
     sched_set_deterministic(7);
-    blk = open_null("null-aio", NULL, 0, &error_abort);
+    blk = open_null_blk("null-aio", NULL, 0, &error_abort);
     before = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     assert_int_equal(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
     assert_int_equal(qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), before);
     blk_unref(blk);
     sched_set_realtime();
-}
-
-static int setup(void **state)
-{
-    bdrv_init();
-    return 0;
 }
 
 int main(void)
@@ -339,5 +314,5 @@ int main(void)
         cmocka_unit_test(test_without_latency_no_virtual_time),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, test_common_group_setup, NULL);
 }

@@ -7,9 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "block/block-backend.h"
 #include "block/driver.h"
 #include "block/mem.h"
+#include "test-common.h"
 
 /* A format that claims images starting with this magic */
 #define FAKE_MAGIC "FAKEFMT!"
@@ -49,14 +49,6 @@ static BlockBackend *open_window(const char *name, const char *offset,
         qdict_put_str(opts, "size", size);
     }
     return open_raw(name, opts, flags, errp);
-}
-
-static void assert_err_contains(Error *err, const char *needle)
-{
-    assert_non_null(err);
-    if (!strstr(error_get_pretty(err), needle)) {
-        fail_msg("'%s' lacks '%s'", error_get_pretty(err), needle);
-    }
 }
 
 /* A mem image of @len bytes where byte i is i % 251 */
@@ -185,8 +177,7 @@ static void test_window_errors(void **state)
         Error *err = NULL;
         assert_null(open_window("bad", cases[i].offset, cases[i].size, 0,
                                 &err));
-        assert_err_contains(err, cases[i].needle);
-        error_free(err);
+        check_error_has(&err, cases[i].needle, NULL);
     }
     mem_image_delete("bad");
 }
@@ -199,9 +190,8 @@ static void test_unknown_option(void **state)
     mem_image_set("unk", NULL, 4096, &error_abort);
     qdict_put_str(opts, "bogus", "1");
     assert_null(open_raw("unk", opts, 0, &err));
-    assert_err_contains(err, "Block format 'raw' does not support the "
-                        "option 'bogus'");
-    error_free(err);
+    check_error_has(&err, "Block format 'raw' does not support the "
+                    "option 'bogus'", NULL);
     mem_image_delete("unk");
 }
 
@@ -268,8 +258,7 @@ static void test_truncate(void **state)
                       &error_abort);
     assert_int_equal(blk_truncate(blk, 8192, true, PREALLOC_MODE_OFF, 0,
                                   &err), -ENOTSUP);
-    assert_err_contains(err, "fixed size");
-    error_free(err);
+    check_error_has(&err, "fixed size", NULL);
     mem_image_get("tr", &len);
     assert_int_equal(len, 8192 + 1024);
     blk_unref(blk);
@@ -397,14 +386,8 @@ static void test_probed_first_sector_protected(void **state)
 
 static int setup(void **state)
 {
-    bdrv_init();
+    test_common_init(0);
     bdrv_register(&bdrv_fake);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    mem_image_delete_all();
     return 0;
 }
 
@@ -428,5 +411,6 @@ int main(void)
         cmocka_unit_test(test_probed_first_sector_protected),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup,
+                                  test_common_group_teardown_mem);
 }

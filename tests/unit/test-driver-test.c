@@ -7,40 +7,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "block/block-backend.h"
 #include "block/driver.h"
 #include "block/mem.h"
 #include "block/test-driver.h"
+#include "test-common.h"
 
-static BlockBackend *open_test(QDict *opts, int flags, Error **errp)
-{
-    if (!opts) {
-        opts = qdict_new();
-    }
-    qdict_put_str(opts, "driver", "test");
-    return blk_new_open(NULL, NULL, opts, flags, errp);
-}
-
-static void assert_err_contains(Error *err, const char *needle)
-{
-    assert_non_null(err);
-    if (!strstr(error_get_pretty(err), needle)) {
-        fail_msg("'%s' lacks '%s'", error_get_pretty(err), needle);
-    }
-}
-
-typedef struct AioResult {
-    int ret;
-    bool done;
-} AioResult;
-
-static void aio_done_cb(void *opaque, int ret)
-{
-    AioResult *r = opaque;
-
-    r->ret = ret;
-    r->done = true;
-}
+/* A backend on a "test" node with @opts (NULL: none) */
+#define open_test_blk(opts, flags, errp)                                       \
+    test_common_blk_open("test", NULL, (opts), (flags), (errp))
 
 /* Poll without blocking until nothing more happens */
 static void poll_idle(AioContext *ctx)
@@ -51,7 +25,7 @@ static void poll_idle(AioContext *ctx)
 
 static void test_defaults_and_options(void **state)
 {
-    BlockBackend *blk = open_test(NULL, 0, &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, 0, &error_abort);
     QDict *opts;
     Error *err = NULL;
 
@@ -64,35 +38,30 @@ static void test_defaults_and_options(void **state)
     opts = qdict_new();
     qdict_put_str(opts, "size", "1M");
     qdict_put_str(opts, "align", "4096");
-    blk = open_test(opts, 0, &error_abort);
+    blk = open_test_blk(opts, 0, &error_abort);
     assert_int_equal(blk_getlength(blk), 1024 * 1024);
     assert_int_equal(bdrv_get_request_alignment(blk_bs(blk)), 4096);
     blk_unref(blk);
 
     opts = qdict_new();
     qdict_put_str(opts, "align", "3000");
-    assert_null(open_test(opts, 0, &err));
-    assert_err_contains(err, "align 3000");
-    error_free(err);
-    err = NULL;
+    assert_null(open_test_blk(opts, 0, &err));
+    check_error_has(&err, "align 3000", NULL);
 
     opts = qdict_new();
     qdict_put_str(opts, "size", "lots");
-    assert_null(open_test(opts, 0, &err));
-    assert_err_contains(err, "size");
-    error_free(err);
-    err = NULL;
+    assert_null(open_test_blk(opts, 0, &err));
+    check_error_has(&err, "size", NULL);
 
     opts = qdict_new();
     qdict_put_str(opts, "bogus", "1");
-    assert_null(open_test(opts, 0, &err));
-    assert_err_contains(err, "does not support the option 'bogus'");
-    error_free(err);
+    assert_null(open_test_blk(opts, 0, &err));
+    check_error_has(&err, "does not support the option 'bogus'", NULL);
 }
 
 static void test_private_store(void **state)
 {
-    BlockBackend *blk = open_test(NULL, BDRV_O_RDWR, &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, BDRV_O_RDWR, &error_abort);
     BlockDriverState *bs = blk_bs(blk);
     uint8_t in[100000], out[100000];
     int64_t pnum = 0;
@@ -125,8 +94,8 @@ static void test_private_store(void **state)
 
 static void test_truncate_drops_data(void **state)
 {
-    BlockBackend *blk = open_test(NULL, BDRV_O_RDWR | BDRV_O_RESIZE,
-                                  &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, BDRV_O_RDWR | BDRV_O_RESIZE,
+                                      &error_abort);
     uint8_t buf[4096];
 
     memset(buf, 0x5f, sizeof(buf));
@@ -154,7 +123,7 @@ static void test_file_child(void **state)
     qdict_put_str(opts, "file.driver", "mem");
     qdict_put_str(opts, "file.filename", "under");
     qdict_put_str(opts, "size", "1M");
-    blk = open_test(opts, BDRV_O_RDWR, &error_abort);
+    blk = open_test_blk(opts, BDRV_O_RDWR, &error_abort);
     bs = blk_bs(blk);
     assert_non_null(bs->file);
     assert_true(bs->file->role & BDRV_CHILD_PRIMARY);
@@ -177,7 +146,7 @@ static void test_backing_child(void **state)
     opts = qdict_new();
     qdict_put_str(opts, "node-name", "test-base");
     qdict_put_str(opts, "size", "128K");
-    base = open_test(opts, BDRV_O_RDWR, &error_abort);
+    base = open_test_blk(opts, BDRV_O_RDWR, &error_abort);
     base_bs = blk_bs(base);
     memset(buf, 0xba, sizeof(buf));
     assert_int_equal(blk_pwrite(base, 0, sizeof(buf), buf, 0), 0);
@@ -186,7 +155,7 @@ static void test_backing_child(void **state)
     opts = qdict_new();
     qdict_put_str(opts, "backing", "test-base");
     qdict_put_str(opts, "size", "256K");
-    top = open_test(opts, BDRV_O_RDWR, &error_abort);
+    top = open_test_blk(opts, BDRV_O_RDWR, &error_abort);
     assert_non_null(blk_bs(top)->backing);
     assert_ptr_equal(blk_bs(top)->backing->bs, base_bs);
     assert_true(blk_bs(top)->backing->role & BDRV_CHILD_COW);
@@ -211,7 +180,7 @@ static void test_backing_child(void **state)
 
 static void test_counters(void **state)
 {
-    BlockBackend *blk = open_test(NULL, BDRV_O_RDWR, &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, BDRV_O_RDWR, &error_abort);
     BlockDriverState *bs = blk_bs(blk);
     const TestDriverCounters *c = test_driver_counters(bs);
     uint8_t buf[512] = { 0 };
@@ -242,7 +211,7 @@ static void test_counters(void **state)
 
 static void test_fail_perm(void **state)
 {
-    BlockBackend *blk = open_test(NULL, BDRV_O_RDWR, &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, BDRV_O_RDWR, &error_abort);
     BlockDriverState *bs = blk_bs(blk);
     const TestDriverCounters *c = test_driver_counters(bs);
     Error *err = NULL;
@@ -254,9 +223,7 @@ static void test_fail_perm(void **state)
     assert_int_equal(blk_set_perm(blk, BLK_PERM_CONSISTENT_READ |
                                   BLK_PERM_WRITE, BLK_PERM_ALL, &err),
                      -EPERM);
-    assert_err_contains(err, "Test driver refuses permission");
-    assert_err_contains(err, "write");
-    error_free(err);
+    check_error_has(&err, "Test driver refuses permission", "write", NULL);
     /* Nothing was committed */
     assert_int_equal(c->set_perm, 0);
     assert_false(c->perm & BLK_PERM_WRITE);
@@ -280,7 +247,7 @@ static void drain_hook(BlockDriverState *bs, void *opaque)
 
 static void test_drain_hooks(void **state)
 {
-    BlockBackend *blk = open_test(NULL, 0, &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, 0, &error_abort);
     BlockDriverState *bs = blk_bs(blk);
     const TestDriverCounters *c = test_driver_counters(bs);
     int calls = 0;
@@ -298,7 +265,7 @@ static void test_drain_hooks(void **state)
 
 static void test_parking(void **state)
 {
-    BlockBackend *blk = open_test(NULL, BDRV_O_RDWR, &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, BDRV_O_RDWR, &error_abort);
     BlockDriverState *bs = blk_bs(blk);
     AioContext *ctx = blk_get_aio_context(blk);
     uint8_t a[512], b[512], out[512];
@@ -349,7 +316,7 @@ static void test_parking(void **state)
 
 static void test_parked_request_holds_drain(void **state)
 {
-    BlockBackend *blk = open_test(NULL, 0, &error_abort);
+    BlockBackend *blk = open_test_blk(NULL, 0, &error_abort);
     BlockDriverState *bs = blk_bs(blk);
     AioContext *ctx = blk_get_aio_context(blk);
     uint8_t buf[512];
@@ -372,18 +339,6 @@ static void test_parked_request_holds_drain(void **state)
     blk_unref(blk);
 }
 
-static int setup(void **state)
-{
-    bdrv_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    mem_image_delete_all();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,5 +354,6 @@ int main(void)
         cmocka_unit_test(test_parked_request_holds_drain),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_common_group_setup,
+                                  test_common_group_teardown_mem);
 }

@@ -15,60 +15,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "block/block-backend.h"
-#include "block/block-debug.h"
-#include "block/block-int.h"
 #include "block/test-driver.h"
 #include "util/main-loop.h"
-
-static int node_baseline;
+#include "test-common.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static BlockDriverState *open_node(const char *driver, const char *name,
-                                   int flags)
-{
-    QDict *opts = qdict_new();
-    Error *err = NULL;
-    BlockDriverState *bs;
-
-    qdict_put_str(opts, "driver", driver);
-    qdict_put_str(opts, "node-name", name);
-    bs = bdrv_open(NULL, NULL, opts, flags, &err);
-    if (!bs) {
-        fail_msg("Opening %s node '%s' failed: %s", driver, name,
-                 error_get_pretty(err));
-    }
-    return bs;
-}
-
-static BlockDriverState *open_test(const char *name)
-{
-    return open_node("test", name, BDRV_O_RDWR);
-}
-
-static BlockDriverState *open_null(const char *name)
-{
-    return open_node("null-co", name, BDRV_O_RDWR);
-}
-
 /* A new edge @name from @parent to @child, with its own reference */
-static BdrvChild *attach(BlockDriverState *parent, BlockDriverState *child,
-                         const char *name)
-{
-    Error *err = NULL;
-    BdrvChild *c;
-
-    bdrv_ref(child);
-    c = bdrv_attach_child(parent, child, name, &child_of_bds,
-                          BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY, &err);
-    if (!c) {
-        fail_msg("Attaching '%s' as '%s' of '%s' failed: %s",
-                 bdrv_get_node_name(child), name, bdrv_get_node_name(parent),
-                 error_get_pretty(err));
-    }
-    return c;
-}
+#define attach(parent, child, name)                                            \
+    test_common_attach_ref((parent), (child), (name))
 
 /* A parent that is not a node, like a BlockBackend or a job */
 static const BdrvChildClass user_class = {
@@ -91,37 +46,8 @@ static BdrvChild *attach_user(BlockDriverState *bs, const char *name,
     return c;
 }
 
-static void unref_nodes(BlockDriverState *bs, ...)
-{
-    va_list ap;
-
-    va_start(ap, bs);
-    for (; bs; bs = va_arg(ap, BlockDriverState *)) {
-        bdrv_unref(bs);
-    }
-    va_end(ap);
-}
-
+/* What the checker returned to the last graph_violation() */
 static int last_check_ret;
-
-/*
- * Failed expectations are printed at once and fail the test at end_test(),
- * after its cleanup: a failure must not leave nodes behind for the next
- * tests.
- */
-static int expect_failures;
-
-static void end_test_at(const char *file, int line)
-{
-    int n = expect_failures;
-
-    expect_failures = 0;
-    if (n) {
-        print_error("%d expectation(s) failed\n", n);
-        _fail(file, line);
-    }
-}
-#define end_test() end_test_at(__FILE__, __LINE__)
 
 /* The checker's message (caller frees), or NULL when the graph is valid */
 static char *graph_violation(void)
@@ -141,6 +67,9 @@ static char *graph_violation(void)
 }
 
 /*
+ * Soft expectations (test-common.h): printed at once, they fail the test
+ * at end_test(), after its cleanup, so a failure leaves no node behind.
+ *
  * @msg is what graph_violation() returned while the graph was corrupt (the
  * corruption is undone by now); it must contain every one of the
  * NULL-terminated needles.  Frees @msg.
@@ -165,8 +94,7 @@ static void expect_violation_at(const char *file, int line, char *msg, ...)
     }
     g_free(msg);
     if (!ok) {
-        print_error("%s:%d: expected violation not reported\n", file, line);
-        expect_failures++;
+        expect_failed(file, line, "expected violation not reported");
     }
 }
 #define expect_violation(msg, ...)                                             \
@@ -179,9 +107,8 @@ static void expect_valid_at(const char *what, const char *file, int line)
     if (msg || last_check_ret != 0) {
         print_error("%s: graph check returned %d: %s\n", what, last_check_ret,
                     msg ? msg : "(no message)");
-        print_error("%s:%d: expected a valid graph\n", file, line);
+        expect_failed(file, line, "expected a valid graph");
         g_free(msg);
-        expect_failures++;
     }
 }
 #define expect_valid(what) expect_valid_at((what), __FILE__, __LINE__)
@@ -190,31 +117,8 @@ static void expect_valid_at(const char *what, const char *file, int line)
 
 static int group_setup(void **state)
 {
-    bdrv_init();
+    test_common_init(0);
     bdrv_register(&bdrv_test);
-    return 0;
-}
-
-static int setup(void **state)
-{
-    node_baseline = bdrv_debug_node_count();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Error *err = NULL;
-
-    if (bdrv_debug_check_graph(&err) < 0) {
-        print_error("Graph check after the test: %s\n", error_get_pretty(err));
-        error_free(err);
-        return -1;
-    }
-    if (bdrv_debug_node_count() != node_baseline) {
-        print_error("%d nodes alive after the test, %d before\n",
-                    bdrv_debug_node_count(), node_baseline);
-        return -1;
-    }
     return 0;
 }
 
@@ -272,7 +176,7 @@ static void test_check_valid_graphs_pass(void **state)
     aio_context_unref(ctx);
 
     blk_unref(blk);
-    unref_nodes(top, mid, base, side, bare, NULL);
+    unref_nodes(top, mid, base, side, bare);
     expect_valid("everything freed");
     end_test();
 }
@@ -283,9 +187,9 @@ static void test_check_debug_counters(void **state)
 
     assert_int_equal(bdrv_debug_drain_all_count(), 0);
     a = bdrv_new();
-    assert_int_equal(bdrv_debug_node_count(), node_baseline + 1);
+    assert_int_equal(bdrv_debug_node_count(), nodes_before + 1);
     b = open_test("counted");
-    assert_int_equal(bdrv_debug_node_count(), node_baseline + 2);
+    assert_int_equal(bdrv_debug_node_count(), nodes_before + 2);
     bdrv_drain_all_begin();
     assert_int_equal(bdrv_debug_drain_all_count(), 1);
     bdrv_drain_all_begin();
@@ -295,9 +199,9 @@ static void test_check_debug_counters(void **state)
     bdrv_drain_all_end();
     assert_int_equal(bdrv_debug_drain_all_count(), 0);
     bdrv_unref(a);
-    assert_int_equal(bdrv_debug_node_count(), node_baseline + 1);
+    assert_int_equal(bdrv_debug_node_count(), nodes_before + 1);
     bdrv_unref(b);
-    assert_int_equal(bdrv_debug_node_count(), node_baseline);
+    assert_int_equal(bdrv_debug_node_count(), nodes_before);
     end_test();
 }
 
@@ -315,7 +219,7 @@ static void test_check_edge_missing_from_child_parents(void **state)
     QLIST_INSERT_HEAD(&base->parents, e, next_parent);
     expect_violation(msg, "'file'", "'top'", "'base'");
     expect_valid("edge relinked");
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -333,7 +237,7 @@ static void test_check_edge_missing_from_parent_children(void **state)
     top->file = e;
     expect_violation(msg, "'file'", "'base'", "missing");
     expect_valid("edge relinked");
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -350,7 +254,7 @@ static void test_check_edge_wrong_parent_pointer(void **state)
     e->opaque = top;
     expect_violation(msg, "'file'", "'top'");
     expect_valid("parent pointer restored");
-    unref_nodes(top, base, other, NULL);
+    unref_nodes(top, base, other);
     end_test();
 }
 
@@ -367,7 +271,7 @@ static void test_check_user_edge_wrong_child_pointer(void **state)
     expect_violation(msg, "'user'", "'base'");
     expect_valid("child pointer restored");
     bdrv_root_unref_child(u);
-    unref_nodes(base, other, NULL);
+    unref_nodes(base, other);
     end_test();
 }
 
@@ -384,7 +288,7 @@ static void test_check_backing_pointer_not_a_child(void **state)
     expect_violation(msg, "'top'", "backing");
     expect_valid("backing pointer cleared");
     bdrv_root_unref_child(u);
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -432,11 +336,10 @@ static void test_check_cycle(void **state)
     names = msg && (strstr(msg, "'top'") || strstr(msg, "'mid'"));
     expect_violation(msg, "cycle");
     if (!names) {
-        print_error("the cycle report names neither 'top' nor 'mid'\n");
-        expect_failures++;
+        EXPECT_FAIL("the cycle report names neither 'top' nor 'mid'");
     }
     expect_valid("edge pointed back at base");
-    unref_nodes(top, mid, base, NULL);
+    unref_nodes(top, mid, base);
     end_test();
 }
 
@@ -454,7 +357,7 @@ static void test_check_quiesce_count_bumped(void **state)
     base->quiesce_counter--;
     expect_violation(msg, "'base'", "'file'", "quiesce count is 1");
     expect_valid("count restored");
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -492,7 +395,7 @@ static void test_check_quiesced_flag_without_drain(void **state)
         expect_violation(msg, "'file'", "'base'", "quiesces its parent");
     }
     expect_valid("flag cleared");
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -554,7 +457,7 @@ static void test_check_node_perm_not_what_parents_need(void **state)
     base->cur_shared |= BLK_PERM_WRITE_UNCHANGED;
     expect_violation(msg, "'base'", "holds permissions");
     expect_valid("cur_shared restored");
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -571,7 +474,7 @@ static void test_check_edge_perm_not_driver_perm(void **state)
     e->perm = saved;
     expect_violation(msg, "'file'", "'top'", "instead of");
     expect_valid("edge permission restored");
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -592,7 +495,7 @@ static void test_check_context_mismatch(void **state)
     aio_context_unref(ctx);
     expect_violation(msg, "'base'", "'file'", "AioContext");
     expect_valid("context restored");
-    unref_nodes(top, base, NULL);
+    unref_nodes(top, base);
     end_test();
 }
 
@@ -661,8 +564,6 @@ static void test_check_assert_graph_aborts(void **state)
     }
     end_test();
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {

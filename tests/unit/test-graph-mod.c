@@ -14,120 +14,46 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "block/block-backend.h"
-#include "block/block-debug.h"
-#include "block/block-int.h"
 #include "block/test-driver.h"
+#include "test-common.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int nodes_before;
-static char step_violation[512];
-
-static void note_graph(const char *step);
-
-/* Fail with the message of @err (or of its absence) when @ok is false */
-static void check_ok(bool ok, Error **errp, const char *what)
-{
-    if (!ok || *errp) {
-        fail_msg("%s failed: %s", what,
-                 *errp ? error_get_pretty(*errp) : "(no error set)");
-    }
-    note_graph(what);
-}
-
-/* The error must be exactly @expected; frees it */
-static void check_error(Error **errp, const char *expected)
-{
-    if (!*errp) {
-        fail_msg("Expected the error \"%s\", got none", expected);
-    }
-    if (strcmp(error_get_pretty(*errp), expected) != 0) {
-        fail_msg("Expected the error \"%s\", got \"%s\"", expected,
-                 error_get_pretty(*errp));
-    }
-    error_free(*errp);
-    *errp = NULL;
-    note_graph(expected);
-}
-
-static BlockDriverState *open_node(const char *driver, const char *name,
-                                   int flags)
-{
-    QDict *opts = qdict_new();
-    Error *err = NULL;
-    BlockDriverState *bs;
-
-    qdict_put_str(opts, "driver", driver);
-    qdict_put_str(opts, "node-name", name);
-    bs = bdrv_open(NULL, NULL, opts, flags, &err);
-    if (!bs) {
-        fail_msg("Opening %s node '%s' failed: %s", driver, name,
-                 err ? error_get_pretty(err) : "(no error set)");
-    }
-    return bs;
-}
-
-static BlockDriverState *open_null(const char *name)
-{
-    return open_node("null-co", name, BDRV_O_RDWR);
-}
-
-static BlockDriverState *open_test(const char *name)
-{
-    return open_node("test", name, BDRV_O_RDWR);
-}
-
-/* A pass-through filter, local to this file */
-static int64_t coroutine_fn gm_filter_co_getlength(BlockDriverState *bs)
-{
-    BlockDriverState *child = bdrv_filter_bs(bs);
-
-    return child ? bdrv_co_getlength(child) : 0;
-}
-
-static BlockDriver gm_filter_drv = {
-    .format_name = "graph-mod-filter",
-    .is_filter = true,
-    .bdrv_co_getlength = gm_filter_co_getlength,
-    .bdrv_child_perm = bdrv_filter_default_perms,
-};
-
 static BlockDriverState *open_filter(const char *name)
 {
-    Error *err = NULL;
-    BlockDriverState *bs = bdrv_new_open_driver(&gm_filter_drv, name,
-                                                BDRV_O_RDWR, &err);
-
-    check_ok(bs != NULL, &err, "Opening the filter node");
-    return bs;
+    return test_common_open_local(&test_common_filter_drv, name, BDRV_O_RDWR);
 }
 
+/* The edge takes the caller's reference */
 static BdrvChild *attach(BlockDriverState *parent, BlockDriverState *child,
                          const char *name, BdrvChildRole role)
 {
-    Error *err = NULL;
-    BdrvChild *c = bdrv_attach_child(parent, child, name, &child_of_bds,
-                                     role, &err);
+    BdrvChild *c = test_common_attach(parent, child, name, role);
 
-    if (!c) {
-        fail_msg("Attaching '%s' as '%s' child of '%s' failed: %s",
-                 bdrv_get_node_name(child), name, bdrv_get_node_name(parent),
-                 err ? error_get_pretty(err) : "(no error set)");
-    }
     note_graph("bdrv_attach_child");
     return c;
 }
 
-static int count_parents(BlockDriverState *bs)
+/* @child becomes @parent's "file" child, with a new reference */
+static BdrvChild *attach_file_ref(BlockDriverState *parent,
+                                  BlockDriverState *child)
 {
-    BdrvChild *c;
-    int n = 0;
+    bdrv_ref(child);
+    return attach(parent, child, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+}
 
-    QLIST_FOREACH(c, &bs->parents, next_parent) {
-        n++;
-    }
-    return n;
+/* The same for filter @f's filtered child */
+static BdrvChild *attach_filtered_ref(BlockDriverState *f,
+                                      BlockDriverState *child)
+{
+    bdrv_ref(child);
+    return attach(f, child, "file", BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY);
+}
+
+/* A backend reading @bs, sharing everything */
+static BlockBackend *new_reader_blk(BlockDriverState *bs)
+{
+    return test_common_new_blk(bs, BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL);
 }
 
 static int count_children(BlockDriverState *bs)
@@ -141,14 +67,6 @@ static int count_children(BlockDriverState *bs)
     return n;
 }
 
-static void check_refcnt(BlockDriverState *bs, int expected)
-{
-    if (bs->refcnt != expected) {
-        fail_msg("Node '%s' has refcnt %d, expected %d",
-                 bdrv_get_node_name(bs), bs->refcnt, expected);
-    }
-}
-
 static void check_parent_count(BlockDriverState *bs, int expected)
 {
     int n = count_parents(bs);
@@ -159,65 +77,11 @@ static void check_parent_count(BlockDriverState *bs, int expected)
     }
 }
 
+/* Every test leaves a consistent graph and frees every node it made */
 static int group_setup(void **state)
 {
-    bdrv_init();
-    return 0;
-}
-
-static int test_setup(void **state)
-{
-    step_violation[0] = 0;
-    nodes_before = bdrv_debug_node_count();
-    return 0;
-}
-
-/*
- * Graph checks after single steps.  The first violation is remembered and
- * reported by the teardown, once the test has freed its nodes, so that a
- * failure does not leave nodes behind for the following tests.
- */
-static void note_graph(const char *step)
-{
-    Error *err = NULL;
-
-    if (!step_violation[0] && bdrv_debug_check_graph(&err) < 0) {
-        snprintf(step_violation, sizeof(step_violation), "after %s: %s",
-                 step, error_get_pretty(err));
-        error_free(err);
-    }
-}
-
-/* Every test leaves a consistent graph and frees every node it made */
-static int test_teardown(void **state)
-{
-    Error *err = NULL;
-    char msg[512];
-    int nodes = bdrv_debug_node_count();
-
-    if (step_violation[0]) {
-        snprintf(msg, sizeof(msg), "%s", step_violation);
-        step_violation[0] = 0;
-        fail_msg("Graph check %s", msg);
-    }
-    if (bdrv_debug_check_graph(&err) < 0) {
-        snprintf(msg, sizeof(msg), "%s", error_get_pretty(err));
-        error_free(err);
-        fail_msg("Graph check after the test: %s", msg);
-    }
-    if (nodes != nodes_before) {
-        BlockDriverState *bs = NULL;
-        while ((bs = bdrv_next_all_states(bs))) {
-            print_message("left over: node '%s' refcnt %d\n",
-                          bdrv_get_node_name(bs), bs->refcnt);
-        }
-        fail_msg("%d nodes alive after the test, %d before", nodes,
-                 nodes_before);
-    }
-    if (blk_all_next(NULL)) {
-        fail_msg("A BlockBackend is left after the test");
-    }
-    assert_int_equal(bdrv_debug_drain_all_count(), 0);
+    test_common_init(TEST_COMMON_STEP_CHECKS | TEST_COMMON_NO_BACKEND |
+                     TEST_COMMON_NO_DRAIN_ALL);
     return 0;
 }
 
@@ -229,8 +93,7 @@ static void test_attach_child_file(void **state)
     BlockDriverState *base = open_null("base");
     BdrvChild *c;
 
-    bdrv_ref(base); /* the edge takes this one */
-    c = attach(p, base, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    c = attach_file_ref(p, base);
     assert_ptr_equal(c->bs, base);
     assert_ptr_equal(c->opaque, p);
     assert_string_equal(c->name, "file");
@@ -255,8 +118,7 @@ static void test_attach_child_file(void **state)
     /* Dropping the edge relaxed the child's permissions again */
     assert_int_equal(base->cur_perm, 0);
 
-    bdrv_unref(base);
-    bdrv_unref(p);
+    unref_nodes(base, p);
 }
 
 static void test_attach_child_cow_sets_backing(void **state)
@@ -315,8 +177,7 @@ static void test_attach_child_duplicate_name(void **state)
     assert_ptr_equal(p->file, first);
     check_refcnt(b2, 1);
     check_parent_count(b2, 0);
-    bdrv_unref(b2);
-    bdrv_unref(p);
+    unref_nodes(b2, p);
 }
 
 static void test_attach_child_second_backing(void **state)
@@ -332,8 +193,7 @@ static void test_attach_child_second_backing(void **state)
     check_error(&err, "Node 'top' already has a backing child");
     assert_string_equal(bdrv_get_node_name(top->backing->bs), "b1");
     check_refcnt(b2, 1);
-    bdrv_unref(b2);
-    bdrv_unref(top);
+    unref_nodes(b2, top);
 }
 
 static void test_attach_child_cycles(void **state)
@@ -343,10 +203,8 @@ static void test_attach_child_cycles(void **state)
     BlockDriverState *c = open_test("c");
     Error *err = NULL;
 
-    bdrv_ref(b);
-    attach(a, b, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
-    bdrv_ref(c);
-    attach(b, c, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    attach_file_ref(a, b);
+    attach_file_ref(b, c);
 
     /* Direct: a -> b -> a */
     bdrv_ref(a);
@@ -372,9 +230,7 @@ static void test_attach_child_cycles(void **state)
     assert_null(b->backing);
     assert_int_equal(count_children(c), 0);
 
-    bdrv_unref(a);
-    bdrv_unref(b);
-    bdrv_unref(c);
+    unref_nodes(a, b, c);
 }
 
 /* A failed attach drops the child's reference, freeing an orphan */
@@ -424,8 +280,7 @@ static void test_attach_failure_driver_refuses(void **state)
     check_parent_count(t, 0);
     assert_null(p->file);
     assert_int_equal(test_driver_counters(t)->set_perm, set_perm_before);
-    bdrv_unref(t);
-    bdrv_unref(p);
+    unref_nodes(t, p);
 }
 
 /* Removing one of two edges to a shared child keeps it alive */
@@ -455,8 +310,7 @@ static void test_unref_child_shared(void **state)
     assert_null(bdrv_find_node("base"));
     bdrv_unref_child(b, NULL); /* a no-op */
 
-    bdrv_unref(a);
-    bdrv_unref(b);
+    unref_nodes(a, b);
 }
 
 /* ---- bdrv_set_backing_hd ----------------------------------------------- */
@@ -489,9 +343,7 @@ static void test_set_backing_hd(void **state)
     check_refcnt(b2, 1);
     assert_int_equal(top->quiesce_counter, 0);
 
-    bdrv_unref(b1);
-    bdrv_unref(b2);
-    bdrv_unref(top);
+    unref_nodes(b1, b2, top);
 }
 
 static void test_set_backing_hd_errors(void **state)
@@ -532,10 +384,7 @@ static void test_set_backing_hd_errors(void **state)
     check_refcnt(b2, 1);
     mid->backing->frozen = false;
 
-    bdrv_unref(top);
-    bdrv_unref(mid);
-    bdrv_unref(b1);
-    bdrv_unref(b2);
+    unref_nodes(top, mid, b1, b2);
 }
 
 /* ---- bdrv_append -------------------------------------------------------- */
@@ -545,11 +394,9 @@ static void test_graph_b16_append_overlay_no_loop(void **state)
 {
     BlockDriverState *base = open_null("base");
     BlockDriverState *top = open_test("top");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL);
+    BlockBackend *blk = new_reader_blk(base);
     Error *err = NULL;
 
-    check_ok(blk_insert_bs(blk, base, &err) == 0, &err, "blk_insert_bs");
     check_ok(bdrv_append(top, base, &err) == 0, &err, "bdrv_append");
 
     assert_ptr_equal(blk_bs(blk), top);
@@ -567,8 +414,7 @@ static void test_graph_b16_append_overlay_no_loop(void **state)
     assert_int_equal(top->quiesce_counter, 0);
 
     blk_unref(blk);
-    bdrv_unref(base);
-    bdrv_unref(top);
+    unref_nodes(base, top);
 }
 
 /* A filter is appended with a "file" edge, and node parents move too */
@@ -580,8 +426,7 @@ static void test_graph_b16_append_filter_node_parents(void **state)
     BdrvChild *pc;
     Error *err = NULL;
 
-    bdrv_ref(base);
-    pc = attach(p, base, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    pc = attach_file_ref(p, base);
     check_ok(bdrv_append(f, base, &err) == 0, &err, "bdrv_append");
 
     assert_ptr_equal(pc->bs, f);
@@ -598,9 +443,7 @@ static void test_graph_b16_append_filter_node_parents(void **state)
     assert_true(f->file->perm & BLK_PERM_WRITE);
     assert_true(base->cur_perm & BLK_PERM_WRITE);
 
-    bdrv_unref(p);
-    bdrv_unref(f);
-    bdrv_unref(base);
+    unref_nodes(p, f, base);
 }
 
 static void test_append_errors_leave_graph(void **state)
@@ -608,11 +451,8 @@ static void test_append_errors_leave_graph(void **state)
     BlockDriverState *base = open_null("base");
     BlockDriverState *other = open_null("other");
     BlockDriverState *top = open_test("top");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL);
+    BlockBackend *blk = new_reader_blk(base);
     Error *err = NULL;
-
-    check_ok(blk_insert_bs(blk, base, &err) == 0, &err, "blk_insert_bs");
 
     /* A node without backing support cannot be an overlay */
     assert_int_equal(bdrv_append(other, base, &err), -ENOTSUP);
@@ -634,9 +474,7 @@ static void test_append_errors_leave_graph(void **state)
     assert_int_equal(top->quiesce_counter, 0);
 
     blk_unref(blk);
-    bdrv_unref(top);
-    bdrv_unref(other);
-    bdrv_unref(base);
+    unref_nodes(top, other, base);
 }
 
 /* ---- bdrv_replace_node -------------------------------------------------- */
@@ -646,14 +484,11 @@ static void test_replace_node_moves_all_parents(void **state)
     BlockDriverState *a = open_null("a");
     BlockDriverState *b = open_null("b");
     BlockDriverState *p = open_test("p");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL);
+    BlockBackend *blk = new_reader_blk(a);
     BdrvChild *pc;
     Error *err = NULL;
 
-    check_ok(blk_insert_bs(blk, a, &err) == 0, &err, "blk_insert_bs");
-    bdrv_ref(a);
-    pc = attach(p, a, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    pc = attach_file_ref(p, a);
     check_refcnt(a, 3);
 
     /* Replacing a node by itself changes nothing */
@@ -672,9 +507,7 @@ static void test_replace_node_moves_all_parents(void **state)
     assert_int_equal(b->cur_perm, pc->perm | blk_root(blk)->perm);
 
     blk_unref(blk);
-    bdrv_unref(p);
-    bdrv_unref(a);
-    bdrv_unref(b);
+    unref_nodes(p, a, b);
 }
 
 /* 16: replacing base by an overlay of base keeps the overlay's edge */
@@ -682,11 +515,9 @@ static void test_graph_b16_replace_node_skips_own_edge(void **state)
 {
     BlockDriverState *base = open_null("base");
     BlockDriverState *top = open_test("top");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL);
+    BlockBackend *blk = new_reader_blk(base);
     Error *err = NULL;
 
-    check_ok(blk_insert_bs(blk, base, &err) == 0, &err, "blk_insert_bs");
     check_ok(bdrv_set_backing_hd(top, base, &err) == 0, &err, "set backing");
     check_parent_count(base, 2);
 
@@ -697,8 +528,7 @@ static void test_graph_b16_replace_node_skips_own_edge(void **state)
     check_parent_count(top, 1);
 
     blk_unref(blk);
-    bdrv_unref(top);
-    bdrv_unref(base);
+    unref_nodes(top, base);
 }
 
 /* A frozen parent edge blocks the whole replacement, before any move */
@@ -707,14 +537,11 @@ static void test_replace_node_frozen_parent(void **state)
     BlockDriverState *a = open_null("a");
     BlockDriverState *b = open_null("b");
     BlockDriverState *p = open_test("p");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL);
+    BlockBackend *blk = new_reader_blk(a);
     BdrvChild *pc;
     Error *err = NULL;
 
-    check_ok(blk_insert_bs(blk, a, &err) == 0, &err, "blk_insert_bs");
-    bdrv_ref(a);
-    pc = attach(p, a, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    pc = attach_file_ref(p, a);
     pc->frozen = true;
 
     assert_int_equal(bdrv_replace_node(a, b, &err), -EPERM);
@@ -729,9 +556,7 @@ static void test_replace_node_frozen_parent(void **state)
 
     pc->frozen = false;
     blk_unref(blk);
-    bdrv_unref(p);
-    bdrv_unref(a);
-    bdrv_unref(b);
+    unref_nodes(p, a, b);
 }
 
 /* 17: the old node's own child edges do not block the replacement */
@@ -740,16 +565,13 @@ static void test_graph_b17_replace_filter_over_shared_base(void **state)
     BlockDriverState *base = open_null("base");
     BlockDriverState *fa = open_filter("fa");
     BlockDriverState *fb = open_filter("fb");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
-                                BLK_PERM_ALL & ~BLK_PERM_WRITE);
+    BlockBackend *blk;
     Error *err = NULL;
 
-    bdrv_ref(base);
-    attach(fa, base, "file", BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY);
-    bdrv_ref(base);
-    attach(fb, base, "file", BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY);
-    check_ok(blk_insert_bs(blk, fa, &err) == 0, &err, "blk_insert_bs");
+    attach_filtered_ref(fa, base);
+    attach_filtered_ref(fb, base);
+    blk = test_common_new_blk(fa, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
+                              BLK_PERM_ALL & ~BLK_PERM_WRITE);
     assert_true(fa->file->perm & BLK_PERM_WRITE);
 
     check_ok(bdrv_replace_node(fa, fb, &err) == 0, &err, "replace fa by fb");
@@ -763,9 +585,7 @@ static void test_graph_b17_replace_filter_over_shared_base(void **state)
     check_refcnt(fa, 1);
 
     blk_unref(blk);
-    bdrv_unref(fa);
-    bdrv_unref(fb);
-    bdrv_unref(base);
+    unref_nodes(fa, fb, base);
 }
 
 /* ---- bdrv_replace_child_bs ---------------------------------------------- */
@@ -779,8 +599,7 @@ static void test_replace_child_bs(void **state)
     BdrvChild *c;
     Error *err = NULL;
 
-    bdrv_ref(a);
-    c = attach(p, a, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    c = attach_file_ref(p, a);
     check_refcnt(a, 2);
 
     check_ok(bdrv_replace_child_bs(c, b, &err) == 0, &err, "a -> b");
@@ -807,10 +626,7 @@ static void test_replace_child_bs(void **state)
     check_refcnt(a, 1);
     c->frozen = false;
 
-    bdrv_unref(q);
-    bdrv_unref(p);
-    bdrv_unref(a);
-    bdrv_unref(b);
+    unref_nodes(q, p, a, b);
 }
 
 /* ---- bdrv_drop_filter --------------------------------------------------- */
@@ -822,12 +638,10 @@ static void test_drop_filter(void **state)
 {
     BlockDriverState *base = open_null("base");
     BlockDriverState *f = open_filter("f");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
-                                BLK_PERM_ALL);
+    BlockBackend *blk = test_common_new_blk(
+        base, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE, BLK_PERM_ALL);
     Error *err = NULL;
 
-    check_ok(blk_insert_bs(blk, base, &err) == 0, &err, "blk_insert_bs");
     check_ok(bdrv_append(f, base, &err) == 0, &err, "bdrv_append");
     assert_ptr_equal(blk_bs(blk), f);
     check_refcnt(base, 2);
@@ -851,8 +665,7 @@ static void test_drop_filter(void **state)
                       "file");
 
     blk_unref(blk);
-    bdrv_unref(f);
-    bdrv_unref(base);
+    unref_nodes(f, base);
 }
 
 /*
@@ -862,11 +675,9 @@ static void test_drop_filter_overlay(void **state)
 {
     BlockDriverState *base = open_null("base");
     BlockDriverState *top = open_test("top");
-    BlockBackend *blk = blk_new(qemu_get_aio_context(),
-                                BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL);
+    BlockBackend *blk = new_reader_blk(base);
     Error *err = NULL;
 
-    check_ok(blk_insert_bs(blk, base, &err) == 0, &err, "blk_insert_bs");
     check_ok(bdrv_append(top, base, &err) == 0, &err, "bdrv_append");
     check_ok(bdrv_drop_filter(top, &err) == 0, &err, "bdrv_drop_filter");
     assert_ptr_equal(blk_bs(blk), base);
@@ -875,8 +686,7 @@ static void test_drop_filter_overlay(void **state)
     check_refcnt(top, 1);
 
     blk_unref(blk);
-    bdrv_unref(top);
-    bdrv_unref(base);
+    unref_nodes(top, base);
 }
 
 static void test_drop_filter_frozen_parent(void **state)
@@ -887,10 +697,8 @@ static void test_drop_filter_frozen_parent(void **state)
     BdrvChild *pc;
     Error *err = NULL;
 
-    bdrv_ref(base);
-    attach(f, base, "file", BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY);
-    bdrv_ref(f);
-    pc = attach(p, f, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    attach_filtered_ref(f, base);
+    pc = attach_file_ref(p, f);
     pc->frozen = true;
 
     assert_int_equal(bdrv_drop_filter(f, &err), -EPERM);
@@ -901,12 +709,8 @@ static void test_drop_filter_frozen_parent(void **state)
     check_refcnt(f, 2);
 
     pc->frozen = false;
-    bdrv_unref(p);
-    bdrv_unref(f);
-    bdrv_unref(base);
+    unref_nodes(p, f, base);
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
 
 int main(void)
 {
@@ -935,9 +739,5 @@ int main(void)
         T(test_drop_filter_frozen_parent),
     };
 
-    /* TEST_FILTER=pattern runs only the matching tests (to replay one) */
-    if (getenv("TEST_FILTER")) {
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
-    }
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_common_run_group(tests, group_setup, NULL);
 }

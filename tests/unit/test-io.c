@@ -659,19 +659,6 @@ static void test_blockalign(void **state)
 
 /* ---- tests: serialisation (test driver parking) ---- */
 
-typedef struct AioResult {
-    int ret;
-    bool done;
-} AioResult;
-
-static void aio_result_cb(void *opaque, int ret)
-{
-    AioResult *r = opaque;
-
-    r->ret = ret;
-    r->done = true;
-}
-
 static void test_serialise_overlapping_writes(void **state)
 {
     TestIo t = tio_open("driver=test,size=1M", BDRV_O_RDWR);
@@ -687,12 +674,12 @@ static void test_serialise_overlapping_writes(void **state)
     qemu_iovec_init_buf(&qfar, far, sizeof(far));
     test_driver_set_parking(t.bs, true);
 
-    blk_aio_pwritev(t.blk, 0, &qa, 0, aio_result_cb, &ra);
+    blk_aio_pwritev(t.blk, 0, &qa, 0, aio_done_cb, &ra);
     TIO_POLL_UNTIL(test_driver_parked_count(t.bs) == 1);
     /* Overlaps the parked write: must not reach the driver */
-    blk_aio_pwritev(t.blk, 2048, &qb, 0, aio_result_cb, &rb);
+    blk_aio_pwritev(t.blk, 2048, &qb, 0, aio_done_cb, &rb);
     /* Does not overlap: goes straight through */
-    blk_aio_pwritev(t.blk, 65536, &qfar, 0, aio_result_cb, &rfar);
+    blk_aio_pwritev(t.blk, 65536, &qfar, 0, aio_done_cb, &rfar);
     TIO_POLL_UNTIL(test_driver_parked_count(t.bs) == 2);
     tio_poll_some();
     assert_int_equal(c->writes, 2);
@@ -727,10 +714,10 @@ static void test_reads_pass_writes(void **state)
     qemu_iovec_init_buf(&qa, a, sizeof(a));
     qemu_iovec_init_buf(&qout, out, sizeof(out));
     test_driver_set_parking(t.bs, true);
-    blk_aio_pwritev(t.blk, 0, &qa, 0, aio_result_cb, &ra);
+    blk_aio_pwritev(t.blk, 0, &qa, 0, aio_done_cb, &ra);
     TIO_POLL_UNTIL(test_driver_parked_count(t.bs) == 1);
     /* A plain write does not hold back reads */
-    blk_aio_preadv(t.blk, 0, &qout, 0, aio_result_cb, &rr);
+    blk_aio_preadv(t.blk, 0, &qout, 0, aio_done_cb, &rr);
     TIO_POLL_UNTIL(c->reads == 1);
     test_driver_set_parking(t.bs, false);
     test_driver_release(t.bs, 2);
@@ -754,15 +741,15 @@ static void test_rmw_serialises(void **state)
     test_driver_set_parking(t.bs, true);
 
     /* Unaligned: parks in the read of its read-modify-write */
-    blk_aio_pwritev(t.blk, 100, &qs, 0, aio_result_cb, &rs);
+    blk_aio_pwritev(t.blk, 100, &qs, 0, aio_done_cb, &rs);
     TIO_POLL_UNTIL(test_driver_parked_count(t.bs) == 1);
     assert_int_equal(c->reads, 1);
     assert_int_equal(c->writes, 0);
     /* A read and a write of the same block wait for it */
-    blk_aio_preadv(t.blk, 0, &qout, 0, aio_result_cb, &rr);
-    blk_aio_pwritev(t.blk, 0, &qw, 0, aio_result_cb, &rw);
+    blk_aio_preadv(t.blk, 0, &qout, 0, aio_done_cb, &rr);
+    blk_aio_pwritev(t.blk, 0, &qw, 0, aio_done_cb, &rw);
     /* Another block is not affected */
-    blk_aio_preadv(t.blk, 8192, &qfar, 0, aio_result_cb, &rfar);
+    blk_aio_preadv(t.blk, 8192, &qfar, 0, aio_done_cb, &rfar);
     TIO_POLL_UNTIL(test_driver_parked_count(t.bs) == 2);
     tio_poll_some();
     assert_int_equal(c->reads, 2);
@@ -794,11 +781,11 @@ static void test_serialising_no_wait(void **state)
 
     qemu_iovec_init_buf(&qa, a, sizeof(a));
     test_driver_set_parking(t.bs, true);
-    blk_aio_pwritev(t.blk, 0, &qa, 0, aio_result_cb, &r1);
+    blk_aio_pwritev(t.blk, 0, &qa, 0, aio_done_cb, &r1);
     TIO_POLL_UNTIL(test_driver_parked_count(t.bs) == 1);
     /* A serialising request that may not wait fails instead */
     blk_aio_pwritev(t.blk, 0, &qa, BDRV_REQ_SERIALISING | BDRV_REQ_NO_WAIT,
-                    aio_result_cb, &r2);
+                    aio_done_cb, &r2);
     TIO_POLL_UNTIL(r2.done);
     assert_int_equal(r2.ret, -EBUSY);
     test_driver_set_parking(t.bs, false);

@@ -10,70 +10,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "block/block-backend.h"
-#include "block/block-debug.h"
-#include "block/block-int.h"
 #include "block/mem.h"
 #include "util/cutils.h"
+#include "test-common.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int nodes_before;
+#define open_local(drv, name, flags)                                           \
+    test_common_open_local((drv), (name), (flags))
 
-static void check_ok(bool ok, Error **errp, const char *what)
-{
-    if (!ok || *errp) {
-        fail_msg("%s failed: %s", what,
-                 *errp ? error_get_pretty(*errp) : "(no error set)");
-    }
-}
-
-static void check_error(Error **errp, const char *expected)
-{
-    if (!*errp) {
-        fail_msg("Expected the error \"%s\", got none", expected);
-    }
-    if (strcmp(error_get_pretty(*errp), expected) != 0) {
-        fail_msg("Expected the error \"%s\", got \"%s\"", expected,
-                 error_get_pretty(*errp));
-    }
-    error_free(*errp);
-    *errp = NULL;
-}
-
-static void check_refcnt(BlockDriverState *bs, int expected)
-{
-    if (bs->refcnt != expected) {
-        fail_msg("Node '%s' has refcnt %d, expected %d",
-                 bdrv_get_node_name(bs), bs->refcnt, expected);
-    }
-}
-
-static BlockDriverState *open_opts(QDict *opts, int flags)
-{
-    Error *err = NULL;
-    BlockDriverState *bs = bdrv_open(NULL, NULL, opts, flags, &err);
-
-    check_ok(bs != NULL, &err, "bdrv_open");
-    return bs;
-}
-
-static BlockDriverState *open_node(const char *driver, const char *name,
-                                   int flags)
-{
-    QDict *opts = qdict_new();
-
-    qdict_put_str(opts, "driver", driver);
-    if (name) {
-        qdict_put_str(opts, "node-name", name);
-    }
-    return open_opts(opts, flags);
-}
-
-static BlockDriverState *open_null(const char *name)
-{
-    return open_node("null-co", name, BDRV_O_RDWR);
-}
+/* The edge takes the caller's reference */
+#define attach(parent, child, name, role)                                      \
+    test_common_attach((parent), (child), (name), (role))
 
 static BlockBackend *new_blk(BlockDriverState *bs, const char *name)
 {
@@ -87,17 +35,6 @@ static BlockBackend *new_blk(BlockDriverState *bs, const char *name)
         check_ok(monitor_add_blk(blk, name, &err), &err, "monitor_add_blk");
     }
     return blk;
-}
-
-static BdrvChild *attach(BlockDriverState *parent, BlockDriverState *child,
-                         const char *name, BdrvChildRole role)
-{
-    Error *err = NULL;
-    BdrvChild *c = bdrv_attach_child(parent, child, name, &child_of_bds,
-                                     role, &err);
-
-    check_ok(c != NULL, &err, "bdrv_attach_child");
-    return c;
 }
 
 /* ---- a driver local to this file, with every optional hook ------------ */
@@ -116,13 +53,6 @@ typedef struct NodeTestState {
 static NodeTestState *node_state(BlockDriverState *bs)
 {
     return bs->opaque;
-}
-
-static int64_t coroutine_fn node_drv_co_getlength(BlockDriverState *bs)
-{
-    BlockDriverState *child = bdrv_filter_bs(bs);
-
-    return child ? bdrv_co_getlength(child) : 0;
 }
 
 static int coroutine_fn node_drv_co_flush_to_os(BlockDriverState *bs)
@@ -175,7 +105,7 @@ static int node_drv_probe_geometry(BlockDriverState *bs, HDGeometry *geo)
 static BlockDriver node_drv = {
     .format_name = "node-test",
     .instance_size = sizeof(NodeTestState),
-    .bdrv_co_getlength = node_drv_co_getlength,
+    .bdrv_co_getlength = test_common_filter_co_getlength,
     .bdrv_co_flush_to_os = node_drv_co_flush_to_os,
     .bdrv_register_buf = node_drv_register_buf,
     .bdrv_unregister_buf = node_drv_unregister_buf,
@@ -184,27 +114,11 @@ static BlockDriver node_drv = {
     .bdrv_probe_geometry = node_drv_probe_geometry,
 };
 
-/* A filter without any of these hooks: queries fall through it */
-static BlockDriver node_filter_drv = {
-    .format_name = "node-test-filter",
-    .is_filter = true,
-    .bdrv_co_getlength = node_drv_co_getlength,
-    .bdrv_child_perm = bdrv_filter_default_perms,
-};
-
-static BlockDriverState *open_local(BlockDriver *drv, const char *name,
-                                    int flags)
-{
-    Error *err = NULL;
-    BlockDriverState *bs = bdrv_new_open_driver(drv, name, flags, &err);
-
-    check_ok(bs != NULL, &err, "bdrv_new_open_driver");
-    return bs;
-}
-
+/* A filter without any of these hooks (queries fall through it) over @bs */
 static BlockDriverState *filter_over(const char *name, BlockDriverState *bs)
 {
-    BlockDriverState *f = open_local(&node_filter_drv, name, BDRV_O_RDWR);
+    BlockDriverState *f = open_local(&test_common_filter_drv, name,
+                                     BDRV_O_RDWR);
 
     attach(f, bs, "file", BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY);
     return f;
@@ -214,42 +128,7 @@ static BlockDriverState *filter_over(const char *name, BlockDriverState *bs)
 
 static int group_setup(void **state)
 {
-    bdrv_init();
-    return 0;
-}
-
-static int test_setup(void **state)
-{
-    nodes_before = bdrv_debug_node_count();
-    return 0;
-}
-
-static int test_teardown(void **state)
-{
-    Error *err = NULL;
-    char msg[512];
-    int nodes = bdrv_debug_node_count();
-
-    if (bdrv_debug_check_graph(&err) < 0) {
-        snprintf(msg, sizeof(msg), "%s", error_get_pretty(err));
-        error_free(err);
-        fail_msg("Graph check after the test: %s", msg);
-    }
-    if (nodes != nodes_before) {
-        BlockDriverState *bs = NULL;
-        while ((bs = bdrv_next_all_states(bs))) {
-            print_message("left over: node '%s' refcnt %d\n",
-                          bdrv_get_node_name(bs), bs->refcnt);
-        }
-        fail_msg("%d nodes alive after the test, %d before", nodes,
-                 nodes_before);
-    }
-    if (blk_all_next(NULL)) {
-        fail_msg("A BlockBackend is left after the test");
-    }
-    if (bdrv_next_monitor_owned(NULL)) {
-        fail_msg("A monitor-owned node is left after the test");
-    }
+    test_common_init(TEST_COMMON_NO_BACKEND | TEST_COMMON_NO_MONITOR_OWNED);
     return 0;
 }
 
@@ -345,8 +224,7 @@ static void test_node_generated_names(void **state)
     assert_non_null(err);
     error_free(err);
 
-    bdrv_unref(a);
-    bdrv_unref(b);
+    unref_nodes(a, b);
 }
 
 static void test_node_id_wellformed(void **state)
@@ -420,8 +298,7 @@ static void test_node_lookup_bs(void **state)
 
     blk_unref(dev);
     blk_unref(empty);
-    bdrv_unref(a);
-    bdrv_unref(b);
+    unref_nodes(a, b);
 }
 
 /* ---- iteration ---------------------------------------------------------- */
@@ -535,10 +412,7 @@ static void test_node_first_next(void **state)
     blk_unref(named);
     blk_unref(anon);
     blk_unref(none);
-    bdrv_unref(a);
-    bdrv_unref(b);
-    bdrv_unref(c);
-    bdrv_unref(d);
+    unref_nodes(a, b, c, d);
 
     if (n != 4) {
         fail_msg("bdrv_first/bdrv_next returned %d nodes (%s), expected "
@@ -579,10 +453,7 @@ static void test_node_flush_all(void **state)
     node_state(n2)->flush_ret = 0;
     node_state(n3)->flush_ret = 0;
 
-    bdrv_unref(n1);
-    bdrv_unref(n2);
-    bdrv_unref(n3);
-    bdrv_unref(ro);
+    unref_nodes(n1, n2, n3, ro);
 }
 
 static void test_node_close_all(void **state)
@@ -619,13 +490,13 @@ static void test_node_has_zero_init(void **state)
     qdict_put_str(opts, "driver", "null-co");
     qdict_put_str(opts, "node-name", "zero");
     qdict_put_str(opts, "read-zeroes", "on");
-    zero = open_opts(opts, BDRV_O_RDWR);
+    zero = open_ok(NULL, opts, BDRV_O_RDWR);
     nonzero = open_null("nonzero");
     assert_int_equal(mem_image_set("zi", NULL, 512, NULL), 0);
     opts = qdict_new();
     qdict_put_str(opts, "driver", "mem");
     qdict_put_str(opts, "filename", "zi");
-    mem = open_opts(opts, 0);
+    mem = open_ok(NULL, opts, 0);
     mem_image_delete("zi");
     anon = bdrv_new();
 
@@ -640,7 +511,7 @@ static void test_node_has_zero_init(void **state)
     bdrv_ref(zero);
     f = filter_over("f", zero);
     assert_int_equal(bdrv_has_zero_init(f), 1);
-    empty_f = open_local(&node_filter_drv, "ef", BDRV_O_RDWR);
+    empty_f = open_local(&test_common_filter_drv, "ef", BDRV_O_RDWR);
     assert_int_equal(bdrv_has_zero_init(empty_f), 0);
 
     /* An overlay reads unallocated areas from its backing file */
@@ -650,13 +521,7 @@ static void test_node_has_zero_init(void **state)
     attach(top, zero, "backing", BDRV_CHILD_COW);
     assert_int_equal(bdrv_has_zero_init(top), 0);
 
-    bdrv_unref(top);
-    bdrv_unref(f);
-    bdrv_unref(mem);
-    bdrv_unref(empty_f);
-    bdrv_unref(anon);
-    bdrv_unref(nonzero);
-    bdrv_unref(zero);
+    unref_nodes(top, f, mem, empty_f, anon, nonzero, zero);
 }
 
 static void test_node_probe_sizes(void **state)
@@ -692,10 +557,7 @@ static void test_node_probe_sizes(void **state)
         assert_int_equal(hd.cylinders, 1000);
     }
 
-    bdrv_unref(f);
-    bdrv_unref(geo);
-    bdrv_unref(anon);
-    bdrv_unref(null);
+    unref_nodes(f, geo, anon, null);
 }
 
 /* Registration goes down the whole subtree and is undone on failure */
@@ -761,9 +623,7 @@ static void test_node_cancel_in_flight(void **state)
     bdrv_cancel_in_flight(anon);
     bdrv_cancel_in_flight(NULL);
 
-    bdrv_unref(anon);
-    bdrv_unref(null);
-    bdrv_unref(bs);
+    unref_nodes(anon, null, bs);
 }
 
 /* ---- op blockers -------------------------------------------------------- */
@@ -844,8 +704,6 @@ static void test_node_op_blockers_device_name(void **state)
     bdrv_unref(bs);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,9 +727,5 @@ int main(void)
         T(test_node_op_blockers_device_name),
     };
 
-    /* TEST_FILTER=pattern runs only the matching tests (to replay one) */
-    if (getenv("TEST_FILTER")) {
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
-    }
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_common_run_group(tests, group_setup, NULL);
 }

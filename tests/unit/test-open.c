@@ -12,77 +12,12 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <dirent.h>
 #include <sys/stat.h>
 
-#include "block/block-backend.h"
-#include "block/block-debug.h"
-#include "block/block-int.h"
 #include "block/mem.h"
+#include "test-common.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static int nodes_before;
-static int backends_before;
-static char tmp_dir[64];
-
-static void check_ok(bool ok, Error **errp, const char *what)
-{
-    if (!ok || *errp) {
-        fail_msg("%s failed: %s", what,
-                 *errp ? error_get_pretty(*errp) : "(no error set)");
-    }
-}
-
-static void check_error(Error **errp, const char *expected)
-{
-    if (!*errp) {
-        fail_msg("Expected the error \"%s\", got none", expected);
-    }
-    if (strcmp(error_get_pretty(*errp), expected) != 0) {
-        fail_msg("Expected the error \"%s\", got \"%s\"", expected,
-                 error_get_pretty(*errp));
-    }
-    error_free(*errp);
-    *errp = NULL;
-}
-
-/* The error must contain every string of the NULL-terminated list */
-static void check_error_has(Error **errp, ...)
-{
-    const char *needle;
-    va_list ap;
-
-    if (!*errp) {
-        fail_msg("Expected an error, got none");
-    }
-    va_start(ap, errp);
-    while ((needle = va_arg(ap, const char *))) {
-        if (!strstr(error_get_pretty(*errp), needle)) {
-            fail_msg("The error \"%s\" does not mention \"%s\"",
-                     error_get_pretty(*errp), needle);
-        }
-    }
-    va_end(ap);
-    error_free(*errp);
-    *errp = NULL;
-}
-
-/* bdrv_open() that must succeed */
-static BlockDriverState *open_ok(const char *filename, QDict *opts,
-                                 int flags)
-{
-    Error *err = NULL;
-    BlockDriverState *bs = bdrv_open(filename, NULL, opts, flags, &err);
-
-    if (!bs) {
-        fail_msg("bdrv_open('%s') failed: %s",
-                 filename ? filename : "(null)",
-                 err ? error_get_pretty(err) : "(no error set)");
-    }
-    assert_null(err);
-    return bs;
-}
 
 /* bdrv_open() that must fail without leaving a node behind */
 static void open_fails(const char *filename, QDict *opts, int flags,
@@ -97,37 +32,6 @@ static void open_fails(const char *filename, QDict *opts, int flags,
                  filename ? filename : "(null)", error_get_pretty(*errp),
                  bdrv_debug_node_count() - nodes);
     }
-}
-
-static QDict *opts_new(const char *driver, const char *node_name)
-{
-    QDict *opts = qdict_new();
-
-    if (driver) {
-        qdict_put_str(opts, "driver", driver);
-    }
-    if (node_name) {
-        qdict_put_str(opts, "node-name", node_name);
-    }
-    return opts;
-}
-
-static BlockDriverState *open_null(const char *name)
-{
-    return open_ok(NULL, opts_new("null-co", name), BDRV_O_RDWR);
-}
-
-static void check_refcnt(BlockDriverState *bs, int expected)
-{
-    if (bs->refcnt != expected) {
-        fail_msg("Node '%s' has refcnt %d, expected %d",
-                 bdrv_get_node_name(bs), bs->refcnt, expected);
-    }
-}
-
-static char *tmp_path(const char *name)
-{
-    return g_strdup_printf("%s/%s", tmp_dir, name);
 }
 
 /* A file of @len bytes: a byte pattern no format claims */
@@ -162,72 +66,14 @@ static char *name_of_len(size_t len)
 
 static int group_setup(void **state)
 {
-    bdrv_init();
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/drydock-test-open-XXXXXX");
-    return mkdtemp(tmp_dir) ? 0 : -1;
+    test_common_init(TEST_COMMON_SAME_BACKENDS);
+    return test_common_tmp_dir_create("test-open");
 }
 
 /* Remove the temporary directory and the files the tests left in it */
 static int group_teardown(void **state)
 {
-    DIR *dir = opendir(tmp_dir);
-    struct dirent *e;
-
-    while (dir && (e = readdir(dir))) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            g_autofree char *path = tmp_path(e->d_name);
-            unlink(path);
-        }
-    }
-    if (dir) {
-        closedir(dir);
-    }
-    return rmdir(tmp_dir);
-}
-
-static int count_backends(void)
-{
-    BlockBackend *blk = NULL;
-    int n = 0;
-
-    while ((blk = blk_all_next(blk))) {
-        n++;
-    }
-    return n;
-}
-
-static int test_setup(void **state)
-{
-    nodes_before = bdrv_debug_node_count();
-    backends_before = count_backends();
-    return 0;
-}
-
-static int test_teardown(void **state)
-{
-    Error *err = NULL;
-    char msg[512];
-    int nodes = bdrv_debug_node_count();
-
-    if (bdrv_debug_check_graph(&err) < 0) {
-        snprintf(msg, sizeof(msg), "%s", error_get_pretty(err));
-        error_free(err);
-        fail_msg("Graph check after the test: %s", msg);
-    }
-    if (nodes != nodes_before) {
-        BlockDriverState *bs = NULL;
-        while ((bs = bdrv_next_all_states(bs))) {
-            print_message("left over: node '%s' refcnt %d\n",
-                          bdrv_get_node_name(bs), bs->refcnt);
-        }
-        fail_msg("%d nodes alive after the test, %d before", nodes,
-                 nodes_before);
-    }
-    if (count_backends() != backends_before) {
-        fail_msg("%d BlockBackends after the test, %d before",
-                 count_backends(), backends_before);
-    }
-    return 0;
+    return test_common_tmp_dir_remove();
 }
 
 /* ---- filenames and probing ---------------------------------------------- */
@@ -552,10 +398,7 @@ static void test_open_node_names(void **state)
     assert_ptr_equal(bdrv_find_node(bdrv_get_node_name(gen1)), gen1);
 
     blk_unref(blk);
-    bdrv_unref(gen1);
-    bdrv_unref(gen2);
-    bdrv_unref(a);
-    bdrv_unref(b);
+    unref_nodes(gen1, gen2, a, b);
 }
 
 /*
@@ -737,8 +580,7 @@ static void test_open_reference(void **state)
     check_refcnt(node, 1);
 
     blk_unref(blk);
-    bdrv_unref(other);
-    bdrv_unref(node);
+    unref_nodes(other, node);
 }
 
 /* A child option naming an existing node */
@@ -944,8 +786,6 @@ static void test_new_open_driver(void **state)
     assert_null(bdrv_find_node("nod"));
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -973,9 +813,5 @@ int main(void)
         T(test_new_open_driver),
     };
 
-    /* TEST_FILTER=pattern runs only the matching tests (to replay one) */
-    if (getenv("TEST_FILTER")) {
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
-    }
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return test_common_run_group(tests, group_setup, group_teardown);
 }

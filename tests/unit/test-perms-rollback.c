@@ -6,7 +6,7 @@
  *
  * Besides the tree's drivers, two small drivers local to the tests give
  * exact control over what a node asks of its children: a pass-through
- * filter (perms-common.h) and, here, a "multi" node passing its parents'
+ * filter (test-common.h) and, here, a "multi" node passing its parents'
  * permissions to all its children.  File locks are seen through a third
  * open file description of the image.
  */
@@ -33,16 +33,14 @@ static BlockDriver perms_multi_drv = {
 
 /* ---- file lock probing -------------------------------------------------- */
 
-static char tmp_dir[64];
-static char tmp_img[128];
+static char *tmp_img;
 
 static void make_tmp_image(void)
 {
     int fd;
 
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/drydock-test-perms-XXXXXX");
-    assert_non_null(mkdtemp(tmp_dir));
-    snprintf(tmp_img, sizeof(tmp_img), "%s/img", tmp_dir);
+    assert_int_equal(test_common_tmp_dir_create("test-perms"), 0);
+    tmp_img = tmp_path("img");
     fd = open(tmp_img, O_RDWR | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, 1024 * 1024), 0);
@@ -51,8 +49,9 @@ static void make_tmp_image(void)
 
 static void remove_tmp_image(void)
 {
-    unlink(tmp_img);
-    rmdir(tmp_dir);
+    test_common_tmp_dir_remove();
+    g_free(tmp_img);
+    tmp_img = NULL;
 }
 
 static BlockDriverState *open_file(const char *name)
@@ -109,7 +108,7 @@ static void check_lock_state(unsigned expected)
 
 static int group_setup(void **state)
 {
-    bdrv_init();
+    test_common_init(PERMS_CHECKS);
     make_tmp_image();
     return 0;
 }
@@ -214,8 +213,7 @@ static void test_perm_b20_graph_change_locks_restored(void **state)
 
     blk_unref(writer);
     blk_unref(reader);
-    bdrv_unref(f);
-    bdrv_unref(multi);
+    unref_nodes(f, multi);
     check_lock_state(0);
 }
 
@@ -272,8 +270,7 @@ static void test_perm_b20_driver_refuses_append(void **state)
     assert_int_equal(test_driver_counters(top)->set_perm, set_perm_before);
 
     blk_unref(blk);
-    bdrv_unref(top);
-    bdrv_unref(base);
+    unref_nodes(top, base);
 }
 
 /* Replacing a written node by a read-only one is refused and undone */
@@ -299,11 +296,8 @@ static void test_perm_b20_replace_by_read_only_node(void **state)
 
     blk_unref(w);
     blk_unref(r);
-    bdrv_unref(a);
-    bdrv_unref(ro);
+    unref_nodes(a, ro);
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
 
 int main(void)
 {
@@ -316,9 +310,5 @@ int main(void)
         T(test_perm_b20_replace_by_read_only_node),
     };
 
-    /* TEST_FILTER=pattern runs only the matching tests (to replay one) */
-    if (getenv("TEST_FILTER")) {
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
-    }
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return test_common_run_group(tests, group_setup, group_teardown);
 }

@@ -9,7 +9,7 @@
  *
  * Besides the tree's drivers, small drivers local to the tests give exact
  * control over what a node asks of its children: a pass-through filter
- * (perms-common.h) and, here, an "exclusive" filter that never shares WRITE
+ * (test-common.h) and, here, an "exclusive" filter that never shares WRITE
  * below it and a "switch" node that writes exclusively to one selected
  * child.
  */
@@ -107,7 +107,7 @@ static BdrvChild *job_attach(BlockDriverState *bs, const char *job,
 
 static int group_setup(void **state)
 {
-    bdrv_init();
+    test_common_init(PERMS_CHECKS);
     return 0;
 }
 
@@ -134,9 +134,7 @@ static void test_perm_conflict_message(void **state)
     check_refcnt(base, 2);
     assert_null(b->file);
 
-    bdrv_unref(a);
-    bdrv_unref(b);
-    bdrv_unref(base);
+    unref_nodes(a, b, base);
 }
 
 /* Backend users are described by their device names */
@@ -199,8 +197,7 @@ static void test_perm_read_only_node_refuses_write(void **state)
     blk_unref(r);
     blk_unref(wu);
     blk_unref(w);
-    bdrv_unref(p);
-    bdrv_unref(ro);
+    unref_nodes(p, ro);
 }
 
 static void test_perm_blk_set_perm(void **state)
@@ -350,8 +347,7 @@ static void test_perm_b15_append_excl_filter_two_writers_fails(void **state)
 
     bdrv_root_unref_child(job);
     blk_unref(blk);
-    bdrv_unref(f);
-    bdrv_unref(base);
+    unref_nodes(f, base);
 }
 
 /* The same append succeeds when the job only reads; the new edge is used */
@@ -379,8 +375,7 @@ static void test_perm_b15_append_excl_filter_reader_ok(void **state)
 
     bdrv_root_unref_child(job);
     blk_unref(blk);
-    bdrv_unref(f);
-    bdrv_unref(base);
+    unref_nodes(f, base);
 }
 
 /*
@@ -412,8 +407,7 @@ static void test_perm_b15_append_filter_with_own_writer_fails(void **state)
 
     blk_unref(fw);
     blk_unref(bw);
-    bdrv_unref(f);
-    bdrv_unref(base);
+    unref_nodes(f, base);
 }
 
 /* ---- 17 / 19: replacements and intermediate states ---------------------- */
@@ -448,9 +442,7 @@ static void test_perm_b17_replace_node_old_perms_dont_block(void **state)
     check_perm("fb edge perm", fb->file->perm, 0);
 
     blk_unref(blk);
-    bdrv_unref(fa);
-    bdrv_unref(fb);
-    bdrv_unref(base);
+    unref_nodes(fa, fb, base);
 }
 
 /*
@@ -476,9 +468,7 @@ static void test_perm_b19_replace_node_two_parents(void **state)
 
     blk_unref(w);
     blk_unref(r);
-    bdrv_unref(fa);
-    bdrv_unref(fb);
-    bdrv_unref(base);
+    unref_nodes(fa, fb, base);
 }
 
 /*
@@ -511,8 +501,7 @@ static void test_perm_b19_append_under_exclusive_writer(void **state)
     f_perm = f->cur_perm;
 
     blk_unref(blk);
-    bdrv_unref(f);
-    bdrv_unref(base);
+    unref_nodes(f, base);
     check_perm("dropped filter f's perm", f_perm, 0);
 }
 
@@ -533,8 +522,7 @@ static void test_perm_b19_append_overlay_under_exclusive_writer(void **state)
     check_perm("top perm", test_driver_counters(top)->perm, PERM_RW);
 
     blk_unref(blk);
-    bdrv_unref(top);
-    bdrv_unref(base);
+    unref_nodes(top, base);
 }
 
 /* ---- 18: parents before children --------------------------------------- */
@@ -580,8 +568,7 @@ static void perms_switch_both_ways(bool f1_first)
     }
     check_perm("base shared", base->cur_shared, SHARE_NO_WRITE);
 
-    bdrv_unref(sw);
-    bdrv_unref(base);
+    unref_nodes(sw, base);
 }
 
 static void test_perm_b18_switch_writer_children_f1_f2(void **state)
@@ -619,12 +606,8 @@ static void test_perm_b18_replace_child_bs_moves_writer(void **state)
     check_refcnt(f2, 1);
 
     blk_unref(blk);
-    bdrv_unref(f1);
-    bdrv_unref(f2);
-    bdrv_unref(base);
+    unref_nodes(f1, f2, base);
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
 
 int main(void)
 {
@@ -647,9 +630,5 @@ int main(void)
         T(test_perm_b18_replace_child_bs_moves_writer),
     };
 
-    /* TEST_FILTER=pattern runs only the matching tests (to replay one) */
-    if (getenv("TEST_FILTER")) {
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
-    }
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_common_run_group(tests, group_setup, NULL);
 }
