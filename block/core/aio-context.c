@@ -100,8 +100,16 @@ static TransactionActionDrv aio_ctx_node_drv = {
     .clean = aio_ctx_node_clean,
 };
 
+/*
+ * Every moved node is drained while its context changes: no request may
+ * be in flight in the old context when the node starts living in the new.
+ */
 static void aio_ctx_apply(AioCtxMove *m)
 {
+    for (GSList *l = m->nodes; l; l = l->next) {
+        bdrv_ref(l->data);
+        bdrv_drained_begin(l->data);
+    }
     for (GSList *l = m->nodes; l; l = l->next) {
         AioCtxNodeState *s = g_new(AioCtxNodeState, 1);
         s->bs = l->data;
@@ -109,6 +117,10 @@ static void aio_ctx_apply(AioCtxMove *m)
         bdrv_ref(s->bs);
         aio_ctx_set_node(s->bs, m->ctx);
         tran_add(m->tran, &aio_ctx_node_drv, s);
+    }
+    for (GSList *l = m->nodes; l; l = l->next) {
+        bdrv_drained_end(l->data);
+        bdrv_unref(l->data);
     }
 }
 

@@ -171,8 +171,9 @@ static void drain_co_bh(void *opaque)
     if (data->all) {
         data->begin ? bdrv_drain_all_begin() : bdrv_drain_all_end();
     } else {
+        /* Not before: the drain would wait for our own hold on the node */
+        bdrv_dec_in_flight(data->bs);
         data->begin ? bdrv_drained_begin(data->bs) : bdrv_drained_end(data->bs);
-        bdrv_unref(data->bs);
     }
     data->done = true;
     aio_co_wake(data->co);
@@ -191,7 +192,9 @@ static void coroutine_fn drain_co_bounce(BlockDriverState *bs, bool begin,
     };
 
     if (bs) {
-        bdrv_ref(bs);
+        /* Keeps the node alive until the bottom half (a reference could
+         * only be taken in the main thread; we may be in an IOThread) */
+        bdrv_inc_in_flight(bs);
     }
     aio_bh_schedule_oneshot(qemu_get_aio_context(), drain_co_bh, &data);
     while (!data.done) {
