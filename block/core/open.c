@@ -489,6 +489,8 @@ int bdrv_open_backing_file(BlockDriverState *bs, QDict *parent_options,
         if (!bs->backing_file[0]) {
             return 0;
         }
+        /* A relative name is relative to the image: know where that is */
+        bdrv_refresh_filename(bs);
         filename = open_backing_filename(bs);
         if (bs->backing_format[0]) {
             g_autofree char *key = g_strdup_printf("%sdriver", prefix);

@@ -5,7 +5,10 @@
  * that they stay in flight until a test releases them.
  *
  * Options: "size" (bytes, default 64 MiB), "file" (optional child),
- *          "backing" (optional COW child).
+ *          "backing" (optional COW child, or null for none), "align"
+ *          (request alignment), "backing-file" and "backing-fmt" (a name
+ *          and format as an image header records them; the core opens
+ *          that file as the backing child unless "backing" is given).
  */
 #ifndef BLOCK_TEST_DRIVER_H
 #define BLOCK_TEST_DRIVER_H

@@ -14,14 +14,21 @@
  * cannot hang on them.
  *
  * Options: size (default 64 MiB), file, backing, align (request
- * alignment, a power of two; a drydock test extension, default 1).
+ * alignment, a power of two; a drydock test extension, default 1),
+ * backing-file and backing-fmt (a backing file name and format as an image
+ * header would record them: opened by the core unless "backing" says
+ * otherwise, a relative name against the image's own directory).
  */
 #include <pthread.h>
 
 #include "block/driver.h"
 #include "block/test-driver.h"
+#include "util/cutils.h"
 
 #define TEST_OPT_ALIGN "align"
+/* What a format records in its header: a backing file name and format */
+#define TEST_OPT_BACKING_FILE "backing-file"
+#define TEST_OPT_BACKING_FMT "backing-fmt"
 
 #define TEST_DEFAULT_SIZE (64LL * 1024 * 1024)
 #define TEST_CHUNK_SIZE (64 * 1024)
@@ -67,6 +74,16 @@ static QemuOptsList test_runtime_opts = {
             .name = TEST_OPT_ALIGN,
             .type = QEMU_OPT_SIZE,
             .help = "Request alignment (default: 1)",
+        },
+        {
+            .name = TEST_OPT_BACKING_FILE,
+            .type = QEMU_OPT_STRING,
+            .help = "Backing file name, as an image header records it",
+        },
+        {
+            .name = TEST_OPT_BACKING_FMT,
+            .type = QEMU_OPT_STRING,
+            .help = "Format of the backing file, as a header records it",
         },
         { /* end of list */ }
     },
@@ -151,7 +168,8 @@ void test_driver_set_drain_hook(BlockDriverState *bs,
 
 /* ---- open and close --------------------------------------------------- */
 
-static int test_read_options(BDRVTestState *s, QDict *options, Error **errp)
+static int test_read_options(BlockDriverState *bs, BDRVTestState *s,
+                             QDict *options, Error **errp)
 {
     QemuOpts *opts = qemu_opts_create(&test_runtime_opts, NULL, 0,
                                       &error_abort);
@@ -175,6 +193,10 @@ static int test_read_options(BDRVTestState *s, QDict *options, Error **errp)
     }
     s->size = size;
     s->align = align;
+    pstrcpy(bs->backing_file, sizeof(bs->backing_file),
+            qemu_opt_get(opts, TEST_OPT_BACKING_FILE) ?: "");
+    pstrcpy(bs->backing_format, sizeof(bs->backing_format),
+            qemu_opt_get(opts, TEST_OPT_BACKING_FMT) ?: "");
     ret = 0;
 out:
     qemu_opts_del(opts);
@@ -195,19 +217,20 @@ static int test_open(BlockDriverState *bs, QDict *options, int flags,
      */
     QTAILQ_INIT(&s->parked);
     s->counters.shared = BLK_PERM_ALL;
-    ret = test_read_options(s, options, errp);
+    ret = test_read_options(bs, s, options, errp);
     if (ret < 0) {
         return ret;
     }
     bdrv_open_child(NULL, options, "file", bs, &child_of_bds,
                     BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY, true, &local_err);
-    if (!local_err) {
-        bdrv_open_child(NULL, options, "backing", bs, &child_of_bds,
-                        BDRV_CHILD_COW, true, &local_err);
-    }
     if (local_err) {
         error_propagate(errp, local_err);
         return -EINVAL;
+    }
+    /* As a format does: "backing" options, else the recorded name */
+    ret = bdrv_open_backing_file(bs, options, "backing", errp);
+    if (ret < 0) {
+        return ret;
     }
     bs->supported_zero_flags = BDRV_REQ_MAY_UNMAP;
     return 0;
