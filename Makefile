@@ -56,7 +56,8 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 .SECONDARY:
 
 .PHONY: all lib unit check deps clean format examples
-all: lib examples
+all: deps
+	@$(MAKE) --no-print-directory lib examples
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:%.c=$(O)/%)
