@@ -1,7 +1,8 @@
 # drydock: the one entry point.
 #
 #   make                 build/release/libblock.a (+ tools once they exist)
-#   make check           ASan+UBSan build, every unit test, summary, exit != 0 on failure
+#   make check           every unit test under ASan+UBSan and under TSan, the
+#                        example, interop with qemu-io; summary, exit != 0 on failure
 #   make BUILD=<flavour> build one flavour: release asan tsan coverage
 #   make CC=clang check  the same with clang
 
@@ -82,13 +83,17 @@ $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(UNIT_HELPER_OBJS) $(LIB)
 
 unit: $(UNIT_BINS)
 
-# The test command: dependencies, the sanitizer build, every suite, one summary.
+# The test command: dependencies, layering, the example against the release
+# archive, every suite under ASan+UBSan and again under TSan (IOThreads and
+# the thread pool run real threads), one summary.
+SFX := $(if $(IS_CLANG),-clang)
 check: deps
 	@scripts/check-layering
 	@$(MAKE) --no-print-directory BUILD=release examples
 	@$(MAKE) --no-print-directory BUILD=asan unit
-	@scripts/run-unit build/asan$(if $(IS_CLANG),-clang) \
-	    build/release$(if $(IS_CLANG),-clang)/examples
+	@$(MAKE) --no-print-directory BUILD=tsan unit
+	@scripts/run-unit --examples build/release$(SFX)/examples \
+	    build/asan$(SFX) build/tsan$(SFX)
 
 deps:
 	@scripts/install-deps --check-or-install

@@ -273,9 +273,27 @@ static void coroutine_release(Coroutine *co)
     }
 }
 
+#ifdef COROUTINE_TSAN
+/*
+ * TSan's fibers do not survive fork(): a child that reuses a pooled
+ * coroutine created before the fork gets false race reports.  Empty the
+ * pool before every fork so a child only runs fibers it created itself.
+ */
+static pthread_once_t coroutine_tsan_fork_once = PTHREAD_ONCE_INIT;
+
+static void coroutine_tsan_register_fork(void)
+{
+    pthread_atfork(qemu_coroutine_pool_drain, NULL, NULL);
+}
+#endif
+
 Coroutine *qemu_coroutine_create(CoroutineEntry *entry, void *opaque)
 {
     Coroutine *co;
+
+#ifdef COROUTINE_TSAN
+    pthread_once(&coroutine_tsan_fork_once, coroutine_tsan_register_fork);
+#endif
 
     pthread_mutex_lock(&coroutine_pool_lock);
     co = QSLIST_FIRST(&coroutine_pool);
