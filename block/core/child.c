@@ -100,7 +100,7 @@ const BdrvChildClass child_of_bds = {
  * across the move when both ends are drained, and only changes state when
  * the drained-ness of its child changes.
  */
-void child_replace_bs(BdrvChild *child, BlockDriverState *new_bs)
+static void child_replace_bs(BdrvChild *child, BlockDriverState *new_bs)
 {
     BlockDriverState *old_bs = child->bs;
     bool new_drained = new_bs && new_bs->quiesce_counter > 0;
@@ -126,7 +126,7 @@ void child_replace_bs(BdrvChild *child, BlockDriverState *new_bs)
     }
 }
 
-void child_free(BdrvChild *child)
+static void child_free(BdrvChild *child)
 {
     assert(!child->bs);
     g_free(child->name);
@@ -309,12 +309,13 @@ BdrvChild *child_attach_noperm(BlockDriverState *parent_bs,
     return aio_ctx_align_edge(c, tran, errp) < 0 ? NULL : c;
 }
 
-BdrvChild *child_root_attach_noperm(BlockDriverState *child_bs,
-                                    const char *child_name,
-                                    const BdrvChildClass *child_class,
-                                    BdrvChildRole child_role, uint64_t perm,
-                                    uint64_t shared_perm, void *opaque,
-                                    Transaction *tran, Error **errp)
+static BdrvChild *child_root_attach_noperm(BlockDriverState *child_bs,
+                                           const char *child_name,
+                                           const BdrvChildClass *child_class,
+                                           BdrvChildRole child_role,
+                                           uint64_t perm, uint64_t shared_perm,
+                                           void *opaque, Transaction *tran,
+                                           Error **errp)
 {
     BdrvChild *child;
 

@@ -17,8 +17,6 @@ extern BdrvStatesList bdrv_all_states;     /* every node */
 extern BdrvStatesList bdrv_graph_states;   /* every named node (all of them) */
 extern BdrvStatesList bdrv_monitor_states; /* owned by the monitor */
 int node_set_name(BlockDriverState *bs, const char *node_name, Error **errp);
-void node_delete(BlockDriverState *bs);
-void node_close(BlockDriverState *bs);
 
 /* child.c: steps of a graph change, each undone by @tran's abort */
 BdrvChild *child_attach_noperm(BlockDriverState *parent_bs,
@@ -27,19 +25,9 @@ BdrvChild *child_attach_noperm(BlockDriverState *parent_bs,
                                const BdrvChildClass *child_class,
                                BdrvChildRole child_role, Transaction *tran,
                                Error **errp);
-BdrvChild *child_root_attach_noperm(BlockDriverState *child_bs,
-                                    const char *child_name,
-                                    const BdrvChildClass *child_class,
-                                    BdrvChildRole child_role, uint64_t perm,
-                                    uint64_t shared_perm, void *opaque,
-                                    Transaction *tran, Error **errp);
 void child_replace_bs_tran(BdrvChild *child, BlockDriverState *new_bs,
                            Transaction *tran);
 void child_remove_tran(BdrvChild *child, Transaction *tran);
-void child_set_ptr_tran(BdrvChild **ptr, BdrvChild *value, Transaction *tran);
-/* Move or drop the edge itself, without transaction (used by the above) */
-void child_replace_bs(BdrvChild *child, BlockDriverState *new_bs);
-void child_free(BdrvChild *child);
 
 /* perms.c */
 /* Refresh the subtrees of every node in @list (a GSList of nodes) */
@@ -50,8 +38,6 @@ char *perms_child_user_desc(BdrvChild *c);
 /* drain.c */
 extern int bdrv_drain_all_count;
 void drain_new_node(BlockDriverState *bs);
-void drain_child_attached(BdrvChild *child);
-void drain_child_detached(BdrvChild *child);
 
 void bdrv_drained_end_no_poll(BlockDriverState *bs, BdrvChild *parent);
 
@@ -65,10 +51,6 @@ int open_generic_options(BlockDriverState *bs, QDict *options, int *flags,
 int open_parse_json_filename(const char **filename, QDict *options,
                              Error **errp);
 int open_child_flags(BlockDriverState *parent, BdrvChildRole role);
-
-/* open.c */
-int open_driver(BlockDriverState *bs, BlockDriver *drv, const char *node_name,
-                QDict *options, int open_flags, Error **errp);
 
 /* registry (driver-table.c) */
 BlockDriver *driver_table_probe(const uint8_t *buf, int buf_size,

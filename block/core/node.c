@@ -10,6 +10,8 @@ BdrvStatesList bdrv_graph_states = QTAILQ_HEAD_INITIALIZER(bdrv_graph_states);
 BdrvStatesList bdrv_monitor_states =
     QTAILQ_HEAD_INITIALIZER(bdrv_monitor_states);
 
+static void node_delete(BlockDriverState *bs);
+
 /* Generated names start with '#', which a user-given name cannot */
 #define NODE_GENERATED_PREFIX "#block"
 
@@ -113,7 +115,7 @@ void coroutine_fn bdrv_co_unref(BlockDriverState *bs)
 }
 
 /* Detach and drop every child, the driver state and the options */
-void node_close(BlockDriverState *bs)
+static void node_close(BlockDriverState *bs)
 {
     BdrvChild *child, *next;
 
@@ -140,7 +142,7 @@ void node_close(BlockDriverState *bs)
     bs->options = bs->explicit_options = bs->full_open_options = NULL;
 }
 
-void node_delete(BlockDriverState *bs)
+static void node_delete(BlockDriverState *bs)
 {
     assert(QLIST_EMPTY(&bs->parents));
     assert(bdrv_op_blocker_is_empty(bs));

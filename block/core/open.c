@@ -57,8 +57,9 @@ out:
     return drv;
 }
 
-int open_driver(BlockDriverState *bs, BlockDriver *drv, const char *node_name,
-                QDict *options, int open_flags, Error **errp)
+static int open_driver(BlockDriverState *bs, BlockDriver *drv,
+                       const char *node_name, QDict *options, int open_flags,
+                       Error **errp)
 {
     Error *local_err = NULL;
     int ret;
