@@ -154,6 +154,7 @@ static void child_replace_commit(void *opaque)
     ChildReplaceState *s = opaque;
 
     s->committed = true;
+    io_length_child_changed(s->child);
 }
 
 /* Runs after every commit/abort: references move with the edge */
@@ -213,6 +214,7 @@ static void child_attach_commit(void *opaque)
     ChildAttachState *s = opaque;
 
     s->committed = true;
+    io_length_child_changed(s->child);
 }
 
 static TransactionActionDrv child_attach_drv = {

@@ -34,6 +34,13 @@ void child_remove_tran(BdrvChild *child, Transaction *tran);
 int perms_refresh_list(GSList *list, Transaction *tran, Error **errp);
 bool perms_is_writable_node(BlockDriverState *bs);
 char *perms_child_user_desc(BdrvChild *c);
+/* Writes without RESIZE need a length aligned to request_alignment */
+int perms_check_write_alignment(BlockDriverState *bs, uint64_t perm,
+                              Error **errp);
+
+/* io-length.c: an edge was attached or moved: its parent's cached length
+ * (and so its parents') follows the new child */
+void io_length_child_changed(BdrvChild *child);
 
 /* drain.c */
 extern int bdrv_drain_all_count;

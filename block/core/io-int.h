@@ -86,7 +86,15 @@ typedef struct IoPadding {
  */
 bool io_rmw_pad(BlockDriverState *bs, int64_t offset, int64_t bytes,
                 QEMUIOVector *qiov, size_t qiov_offset, IoPadding *pad);
-/* Read the head and tail blocks a padded write must preserve */
+/*
+ * A padded write may only reach past the end with RESIZE: the permission
+ * check refuses WRITE on an unaligned length, but a length that changed
+ * behind the core's back (variable length) gets -EIO here, not the EOF
+ * assertion of io_write_prepare.
+ */
+int coroutine_fn io_rmw_check_padded_end(BdrvChild *child, int64_t end);
+/* Read the head and tail blocks a padded write must preserve (after
+ * io_rmw_check_padded_end) */
 int coroutine_fn io_rmw_read_edges(BdrvChild *child, BdrvTrackedRequest *req,
                                    IoPadding *pad);
 void io_rmw_pad_finish(IoPadding *pad);

@@ -6,8 +6,8 @@
  * driver reports 1000 bytes has a length of 1024: drivers serve the bytes
  * up to the next sector boundary (protocols read them as zeroes).
  */
+#include "core.h"
 #include "io-int.h"
-#include "util/cutils.h"
 
 int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
                                              int64_t hint)
@@ -26,15 +26,19 @@ int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
         if (length < 0) {
             return (int)length;
         }
+        /* The driver's half of the contract, before rounding can overflow */
+        if (length > BDRV_MAX_LENGTH) {
+            return -EFBIG;
+        }
         hint = DIV_ROUND_UP(length, (int64_t)BDRV_SECTOR_SIZE);
     }
     if (hint < 0) {
         return -EINVAL;
     }
-    bs->total_sectors = hint;
     if (hint > BDRV_MAX_LENGTH / (int64_t)BDRV_SECTOR_SIZE) {
         return -EFBIG;
     }
+    bs->total_sectors = hint;
     return 0;
 }
 
@@ -87,6 +91,29 @@ int64_t coroutine_fn bdrv_co_getlength(BlockDriverState *bs)
         return -EFBIG;
     }
     return sectors * (int64_t)BDRV_SECTOR_SIZE;
+}
+
+void io_length_child_changed(BdrvChild *child)
+{
+    BlockDriverState *parent;
+    int64_t old;
+
+    if (!child->klass->parent_is_bds || !child->bs) {
+        return;
+    }
+    parent = child->opaque;
+    /* A node being opened gets its length once its driver is ready */
+    if (!parent->drv || parent->total_sectors < 0) {
+        return;
+    }
+    old = parent->total_sectors;
+    if (bdrv_refresh_total_sectors(parent, old) < 0) {
+        parent->total_sectors = -1;     /* asked again, error reported then */
+    }
+    if (parent->total_sectors != old) {
+        /* Filters above follow (child_of_bds), backends are told */
+        bdrv_parent_cb_resize(parent);
+    }
 }
 
 void bdrv_parent_cb_resize(BlockDriverState *bs)

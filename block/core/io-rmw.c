@@ -58,6 +58,20 @@ static int coroutine_fn io_rmw_read_block(BdrvChild *child,
     return io_aligned_preadv(child, req, offset, align, &qiov, 0, 0);
 }
 
+int coroutine_fn io_rmw_check_padded_end(BdrvChild *child, int64_t end)
+{
+    int64_t len;
+
+    if (child->perm & BLK_PERM_RESIZE) {
+        return 0;
+    }
+    len = bdrv_co_getlength(child->bs);
+    if (len < 0) {
+        return (int)len;
+    }
+    return end > len ? -EIO : 0;
+}
+
 int coroutine_fn io_rmw_read_edges(BdrvChild *child, BdrvTrackedRequest *req,
                                    IoPadding *pad)
 {
@@ -65,6 +79,10 @@ int coroutine_fn io_rmw_read_edges(BdrvChild *child, BdrvTrackedRequest *req,
     int ret;
 
     assert(pad->active);
+    ret = io_rmw_check_padded_end(child, pad->offset + pad->bytes);
+    if (ret < 0) {
+        return ret;
+    }
     if (pad->head) {
         ret = io_rmw_read_block(child, req, pad->offset, pad->buf);
         if (ret < 0) {

@@ -10,6 +10,49 @@
  */
 #include "io-int.h"
 
+/*
+ * The most one driver query covers.  A driver may spend time per cluster
+ * it is asked about (the test driver's store, a format walking its
+ * tables), so a query over a huge node (1 PiB) is cut to this and the
+ * caller gets a shorter *pnum, as for any other answer.
+ */
+#define IO_STATUS_MAX_QUERY ((int64_t)BDRV_REQUEST_MAX_BYTES)
+
+/*
+ * The driver's half of the contract: an error, or some progress that
+ * covers @offset, a mapping inside the largest length, a node for RAW.
+ */
+static int io_status_check_answer(BlockDriverState *bs, int ret,
+                                  int64_t offset, int64_t aligned_offset,
+                                  int64_t pnum, int64_t map,
+                                  BlockDriverState *file)
+{
+    BdrvChild *c;
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (pnum <= offset - aligned_offset) {
+        return -EIO;
+    }
+    if ((ret & BDRV_BLOCK_OFFSET_VALID) && (map < 0 || map > BDRV_MAX_LENGTH)) {
+        return -EIO;
+    }
+    if (ret & BDRV_BLOCK_RAW) {
+        /* The answer is a child's: it must be one, or we would loop */
+        if (!(ret & BDRV_BLOCK_OFFSET_VALID) || !file) {
+            return -EIO;
+        }
+        QLIST_FOREACH(c, &bs->children, next) {
+            if (c->bs == file) {
+                return ret;
+            }
+        }
+        return -EIO;
+    }
+    return ret;
+}
+
 /* What a node answers for itself, without looking at any backing file */
 static int coroutine_fn io_status_driver(BlockDriverState *bs, bool want_zero,
                                          int64_t offset, int64_t bytes,
@@ -21,23 +64,27 @@ static int coroutine_fn io_status_driver(BlockDriverState *bs, bool want_zero,
     int64_t aligned_bytes = ROUND_UP(offset + bytes, align) - aligned_offset;
     int ret;
 
+    aligned_bytes = MIN(aligned_bytes,
+                        QEMU_ALIGN_DOWN(IO_STATUS_MAX_QUERY, align));
+    *map = 0;
+    *file = NULL;
     if (bs->drv->bdrv_co_block_status) {
+        *pnum = 0;
         ret = bs->drv->bdrv_co_block_status(bs, want_zero, aligned_offset,
                                             aligned_bytes, pnum, map, file);
     } else {
         /* A filter maps everything 1:1 onto its child */
         *file = bdrv_filter_bs(bs);
-        assert(*file);
         *pnum = aligned_bytes;
         *map = aligned_offset;
         ret = BDRV_BLOCK_RAW | BDRV_BLOCK_OFFSET_VALID;
     }
+    ret = io_status_check_answer(bs, ret, offset, aligned_offset, *pnum,
+                                 *map, *file);
     if (ret < 0) {
         *pnum = 0;
         return ret;
     }
-    /* The driver's half of the contract: some progress, whole blocks */
-    assert(*pnum > 0 && QEMU_IS_ALIGNED(*pnum, align));
     *pnum -= offset - aligned_offset;
     *pnum = MIN(*pnum, bytes);
     if (ret & BDRV_BLOCK_OFFSET_VALID) {
@@ -71,7 +118,6 @@ static int coroutine_fn io_status_ask(BlockDriverState *bs, bool want_zero,
     }
     if (ret & BDRV_BLOCK_RAW) {
         /* The answer is the child's, at the mapped offset */
-        assert((ret & BDRV_BLOCK_OFFSET_VALID) && *file);
         return io_status_one(*file, want_zero, *map, *pnum, pnum, map, file);
     }
     if (ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) {
@@ -239,11 +285,39 @@ static int coroutine_fn io_status_above(BlockDriverState *bs,
     return ret;
 }
 
+/*
+ * The checks of every public entry point: a node with a medium, a range
+ * that starts inside the largest length (-EIO, as for requests); a length
+ * past the largest one only means "to the end" and is clamped.
+ */
+static int io_status_check_request(BlockDriverState *bs, int64_t offset,
+                                   int64_t *bytes)
+{
+    if (!bs || !bs->drv) {
+        return -ENOMEDIUM;
+    }
+    if (offset < 0 || *bytes < 0 || offset > BDRV_MAX_LENGTH) {
+        return -EIO;
+    }
+    *bytes = MIN(*bytes, BDRV_MAX_LENGTH - offset);
+    return 0;
+}
+
 int coroutine_fn bdrv_co_block_status(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, int64_t *pnum,
                                       int64_t *map, BlockDriverState **file)
 {
+    int ret;
+
     IO_CODE();
+    if (!pnum) {
+        return -EINVAL;
+    }
+    ret = io_status_check_request(bs, offset, &bytes);
+    if (ret < 0) {
+        *pnum = 0;
+        return ret;
+    }
     return io_status_above(bs, bdrv_filter_or_cow_bs(bs), false, true,
                            offset, bytes, pnum, map, file, NULL);
 }
@@ -275,12 +349,18 @@ static int64_t coroutine_fn io_status_sync_fn(void *opaque)
 
 static int io_status_sync(IoStatusArgs *a)
 {
+    int ret;
+
     if (!a->pnum) {
         a->pnum = &a->pnum_buf;
     }
-    if (!a->bs->drv) {
-        *a->pnum = 0;
-        return -ENOMEDIUM;
+    *a->pnum = 0;
+    ret = io_status_check_request(a->bs, a->offset, &a->bytes);
+    if (ret < 0) {
+        return ret;
+    }
+    if (a->include_base && !a->base) {
+        return -EINVAL;
     }
     return (int)io_sync_run(bdrv_get_aio_context(a->bs), io_status_sync_fn,
                             a);

@@ -147,9 +147,10 @@ int coroutine_fn io_zero_pwritev(BdrvChild *child, int64_t offset,
                      padded || (flags & BDRV_REQ_SERIALISING));
     if (padded) {
         buf = qemu_blockalign(bs, (size_t)align);
+        ret = io_rmw_check_padded_end(child, aligned_end);
     }
 
-    if (offset != aligned_start) {
+    if (ret == 0 && offset != aligned_start) {
         size_t head = (size_t)(offset - aligned_start);
         size_t len = (size_t)MIN(bytes, align - (int64_t)head);
 

@@ -258,6 +258,30 @@ static int perms_check_siblings(BlockDriverState *bs, Error **errp)
     return 0;
 }
 
+/*
+ * A write that is not aligned to the node's request alignment is padded
+ * to whole blocks; in the last block of a node whose length is not a
+ * multiple of the alignment, the padding reaches past the end, which only
+ * a holder of RESIZE may do.  So such a node grants no write without
+ * RESIZE (QEMU's rule and message).
+ */
+int perms_check_write_alignment(BlockDriverState *bs, uint64_t perm,
+                              Error **errp)
+{
+    uint32_t align = bs->bl.request_alignment;
+
+    if (!(perm & (BLK_PERM_WRITE | BLK_PERM_WRITE_UNCHANGED)) ||
+        (perm & BLK_PERM_RESIZE) || bs->total_sectors < 0 || align <= 1) {
+        return 0;
+    }
+    if ((bs->total_sectors * (int64_t)BDRV_SECTOR_SIZE) % align) {
+        error_setg(errp, "Cannot get 'write' permission without 'resize': "
+                   "Image size is not a multiple of request alignment");
+        return -EPERM;
+    }
+    return 0;
+}
+
 static int perms_refresh_node(BlockDriverState *bs, Transaction *tran,
                               Error **errp)
 {
@@ -274,6 +298,10 @@ static int perms_refresh_node(BlockDriverState *bs, Transaction *tran,
         !perms_is_writable_node(bs)) {
         error_setg(errp, "Block node is read-only");
         return -EPERM;
+    }
+    ret = perms_check_write_alignment(bs, perm, errp);
+    if (ret < 0) {
+        return ret;
     }
     if (!bs->drv) {
         return 0;
