@@ -42,6 +42,9 @@ int perms_check_write_alignment(BlockDriverState *bs, uint64_t perm,
  * (and so its parents') follows the new child */
 void io_length_child_changed(BdrvChild *child);
 
+/* io-length.c: the limits a driver set are sane and consistent */
+int io_limits_check(BlockDriverState *bs, Error **errp);
+
 /* drain.c */
 extern int bdrv_drain_all_count;
 void drain_new_node(BlockDriverState *bs);

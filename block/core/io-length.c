@@ -232,6 +232,110 @@ uint32_t bdrv_get_request_alignment(BlockDriverState *bs)
     return bs->bl.request_alignment;
 }
 
+/* ---- the driver's limits ---- */
+
+/* @value (0: no limit) must be a multiple of @align and not negative */
+static bool io_limits_multiple(int64_t value, int64_t align)
+{
+    return value >= 0 && value % align == 0;
+}
+
+static int io_limits_refuse(BlockDriverState *bs, const char *what,
+                            int64_t value, const char *expected,
+                            int64_t bound, Error **errp)
+{
+    error_setg(errp, "Driver '%s' of node '%s' reports %s %" PRId64
+               " (expected %s %" PRId64 ")", bs->drv->format_name,
+               bdrv_get_node_name(bs), what, value, expected, bound);
+    return -EINVAL;
+}
+
+/* The alignments and maxima a request is split by, against each other */
+static int io_limits_check_io(BlockDriverState *bs, Error **errp)
+{
+    const BlockLimits *bl = &bs->bl;
+    int64_t align = bl->request_alignment;
+    int64_t discard_align = MAX((int64_t)bl->pdiscard_alignment, align);
+    int64_t zero_align = MAX((int64_t)bl->pwrite_zeroes_alignment, align);
+
+    if (!io_limits_multiple(bl->max_transfer, align)) {
+        return io_limits_refuse(bs, "max transfer", bl->max_transfer,
+                                "a multiple of the request alignment", align,
+                                errp);
+    }
+    if (!io_limits_multiple(bl->opt_transfer, align)) {
+        return io_limits_refuse(bs, "optimal transfer", bl->opt_transfer,
+                                "a multiple of the request alignment", align,
+                                errp);
+    }
+    if (!io_limits_multiple(bl->pdiscard_alignment, align)) {
+        return io_limits_refuse(bs, "discard alignment",
+                                bl->pdiscard_alignment,
+                                "a multiple of the request alignment", align,
+                                errp);
+    }
+    if (!io_limits_multiple(bl->pwrite_zeroes_alignment, align)) {
+        return io_limits_refuse(bs, "write-zeroes alignment",
+                                bl->pwrite_zeroes_alignment,
+                                "a multiple of the request alignment", align,
+                                errp);
+    }
+    if (!io_limits_multiple(bl->max_pdiscard, discard_align)) {
+        return io_limits_refuse(bs, "max discard", bl->max_pdiscard,
+                                "a multiple of the discard alignment",
+                                discard_align, errp);
+    }
+    if (!io_limits_multiple(bl->max_pwrite_zeroes, zero_align)) {
+        return io_limits_refuse(bs, "max write-zeroes", bl->max_pwrite_zeroes,
+                                "a multiple of the write-zeroes alignment",
+                                zero_align, errp);
+    }
+    return 0;
+}
+
+int io_limits_check(BlockDriverState *bs, Error **errp)
+{
+    const BlockLimits *bl = &bs->bl;
+    uint64_t perm, shared;
+    int ret;
+
+    if (!is_power_of_2(bl->request_alignment) ||
+        bl->request_alignment > BDRV_MAX_ALIGNMENT) {
+        ret = io_limits_refuse(bs, "request alignment", bl->request_alignment,
+                               "a power of two up to", BDRV_MAX_ALIGNMENT,
+                               errp);
+        goto fail;
+    }
+    ret = io_limits_check_io(bs, errp);
+    if (ret < 0) {
+        goto fail;
+    }
+    if ((bl->min_mem_alignment && !is_power_of_2(bl->min_mem_alignment)) ||
+        (bl->opt_mem_alignment && !is_power_of_2(bl->opt_mem_alignment))) {
+        ret = io_limits_refuse(bs, "memory alignment",
+                               is_power_of_2(bl->min_mem_alignment) ?
+                               (int64_t)bl->opt_mem_alignment :
+                               (int64_t)bl->min_mem_alignment,
+                               "a power of two up to", BDRV_MAX_ALIGNMENT,
+                               errp);
+        goto fail;
+    }
+    if (bl->max_iov < 0) {
+        ret = io_limits_refuse(bs, "max iov", bl->max_iov, "at least", 0,
+                               errp);
+        goto fail;
+    }
+    /* New limits may break what parents were granted (write alignment) */
+    bdrv_get_cumulative_perm(bs, &perm, &shared);
+    return perms_check_write_alignment(bs, perm, errp);
+
+fail:
+    /* Limits every request can live with until the node is fixed or closed */
+    bs->bl = (BlockLimits){ .request_alignment = 1, .min_mem_alignment = 1,
+                            .opt_mem_alignment = 1 };
+    return ret;
+}
+
 /* Buffer alignments must be powers of two that posix_memalign accepts */
 static size_t io_length_mem_align(size_t align)
 {

@@ -169,9 +169,18 @@ void bdrv_refresh_limits(BlockDriverState *bs, Transaction *tran,
         bl->opt_mem_alignment = 1;
     }
     if (bs->drv && bs->drv->bdrv_refresh_limits) {
-        bs->drv->bdrv_refresh_limits(bs, errp);
+        Error *local_err = NULL;
+
+        bs->drv->bdrv_refresh_limits(bs, &local_err);
+        if (local_err) {
+            error_propagate(errp, local_err);
+            return;
+        }
     }
-    assert(bl->request_alignment && is_power_of_2(bl->request_alignment));
+    if (bs->drv) {
+        /* The driver's half of the contract: checked, not asserted */
+        io_limits_check(bs, errp);
+    }
 }
 
 void bdrv_refresh_filename(BlockDriverState *bs)
