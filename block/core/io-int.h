@@ -18,11 +18,20 @@
  * Track [offset, offset + bytes) on bs.  A serialising request makes every
  * later overlapping request wait for it, and waits itself for every earlier
  * overlapping request; its overlap range is widened to whole blocks of
- * the node's request alignment.
+ * the node's request alignment (the read-modify-write case).  Requests
+ * that do not serialise wait for nobody but serialising ones.
  */
 void io_request_begin(BdrvTrackedRequest *req, BlockDriverState *bs,
                       int64_t offset, int64_t bytes,
                       BdrvTrackedRequestType type, bool serialising);
+/*
+ * Make req serialising (if it is not yet) and widen its overlap range to
+ * whole blocks of @align; call it before req first waits.
+ */
+void io_request_serialise(BdrvTrackedRequest *req, uint64_t align);
+/* What BDRV_REQ_SERIALISING widens to: the cluster size from
+ * bdrv_get_info(), else the request alignment */
+uint64_t io_request_cluster_size(BlockDriverState *bs);
 void io_request_end(BdrvTrackedRequest *req);
 /*
  * Wait until no earlier request conflicts with req.  With nowait, return

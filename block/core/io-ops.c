@@ -7,33 +7,55 @@
 /* ---- discard ---- */
 
 /*
- * Discard is advisory: it is skipped when the node was not opened with
- * BDRV_O_UNMAP, when the driver cannot discard, and for the unaligned
- * fragments at either end; -ENOTSUP from the driver is not an error.
+ * Discard is advisory, but devices may track and merge what they are
+ * told, so nothing is dropped (QEMU's rule): the range is cut so that
+ * every piece that can be aligned is, and the unaligned rest goes down
+ * as small fragments the driver may ignore (-ENOTSUP).  With request
+ * alignment r and discard alignment a (a multiple of r), the pieces are:
+ * the head up to the next multiple of r, then up to the next multiple of
+ * a, whole multiples of a, then the tail's multiple of r, then the rest.
  */
+static int64_t io_ops_discard_piece(int64_t offset, int64_t bytes, int64_t r,
+                                    int64_t a)
+{
+    int64_t end = offset + bytes;
+    int64_t num;
+
+    if (offset % r) {
+        return MIN(bytes, QEMU_ALIGN_UP(offset, r) - offset);
+    }
+    if (offset % a && end >= QEMU_ALIGN_UP(offset, a)) {
+        return QEMU_ALIGN_UP(offset, a) - offset;
+    }
+    if (offset % a == 0 && bytes >= a) {
+        return QEMU_ALIGN_DOWN(bytes, a);
+    }
+    num = QEMU_ALIGN_DOWN(end, r) - offset;
+    return num > 0 ? num : bytes;
+}
+
 static int coroutine_fn io_ops_discard_driver(BlockDriverState *bs,
                                           int64_t offset, int64_t bytes)
 {
-    int64_t align = MAX((int64_t)bs->bl.pdiscard_alignment,
-                        (int64_t)io_align(bs));
+    int64_t r = io_align(bs);
+    int64_t a = MAX((int64_t)bs->bl.pdiscard_alignment, r);
     int64_t max = QEMU_ALIGN_DOWN(MIN_NON_ZERO(bs->bl.max_pdiscard,
-                                               INT64_MAX), align);
-    int64_t start = QEMU_ALIGN_UP(offset, align);
-    int64_t end = QEMU_ALIGN_DOWN(offset + bytes, align);
+                                               INT64_MAX), a);
 
-    max = MAX(max, align);
-    while (start < end) {
-        int64_t num = MIN(end - start, max);
+    max = MAX(max, a);
+    while (bytes > 0) {
+        int64_t num = MIN(io_ops_discard_piece(offset, bytes, r, a), max);
         int ret;
 
         if (!bs->drv) {
             return -ENOMEDIUM;
         }
-        ret = bs->drv->bdrv_co_pdiscard(bs, start, num);
+        ret = bs->drv->bdrv_co_pdiscard(bs, offset, num);
         if (ret < 0 && ret != -ENOTSUP) {
             return ret;
         }
-        start += num;
+        offset += num;
+        bytes -= num;
     }
     return 0;
 }
@@ -91,6 +113,27 @@ static int coroutine_fn io_ops_flush_children(BlockDriverState *bs)
     return ret;
 }
 
+/*
+ * Flushes of a node run one at a time, in the order they were issued
+ * (QEMU's rule): a flush that finds one running waits for it; each
+ * records the write generation it started with, so one that finds that
+ * generation already flushed by its predecessor skips the flush to disk.
+ * All requests of a node run in its AioContext: the flag needs no lock.
+ */
+static void coroutine_fn io_ops_flush_enter(BlockDriverState *bs)
+{
+    while (bs->active_flush_req) {
+        qemu_co_queue_wait(&bs->flush_queue, NULL);
+    }
+    bs->active_flush_req = true;
+}
+
+static void io_ops_flush_leave(BlockDriverState *bs)
+{
+    bs->active_flush_req = false;
+    qemu_co_queue_next(&bs->flush_queue);
+}
+
 int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
 {
     uint64_t gen;
@@ -103,9 +146,12 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
     }
     bdrv_inc_in_flight(bs);
     gen = qatomic_read(&bs->write_gen);
+    io_ops_flush_enter(bs);
 
     /* Even cache=unsafe (BDRV_O_NO_FLUSH) hands cached data to the OS */
-    if (bs->drv->bdrv_co_flush_to_os) {
+    if (!bs->drv) {
+        ret = -ENOMEDIUM;   /* closed while we waited */
+    } else if (bs->drv->bdrv_co_flush_to_os) {
         ret = bs->drv->bdrv_co_flush_to_os(bs);
     }
     if (ret == 0 && !(bs->open_flags & BDRV_O_NO_FLUSH) &&
@@ -119,10 +165,11 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
     if (ret == 0) {
         ret = io_ops_flush_children(bs);
     }
-    /* Never move flushed_gen backwards when flushes overlap */
+    /* Never move flushed_gen backwards */
     if (ret == 0 && gen > qatomic_read(&bs->flushed_gen)) {
         qatomic_set(&bs->flushed_gen, gen);
     }
+    io_ops_flush_leave(bs);
     bdrv_dec_in_flight(bs);
     return ret > 0 ? 0 : ret;
 }

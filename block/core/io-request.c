@@ -3,11 +3,15 @@
  *
  * Every request in flight on a node is on bs->tracked_requests, newest
  * first.  A request only ever waits for OLDER requests (those after it in
- * the list), so waits cannot form a cycle.  Which pairs conflict:
- *   - anything overlapping a serialising request (either side);
- *   - two write-type requests (write, discard, truncate) that overlap.
- * Reads never wait for plain writes: the guest gets whichever data the
- * device happens to return, as with real disks.
+ * the list), so waits cannot form a cycle.  As in QEMU, only serialising
+ * requests order anything: a pair conflicts when the two overlap and at
+ * least one of them serialises.  Plain overlapping requests (two writes
+ * included) run concurrently, as on real disks; with no serialising
+ * request in flight the list is not even scanned.
+ *
+ * A request serialises because it is padded (read-modify-write: widened
+ * to the request alignment) or because its caller asked for it
+ * (BDRV_REQ_SERIALISING, copy-on-read, ...: widened to the cluster size).
  *
  * All requests on a node run in the node's AioContext (its home thread),
  * so the window between dropping reqs_lock and queueing on the CoQueue
@@ -15,11 +19,7 @@
  * list against readers from other threads (the invariant checker).
  */
 #include "io-int.h"
-
-static bool io_request_is_write(const BdrvTrackedRequest *req)
-{
-    return req->type != BDRV_TRACKED_READ;
-}
+#include "util/atomic.h"
 
 void io_request_begin(BdrvTrackedRequest *req, BlockDriverState *bs,
                       int64_t offset, int64_t bytes,
@@ -54,6 +54,34 @@ void io_request_begin(BdrvTrackedRequest *req, BlockDriverState *bs,
     pthread_mutex_unlock(&bs->reqs_lock);
 }
 
+void io_request_serialise(BdrvTrackedRequest *req, uint64_t align)
+{
+    BlockDriverState *bs = req->bs;
+    int64_t start = QEMU_ALIGN_DOWN(req->offset, (int64_t)align);
+    int64_t end = QEMU_ALIGN_UP(req->offset + req->bytes, (int64_t)align);
+
+    pthread_mutex_lock(&bs->reqs_lock);
+    if (!req->serialising) {
+        req->serialising = true;
+        bs->serialising_in_flight++;
+    }
+    /* Only ever widen: the padding may already cover more */
+    end = MAX(end, req->overlap_offset + req->overlap_bytes);
+    req->overlap_offset = MIN(start, req->overlap_offset);
+    req->overlap_bytes = end - req->overlap_offset;
+    pthread_mutex_unlock(&bs->reqs_lock);
+}
+
+uint64_t io_request_cluster_size(BlockDriverState *bs)
+{
+    BlockDriverInfo bdi;
+
+    if (bdrv_get_info(bs, &bdi) < 0 || bdi.cluster_size <= 0) {
+        return io_align(bs);
+    }
+    return (uint64_t)bdi.cluster_size;
+}
+
 void io_request_end(BdrvTrackedRequest *req)
 {
     BlockDriverState *bs = req->bs;
@@ -82,13 +110,10 @@ static bool io_request_overlaps(const BdrvTrackedRequest *a,
 static bool io_request_conflicts(const BdrvTrackedRequest *self,
                                  const BdrvTrackedRequest *older)
 {
-    if (!io_request_overlaps(self, older)) {
+    if (!self->serialising && !older->serialising) {
         return false;
     }
-    if (self->serialising || older->serialising) {
-        return true;
-    }
-    return io_request_is_write(self) && io_request_is_write(older);
+    return io_request_overlaps(self, older);
 }
 
 /* The oldest conflicting request that started before self; lock held */
@@ -113,6 +138,11 @@ int coroutine_fn io_request_wait(BdrvTrackedRequest *req, bool nowait)
     for (;;) {
         BdrvTrackedRequest *other;
 
+        /* The fast path: nothing serialises, nothing waits */
+        if (!qatomic_read(&bs->serialising_in_flight)) {
+            req->waiting_for = NULL;
+            return 0;
+        }
         pthread_mutex_lock(&bs->reqs_lock);
         other = io_request_find_conflict(req);
         req->waiting_for = other;

@@ -89,8 +89,14 @@ int coroutine_fn io_zero_driver(BlockDriverState *bs, int64_t offset,
             }
         }
         if (ret == -ENOTSUP && !(flags & BDRV_REQ_NO_FALLBACK)) {
-            /* io_driver_pwritev emulates FUA by itself if needed */
-            ret = io_zero_fallback(bs, offset, num, flags & BDRV_REQ_FUA);
+            BdrvRequestFlags wflags = flags & BDRV_REQ_FUA &
+                                      bs->supported_write_flags;
+
+            /* Emulated FUA: one flush at the end, not one per chunk */
+            if ((flags & BDRV_REQ_FUA) && !wflags) {
+                need_flush = true;
+            }
+            ret = io_zero_fallback(bs, offset, num, wflags);
         }
         offset += num;
         bytes -= num;
@@ -134,17 +140,27 @@ int coroutine_fn io_zero_pwritev(BdrvChild *child, int64_t offset,
     BdrvRequestFlags data_flags = flags & ~(BDRV_REQ_ZERO_WRITE |
                                             BDRV_REQ_MAY_UNMAP |
                                             BDRV_REQ_NO_FALLBACK);
+    /* Several pieces without native FUA: one flush after all of them */
+    bool fua_once = padded && (flags & BDRV_REQ_FUA) &&
+                    !(bs->supported_write_flags & bs->supported_zero_flags &
+                      BDRV_REQ_FUA);
     BdrvTrackedRequest req;
     uint8_t *buf = NULL;
     int ret = 0;
 
+    if (fua_once) {
+        flags &= ~BDRV_REQ_FUA;
+        data_flags &= ~BDRV_REQ_FUA;
+    }
     if (padded && (flags & BDRV_REQ_NO_FALLBACK)) {
         /* Partial blocks can only be zeroed by writing data */
         return -ENOTSUP;
     }
     io_request_begin(&req, bs, aligned_start, aligned_end - aligned_start,
-                     BDRV_TRACKED_WRITE,
-                     padded || (flags & BDRV_REQ_SERIALISING));
+                     BDRV_TRACKED_WRITE, padded);
+    if (flags & BDRV_REQ_SERIALISING) {
+        io_request_serialise(&req, io_request_cluster_size(bs));
+    }
     if (padded) {
         buf = qemu_blockalign(bs, (size_t)align);
         ret = io_rmw_check_padded_end(child, aligned_end);
@@ -171,6 +187,9 @@ int coroutine_fn io_zero_pwritev(BdrvChild *child, int64_t offset,
                                 data_flags);
     }
 
+    if (ret == 0 && fua_once) {
+        ret = bdrv_co_flush(bs);
+    }
     qemu_vfree(buf);
     io_request_end(&req);
     return ret;

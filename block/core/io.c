@@ -285,8 +285,9 @@ int coroutine_fn io_aligned_pwritev(BdrvChild *child, BdrvTrackedRequest *req,
             int64_t num = MIN(bytes - done, max_transfer);
             BdrvRequestFlags f = flags;
 
-            /* FUA only matters once, on the last piece */
-            if (done + num < bytes) {
+            /* Emulated FUA: one flush, after the last piece */
+            if (done + num < bytes &&
+                !(bs->supported_write_flags & BDRV_REQ_FUA)) {
                 f &= ~BDRV_REQ_FUA;
             }
             ret = io_driver_pwritev(bs, offset + done, num, qiov,
@@ -325,8 +326,10 @@ static int coroutine_fn io_preadv_part(BdrvChild *child, int64_t offset,
         qiov = &pad.qiov;
         qiov_offset = 0;
     }
-    io_request_begin(&req, bs, offset, bytes, BDRV_TRACKED_READ,
-                     flags & BDRV_REQ_SERIALISING);
+    io_request_begin(&req, bs, offset, bytes, BDRV_TRACKED_READ, false);
+    if (flags & BDRV_REQ_SERIALISING) {
+        io_request_serialise(&req, io_request_cluster_size(bs));
+    }
     ret = io_aligned_preadv(child, &req, offset, bytes, qiov, qiov_offset,
                             flags);
     io_request_end(&req);
@@ -384,8 +387,10 @@ static int coroutine_fn io_pwritev_part(BdrvChild *child, int64_t offset,
         qiov_offset = 0;
     }
     /* A read-modify-write must not interleave with other writes */
-    io_request_begin(&req, bs, offset, bytes, BDRV_TRACKED_WRITE,
-                     padded || (flags & BDRV_REQ_SERIALISING));
+    io_request_begin(&req, bs, offset, bytes, BDRV_TRACKED_WRITE, padded);
+    if (flags & BDRV_REQ_SERIALISING) {
+        io_request_serialise(&req, io_request_cluster_size(bs));
+    }
     ret = padded ? io_rmw_read_edges(child, &req, &pad) : 0;
     if (ret == 0) {
         ret = io_aligned_pwritev(child, &req, offset, bytes, qiov,

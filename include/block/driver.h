@@ -169,6 +169,8 @@ struct BlockDriverState {
     QLIST_HEAD(, BdrvTrackedRequest) tracked_requests;
     uint64_t write_gen;            /* bumped by writes, for flush skipping */
     uint64_t flushed_gen;
+    bool active_flush_req;         /* a flush runs: the next ones queue */
+    CoQueue flush_queue;           /* flushes waiting for it (zero: empty) */
     int64_t total_sectors;         /* cached length, -1 when unknown */
 
     /* Drain */

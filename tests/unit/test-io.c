@@ -426,11 +426,15 @@ static void test_discard(void **state)
     assert_int_equal(bdrv_pdiscard(t.child, -1, 4096), -EIO);
     assert_int_equal(bdrv_pdiscard(t.child, 0, 0), 0);
     assert_int_equal(s->ndiscards, 0);
-    /* Only whole aligned blocks reach the driver */
+    /* Unaligned head and tail go down as fragments (QEMU's rule) */
     assert_int_equal(bdrv_pdiscard(t.child, 100, 2000), 0);
-    assert_int_equal(s->ndiscards, 1);
-    assert_int_equal(s->calls[0].offset, 512);
-    assert_int_equal(s->calls[0].bytes, 1536);
+    assert_int_equal(s->ndiscards, 3);
+    assert_int_equal(s->calls[0].offset, 100);
+    assert_int_equal(s->calls[0].bytes, 412);
+    assert_int_equal(s->calls[1].offset, 512);
+    assert_int_equal(s->calls[1].bytes, 1536);
+    assert_int_equal(s->calls[2].offset, 2048);
+    assert_int_equal(s->calls[2].bytes, 52);
     s->fail_discard = -ENOTSUP;
     assert_int_equal(bdrv_pdiscard(t.child, 0, 4096), 0);
     s->fail_discard = -EIO;
