@@ -133,6 +133,17 @@ static int create_size_from_backing(const char *base_filename,
     return 0;
 }
 
+/* The largest image a driver is asked to create: BDRV_MAX_LENGTH */
+static int create_check_size(uint64_t size, Error **errp)
+{
+    if (size > (uint64_t)BDRV_MAX_LENGTH) {
+        error_setg(errp, "Invalid image size %" PRIu64 ": must be between 0 "
+                   "and %" PRId64, size, (int64_t)BDRV_MAX_LENGTH);
+        return -EFBIG;
+    }
+    return 0;
+}
+
 static int create_apply_options(QemuOpts *opts, const char *fmt,
                                 const char *base_filename,
                                 const char *base_fmt, char *options,
@@ -198,7 +209,13 @@ void bdrv_img_create(const char *filename, const char *fmt,
             error_setg(errp, "Image creation needs a size parameter");
             goto out;
         }
-        qemu_opt_set_number(opts, "size", img_size, &error_abort);
+        if (create_check_size(img_size, errp) < 0) {
+            goto out;
+        }
+        qemu_opt_set_number(opts, "size", (int64_t)img_size, &error_abort);
+    } else if (create_check_size(qemu_opt_get_size(opts, "size", 0),
+                                 errp) < 0) {
+        goto out;
     }
     if (!quiet) {
         create_print_formatting(filename, fmt, opts);

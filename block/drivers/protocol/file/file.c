@@ -156,11 +156,17 @@ static void file_probe_alignment(BDRVFileState *s)
     }
 }
 
-/* Open @filename, falling back to read-only if the node allows it */
+/*
+ * Open @filename, falling back to read-only if the node allows it.
+ * O_NONBLOCK: opening a FIFO without a writer read-only would block
+ * forever; file_open() refuses what is not a disk after fstat() and then
+ * clears the flag (file_set_blocking).
+ */
 static int file_open_fd(BlockDriverState *bs, const char *filename, int flags,
                         Error **errp)
 {
-    int oflags = O_CLOEXEC | ((flags & BDRV_O_RDWR) ? O_RDWR : O_RDONLY);
+    int oflags = O_CLOEXEC | O_NONBLOCK |
+                 ((flags & BDRV_O_RDWR) ? O_RDWR : O_RDONLY);
     int fd;
 
     if (flags & BDRV_O_NOCACHE) {
@@ -181,6 +187,34 @@ static int file_open_fd(BlockDriverState *bs, const char *filename, int flags,
         return -err;
     }
     return fd;
+}
+
+/* Only regular files and block devices are disks; then block as usual */
+static int file_check_type(int fd, const char *filename, struct stat *st,
+                           Error **errp)
+{
+    int fl;
+
+    if (fstat(fd, st) < 0) {
+        int err = errno;
+
+        error_setg_errno(errp, err, "Could not stat '%s'", filename);
+        return -err;
+    }
+    if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)) {
+        error_setg(errp, "'%s' is not a regular file or block device",
+                   filename);
+        return -EINVAL;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int err = errno;
+
+        error_setg_errno(errp, err, "Could not make '%s' blocking",
+                         filename);
+        return -err;
+    }
+    return 0;
 }
 
 /* Consume the node's options into @s (s->filename, s->use_lock) */
@@ -229,15 +263,8 @@ static int file_open(BlockDriverState *bs, QDict *options, int flags,
     if (ret < 0) {
         goto fail;
     }
-    if (fstat(s->fd, &st) < 0) {
-        ret = -errno;
-        error_setg_errno(errp, -ret, "Could not stat '%s'", s->filename);
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        error_setg(errp, "The file driver needs '%s' to be a regular file "
-                   "or a block device", s->filename);
-        ret = -EINVAL;
+    ret = file_check_type(s->fd, s->filename, &st, errp);
+    if (ret < 0) {
         goto fail;
     }
     s->is_blockdev = S_ISBLK(st.st_mode);

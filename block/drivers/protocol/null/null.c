@@ -9,7 +9,8 @@
  * whose I/O finishes asynchronously.  latency-ns delays each request on the
  * virtual clock (in deterministic mode the clock jumps: no real waiting).
  *
- * Options: size (default 1 GiB), latency-ns (default 0), read-zeroes
+ * Options: size (default 1 GiB, at most BDRV_MAX_LENGTH), latency-ns
+ * (default 0, at most NULL_MAX_LATENCY_NS), read-zeroes
  * (default false), filename (only "null-co://" / "null-aio://", ignored).
  */
 #include "block/driver.h"
@@ -19,6 +20,8 @@
 #define NULL_OPT_ZEROES "read-zeroes"
 
 #define NULL_DEFAULT_SIZE (1LL << 30)
+/* Longest latency-ns: an hour per request, far from overflowing a deadline */
+#define NULL_MAX_LATENCY_NS (3600LL * 1000 * 1000 * 1000)
 
 typedef struct BDRVNullState {
     int64_t length;
@@ -104,9 +107,9 @@ static int null_open(BlockDriverState *bs, QDict *options, Error **errp)
         goto out;
     }
     latency = qemu_opt_get_number(opts, NULL_OPT_LATENCY, 0);
-    if (latency > INT64_MAX) {
+    if (latency > (uint64_t)NULL_MAX_LATENCY_NS) {
         error_setg(errp, "Invalid latency-ns %" PRIu64 " (the largest is "
-                   "%" PRId64 ")", latency, INT64_MAX);
+                   "%lld)", latency, NULL_MAX_LATENCY_NS);
         goto out;
     }
     s->length = size;
