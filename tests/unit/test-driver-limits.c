@@ -94,12 +94,17 @@ static int limits_teardown(void **state)
                                                limits_teardown)
 
 /* Open a liar node; NULL and the error in *errp when the open fails */
-static BlockDriverState *liar_open(Error **errp)
+static BlockDriverState *liar_open_flags(int flags, Error **errp)
 {
     QDict *opts = qdict_new();
 
     qdict_put_str(opts, "driver", "liar");
-    return bdrv_open(NULL, NULL, opts, 0, errp);
+    return bdrv_open(NULL, NULL, opts, flags, errp);
+}
+
+static BlockDriverState *liar_open(Error **errp)
+{
+    return liar_open_flags(0, errp);
 }
 
 static void expect_open_refused(const char *what, const char *needle)
@@ -231,6 +236,29 @@ static void test_driver_consistent_limits_accepted(void **state)
     bdrv_unref(bs);
 }
 
+/* New limits are checked against what the node's parents hold */
+static void test_write_perm_rechecked_when_limits_change(void **state)
+{
+    BlockDriverState *bs;
+    BlockBackend *blk;
+    Error *err = NULL;
+
+    liar.length = 5120;
+    bs = liar_open_flags(BDRV_O_RDWR, &error_abort);
+    blk = blk_new_with_bs(bs, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
+                          BLK_PERM_ALL, &error_abort);
+    set_limits((BlockLimits){ .request_alignment = 4096 });
+    bdrv_refresh_limits(bs, NULL, &err);
+    expect_true(err != NULL);
+    if (err) {
+        check_error(&err, "Cannot get 'write' permission without 'resize': "
+                    "Image size is not a multiple of request alignment");
+    }
+    blk_unref(blk);
+    bdrv_unref(bs);
+    end_test();
+}
+
 /* ---- block status answers ---- */
 
 static int liar_status(int64_t offset, int64_t bytes, int64_t *pnum)
@@ -321,6 +349,7 @@ int main(void)
         TL(test_driver_discard_and_zero_limits_unaligned_refused),
         TL(test_driver_mem_alignment_not_power_of_two_refused),
         TL(test_driver_consistent_limits_accepted),
+        TL(test_write_perm_rechecked_when_limits_change),
         TL(test_driver_status_pnum_zero_or_negative_is_eio),
         TL(test_driver_status_pnum_short_of_offset_is_eio),
         TL(test_driver_status_pnum_too_long_clamped),

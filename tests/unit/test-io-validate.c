@@ -225,8 +225,8 @@ static void test_block_status_huge_length_clamped(void **state)
     bdrv_unref(bs);
 }
 
-/* A closed medium or a missing pnum is an error, not a crash */
-static void test_block_status_bad_node_or_pnum_refused(void **state)
+/* A missing pnum, or include_base without a base, is an error */
+static void test_block_status_null_pnum_or_missing_base_refused(void **state)
 {
     BlockDriverState *bs = open_node("test", NULL, BDRV_O_RDWR);
 
@@ -380,7 +380,7 @@ int main(void)
         T(test_block_status_negative_length_refused),
         T(test_block_status_offset_past_max_length_refused),
         T(test_block_status_huge_length_clamped),
-        T(test_block_status_bad_node_or_pnum_refused),
+        T(test_block_status_null_pnum_or_missing_base_refused),
         T(test_block_status_query_capped_on_huge_node),
         T(test_block_status_on_1pib_test_node_finishes),
         T(test_filter_length_follows_replaced_child),
