@@ -34,6 +34,9 @@ void child_remove_tran(BdrvChild *child, Transaction *tran);
 int perms_refresh_list(GSList *list, Transaction *tran, Error **errp);
 bool perms_is_writable_node(BlockDriverState *bs);
 char *perms_child_user_desc(BdrvChild *c);
+/* What @bs needs from its child @c: the driver's answer, then force-share */
+void perms_child_perm(BlockDriverState *bs, BdrvChild *c, uint64_t perm,
+                      uint64_t shared, uint64_t *nperm, uint64_t *nshared);
 
 /* drain.c */
 extern int bdrv_drain_all_count;
