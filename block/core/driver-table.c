@@ -61,6 +61,11 @@ static size_t driver_table_prefix_len(const char *filename)
     return colon - filename;
 }
 
+bool driver_table_has_protocol_prefix(const char *filename)
+{
+    return driver_table_prefix_len(filename) > 0;
+}
+
 BlockDriver *bdrv_find_protocol(const char *filename,
                                 bool allow_protocol_prefix, Error **errp)
 {
