@@ -57,8 +57,6 @@ int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
                          QDict *child_options);
 
 /* registry (driver-table.c) */
-BlockDriver *driver_table_probe(const uint8_t *buf, int buf_size,
-                                const char *filename);
 /* "prefix:rest" with the ':' before any '/' ("./a:b" has none) */
 bool driver_table_has_protocol_prefix(const char *filename);
 

@@ -114,8 +114,8 @@ void bdrv_iterate_format(void (*it)(void *opaque, const char *name),
     }
 }
 
-BlockDriver *driver_table_probe(const uint8_t *buf, int buf_size,
-                                const char *filename)
+BlockDriver *bdrv_probe_format(const uint8_t *buf, int buf_size,
+                               const char *filename)
 {
     BlockDriver *best = NULL;
     int best_score = 0;

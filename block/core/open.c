@@ -11,9 +11,6 @@
 #include "core.h"
 #include "util/cutils.h"
 
-/* Probing reads this much of the image, like qemu-img does */
-#define OPEN_PROBE_BUF_SIZE 2048
-
 /* The node a child is opened for (NULL for a user's open), and its role */
 typedef struct OpenParent {
     BlockDriverState *bs;
@@ -36,7 +33,8 @@ static BlockDriver *open_probe(BlockDriverState *file_bs,
         .bs = file_bs, .name = (char *)"probe", .klass = &open_probe_class,
         .perm = BLK_PERM_CONSISTENT_READ, .shared_perm = BLK_PERM_ALL,
     };
-    uint8_t *buf = g_malloc0(OPEN_PROBE_BUF_SIZE);
+    /* Zeroes past the end of a short image: drivers always see it whole */
+    uint8_t *buf = g_malloc0(BLOCK_PROBE_BUF_SIZE);
     int64_t len = bdrv_getlength(file_bs);
     BlockDriver *drv = NULL;
     int ret = 0;
@@ -45,7 +43,7 @@ static BlockDriver *open_probe(BlockDriverState *file_bs,
         error_setg_errno(errp, -len, "Could not determine image size");
         goto out;
     }
-    len = MIN(len, OPEN_PROBE_BUF_SIZE);
+    len = MIN(len, BLOCK_PROBE_BUF_SIZE);
     if (len > 0) {
         ret = bdrv_pread(&probe, 0, len, buf, 0);
     }
@@ -54,7 +52,7 @@ static BlockDriver *open_probe(BlockDriverState *file_bs,
                          "Could not read image for determining its format");
         goto out;
     }
-    drv = driver_table_probe(buf, len, filename);
+    drv = bdrv_probe_format(buf, BLOCK_PROBE_BUF_SIZE, filename);
     if (!drv) {
         error_setg(errp, "Could not determine image format: No compatible "
                    "driver found");
@@ -286,8 +284,11 @@ static int open_format_storage(BlockDriverState *bs, BlockDriver **drv,
             error_setg(errp, "Must specify either driver or file");
             return -EINVAL;
         }
-        *drv = open_probe(file_bs, filename ? filename : file_bs->filename,
-                          errp);
+        /* Probed with the node's filename, which raw's guard uses too */
+        if (!bs->filename[0]) {
+            pstrcpy(bs->filename, sizeof(bs->filename), file_bs->filename);
+        }
+        *drv = open_probe(file_bs, bs->filename, errp);
         bs->probed = true;
         if (!*drv) {
             bdrv_unref(file_bs);
