@@ -6,7 +6,8 @@
  * Raw over file: a filter ("raw") and, with an offset, a data child.  A
  * format over file: QEMU's qcow2 against drydock's "test" format, whose
  * "file" edge has the same role (DATA | METADATA) and default permissions.
- * Both are observed from outside with F_OFD_GETLK on a fresh descriptor.
+ * A backing file (COW child) under either.  All are observed from outside
+ * with F_OFD_GETLK on a fresh descriptor.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,8 +72,9 @@ static const LockMode format_modes[] = {
       "file.filename='%s',file.force-share=off", fmt_fs_not_file_opts, 0 },
 };
 
-/* The lock bytes qemu-io holds on @img in @mode */
-static int qemu_lock_bytes(const LockMode *mode, const char *img)
+/* The lock bytes qemu-io holds on @locked when it opens @img in @mode */
+static int qemu_lock_bytes(const LockMode *mode, const char *img,
+                           const char *locked)
 {
     g_autofree char *args = g_strdup_printf(mode->qemu_args, img);
     QemuPeer peer;
@@ -82,13 +84,14 @@ static int qemu_lock_bytes(const LockMode *mode, const char *img)
     if (!interop_peer_command(&peer, "length", "iB")) {
         fail_msg("qemu-io %s did not open the image", args);
     }
-    mask = interop_lock_bytes_held(img);
+    mask = interop_lock_bytes_held(locked);
     assert_int_equal(interop_peer_stop(&peer), 0);
     return mask;
 }
 
-/* The lock bytes drydock holds on @img in @mode */
-static int drydock_lock_bytes(const LockMode *mode, const char *img)
+/* The same for drydock; @backing: the backing file the image names */
+static int drydock_lock_bytes(const LockMode *mode, const char *img,
+                              const char *locked, const char *backing)
 {
     QDict *opts = qdict_new();
     const char *filename = img;
@@ -105,23 +108,29 @@ static int drydock_lock_bytes(const LockMode *mode, const char *img)
         qdict_put_str(opts, "file.filename", img);
         filename = NULL;
     }
+    if (backing) {
+        qdict_put_str(opts, "backing-file", backing);
+        qdict_put_str(opts, "backing-fmt", "raw");
+    }
     blk = blk_new_open(filename, NULL, opts, mode->flags, &err);
     check_ok(blk != NULL, &err, mode->name);
-    mask = interop_lock_bytes_held(img);
+    mask = interop_lock_bytes_held(locked);
     blk_unref(blk);
     return mask;
 }
 
-static void compare_modes(const LockMode *modes, int n, const char *img)
+/* Compare the lock bytes on @locked for every mode of opening @img */
+static void compare_modes(const LockMode *modes, int n, const char *img,
+                          const char *locked, const char *backing)
 {
-    int probe = interop_lock_bytes_held(img);
+    int probe = interop_lock_bytes_held(locked);
 
     if (probe < 0) {
         skip(); /* no OFD locks on this file system */
     }
     for (int i = 0; i < n; i++) {
-        int qemu = qemu_lock_bytes(&modes[i], img);
-        int ours = drydock_lock_bytes(&modes[i], img);
+        int qemu = qemu_lock_bytes(&modes[i], img, locked);
+        int ours = drydock_lock_bytes(&modes[i], img, locked, backing);
 
         expect_true(qemu & LOCK_CONSISTENT_READ);
         if (qemu != ours) {
@@ -142,7 +151,7 @@ static void test_interop_lock_bytes_raw_over_file(void **state)
     }
     bdrv_img_create(img, "raw", NULL, NULL, NULL, IMG_SIZE, 0, true, &err);
     check_ok(!err, &err, "bdrv_img_create");
-    compare_modes(raw_modes, ARRAY_SIZE(raw_modes), img);
+    compare_modes(raw_modes, ARRAY_SIZE(raw_modes), img, img, NULL);
     end_test();
 }
 
@@ -156,7 +165,25 @@ static void test_interop_lock_bytes_format_over_file(void **state)
         skip();
     }
     assert_int_equal(system(cmd), 0);
-    compare_modes(format_modes, ARRAY_SIZE(format_modes), img);
+    compare_modes(format_modes, ARRAY_SIZE(format_modes), img, img, NULL);
+    end_test();
+}
+
+/* The backing file of a format: read by the overlay, written by nobody */
+static void test_interop_lock_bytes_backing_file(void **state)
+{
+    g_autofree char *base = tmp_path("locks-base.raw");
+    g_autofree char *img = tmp_path("locks-ovl.qcow2");
+    g_autofree char *cmd = g_strdup_printf(
+        "qemu-img create -q -f raw '%s' 1M && qemu-img create -q -f qcow2 "
+        "-b '%s' -F raw '%s'", base, base, img);
+
+    if (!interop_have_qemu_io()) {
+        skip();
+    }
+    assert_int_equal(system(cmd), 0);
+    /* The read-write and read-only modes of a format over file */
+    compare_modes(format_modes, 2, img, base, base);
     end_test();
 }
 
@@ -176,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_interop_lock_bytes_raw_over_file),
         T(test_interop_lock_bytes_format_over_file),
+        T(test_interop_lock_bytes_backing_file),
     };
 
     signal(SIGPIPE, SIG_IGN);
