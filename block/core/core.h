@@ -44,6 +44,9 @@ void io_length_child_changed(BdrvChild *child);
 
 /* io-length.c: the limits a driver set are sane and consistent */
 int io_limits_check(BlockDriverState *bs, Error **errp);
+/* What @bs needs from its child @c: the driver's answer, then force-share */
+void perms_child_perm(BlockDriverState *bs, BdrvChild *c, uint64_t perm,
+                      uint64_t shared, uint64_t *nperm, uint64_t *nshared);
 
 /* drain.c */
 extern int bdrv_drain_all_count;
@@ -60,10 +63,11 @@ int open_generic_options(BlockDriverState *bs, QDict *options, int *flags,
                          Error **errp);
 int open_parse_json_filename(const char **filename, QDict *options,
                              Error **errp);
-int open_child_flags(BlockDriverState *parent, BdrvChildRole role);
+int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
+                         QDict *child_options);
 
 /* registry (driver-table.c) */
-BlockDriver *driver_table_probe(const uint8_t *buf, int buf_size,
-                                const char *filename);
+/* "prefix:rest" with the ':' before any '/' ("./a:b" has none) */
+bool driver_table_has_protocol_prefix(const char *filename);
 
 #endif

@@ -117,7 +117,10 @@ static int create_size_from_backing(const char *base_filename,
     if (base_fmt) {
         qdict_put_str(options, "driver", base_fmt);
     }
-    bs = bdrv_open(base_filename, NULL, options, BDRV_O_NO_BACKING, errp);
+    /* The backing image may be in use: read nothing, lock nothing out */
+    qdict_put_str(options, "force-share", "on");
+    bs = bdrv_open(base_filename, NULL, options,
+                   BDRV_O_NO_BACKING | BDRV_O_NO_IO, errp);
     if (!bs) {
         error_prepend(errp, "Could not open backing image: ");
         return -EINVAL;

@@ -61,6 +61,11 @@ static size_t driver_table_prefix_len(const char *filename)
     return colon - filename;
 }
 
+bool driver_table_has_protocol_prefix(const char *filename)
+{
+    return driver_table_prefix_len(filename) > 0;
+}
+
 BlockDriver *bdrv_find_protocol(const char *filename,
                                 bool allow_protocol_prefix, Error **errp)
 {
@@ -109,8 +114,8 @@ void bdrv_iterate_format(void (*it)(void *opaque, const char *name),
     }
 }
 
-BlockDriver *driver_table_probe(const uint8_t *buf, int buf_size,
-                                const char *filename)
+BlockDriver *bdrv_probe_format(const uint8_t *buf, int buf_size,
+                               const char *filename)
 {
     BlockDriver *best = NULL;
     int best_score = 0;

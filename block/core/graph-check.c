@@ -153,11 +153,8 @@ static bool graph_check_perms(GraphCheck *gc, BlockDriverState *bs)
                                 bs->cur_perm, bs->cur_shared, perm, shared);
     }
     QLIST_FOREACH(a, &bs->children, next) {
-        uint64_t np = 0, ns = BLK_PERM_ALL;
-        if (bs->drv->bdrv_child_perm) {
-            bs->drv->bdrv_child_perm(bs, a, a->role, NULL, perm, shared, &np,
-                                     &ns);
-        }
+        uint64_t np, ns;
+        perms_child_perm(bs, a, perm, shared, &np, &ns);
         if (a->perm != np || a->shared_perm != ns) {
             return graph_check_fail(gc, "edge '%s' of '%s' holds 0x%" PRIx64
                                     "/0x%" PRIx64 " instead of 0x%" PRIx64

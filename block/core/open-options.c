@@ -119,21 +119,57 @@ int open_parse_json_filename(const char **filename, QDict *options,
     return 0;
 }
 
-/* Flags a child node is opened with, from its parent's */
-int open_child_flags(BlockDriverState *parent, BdrvChildRole role)
+static void open_default_bool(QDict *options, const char *key, bool value)
 {
-    int flags = parent ? parent->open_flags : BDRV_O_RDWR;
+    qdict_set_default_str(options, key, value ? "on" : "off");
+}
 
-    flags &= ~(BDRV_O_SNAPSHOT | BDRV_O_TEMPORARY | BDRV_O_PROTOCOL |
-               BDRV_O_NO_BACKING);
-    if (role & BDRV_CHILD_COW) {
-        /* Backing files are opened read-only and probed */
-        return flags & ~BDRV_O_RDWR;
+/*
+ * What a child inherits from @parent (QEMU's rules): the returned open
+ * flags, and in @child_options defaults for the generic options the child
+ * does not set itself (so its own win).  @parent may have no driver yet:
+ * it is then a node whose storage is opened to probe its format.
+ */
+int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
+                         QDict *child_options)
+{
+    int flags = parent->open_flags;
+    bool parent_is_format = !parent->drv || parent->drv->is_format;
+
+    /* Data children of a non-format (quorum-like) are probed... */
+    if (!parent_is_format && (role & BDRV_CHILD_DATA) &&
+        !(role & (BDRV_CHILD_METADATA | BDRV_CHILD_FILTERED))) {
+        flags &= ~BDRV_O_PROTOCOL;
     }
-    if (parent && parent->drv && parent->drv->is_format &&
-        (role & (BDRV_CHILD_DATA | BDRV_CHILD_METADATA))) {
-        /* A format's own storage is never probed as another format */
+    /* ... a format's own storage and any metadata never are */
+    if ((parent_is_format && !(role & BDRV_CHILD_COW)) ||
+        (role & BDRV_CHILD_METADATA)) {
         flags |= BDRV_O_PROTOCOL;
+    }
+    open_default_bool(child_options, "cache.direct",
+                      flags & BDRV_O_NOCACHE);
+    open_default_bool(child_options, "cache.no-flush",
+                      flags & BDRV_O_NO_FLUSH);
+    if (parent->force_share) {
+        qdict_set_default_str(child_options, "force-share", "on");
+    }
+    if (role & BDRV_CHILD_COW) {
+        qdict_set_default_str(child_options, "read-only", "on");
+        qdict_set_default_str(child_options, "auto-read-only", "off");
+    } else {
+        open_default_bool(child_options, "read-only", !(flags & BDRV_O_RDWR));
+        open_default_bool(child_options, "auto-read-only",
+                          flags & BDRV_O_AUTO_RDONLY);
+    }
+    /* The parent's discard policy is applied where its requests start */
+    qdict_set_default_str(child_options, "discard", "unmap");
+
+    flags &= ~(BDRV_O_SNAPSHOT | BDRV_O_NO_BACKING | BDRV_O_COPY_ON_READ);
+    if (role & BDRV_CHILD_METADATA) {
+        flags &= ~BDRV_O_NO_IO;
+    }
+    if (role & BDRV_CHILD_COW) {
+        flags &= ~BDRV_O_TEMPORARY;
     }
     return flags;
 }

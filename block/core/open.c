@@ -11,12 +11,16 @@
 #include "core.h"
 #include "util/cutils.h"
 
-/* Probing reads this much of the image, like qemu-img does */
-#define OPEN_PROBE_BUF_SIZE 2048
+/* The node a child is opened for (NULL for a user's open), and its role */
+typedef struct OpenParent {
+    BlockDriverState *bs;
+    BdrvChildRole role;
+} OpenParent;
 
 static BlockDriverState *open_inherit(const char *filename,
                                       const char *reference, QDict *options,
-                                      int flags, Error **errp);
+                                      int flags, const OpenParent *parent,
+                                      Error **errp);
 
 static const BdrvChildClass open_probe_class = {
     .parent_is_bds = false,
@@ -29,7 +33,8 @@ static BlockDriver *open_probe(BlockDriverState *file_bs,
         .bs = file_bs, .name = (char *)"probe", .klass = &open_probe_class,
         .perm = BLK_PERM_CONSISTENT_READ, .shared_perm = BLK_PERM_ALL,
     };
-    uint8_t *buf = g_malloc0(OPEN_PROBE_BUF_SIZE);
+    /* Zeroes past the end of a short image: drivers always see it whole */
+    uint8_t *buf = g_malloc0(BLOCK_PROBE_BUF_SIZE);
     int64_t len = bdrv_getlength(file_bs);
     BlockDriver *drv = NULL;
     int ret = 0;
@@ -38,7 +43,7 @@ static BlockDriver *open_probe(BlockDriverState *file_bs,
         error_setg_errno(errp, -len, "Could not determine image size");
         goto out;
     }
-    len = MIN(len, OPEN_PROBE_BUF_SIZE);
+    len = MIN(len, BLOCK_PROBE_BUF_SIZE);
     if (len > 0) {
         ret = bdrv_pread(&probe, 0, len, buf, 0);
     }
@@ -47,7 +52,7 @@ static BlockDriver *open_probe(BlockDriverState *file_bs,
                          "Could not read image for determining its format");
         goto out;
     }
-    drv = driver_table_probe(buf, len, filename);
+    drv = bdrv_probe_format(buf, BLOCK_PROBE_BUF_SIZE, filename);
     if (!drv) {
         error_setg(errp, "Could not determine image format: No compatible "
                    "driver found");
@@ -144,7 +149,8 @@ static int open_fill_protocol_filename(BlockDriver *drv, const char *filename,
  * the filename.  NULL without error when there is nothing and @allow_none.
  */
 static BlockDriverState *open_child_bs(const char *filename, QDict *options,
-                                       const char *bdref_key, int flags,
+                                       const char *bdref_key,
+                                       const OpenParent *parent,
                                        bool allow_none, Error **errp)
 {
     g_autofree char *prefix = g_strdup_printf("%s.", bdref_key);
@@ -171,7 +177,7 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
         }
         return NULL;
     }
-    return open_inherit(filename, reference, image_options, flags, errp);
+    return open_inherit(filename, reference, image_options, 0, parent, errp);
 }
 
 static BlockDriverState *open_reference(const char *filename,
@@ -230,6 +236,11 @@ static BlockDriver *open_pick_driver(QDict *options, const char *filename,
         return NULL;
     }
     if (flags & BDRV_O_PROTOCOL) {
+        /* A "filename" option names a file: no protocol prefix there */
+        if (!filename && qdict_get_try_str(options, "filename")) {
+            return bdrv_find_protocol(qdict_get_try_str(options, "filename"),
+                                      false, errp);
+        }
         if (!filename) {
             error_setg(errp, "Must specify either driver or file");
             return NULL;
@@ -251,17 +262,17 @@ static bool open_is_protocol(BlockDriver *drv)
 static int open_format_storage(BlockDriverState *bs, BlockDriver **drv,
                                BlockDriverState **storage,
                                const char *filename, QDict *options,
-                               int flags, Error **errp)
+                               Error **errp)
 {
+    /* Before its driver is known, a node with storage is a format */
+    const OpenParent parent = { bs, BDRV_CHILD_IMAGE };
     BlockDriverState *file_bs = NULL;
-    int file_flags = (flags | BDRV_O_PROTOCOL) &
-                     ~(BDRV_O_SNAPSHOT | BDRV_O_TEMPORARY | BDRV_O_NO_BACKING);
     Error *local_err = NULL;
 
     if (filename || qdict_haskey(options, "file") ||
         qdict_get_try_str(options, "file.driver") ||
         qdict_get_try_str(options, "file.filename")) {
-        file_bs = open_child_bs(filename, options, "file", file_flags, true,
+        file_bs = open_child_bs(filename, options, "file", &parent, true,
                                 &local_err);
         if (local_err) {
             error_propagate(errp, local_err);
@@ -273,8 +284,11 @@ static int open_format_storage(BlockDriverState *bs, BlockDriver **drv,
             error_setg(errp, "Must specify either driver or file");
             return -EINVAL;
         }
-        *drv = open_probe(file_bs, filename ? filename : file_bs->filename,
-                          errp);
+        /* Probed with the node's filename, which raw's guard uses too */
+        if (!bs->filename[0]) {
+            pstrcpy(bs->filename, sizeof(bs->filename), file_bs->filename);
+        }
+        *drv = open_probe(file_bs, bs->filename, errp);
         bs->probed = true;
         if (!*drv) {
             bdrv_unref(file_bs);
@@ -290,7 +304,8 @@ static int open_format_storage(BlockDriverState *bs, BlockDriver **drv,
 }
 
 static int open_node(BlockDriverState *bs, const char *filename,
-                     QDict *options, int flags, Error **errp)
+                     QDict *options, int flags, const OpenParent *parent,
+                     Error **errp)
 {
     g_autofree char *node_name = g_strdup(qdict_get_try_str(options,
                                                             "node-name"));
@@ -305,11 +320,21 @@ static int open_node(BlockDriverState *bs, const char *filename,
     }
     qdict_del(options, "node-name");
     bs->explicit_options = qdict_clone_shallow(options);
+    if (parent) {
+        flags = open_inherit_options(parent->bs, parent->role, options);
+    }
     ret = open_generic_options(bs, options, &flags, errp);
     if (ret < 0) {
         return ret;
     }
     drv = open_pick_driver(options, filename, flags, errp);
+    if (drv) {
+        /* A named driver decides whether the node is a protocol node */
+        flags = drv->protocol_name ? flags | BDRV_O_PROTOCOL
+                                   : flags & ~BDRV_O_PROTOCOL;
+    }
+    /* What the storage inherits */
+    bs->open_flags = flags;
     if (!drv && qdict_haskey(bs->explicit_options, "driver")) {
         return -EINVAL;
     }
@@ -327,13 +352,17 @@ static int open_node(BlockDriverState *bs, const char *filename,
         }
     } else {
         ret = open_format_storage(bs, &drv, &storage, filename, options,
-                                  flags, errp);
+                                  errp);
     }
     if (ret == 0) {
         ret = open_driver(bs, drv, node_name, options, flags, errp);
     }
     if (storage) {
         bdrv_unref(storage);
+    }
+    if (ret == 0) {
+        /* After the driver's open, which recorded the name in the image */
+        ret = bdrv_open_backing_file(bs, options, "backing", errp);
     }
     if (ret == 0 && qdict_size(options)) {
         open_reject_leftovers(bs, options, errp);
@@ -344,7 +373,8 @@ static int open_node(BlockDriverState *bs, const char *filename,
 
 static BlockDriverState *open_inherit(const char *filename,
                                       const char *reference, QDict *options,
-                                      int flags, Error **errp)
+                                      int flags, const OpenParent *parent,
+                                      Error **errp)
 {
     BlockDriverState *bs = NULL;
 
@@ -368,7 +398,7 @@ static BlockDriverState *open_inherit(const char *filename,
     }
     qdict_flatten(options);
     bs = bdrv_new();
-    if (open_node(bs, filename, options, flags, errp) < 0) {
+    if (open_node(bs, filename, options, flags, parent, errp) < 0) {
         bdrv_unref(bs);
         bs = NULL;
     } else {
@@ -382,7 +412,7 @@ BlockDriverState *bdrv_open(const char *filename, const char *reference,
                             QDict *options, int flags, Error **errp)
 {
     GLOBAL_STATE_CODE();
-    return open_inherit(filename, reference, options, flags, errp);
+    return open_inherit(filename, reference, options, flags, NULL, errp);
 }
 
 BlockDriverState *coroutine_fn bdrv_co_open(const char *filename,
@@ -432,11 +462,11 @@ BdrvChild *bdrv_open_child(const char *filename, QDict *options,
                            BdrvChildRole child_role, bool allow_none,
                            Error **errp)
 {
+    const OpenParent op = { parent, child_role };
     BlockDriverState *bs;
 
     GLOBAL_STATE_CODE();
-    bs = open_child_bs(filename, options, bdref_key,
-                       open_child_flags(parent, child_role), allow_none, errp);
+    bs = open_child_bs(filename, options, bdref_key, &op, allow_none, errp);
     if (!bs) {
         return NULL;
     }
@@ -457,46 +487,79 @@ int bdrv_open_file_child(const char *filename, QDict *options,
                            &child_of_bds, role, false, errp) ? 0 : -EINVAL;
 }
 
-/* The backing file named in the image, relative to the image's directory */
+/*
+ * The backing file named in the image: relative to the image's directory
+ * unless absolute or prefixed by a protocol ("nbd:...", but not "./a:b")
+ */
 static char *open_backing_filename(BlockDriverState *bs)
 {
     if (path_is_absolute(bs->backing_file) ||
-        strchr(bs->backing_file, ':')) {
+        driver_table_has_protocol_prefix(bs->backing_file)) {
         return g_strdup(bs->backing_file);
     }
     return path_combine(bs->filename, bs->backing_file);
 }
 
+/* "backing": null (or the deprecated "") says there is no backing file */
+static bool open_is_null_reference(QObject *ref)
+{
+    QString *qs = qobject_to(QString, ref);
+
+    return (ref && qobject_type(ref) == QTYPE_QNULL) ||
+           (qs && !qstring_get_str(qs)[0]);
+}
+
+static bool open_has_prefixed_option(QDict *options, const char *prefix)
+{
+    const QDictEntry *e;
+
+    QDICT_FOREACH_ENTRY(options, e) {
+        if (strstart(qdict_entry_key(e), prefix, NULL)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The core calls this after the driver's open.  A reference or "backing.*"
+ * options say which node; without a reference or "backing.file.filename",
+ * the name the image records is opened (its recorded format unless
+ * "backing.driver" says otherwise).
+ */
 int bdrv_open_backing_file(BlockDriverState *bs, QDict *parent_options,
                            const char *bdref_key, Error **errp)
 {
     g_autofree char *prefix = g_strdup_printf("%s.", bdref_key);
+    g_autofree char *file_key = g_strdup_printf("%sfile.filename", prefix);
+    g_autofree char *driver_key = g_strdup_printf("%sdriver", prefix);
     g_autofree char *filename = NULL;
     QObject *ref = qdict_get(parent_options, bdref_key);
     Error *local_err = NULL;
-    bool has_options = false;
-    const QDictEntry *e;
 
     GLOBAL_STATE_CODE();
     if (bs->backing || (bs->open_flags & BDRV_O_NO_BACKING) ||
-        (ref && qobject_type(ref) == QTYPE_QNULL)) {
+        open_is_null_reference(ref)) {
         qdict_del(parent_options, bdref_key);
         return 0;
     }
-    QDICT_FOREACH_ENTRY(parent_options, e) {
-        has_options |= strstart(qdict_entry_key(e), prefix, NULL);
+    if (!ref && !bs->backing_file[0] &&
+        !open_has_prefixed_option(parent_options, prefix)) {
+        return 0;
     }
-    if (!ref && !has_options) {
-        if (!bs->backing_file[0]) {
-            return 0;
-        }
+    if (!bs->drv || !bs->drv->supports_backing) {
+        error_setg(errp, "Driver doesn't support backing files");
+        return -EINVAL;
+    }
+    if (!ref && !qdict_haskey(parent_options, file_key) &&
+        bs->backing_file[0]) {
         /* A relative name is relative to the image: know where that is */
         bdrv_refresh_filename(bs);
         filename = open_backing_filename(bs);
-        if (bs->backing_format[0]) {
-            g_autofree char *key = g_strdup_printf("%sdriver", prefix);
-            qdict_put_str(parent_options, key, bs->backing_format);
-        }
+    }
+    if (!ref && bs->backing_format[0] &&
+        !qdict_haskey(parent_options, driver_key)) {
+        qdict_put_str(parent_options, driver_key, bs->backing_format);
     }
     bdrv_open_child(filename, parent_options, bdref_key, bs, &child_of_bds,
                     BDRV_CHILD_COW, true, &local_err);

@@ -72,44 +72,67 @@ void bdrv_filter_default_perms(BlockDriverState *bs, BdrvChild *c,
     *nshared = (shared & DEFAULT_PERM_PASSTHROUGH) | DEFAULT_PERM_UNCHANGED;
 }
 
-/* A backing file is only read; others may write it only if our users allow */
-static void perms_for_cow(uint64_t perm, uint64_t shared, uint64_t *nperm,
-                          uint64_t *nshared)
+/*
+ * A backing file is read consistently only if the parents read the image
+ * so; it is never written through us.  Others may write (and resize) it
+ * only if the parents let others write the image, or while we are
+ * inactive.
+ */
+static void perms_for_cow(BlockDriverState *bs, uint64_t perm,
+                          uint64_t shared, uint64_t *nperm, uint64_t *nshared)
 {
-    *nperm = perm & (BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE)
-                 ? BLK_PERM_CONSISTENT_READ
-                 : 0;
+    *nperm = perm & BLK_PERM_CONSISTENT_READ;
     *nshared = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED;
-    if (shared & BLK_PERM_WRITE) {
+    if ((shared & BLK_PERM_WRITE) || (bs->open_flags & BDRV_O_INACTIVE)) {
         *nshared |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
     }
 }
 
 /*
- * Storage of a format: guest data passes the parents' needs through;
- * metadata must be readable, writable when the node is, and nobody else may
- * write or resize it under us.
+ * Storage of a format.  What the parents need passes through as for a
+ * filter, then: metadata is read (unless the node does no I/O), written
+ * and resized whenever the node is writable, and nobody else may write or
+ * resize it; data written may grow the file (and unchanged writes may
+ * really change it, e.g. copy-on-read), and nobody else may resize it.
+ * While inactive, others may write and resize.
  */
 static void perms_for_storage(BlockDriverState *bs, BdrvChildRole role,
                               uint64_t perm, uint64_t shared, uint64_t *nperm,
                               uint64_t *nshared)
 {
-    uint64_t p = 0, s = shared;
+    uint64_t p = perm & DEFAULT_PERM_PASSTHROUGH;
+    uint64_t s = (shared & DEFAULT_PERM_PASSTHROUGH) | DEFAULT_PERM_UNCHANGED;
 
-    if (role & BDRV_CHILD_DATA) {
-        p |= perm & DEFAULT_PERM_PASSTHROUGH;
-    }
     if (role & BDRV_CHILD_METADATA) {
-        p |= BLK_PERM_CONSISTENT_READ;
         if (perms_is_writable_node(bs)) {
             p |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
         }
-        s &= ~(BLK_PERM_WRITE | BLK_PERM_RESIZE);
+        if (!(bs->open_flags & BDRV_O_NO_IO)) {
+            p |= BLK_PERM_CONSISTENT_READ;
+        }
+        s &= ~(uint64_t)(BLK_PERM_WRITE | BLK_PERM_RESIZE);
+    }
+    if (role & BDRV_CHILD_DATA) {
+        s &= ~(uint64_t)BLK_PERM_RESIZE;
+        if (p & BLK_PERM_WRITE_UNCHANGED) {
+            p |= BLK_PERM_WRITE;
+        }
+        if (p & BLK_PERM_WRITE) {
+            p |= BLK_PERM_RESIZE;
+        }
+    }
+    if (bs->open_flags & BDRV_O_INACTIVE) {
+        s |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
     }
     *nperm = p;
-    *nshared = s | BLK_PERM_WRITE_UNCHANGED;
+    *nshared = s;
 }
 
+/*
+ * QEMU's rules by role (force-share is applied by the core on top, see
+ * perms_refresh_node).  A child with none of the four roles gets nothing
+ * and shares everything (QEMU asserts instead).
+ */
 void bdrv_default_perms(BlockDriverState *bs, BdrvChild *c, BdrvChildRole role,
                         BlockReopenQueue *reopen_queue, uint64_t perm,
                         uint64_t shared, uint64_t *nperm, uint64_t *nshared)
@@ -118,14 +141,26 @@ void bdrv_default_perms(BlockDriverState *bs, BdrvChild *c, BdrvChildRole role,
         bdrv_filter_default_perms(bs, c, role, reopen_queue, perm, shared,
                                   nperm, nshared);
     } else if (role & BDRV_CHILD_COW) {
-        perms_for_cow(perm, shared, nperm, nshared);
+        perms_for_cow(bs, perm, shared, nperm, nshared);
     } else if (role & (BDRV_CHILD_DATA | BDRV_CHILD_METADATA)) {
         perms_for_storage(bs, role, perm, shared, nperm, nshared);
     } else {
         *nperm = 0;
         *nshared = BLK_PERM_ALL;
     }
-    if (bs->force_share) {
+}
+
+void perms_child_perm(BlockDriverState *bs, BdrvChild *c, uint64_t perm,
+                      uint64_t shared, uint64_t *nperm, uint64_t *nshared)
+{
+    *nperm = 0;
+    *nshared = BLK_PERM_ALL;
+    if (bs->drv && bs->drv->bdrv_child_perm) {
+        bs->drv->bdrv_child_perm(bs, c, c->role, NULL, perm, shared, nperm,
+                                 nshared);
+    }
+    /* Whatever the driver asks, an edge to a force-shared node shares all */
+    if (c->bs->force_share) {
         *nshared = BLK_PERM_ALL;
     }
 }
@@ -318,11 +353,8 @@ static int perms_refresh_node(BlockDriverState *bs, Transaction *tran,
     tran_add(tran, &perms_driver_drv, s);
 
     QLIST_FOREACH(c, &bs->children, next) {
-        uint64_t nperm = 0, nshared = BLK_PERM_ALL;
-        if (bs->drv->bdrv_child_perm) {
-            bs->drv->bdrv_child_perm(bs, c, c->role, NULL, perm, shared,
-                                     &nperm, &nshared);
-        }
+        uint64_t nperm, nshared;
+        perms_child_perm(bs, c, perm, shared, &nperm, &nshared);
         perms_set_edge_tran(c, nperm, nshared, tran);
     }
     return 0;

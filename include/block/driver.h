@@ -298,6 +298,18 @@ struct BlockDriver {
     const char *const *strong_runtime_opts;
 };
 
+/*
+ * Format probing: every registered driver's bdrv_probe scores the first
+ * BLOCK_PROBE_BUF_SIZE bytes of an image (zero-padded past its end) and its
+ * filename; the highest score wins (the first of equal ones), NULL when
+ * none scores above 0.  Open (with the node's filename) and raw's guard of
+ * a probed image's first sector (with the same filename) both use this, so
+ * they cannot disagree.  Any thread, once the drivers are registered.
+ */
+#define BLOCK_PROBE_BUF_SIZE 512
+BlockDriver *bdrv_probe_format(const uint8_t *buf, int buf_size,
+                               const char *filename);
+
 /* The registry (block/drivers/registry.c): registers every built-in driver */
 void bdrv_register_builtin_drivers(void);
 

@@ -3,9 +3,9 @@
  * data written by one reads back identically through the other, and image
  * locks taken by one are seen by the other, in both directions.
  *
- * qemu-io runs as a peer process driven through pipes: it is started
- * without -c, so it opens the image and waits for commands on stdin; the
- * answer to a command proves the image is open.  No sleeps, no timing.
+ * qemu-io runs as a peer process driven through pipes (interop-common.h):
+ * it is started without -c, so it opens the image and waits for commands
+ * on stdin; the answer to a command proves the image is open.  No sleeps, no timing.
  * Without qemu-io (install-deps installs qemu-utils) every test is skipped.
  */
 #include <stdarg.h>
@@ -18,20 +18,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "interop-common.h"
 #include "test-common.h"
 
 #define IMG_SIZE (1 << 20)
-
-typedef struct QemuPeer {
-    pid_t pid;
-    FILE *in;   /* its stdin */
-    FILE *out;  /* its stdout and stderr */
-} QemuPeer;
-
-static bool have_qemu_io(void)
-{
-    return system("command -v qemu-io >/dev/null 2>&1") == 0;
-}
 
 /* Run a shell command, capture its output; returns its exit status */
 static int run_capture(char *out, size_t out_size, const char *fmt, ...)
@@ -53,63 +43,6 @@ static int run_capture(char *out, size_t out_size, const char *fmt, ...)
     n = fread(out, 1, out_size - 1, p);
     out[n] = '\0';
     status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* qemu-io on @img with @args, waiting for commands on a pipe */
-static void peer_start(QemuPeer *peer, const char *args, const char *img)
-{
-    int to_child[2], from_child[2];
-
-    assert_int_equal(pipe(to_child), 0);
-    assert_int_equal(pipe(from_child), 0);
-    peer->pid = fork();
-    assert_true(peer->pid >= 0);
-    if (peer->pid == 0) {
-        g_autofree char *cmd = g_strdup_printf("exec qemu-io %s '%s'", args,
-                                               img);
-        dup2(to_child[0], 0);
-        dup2(from_child[1], 1);
-        dup2(from_child[1], 2);
-        close(to_child[1]);
-        close(from_child[0]);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    peer->in = fdopen(to_child[1], "w");
-    peer->out = fdopen(from_child[0], "r");
-    assert_non_null(peer->in);
-    assert_non_null(peer->out);
-}
-
-/*
- * Send one command and read lines until one contains @expect (qemu-io
- * prints no prompt when stdin is not a terminal).  False at end of output.
- */
-static bool peer_command(QemuPeer *peer, const char *cmd, const char *expect)
-{
-    char line[512];
-
-    fprintf(peer->in, "%s\n", cmd);
-    fflush(peer->in);
-    while (fgets(line, sizeof(line), peer->out)) {
-        if (strstr(line, expect)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static int peer_stop(QemuPeer *peer)
-{
-    int status = 0;
-
-    fprintf(peer->in, "quit\n");
-    fclose(peer->in);
-    fclose(peer->out);
-    assert_int_equal(waitpid(peer->pid, &status, 0), peer->pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -140,7 +73,7 @@ static void test_interop_drydock_writes_qemu_reads(void **state)
     Error *err = NULL;
     BlockBackend *blk;
 
-    if (!have_qemu_io()) {
+    if (!interop_have_qemu_io()) {
         skip();
     }
     blk = open_raw(img, BDRV_O_RDWR, &err);
@@ -171,7 +104,7 @@ static void test_interop_qemu_writes_drydock_reads(void **state)
     Error *err = NULL;
     BlockBackend *blk;
 
-    if (!have_qemu_io()) {
+    if (!interop_have_qemu_io()) {
         skip();
     }
     assert_int_equal(run_capture(out, sizeof(out),
@@ -192,15 +125,16 @@ static void test_interop_qemu_writes_drydock_reads(void **state)
 static void test_interop_qemu_lock_blocks_drydock(void **state)
 {
     g_autofree char *img = make_image("lq.raw");
+    g_autofree char *args = g_strdup_printf("-f raw '%s'", img);
     QemuPeer peer;
     Error *err = NULL;
     BlockBackend *blk;
 
-    if (!have_qemu_io()) {
+    if (!interop_have_qemu_io()) {
         skip();
     }
-    peer_start(&peer, "-f raw", img);
-    assert_true(peer_command(&peer, "length", "MiB"));
+    interop_peer_start(&peer, args);
+    assert_true(interop_peer_command(&peer, "length", "MiB"));
 
     /* Both share everything (qemu-io's default): two writers coexist */
     blk = open_raw(img, BDRV_O_RDWR, &err);
@@ -212,7 +146,7 @@ static void test_interop_qemu_lock_blocks_drydock(void **state)
     assert_null(blk);
     check_error_has(&err, "Failed to get", "lock", NULL);
 
-    assert_int_equal(peer_stop(&peer), 0);
+    assert_int_equal(interop_peer_stop(&peer), 0);
     blk = open_raw(img, BDRV_O_RDWR | BDRV_O_NO_SHARE, &err);
     check_ok(blk != NULL, &err, "open once qemu-io has quit");
     blk_unref(blk);
@@ -226,7 +160,7 @@ static void test_interop_drydock_lock_blocks_qemu(void **state)
     Error *err = NULL;
     BlockBackend *blk;
 
-    if (!have_qemu_io()) {
+    if (!interop_have_qemu_io()) {
         skip();
     }
     blk = open_raw(img, BDRV_O_RDWR | BDRV_O_NO_SHARE, &err);

@@ -281,30 +281,30 @@ static void test_perm_child_try_set_perm(void **state)
     bdrv_unref(base);
 }
 
-/* force-share: a read-only user that lets anyone else do anything */
+/*
+ * force-share: a read-only user that lets anyone else do anything.  It is
+ * the child node's option that counts (its storage inherits it), not the
+ * parent's: see test-perms-default.c for a parent-only force-share.
+ */
 static void test_perm_force_share(void **state)
 {
-    BlockDriverState *base = open_null("base");
-    BlockDriverState *fs;
-    BlockBackend *w = new_blk(base, PERM_RW, BLK_PERM_ALL);
     QDict *opts = qdict_new();
+    BlockDriverState *fs;
     Error *err = NULL;
 
     qdict_put_str(opts, "driver", "test");
     qdict_put_str(opts, "node-name", "fs");
-    qdict_put_str(opts, "file", "base");
+    qdict_put_str(opts, "file.driver", "null-co");
     qdict_put_str(opts, "force-share", "on");
     qdict_put_str(opts, "read-only", "on");
     fs = bdrv_open(NULL, NULL, opts, 0, &err);
     check_ok(fs != NULL, &err, "Opening with force-share");
     assert_true(fs->force_share);
+    assert_true(fs->file->bs->force_share);
     check_perm("force-share edge shared", fs->file->shared_perm,
                BLK_PERM_ALL);
     assert_false(fs->file->perm & BLK_PERM_WRITE);
-
     bdrv_unref(fs);
-    blk_unref(w);
-    bdrv_unref(base);
 }
 
 /* ---- 15: the check sees every node's new permissions ------------------- */

@@ -7,6 +7,8 @@
  * A raw image whose format was probed (the user named no format) must not
  * be turned into another format by its guest: a write to the first sector
  * that would make the image probe as something else fails with -EPERM.
+ * The check is the core's probe (bdrv_probe_format) with the filename the
+ * open probed with, so the two always agree.
  *
  * Options: offset (bytes, default 0), size (bytes, multiple of 512).
  */
@@ -14,21 +16,13 @@
 
 #define RAW_OPT_OFFSET "offset"
 
-/* What format probing looks at, and so what a probed image protects */
-#define RAW_PROBE_BUF_SIZE 512
-/* Enough for every registered driver */
-#define RAW_MAX_PROBE_DRIVERS 64
-
 typedef struct BDRVRawState {
     uint64_t offset;
     uint64_t size;
     bool has_size;
-    /* Probed images: the drivers that could claim the first sector */
-    BlockDriver **probe_drivers;
-    int n_probe_drivers;
+    /* Probed images: the filename probing saw (NULL: no guard) */
+    char *probe_filename;
 } BDRVRawState;
-
-extern BlockDriver bdrv_raw;
 
 static QemuOptsList raw_runtime_opts = {
     .name = "raw",
@@ -128,28 +122,13 @@ static int raw_apply_options(BlockDriverState *bs, BDRVRawState *s,
     return 0;
 }
 
-static void raw_collect_probe_driver(void *opaque, const char *name)
-{
-    BDRVRawState *s = opaque;
-    BlockDriver *drv = bdrv_find_format(name);
-
-    if (drv && drv->bdrv_probe && s->n_probe_drivers < RAW_MAX_PROBE_DRIVERS) {
-        s->probe_drivers[s->n_probe_drivers++] = drv;
-    }
-}
-
-/*
- * Remember the probing drivers now (global state) so that writes, which
- * may run in an IOThread, can probe without touching the driver table.
- */
 static void raw_setup_probed(BlockDriverState *bs, BDRVRawState *s)
 {
     warn_report("The format of '%s' was not given and probing found raw: "
                 "writes to its first sector that would make it look like "
                 "another format will be refused. Name the format 'raw' to "
                 "lift this restriction", bs->file->bs->filename);
-    s->probe_drivers = g_new0(BlockDriver *, RAW_MAX_PROBE_DRIVERS);
-    bdrv_iterate_format(raw_collect_probe_driver, s, false);
+    s->probe_filename = g_strdup(bs->filename);
 }
 
 static int raw_open(BlockDriverState *bs, QDict *options, int flags,
@@ -198,8 +177,8 @@ static void raw_close(BlockDriverState *bs)
 {
     BDRVRawState *s = bs->opaque;
 
-    g_free(s->probe_drivers);
-    s->probe_drivers = NULL;
+    g_free(s->probe_filename);
+    s->probe_filename = NULL;
 }
 
 static void raw_refresh_limits(BlockDriverState *bs, Error **errp)
@@ -207,7 +186,7 @@ static void raw_refresh_limits(BlockDriverState *bs, Error **errp)
     if (bs->probed) {
         /* Whole sectors only, so the first one is always checked whole */
         bs->bl.request_alignment = MAX(bs->bl.request_alignment,
-                                       (uint32_t)RAW_PROBE_BUF_SIZE);
+                                       (uint32_t)BLOCK_PROBE_BUF_SIZE);
     }
 }
 
@@ -241,23 +220,6 @@ static int coroutine_fn raw_co_preadv(BlockDriverState *bs, int64_t offset,
     return bdrv_co_preadv(bs->file, offset, bytes, qiov, flags);
 }
 
-/* Would @sector make a probing open pick another driver than raw? */
-static bool raw_probes_as_other(BDRVRawState *s, const uint8_t *sector)
-{
-    BlockDriver *best = NULL;
-    int best_score = 0;
-
-    for (int i = 0; i < s->n_probe_drivers; i++) {
-        int score = s->probe_drivers[i]->bdrv_probe(sector,
-                                                    RAW_PROBE_BUF_SIZE, NULL);
-        if (score > best_score) {
-            best_score = score;
-            best = s->probe_drivers[i];
-        }
-    }
-    return best && best != &bdrv_raw;
-}
-
 static int coroutine_fn raw_co_pwritev(BlockDriverState *bs, int64_t offset,
                                        int64_t bytes, QEMUIOVector *qiov,
                                        BdrvRequestFlags flags)
@@ -267,25 +229,26 @@ static int coroutine_fn raw_co_pwritev(BlockDriverState *bs, int64_t offset,
     uint8_t *sector = NULL;
     int ret;
 
-    if (s->probe_drivers && offset < RAW_PROBE_BUF_SIZE && bytes) {
+    if (s->probe_filename && offset < BLOCK_PROBE_BUF_SIZE && bytes) {
         /* request_alignment guarantees the whole first sector */
-        if (offset != 0 || bytes < RAW_PROBE_BUF_SIZE) {
+        if (offset != 0 || bytes < BLOCK_PROBE_BUF_SIZE) {
             return -EINVAL;
         }
-        sector = qemu_try_blockalign(bs->file->bs, RAW_PROBE_BUF_SIZE);
+        sector = qemu_try_blockalign(bs->file->bs, BLOCK_PROBE_BUF_SIZE);
         if (!sector) {
             return -ENOMEM;
         }
-        qemu_iovec_to_buf(qiov, 0, sector, RAW_PROBE_BUF_SIZE);
-        if (raw_probes_as_other(s, sector)) {
+        qemu_iovec_to_buf(qiov, 0, sector, BLOCK_PROBE_BUF_SIZE);
+        if (bdrv_probe_format(sector, BLOCK_PROBE_BUF_SIZE,
+                              s->probe_filename) != bs->drv) {
             qemu_vfree(sector);
             return -EPERM;
         }
         /* Write the copy we checked: the guest may change its buffer */
         qemu_iovec_init(&checked_qiov, qiov->niov + 1);
-        qemu_iovec_add(&checked_qiov, sector, RAW_PROBE_BUF_SIZE);
-        qemu_iovec_concat(&checked_qiov, qiov, RAW_PROBE_BUF_SIZE,
-                          qiov->size - RAW_PROBE_BUF_SIZE);
+        qemu_iovec_add(&checked_qiov, sector, BLOCK_PROBE_BUF_SIZE);
+        qemu_iovec_concat(&checked_qiov, qiov, BLOCK_PROBE_BUF_SIZE,
+                          qiov->size - BLOCK_PROBE_BUF_SIZE);
         qiov = &checked_qiov;
         flags &= ~BDRV_REQ_REGISTERED_BUF;
     }

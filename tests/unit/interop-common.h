@@ -1,0 +1,46 @@
+/*
+ * Helpers of the interop tests against the reference implementation
+ * (Debian's qemu-io / qemu-img): qemu-io as a peer process driven through
+ * pipes, and the image lock bytes another process holds.
+ *
+ * The code is in interop_common.c (linked into every unit test, like
+ * test_common.c).  Include it after <cmocka.h>.
+ */
+#ifndef TESTS_UNIT_INTEROP_COMMON_H
+#define TESTS_UNIT_INTEROP_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+typedef struct QemuPeer {
+    pid_t pid;
+    FILE *in;   /* its stdin */
+    FILE *out;  /* its stdout and stderr */
+} QemuPeer;
+
+bool interop_have_qemu_io(void);
+
+/*
+ * "qemu-io @args" started without -c: it opens the image and waits for
+ * commands on stdin.  @args is passed to the shell as it is.
+ */
+void interop_peer_start(QemuPeer *peer, const char *args);
+/*
+ * Send one command and read lines until one contains @expect (qemu-io
+ * prints no prompt when stdin is not a terminal).  False at end of output.
+ */
+bool interop_peer_command(QemuPeer *peer, const char *cmd,
+                          const char *expect);
+/* "quit", then its exit status */
+int interop_peer_stop(QemuPeer *peer);
+
+/*
+ * The lock bytes of @path that other open file descriptions hold: bit i
+ * for byte 100 + i (a permission taken), bit 4 + i for byte 200 + i (a
+ * permission not shared).  -errno when OFD locks cannot be queried.
+ */
+int interop_lock_bytes_held(const char *path);
+
+#endif
