@@ -47,6 +47,19 @@ static int snapshot_check_medium(BlockDriverState *bs, Error **errp)
     return 0;
 }
 
+/* A driver, and at least one of @id and @name to find the snapshot by */
+static int snapshot_check_id_name(BlockDriverState *bs, const char *id,
+                                  const char *name, Error **errp)
+{
+    int ret = snapshot_check_medium(bs, errp);
+
+    if (ret == 0 && !id && !name) {
+        error_setg(errp, "snapshot_id and name are both NULL");
+        ret = -EINVAL;
+    }
+    return ret;
+}
+
 bool bdrv_can_snapshot(BlockDriverState *bs)
 {
     GLOBAL_STATE_CODE();
@@ -126,13 +139,9 @@ int bdrv_snapshot_delete(BlockDriverState *bs, const char *snapshot_id,
     int ret;
 
     GLOBAL_STATE_CODE();
-    ret = snapshot_check_medium(bs, errp);
+    ret = snapshot_check_id_name(bs, snapshot_id, name, errp);
     if (ret < 0) {
         return ret;
-    }
-    if (!snapshot_id && !name) {
-        error_setg(errp, "snapshot_id and name are both NULL");
-        return -EINVAL;
     }
     fallback = snapshot_fallback_bs(bs);
     bdrv_drained_begin(bs);
@@ -180,13 +189,9 @@ int bdrv_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id,
     int ret;
 
     GLOBAL_STATE_CODE();
-    ret = snapshot_check_medium(bs, errp);
+    ret = snapshot_check_id_name(bs, snapshot_id, name, errp);
     if (ret < 0) {
         return ret;
-    }
-    if (!snapshot_id && !name) {
-        error_setg(errp, "snapshot_id and name are both NULL");
-        return -EINVAL;
     }
     /* The active image is left as it is: nothing may write it meanwhile */
     if (!bdrv_is_read_only(bs)) {

@@ -39,18 +39,8 @@ static BlockBackend *open_test_blk_opts(QDict *opts)
 }
 
 /* A "test" backend with "key", "value" option pairs (NULL-terminated) */
-static BlockBackend *open_test_blk_with(const char *key, ...)
-{
-    QDict *opts = qdict_new();
-    va_list ap;
-
-    va_start(ap, key);
-    for (; key; key = va_arg(ap, const char *)) {
-        qdict_put_str(opts, key, va_arg(ap, const char *));
-    }
-    va_end(ap);
-    return open_test_blk_opts(opts);
-}
+#define open_test_blk_with(...)                                                \
+    open_test_blk_opts(test_common_opts_pairs(__VA_ARGS__))
 
 static void test_bdrv_init_alone_does_not_register_test_driver(void **state)
 {
@@ -190,7 +180,7 @@ static void test_part_split_passes_caller_vector_and_offset(void **state)
 /* The _part entry point refuses a range that does not fit the vector */
 static void test_part_refuses_range_outside_vector(void **state)
 {
-    BlockBackend *blk = open_test_blk_with(NULL);
+    BlockBackend *blk = open_test_blk_with(NULL, NULL);
     uint8_t buf[512];
     QEMUIOVector qiov;
     PartCall c = { .child = blk_root(blk), .offset = 0, .bytes = 512,
@@ -254,7 +244,7 @@ static void test_plain_callback_gets_exact_vector(void **state)
 
 static void test_read_flags_reach_driver_only_when_supported(void **state)
 {
-    BlockBackend *blk = open_test_blk_with(NULL);
+    BlockBackend *blk = open_test_blk_with(NULL, NULL);
     BlockDriverState *bs = blk_bs(blk);
     uint8_t buf[512];
     const TestDriverCounters *c = test_driver_counters(bs);
@@ -294,7 +284,7 @@ static void test_compressed_write_needs_driver_support(void **state)
     bdrv_unref(bs);
 
     /* A compressing driver reporting no cluster size cannot compress */
-    blk = open_test_blk_with(NULL);
+    blk = open_test_blk_with(NULL, NULL);
     assert_int_equal(compressed_write(blk, 0, 65536), -ENOTSUP);
     assert_int_equal(test_driver_counters(blk_bs(blk))->compressed_writes, 0);
     blk_unref(blk);

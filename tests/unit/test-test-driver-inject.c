@@ -14,19 +14,9 @@
 #include "test-common.h"
 
 /* A "test" backend (RDWR | UNMAP) with "key", "value" pairs; NULL ends */
-static BlockBackend *inject_open(Error **errp, const char *key, ...)
-{
-    QDict *opts = qdict_new();
-    va_list ap;
-
-    va_start(ap, key);
-    for (; key; key = va_arg(ap, const char *)) {
-        qdict_put_str(opts, key, va_arg(ap, const char *));
-    }
-    va_end(ap);
-    return test_common_blk_open("test", NULL, opts,
-                                BDRV_O_RDWR | BDRV_O_UNMAP, errp);
-}
+#define inject_open(errp, ...)                                                 \
+    test_common_blk_open("test", NULL, test_common_opts_pairs(__VA_ARGS__),    \
+                         BDRV_O_RDWR | BDRV_O_UNMAP, (errp))
 
 static int read_at(BlockBackend *blk, int64_t offset, int64_t bytes)
 {
@@ -128,7 +118,7 @@ static void test_inject_error_seen_through_raw(void **state)
 /* The rule is checked after parking: a released request can fail */
 static void test_inject_parked_request_fails_on_release(void **state)
 {
-    BlockBackend *blk = inject_open(&error_abort, NULL);
+    BlockBackend *blk = inject_open(&error_abort, NULL, NULL);
     BlockDriverState *bs = blk_bs(blk);
     uint8_t buf[512];
     QEMUIOVector qiov;

@@ -298,6 +298,19 @@ BlockDriverState *test_common_open_ok(const char *filename, QDict *opts,
     return bs;
 }
 
+QDict *test_common_opts_pairs(const char *key, ...)
+{
+    QDict *opts = qdict_new();
+    va_list ap;
+
+    va_start(ap, key);
+    for (; key; key = va_arg(ap, const char *)) {
+        qdict_put_str(opts, key, va_arg(ap, const char *));
+    }
+    va_end(ap);
+    return opts;
+}
+
 BlockDriverState *test_common_open_local(BlockDriver *drv, const char *name,
                                          int flags)
 {

@@ -46,19 +46,10 @@ int coroutine_fn test_co_pwritev_compressed_part(BlockDriverState *bs,
                                                  size_t qiov_offset)
 {
     BDRVTestState *s = bs->opaque;
-    int ret;
 
     test_count(bs, &s->counters.compressed_writes);
-    ret = test_enter_request(bs, TEST_IO_WRITE, offset, bytes, qiov,
-                             qiov_offset, BDRV_REQ_WRITE_COMPRESSED);
-    if (ret < 0) {
-        return ret;
-    }
-    if (bs->file) {
-        return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov,
-                                    qiov_offset, 0);
-    }
-    return test_store_write(s, offset, bytes, qiov, qiov_offset);
+    return test_co_rw_part(bs, true, offset, bytes, qiov, qiov_offset,
+                           BDRV_REQ_WRITE_COMPRESSED);
 }
 
 /* Creation only validates "size": the store lives in memory */

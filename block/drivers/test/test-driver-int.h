@@ -83,6 +83,11 @@ int coroutine_fn test_store_read(BlockDriverState *bs, int64_t offset,
                                  size_t qoff);
 int test_store_write(BDRVTestState *s, int64_t offset, int64_t bytes,
                      QEMUIOVector *qiov, size_t qoff);
+/* A read or write: to the "file" child if there is one, else the store */
+int coroutine_fn test_co_rw_part(BlockDriverState *bs, bool write,
+                                 int64_t offset, int64_t bytes,
+                                 QEMUIOVector *qiov, size_t qiov_offset,
+                                 BdrvRequestFlags flags);
 /* Count, log, park; then the injected error for this request, or 0 */
 int coroutine_fn test_enter_request(BlockDriverState *bs,
                                     TestDriverIoType iotype, int64_t offset,

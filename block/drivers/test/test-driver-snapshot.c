@@ -103,17 +103,24 @@ static int test_snapshot_restore(BDRVTestState *s, int i, Error **errp)
     return 0;
 }
 
+/* Restore snapshot @i, or fail naming @what when there is none */
+static int test_snapshot_load(BDRVTestState *s, int i, const char *what,
+                              Error **errp)
+{
+    if (i < 0) {
+        error_setg(errp, "Can't find snapshot '%s'", what);
+        return -ENOENT;
+    }
+    return test_snapshot_restore(s, i, errp);
+}
+
 int test_snapshot_goto(BlockDriverState *bs, const char *snapshot_id,
                        Error **errp)
 {
     BDRVTestState *s = bs->opaque;
-    int i = test_snapshot_find_id_or_name(s, snapshot_id);
 
-    if (i < 0) {
-        error_setg(errp, "Can't find snapshot '%s'", snapshot_id);
-        return -ENOENT;
-    }
-    return test_snapshot_restore(s, i, errp);
+    return test_snapshot_load(s, test_snapshot_find_id_or_name(s, snapshot_id),
+                              snapshot_id, errp);
 }
 
 int test_snapshot_delete(BlockDriverState *bs, const char *snapshot_id,
@@ -149,13 +156,9 @@ int test_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id,
                            const char *name, Error **errp)
 {
     BDRVTestState *s = bs->opaque;
-    int i = test_snapshot_find(s, snapshot_id, name);
 
-    if (i < 0) {
-        error_setg(errp, "Can't find snapshot");
-        return -ENOENT;
-    }
-    return test_snapshot_restore(s, i, errp);
+    return test_snapshot_load(s, test_snapshot_find(s, snapshot_id, name),
+                              snapshot_id ?: name, errp);
 }
 
 int coroutine_fn test_co_preadv_snapshot(BlockDriverState *bs,

@@ -501,23 +501,39 @@ int coroutine_fn test_enter_request(BlockDriverState *bs,
     return ret;
 }
 
+int coroutine_fn test_co_rw_part(BlockDriverState *bs, bool write,
+                                 int64_t offset, int64_t bytes,
+                                 QEMUIOVector *qiov, size_t qiov_offset,
+                                 BdrvRequestFlags flags)
+{
+    int ret = test_enter_request(bs, write ? TEST_IO_WRITE : TEST_IO_READ,
+                                 offset, bytes, qiov, qiov_offset, flags);
+
+    if (ret < 0) {
+        return ret;
+    }
+    /* Stored as it is: "compressed" data is the data */
+    flags &= ~BDRV_REQ_WRITE_COMPRESSED;
+    if (bs->file && write) {
+        return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov,
+                                    qiov_offset, flags);
+    } else if (bs->file) {
+        return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset,
+                                   flags);
+    } else if (write) {
+        return test_store_write(bs->opaque, offset, bytes, qiov, qiov_offset);
+    }
+    return test_store_read(bs, offset, bytes, qiov, qiov_offset);
+}
+
 static int coroutine_fn test_co_preadv_part(BlockDriverState *bs,
                                             int64_t offset, int64_t bytes,
                                             QEMUIOVector *qiov,
                                             size_t qiov_offset,
                                             BdrvRequestFlags flags)
 {
-    int ret = test_enter_request(bs, TEST_IO_READ, offset, bytes, qiov,
-                                 qiov_offset, flags);
-
-    if (ret < 0) {
-        return ret;
-    }
-    if (bs->file) {
-        return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset,
-                                   flags);
-    }
-    return test_store_read(bs, offset, bytes, qiov, qiov_offset);
+    return test_co_rw_part(bs, false, offset, bytes, qiov, qiov_offset,
+                           flags);
 }
 
 static int coroutine_fn test_co_pwritev_part(BlockDriverState *bs,
@@ -526,17 +542,7 @@ static int coroutine_fn test_co_pwritev_part(BlockDriverState *bs,
                                              size_t qiov_offset,
                                              BdrvRequestFlags flags)
 {
-    int ret = test_enter_request(bs, TEST_IO_WRITE, offset, bytes, qiov,
-                                 qiov_offset, flags);
-
-    if (ret < 0) {
-        return ret;
-    }
-    if (bs->file) {
-        return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov,
-                                    qiov_offset, flags);
-    }
-    return test_store_write(bs->opaque, offset, bytes, qiov, qiov_offset);
+    return test_co_rw_part(bs, true, offset, bytes, qiov, qiov_offset, flags);
 }
 
 static int coroutine_fn test_co_pwrite_zeroes(BlockDriverState *bs,
