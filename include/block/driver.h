@@ -266,8 +266,9 @@ struct BlockDriver {
                                              BdrvRequestFlags flags);
     /*
      * BDRV_REQ_WRITE_COMPRESSED writes, checked by the core: offset aligned
-     * to the cluster size, at most one cluster (unless
-     * bs->compressed_multi_cluster), whole clusters except at EOF.
+     * to the cluster size bdrv_co_get_info reports (none: -ENOTSUP), at
+     * most one cluster (unless bs->compressed_multi_cluster), whole
+     * clusters except at EOF; never split.
      */
     int coroutine_fn (*bdrv_co_pwritev_compressed_part)(BlockDriverState *bs,
                                                         int64_t offset,

@@ -18,7 +18,8 @@
  *
  * It also implements the rest of the driver contract so that the core's
  * entry points can be tested before any real format exists: _part I/O,
- * compressed writes, check, amend ("cluster-size"), internal snapshots of
+ * compressed writes (with a cluster-size; stored uncompressed and
+ * counted), check, amend ("cluster-size"), internal snapshots of
  * its private store, VM state, (in)activation, make_empty,
  * change_backing_file, specific info, measure, get_info, debug events and
  * creation from a QDict.
