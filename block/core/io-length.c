@@ -136,32 +136,6 @@ void bdrv_get_geometry(BlockDriverState *bs, uint64_t *nb_sectors_ptr)
     *nb_sectors_ptr = sectors < 0 ? 0 : (uint64_t)sectors;
 }
 
-int bdrv_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
-{
-    const BlockDriver *drv = bs->drv;
-    int ret;
-
-    IO_CODE();
-    if (!drv) {
-        return -ENOMEDIUM;
-    }
-    if (!drv->bdrv_get_info) {
-        BlockDriverState *filtered = bdrv_filter_bs(bs);
-
-        return filtered ? bdrv_get_info(filtered, bdi) : -ENOTSUP;
-    }
-    memset(bdi, 0, sizeof(*bdi));
-    ret = drv->bdrv_get_info(bs, bdi);
-    if (ret < 0) {
-        return ret;
-    }
-    /* Callers divide by and align to it: reject nonsense from the driver */
-    if (bdi->cluster_size < 0 || bdi->cluster_size > BDRV_MAX_ALIGNMENT) {
-        return -EINVAL;
-    }
-    return 0;
-}
-
 /* Protocols own their storage; other nodes sum what their children use */
 int64_t coroutine_fn bdrv_co_get_allocated_file_size(BlockDriverState *bs)
 {

@@ -148,14 +148,23 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
     gen = qatomic_read(&bs->write_gen);
     io_ops_flush_enter(bs);
 
-    /* Even cache=unsafe (BDRV_O_NO_FLUSH) hands cached data to the OS */
     if (!bs->drv) {
         ret = -ENOMEDIUM;   /* closed while we waited */
-    } else if (bs->drv->bdrv_co_flush_to_os) {
+        goto out;
+    }
+    if (bs->drv->bdrv_co_flush) {
+        /* The driver writes back every layer itself, children included */
+        ret = bs->drv->bdrv_co_flush(bs);
+        goto out;
+    }
+    /* Even cache=unsafe (BDRV_O_NO_FLUSH) hands cached data to the OS */
+    BLKDBG_CO_EVENT(bdrv_primary_child(bs), BLKDBG_FLUSH_TO_OS);
+    if (bs->drv->bdrv_co_flush_to_os) {
         ret = bs->drv->bdrv_co_flush_to_os(bs);
     }
     if (ret == 0 && !(bs->open_flags & BDRV_O_NO_FLUSH) &&
         qatomic_read(&bs->flushed_gen) != gen) {
+        BLKDBG_CO_EVENT(bdrv_primary_child(bs), BLKDBG_FLUSH_TO_DISK);
         if (!bs->drv) {
             ret = -ENOMEDIUM;   /* closed while we yielded */
         } else if (bs->drv->bdrv_co_flush_to_disk) {
@@ -165,7 +174,8 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
     if (ret == 0) {
         ret = io_ops_flush_children(bs);
     }
-    /* Never move flushed_gen backwards */
+out:
+    /* Never move flushed_gen backwards when flushes overlap */
     if (ret == 0 && gen > qatomic_read(&bs->flushed_gen)) {
         qatomic_set(&bs->flushed_gen, gen);
     }

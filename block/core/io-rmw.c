@@ -84,21 +84,25 @@ int coroutine_fn io_rmw_read_edges(BdrvChild *child, BdrvTrackedRequest *req,
         return ret;
     }
     if (pad->head) {
+        bdrv_co_debug_event(child->bs, BLKDBG_PWRITEV_RMW_HEAD);
         ret = io_rmw_read_block(child, req, pad->offset, pad->buf);
         if (ret < 0) {
             return ret;
         }
+        bdrv_co_debug_event(child->bs, BLKDBG_PWRITEV_RMW_AFTER_HEAD);
         if (pad->tail_buf == pad->buf) {
             /* Head and tail share one block: it has been read */
             return 0;
         }
     }
     if (pad->tail) {
+        bdrv_co_debug_event(child->bs, BLKDBG_PWRITEV_RMW_TAIL);
         ret = io_rmw_read_block(child, req, pad->offset + pad->bytes - align,
                                 pad->tail_buf);
         if (ret < 0) {
             return ret;
         }
+        bdrv_co_debug_event(child->bs, BLKDBG_PWRITEV_RMW_AFTER_TAIL);
     }
     return 0;
 }

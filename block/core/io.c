@@ -4,10 +4,12 @@
  * into the driver.
  *
  * A request goes through three layers:
- *   bdrv_co_preadv/pwritev   validate, pad to request_alignment, track
+ *   bdrv_co_preadv/pwritev(_part)  validate, pad to request_alignment, track
  *   io_aligned_preadv/pwritev  wait for conflicts, clamp at EOF, split
- *   io_driver_*              call the driver with a vector of exactly
- *                            the bytes it is asked for
+ *   io_driver_*              call the driver: its _part callback with the
+ *                            caller's vector and an offset into it, or
+ *                            the plain one with a vector of exactly the
+ *                            bytes it is asked for
  */
 #include "io-int.h"
 #include "util/atomic.h"
@@ -107,33 +109,44 @@ static int io_check_qiov_request(int64_t offset, int64_t bytes,
 
 /* ---- calls into the driver ---- */
 
-/* Run fn on exactly [qiov_offset, qiov_offset + bytes) of qiov */
+typedef int coroutine_fn IoDriverPartFn(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes, QEMUIOVector *qiov,
+                                        size_t qiov_offset,
+                                        BdrvRequestFlags flags);
+typedef int coroutine_fn IoDriverFn(BlockDriverState *bs, int64_t offset,
+                                    int64_t bytes, QEMUIOVector *qiov,
+                                    BdrvRequestFlags flags);
+
+/*
+ * Run the driver on exactly [qiov_offset, qiov_offset + bytes) of qiov:
+ * a _part callback gets the vector as it is; only a driver with the plain
+ * callback gets a sub-vector when the range is not the whole vector.
+ */
 static int coroutine_fn io_driver_rw(BlockDriverState *bs, bool write,
                                      int64_t offset, int64_t bytes,
                                      QEMUIOVector *qiov, size_t qiov_offset,
                                      BdrvRequestFlags flags)
 {
     const BlockDriver *drv = bs->drv;
+    IoDriverPartFn *part_fn;
+    IoDriverFn *fn;
     QEMUIOVector slice;
-    QEMUIOVector *v = qiov;
     int ret;
 
     if (!drv) {
         return -ENOMEDIUM;
     }
-    if (!(write ? drv->bdrv_co_pwritev : drv->bdrv_co_preadv)) {
+    part_fn = write ? drv->bdrv_co_pwritev_part : drv->bdrv_co_preadv_part;
+    fn = write ? drv->bdrv_co_pwritev : drv->bdrv_co_preadv;
+    if (part_fn) {
+        ret = part_fn(bs, offset, bytes, qiov, qiov_offset, flags);
+    } else if (!fn) {
         return -ENOTSUP;
-    }
-    if (qiov_offset != 0 || (size_t)bytes != qiov->size) {
-        qemu_iovec_init_slice(&slice, qiov, qiov_offset, (size_t)bytes);
-        v = &slice;
-    }
-    if (write) {
-        ret = drv->bdrv_co_pwritev(bs, offset, bytes, v, flags);
+    } else if (qiov_offset == 0 && (size_t)bytes == qiov->size) {
+        ret = fn(bs, offset, bytes, qiov, flags);
     } else {
-        ret = drv->bdrv_co_preadv(bs, offset, bytes, v, flags);
-    }
-    if (v == &slice) {
+        qemu_iovec_init_slice(&slice, qiov, qiov_offset, (size_t)bytes);
+        ret = fn(bs, offset, bytes, &slice, flags);
         qemu_iovec_destroy(&slice);
     }
     /* Drivers return 0 or -errno; tolerate a byte count as success */
@@ -187,7 +200,8 @@ int coroutine_fn io_aligned_preadv(BdrvChild *child, BdrvTrackedRequest *req,
             qemu_iovec_memset(qiov, qiov_offset, 0, (size_t)bytes);
             break;
         }
-        ret = io_driver_rw(bs, false, offset, num, qiov, qiov_offset, 0);
+        ret = io_driver_rw(bs, false, offset, num, qiov, qiov_offset,
+                           flags & bs->supported_read_flags);
         if (ret < 0) {
             return ret;
         }
@@ -208,6 +222,10 @@ int coroutine_fn io_write_prepare(BdrvChild *child, BdrvTrackedRequest *req,
 
     if (bdrv_is_read_only(bs)) {
         return -EPERM;
+    }
+    /* bdrv_mark_corrupt(fatal): nothing more is written to this image */
+    if (bs->corrupt) {
+        return -EIO;
     }
     assert(!(bs->open_flags & BDRV_O_INACTIVE));
     assert(!(flags & ~BDRV_REQ_MASK));
@@ -277,10 +295,21 @@ int coroutine_fn io_aligned_pwritev(BdrvChild *child, BdrvTrackedRequest *req,
     assert(QEMU_IS_ALIGNED(offset, align) && QEMU_IS_ALIGNED(bytes, align));
     ret = io_write_prepare(child, req, offset, bytes, flags);
     if (ret == 0 && (flags & BDRV_REQ_ZERO_WRITE)) {
+        bdrv_co_debug_event(bs, BLKDBG_PWRITEV_ZERO);
         ret = io_zero_driver(bs, offset, bytes, flags);
+    } else if (ret == 0 && (flags & BDRV_REQ_WRITE_COMPRESSED)) {
+        /* One call: the driver lays out compressed clusters itself */
+        ret = bs->drv ? bs->drv->bdrv_co_pwritev_compressed_part(
+                            bs, offset, bytes, qiov, qiov_offset)
+                      : -ENOMEDIUM;
+        ret = ret > 0 ? 0 : ret;
+        if (ret == 0 && (flags & BDRV_REQ_FUA)) {
+            ret = bdrv_co_flush(bs);
+        }
     } else if (ret == 0) {
         int64_t done = 0;
 
+        bdrv_co_debug_event(bs, BLKDBG_PWRITEV);
         while (done < bytes && ret == 0) {
             int64_t num = MIN(bytes - done, max_transfer);
             BdrvRequestFlags f = flags;
@@ -295,22 +324,80 @@ int coroutine_fn io_aligned_pwritev(BdrvChild *child, BdrvTrackedRequest *req,
             done += num;
         }
     }
+    bdrv_co_debug_event(bs, BLKDBG_PWRITEV_DONE);
     io_write_finish(child, req, offset, bytes, ret);
     return ret;
 }
 
+/* ---- compressed writes ---- */
+
+bool bdrv_supports_compressed_writes(BlockDriverState *bs)
+{
+    IO_CODE();
+    if (!bs->drv || !bs->drv->bdrv_co_pwritev_compressed_part) {
+        return false;
+    }
+    /* A filter compresses only if what it passes the data to does */
+    if (bs->drv->is_filter) {
+        BlockDriverState *filtered = bdrv_filter_bs(bs);
+
+        return filtered && bdrv_supports_compressed_writes(filtered);
+    }
+    return true;
+}
+
+/*
+ * The core's half of the compressed-write contract: the driver compresses
+ * whole clusters, so the write starts on a cluster boundary, covers whole
+ * clusters except for the last one of the image, and is one cluster long
+ * unless the driver splits longer ones itself.  The cluster size is what
+ * bdrv_co_get_info reports: a node that reports none cannot compress.
+ */
+static int coroutine_fn io_check_compressed(BlockDriverState *bs,
+                                            int64_t offset, int64_t bytes,
+                                            BdrvRequestFlags flags)
+{
+    BlockDriverInfo bdi;
+    int64_t cluster, length;
+
+    if (!bdrv_supports_compressed_writes(bs)) {
+        return -ENOTSUP;
+    }
+    if (flags & BDRV_REQ_ZERO_WRITE) {
+        return -EINVAL;
+    }
+    if (bdrv_co_get_info(bs, &bdi) < 0 || bdi.cluster_size <= 0) {
+        return -ENOTSUP;
+    }
+    cluster = MAX((int64_t)io_align(bs), (int64_t)bdi.cluster_size);
+    length = bdrv_co_getlength(bs);
+    if (length < 0) {
+        return (int)length;
+    }
+    if (!QEMU_IS_ALIGNED(offset, cluster) ||
+        (!QEMU_IS_ALIGNED(bytes, cluster) && offset + bytes != length) ||
+        !QEMU_IS_ALIGNED(bytes, io_align(bs))) {
+        return -EINVAL;
+    }
+    if (bytes > cluster && !bs->compressed_multi_cluster) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* ---- public entry points ---- */
 
-static int coroutine_fn io_preadv_part(BdrvChild *child, int64_t offset,
-                                       int64_t bytes, QEMUIOVector *qiov,
-                                       size_t qiov_offset,
-                                       BdrvRequestFlags flags)
+int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset,
+                                     int64_t bytes, QEMUIOVector *qiov,
+                                     size_t qiov_offset,
+                                     BdrvRequestFlags flags)
 {
     BlockDriverState *bs = child->bs;
     BdrvTrackedRequest req;
     IoPadding pad;
     int ret;
 
+    IO_CODE();
     if (!bdrv_is_inserted(bs)) {
         return -ENOMEDIUM;
     }
@@ -338,10 +425,10 @@ static int coroutine_fn io_preadv_part(BdrvChild *child, int64_t offset,
     return ret;
 }
 
-static int coroutine_fn io_pwritev_part(BdrvChild *child, int64_t offset,
-                                        int64_t bytes, QEMUIOVector *qiov,
-                                        size_t qiov_offset,
-                                        BdrvRequestFlags flags)
+int coroutine_fn bdrv_co_pwritev_part(BdrvChild *child, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      size_t qiov_offset,
+                                      BdrvRequestFlags flags)
 {
     BlockDriverState *bs = child->bs;
     BdrvTrackedRequest req;
@@ -349,6 +436,7 @@ static int coroutine_fn io_pwritev_part(BdrvChild *child, int64_t offset,
     bool padded;
     int ret;
 
+    IO_CODE();
     if (!bdrv_is_inserted(bs)) {
         return -ENOMEDIUM;
     }
@@ -363,13 +451,15 @@ static int coroutine_fn io_pwritev_part(BdrvChild *child, int64_t offset,
     if (bdrv_is_read_only(bs) || (bs->open_flags & BDRV_O_INACTIVE)) {
         return -EPERM;
     }
-    /* Silently writing uncompressed data would be wrong, not slower */
-    if ((flags & BDRV_REQ_WRITE_COMPRESSED) &&
-        !(bs->supported_write_flags & BDRV_REQ_WRITE_COMPRESSED)) {
-        return -ENOTSUP;
-    }
     if (bytes == 0) {
         return 0;
+    }
+    /* Silently writing uncompressed data would be wrong, not slower */
+    if (flags & BDRV_REQ_WRITE_COMPRESSED) {
+        ret = io_check_compressed(bs, offset, bytes, flags);
+        if (ret < 0) {
+            return ret;
+        }
     }
 
     bdrv_inc_in_flight(bs);
@@ -407,7 +497,7 @@ int coroutine_fn bdrv_co_preadv(BdrvChild *child, int64_t offset,
                                 BdrvRequestFlags flags)
 {
     IO_CODE();
-    return io_preadv_part(child, offset, bytes, qiov, 0, flags);
+    return bdrv_co_preadv_part(child, offset, bytes, qiov, 0, flags);
 }
 
 int coroutine_fn bdrv_co_pwritev(BdrvChild *child, int64_t offset,
@@ -415,7 +505,7 @@ int coroutine_fn bdrv_co_pwritev(BdrvChild *child, int64_t offset,
                                  BdrvRequestFlags flags)
 {
     IO_CODE();
-    return io_pwritev_part(child, offset, bytes, qiov, 0, flags);
+    return bdrv_co_pwritev_part(child, offset, bytes, qiov, 0, flags);
 }
 
 int coroutine_fn bdrv_co_pread(BdrvChild *child, int64_t offset,

@@ -100,7 +100,8 @@ static int open_driver(BlockDriverState *bs, BlockDriver *drv,
         error_propagate(errp, local_err);
         return -EINVAL;
     }
-    ret = bdrv_refresh_total_sectors(bs, -1);
+    /* A driver without getlength sets total_sectors in its open */
+    ret = bdrv_refresh_total_sectors(bs, bs->total_sectors);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not refresh total sector count");
         return ret;

@@ -216,4 +216,127 @@ int bdrv_check_request(int64_t offset, int64_t bytes, Error **errp);
 int bdrv_parse_cache_mode(const char *mode, int *flags, bool *writethrough);
 int bdrv_parse_discard_flags(const char *mode, int *flags);
 
+/* ---- the driver contract's data types (see docs/writing-a-driver.md) ---- */
+
+/* bdrv_check(): what to repair (bits) */
+typedef enum {
+    BDRV_FIX_LEAKS  = 1,
+    BDRV_FIX_ERRORS = 2,
+} BdrvCheckMode;
+
+typedef struct BlockFragInfo {
+    uint64_t allocated_clusters;
+    uint64_t total_clusters;
+    uint64_t fragmented_clusters;
+    uint64_t compressed_clusters;
+} BlockFragInfo;
+
+/* What bdrv_check() found (and repaired); zeroed by the core before the call */
+typedef struct BdrvCheckResult {
+    int corruptions;          /* errors left in the image */
+    int leaks;                /* leaked clusters left */
+    int check_errors;         /* the check itself failed to read something */
+    int corruptions_fixed;
+    int leaks_fixed;
+    int64_t image_end_offset; /* first byte after the image's data, 0: unknown */
+    BlockFragInfo bfi;
+} BdrvCheckResult;
+
+/* An internal snapshot (bdrv_snapshot_*) */
+typedef struct QEMUSnapshotInfo {
+    char id_str[128];         /* unique, chosen by the driver when empty */
+    char name[256];           /* user-given, may be empty */
+    uint64_t vm_state_size;   /* bytes of VM state saved with it */
+    uint32_t date_sec;        /* wall clock time of creation */
+    uint32_t date_nsec;
+    uint64_t vm_clock_nsec;   /* guest clock at creation */
+    uint64_t icount;          /* instruction count, -1ULL: unknown */
+} QEMUSnapshotInfo;
+
+/* bdrv_measure(): the size of a new image with the given options */
+typedef struct BlockMeasureInfo {
+    int64_t required;         /* bytes needed for the data and metadata */
+    int64_t fully_allocated;  /* bytes with every cluster allocated */
+    bool has_bitmaps;
+    uint64_t bitmaps;         /* bytes for persistent bitmaps */
+} BlockMeasureInfo;
+
+void qapi_free_BlockMeasureInfo(BlockMeasureInfo *info);
+
+/*
+ * Format-specific information (qemu-img info's "Format specific
+ * information"): the format's name and its fields in a QDict.
+ */
+typedef struct ImageInfoSpecific {
+    char *type;               /* the format name, e.g. "qcow2" */
+    QDict *data;              /* field name -> value */
+} ImageInfoSpecific;
+
+void qapi_free_ImageInfoSpecific(ImageInfoSpecific *info);
+
+/* bdrv_amend_options() progress: @offset of @total_work_size done */
+typedef void BlockDriverAmendStatusCB(BlockDriverState *bs, int64_t offset,
+                                      int64_t total_work_size, void *opaque);
+
+/*
+ * Named points of a format's I/O path where blkdebug can inject errors or
+ * set breakpoints (BLKDBG_EVENT); the names are QEMU's, in QEMU's order.
+ */
+typedef enum BlkdebugEvent {
+    BLKDBG_L1_UPDATE,
+    BLKDBG_L1_GROW_ALLOC_TABLE,
+    BLKDBG_L1_GROW_WRITE_TABLE,
+    BLKDBG_L1_GROW_ACTIVATE_TABLE,
+    BLKDBG_L2_LOAD,
+    BLKDBG_L2_UPDATE,
+    BLKDBG_L2_UPDATE_COMPRESSED,
+    BLKDBG_L2_ALLOC_COW_READ,
+    BLKDBG_L2_ALLOC_WRITE,
+    BLKDBG_READ_AIO,
+    BLKDBG_READ_BACKING_AIO,
+    BLKDBG_READ_COMPRESSED,
+    BLKDBG_WRITE_AIO,
+    BLKDBG_WRITE_COMPRESSED,
+    BLKDBG_VMSTATE_LOAD,
+    BLKDBG_VMSTATE_SAVE,
+    BLKDBG_COW_READ,
+    BLKDBG_COW_WRITE,
+    BLKDBG_REFTABLE_LOAD,
+    BLKDBG_REFTABLE_GROW,
+    BLKDBG_REFTABLE_UPDATE,
+    BLKDBG_REFBLOCK_LOAD,
+    BLKDBG_REFBLOCK_UPDATE,
+    BLKDBG_REFBLOCK_UPDATE_PART,
+    BLKDBG_REFBLOCK_ALLOC,
+    BLKDBG_REFBLOCK_ALLOC_HOOKUP,
+    BLKDBG_REFBLOCK_ALLOC_WRITE,
+    BLKDBG_REFBLOCK_ALLOC_WRITE_BLOCKS,
+    BLKDBG_REFBLOCK_ALLOC_WRITE_TABLE,
+    BLKDBG_REFBLOCK_ALLOC_SWITCH_TABLE,
+    BLKDBG_CLUSTER_ALLOC,
+    BLKDBG_CLUSTER_ALLOC_BYTES,
+    BLKDBG_CLUSTER_FREE,
+    BLKDBG_FLUSH_TO_OS,
+    BLKDBG_FLUSH_TO_DISK,
+    BLKDBG_PWRITEV_RMW_HEAD,
+    BLKDBG_PWRITEV_RMW_AFTER_HEAD,
+    BLKDBG_PWRITEV_RMW_TAIL,
+    BLKDBG_PWRITEV_RMW_AFTER_TAIL,
+    BLKDBG_PWRITEV,
+    BLKDBG_PWRITEV_ZERO,
+    BLKDBG_PWRITEV_DONE,
+    BLKDBG_EMPTY_IMAGE_PREPARE,
+    BLKDBG_L1_SHRINK_WRITE_TABLE,
+    BLKDBG_L1_SHRINK_FREE_L2_CLUSTERS,
+    BLKDBG_COR_WRITE,
+    BLKDBG_CLUSTER_ALLOC_SPACE,
+    BLKDBG_NONE,
+    BLKDBG__MAX,
+} BlkdebugEvent;
+
+/* "l1_update", ... (blkdebug's config names); NULL when out of range */
+const char *BlkdebugEvent_str(BlkdebugEvent event);
+/* The event named @name, or -1 */
+int BlkdebugEvent_lookup(const char *name);
+
 #endif

@@ -144,4 +144,63 @@ void bdrv_refresh_limits(BlockDriverState *bs, Transaction *tran,
                          Error **errp);
 void bdrv_refresh_filename(BlockDriverState *bs);
 
+/* ---- the driver contract's global-state entry points ---- */
+
+/* Create an image from blockdev-create style options; @options stays yours */
+int coroutine_fn bdrv_co_create_qdict(QDict *options, Error **errp);
+int bdrv_create_qdict(QDict *options, Error **errp);
+
+/* Consistency check (qemu-img check); @res is zeroed first */
+int coroutine_fn bdrv_co_check(BlockDriverState *bs, BdrvCheckResult *res,
+                               BdrvCheckMode fix);
+int bdrv_check(BlockDriverState *bs, BdrvCheckResult *res, BdrvCheckMode fix);
+
+/* qemu-img amend; every option set in @opts must be in drv->amend_opts */
+int bdrv_amend_options(BlockDriverState *bs, QemuOpts *opts,
+                       BlockDriverAmendStatusCB *status_cb, void *cb_opaque,
+                       bool force, Error **errp);
+int coroutine_fn bdrv_co_amend(BlockDriverState *bs, QDict *options,
+                               bool force, Error **errp);
+
+/* Internal snapshots (block/core/snapshot.c) */
+bool bdrv_can_snapshot(BlockDriverState *bs);
+int bdrv_snapshot_create(BlockDriverState *bs, QEMUSnapshotInfo *sn_info);
+int bdrv_snapshot_goto(BlockDriverState *bs, const char *snapshot_id,
+                       Error **errp);
+int bdrv_snapshot_delete(BlockDriverState *bs, const char *snapshot_id,
+                         const char *name, Error **errp);
+int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+int bdrv_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id,
+                           const char *name, Error **errp);
+int bdrv_snapshot_load_tmp_by_id_or_name(BlockDriverState *bs,
+                                         const char *id_or_name,
+                                         Error **errp);
+/* Find by id or name: 0 and *sn_info filled, or -ENOENT */
+int bdrv_snapshot_find(BlockDriverState *bs, QEMUSnapshotInfo *sn_info,
+                       const char *name);
+bool bdrv_snapshot_find_by_id_and_name(BlockDriverState *bs, const char *id,
+                                       const char *name,
+                                       QEMUSnapshotInfo *sn_info,
+                                       Error **errp);
+
+/* Migration hand-over: (in)activate nodes (BDRV_O_INACTIVE) */
+int bdrv_activate(BlockDriverState *bs, Error **errp);
+int coroutine_fn bdrv_co_activate(BlockDriverState *bs, Error **errp);
+void bdrv_activate_all(Error **errp);
+int bdrv_inactivate_all(void);
+
+/* Drop every allocation of @c's node (the edge must hold WRITE) */
+int bdrv_make_empty(BdrvChild *c, Error **errp);
+/* Record a new backing file name/format in the image (not the graph) */
+int coroutine_fn bdrv_co_change_backing_file(BlockDriverState *bs,
+                                             const char *backing_file,
+                                             const char *backing_fmt,
+                                             bool require);
+int bdrv_change_backing_file(BlockDriverState *bs, const char *backing_file,
+                             const char *backing_fmt, bool require);
+
+/* Size of a new image of @drv with @opts (holding @in_bs's data, if any) */
+BlockMeasureInfo *bdrv_measure(BlockDriver *drv, QemuOpts *opts,
+                               BlockDriverState *in_bs, Error **errp);
+
 #endif

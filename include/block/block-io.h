@@ -97,4 +97,45 @@ bool bdrv_is_inserted(BlockDriverState *bs);
 void bdrv_get_backing_filename(BlockDriverState *bs, char *filename,
                                int filename_size);
 
+/*
+ * The _part forms: the data is [qiov_offset, qiov_offset + bytes) of @qiov.
+ * The core splits and pads by passing qiov_offset down, without building
+ * a sub-vector for each piece.
+ */
+int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset,
+                                     int64_t bytes, QEMUIOVector *qiov,
+                                     size_t qiov_offset,
+                                     BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_pwritev_part(BdrvChild *child, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      size_t qiov_offset,
+                                      BdrvRequestFlags flags);
+/* Does a BDRV_REQ_WRITE_COMPRESSED write reach a driver that compresses? */
+bool bdrv_supports_compressed_writes(BlockDriverState *bs);
+
+/* Read the node's point-in-time snapshot (bdrv_co_preadv_snapshot driver) */
+int coroutine_fn bdrv_co_preadv_snapshot(BdrvChild *child, int64_t offset,
+                                         int64_t bytes, QEMUIOVector *qiov,
+                                         size_t qiov_offset);
+
+/* VM state: 0 (co) / @size (sync) on success, -errno on failure */
+int coroutine_fn bdrv_co_readv_vmstate(BlockDriverState *bs,
+                                       QEMUIOVector *qiov, int64_t pos);
+int coroutine_fn bdrv_co_writev_vmstate(BlockDriverState *bs,
+                                        QEMUIOVector *qiov, int64_t pos);
+int bdrv_save_vmstate(BlockDriverState *bs, const uint8_t *buf, int64_t pos,
+                      int size);
+int bdrv_load_vmstate(BlockDriverState *bs, uint8_t *buf, int64_t pos,
+                      int size);
+
+/* Driver information (cluster size, ...); -ENOTSUP when it has none */
+int coroutine_fn bdrv_co_get_info(BlockDriverState *bs, BlockDriverInfo *bdi);
+/* Format-specific information or NULL; the caller frees it */
+ImageInfoSpecific *bdrv_get_specific_info(BlockDriverState *bs, Error **errp);
+
+/* Tell @bs's driver (blkdebug) that a BLKDBG_EVENT point was reached */
+void coroutine_fn bdrv_co_debug_event(BlockDriverState *bs,
+                                      BlkdebugEvent event);
+void bdrv_debug_event(BlockDriverState *bs, BlkdebugEvent event);
+
 #endif

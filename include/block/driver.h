@@ -96,6 +96,10 @@ struct BdrvChildClass {
                            GHashTable *visited, Transaction *tran,
                            Error **errp);
 
+    /* The child is being activated / inactivated (bdrv_activate) */
+    void (*activate)(BdrvChild *child, Error **errp);
+    int (*inactivate)(BdrvChild *child);
+
     /* The backing file name recorded in the parent must change */
     int (*update_filename)(BdrvChild *child, BlockDriverState *new_base,
                            const char *filename, bool backing_mask_protocol,
@@ -149,6 +153,14 @@ struct BlockDriverState {
     unsigned supported_write_flags;  /* BDRV_REQ_FUA, ... passed to pwritev */
     unsigned supported_zero_flags;   /* for pwrite_zeroes */
     unsigned supported_truncate_flags;
+    unsigned supported_read_flags;   /* BDRV_REQ_PREFETCH, ... passed to preadv */
+    /* Compressed writes may span several clusters (the driver splits them) */
+    bool compressed_multi_cluster;
+
+    /* Set by bdrv_mark_corrupt(): fatal refuses writes (-EIO) */
+    bool corrupt;
+    bool corrupt_fatal_reported;    /* later fatal events are not printed */
+    bool corrupt_nonfatal_reported; /* later non-fatal events are not printed */
 
     QLIST_HEAD(, BdrvChild) children;
     QLIST_HEAD(, BdrvChild) parents;
@@ -231,7 +243,40 @@ struct BlockDriver {
                                             QemuOpts *opts, Error **errp);
     QemuOptsList *create_opts;
 
-    /* I/O: offset and bytes are aligned to bl.request_alignment */
+    /*
+     * Create an image from blockdev-create style options (bdrv_create_qdict):
+     * "driver", "file" (the node name of an opened protocol node), "size",
+     * and the format's own keys.  The caller owns @options.
+     */
+    int coroutine_fn (*bdrv_co_create)(QDict *options, Error **errp);
+
+    /*
+     * I/O: offset and bytes are aligned to bl.request_alignment.  A driver
+     * implements either the _part form (the data is [qiov_offset,
+     * qiov_offset + bytes) of @qiov) or the plain one (@qiov holds exactly
+     * @bytes); the core prefers _part and never builds a sub-vector for it.
+     */
+    int coroutine_fn (*bdrv_co_preadv_part)(BlockDriverState *bs,
+                                            int64_t offset, int64_t bytes,
+                                            QEMUIOVector *qiov,
+                                            size_t qiov_offset,
+                                            BdrvRequestFlags flags);
+    int coroutine_fn (*bdrv_co_pwritev_part)(BlockDriverState *bs,
+                                             int64_t offset, int64_t bytes,
+                                             QEMUIOVector *qiov,
+                                             size_t qiov_offset,
+                                             BdrvRequestFlags flags);
+    /*
+     * BDRV_REQ_WRITE_COMPRESSED writes, checked by the core: offset aligned
+     * to the cluster size bdrv_co_get_info reports (none: -ENOTSUP), at
+     * most one cluster (unless bs->compressed_multi_cluster), whole
+     * clusters except at EOF; never split.
+     */
+    int coroutine_fn (*bdrv_co_pwritev_compressed_part)(BlockDriverState *bs,
+                                                        int64_t offset,
+                                                        int64_t bytes,
+                                                        QEMUIOVector *qiov,
+                                                        size_t qiov_offset);
     int coroutine_fn (*bdrv_co_preadv)(BlockDriverState *bs, int64_t offset,
                                        int64_t bytes, QEMUIOVector *qiov,
                                        BdrvRequestFlags flags);
@@ -243,6 +288,11 @@ struct BlockDriver {
                                               BdrvRequestFlags flags);
     int coroutine_fn (*bdrv_co_pdiscard)(BlockDriverState *bs, int64_t offset,
                                          int64_t bytes);
+    /*
+     * Flush every layer at once; when set, the core calls only this (not
+     * flush_to_os/flush_to_disk, and it does not flush the children).
+     */
+    int coroutine_fn (*bdrv_co_flush)(BlockDriverState *bs);
     /* Flush: the driver's own caches to the OS, then the OS to disk */
     int coroutine_fn (*bdrv_co_flush_to_os)(BlockDriverState *bs);
     int coroutine_fn (*bdrv_co_flush_to_disk)(BlockDriverState *bs);
@@ -264,7 +314,70 @@ struct BlockDriver {
 
     void (*bdrv_refresh_limits)(BlockDriverState *bs, Error **errp);
     void (*bdrv_refresh_filename)(BlockDriverState *bs);
-    int (*bdrv_get_info)(BlockDriverState *bs, BlockDriverInfo *bdi);
+    /* @bdi is zeroed by the core; fill what applies */
+    int coroutine_fn (*bdrv_co_get_info)(BlockDriverState *bs,
+                                         BlockDriverInfo *bdi);
+    /* Format-specific information; the caller frees the result */
+    ImageInfoSpecific *(*bdrv_get_specific_info)(BlockDriverState *bs,
+                                                 Error **errp);
+    /* Size of a new image of @opts (create_opts), holding @in_bs's data */
+    BlockMeasureInfo *(*bdrv_measure)(QemuOpts *opts, BlockDriverState *in_bs,
+                                      Error **errp);
+
+    /* Consistency check; @result is zeroed by the core */
+    int coroutine_fn (*bdrv_co_check)(BlockDriverState *bs,
+                                      BdrvCheckResult *result,
+                                      BdrvCheckMode fix);
+    /* Change creation options of an existing image (qemu-img amend) */
+    int (*bdrv_amend_options)(BlockDriverState *bs, QemuOpts *opts,
+                              BlockDriverAmendStatusCB *status_cb,
+                              void *cb_opaque, bool force, Error **errp);
+    QemuOptsList *amend_opts;
+    /* The same from a QDict of amend options (blockdev-amend style) */
+    int coroutine_fn (*bdrv_co_amend)(BlockDriverState *bs, QDict *options,
+                                      bool force, Error **errp);
+
+    /* Internal snapshots (block/core/snapshot.c documents each) */
+    int (*bdrv_snapshot_create)(BlockDriverState *bs,
+                                QEMUSnapshotInfo *sn_info);
+    int (*bdrv_snapshot_goto)(BlockDriverState *bs, const char *snapshot_id,
+                              Error **errp);
+    int (*bdrv_snapshot_delete)(BlockDriverState *bs, const char *snapshot_id,
+                                const char *name, Error **errp);
+    /* The number of snapshots; *psn_info a g_new array the caller frees */
+    int (*bdrv_snapshot_list)(BlockDriverState *bs,
+                              QEMUSnapshotInfo **psn_info);
+    int (*bdrv_snapshot_load_tmp)(BlockDriverState *bs,
+                                  const char *snapshot_id, const char *name,
+                                  Error **errp);
+    /* Read the node's point-in-time snapshot (a fleecing source) */
+    int coroutine_fn (*bdrv_co_preadv_snapshot)(BlockDriverState *bs,
+                                                int64_t offset, int64_t bytes,
+                                                QEMUIOVector *qiov,
+                                                size_t qiov_offset);
+
+    /* VM state saved in the image, at byte @pos of the VM state area */
+    int coroutine_fn (*bdrv_co_load_vmstate)(BlockDriverState *bs,
+                                             QEMUIOVector *qiov, int64_t pos);
+    int coroutine_fn (*bdrv_co_save_vmstate)(BlockDriverState *bs,
+                                             QEMUIOVector *qiov, int64_t pos);
+
+    /* Re-read metadata after another process wrote the image (activate) */
+    void coroutine_fn (*bdrv_co_invalidate_cache)(BlockDriverState *bs,
+                                                  Error **errp);
+    /* Write back everything before another process takes over the image */
+    int (*bdrv_inactivate)(BlockDriverState *bs);
+
+    /* Drop every allocation: the image reads as its backing file again */
+    int coroutine_fn (*bdrv_make_empty)(BlockDriverState *bs);
+    /* Record a new backing file name and format in the image header */
+    int coroutine_fn (*bdrv_co_change_backing_file)(BlockDriverState *bs,
+                                                    const char *backing_file,
+                                                    const char *backing_fmt);
+
+    /* A BLKDBG_EVENT point was reached on this node (blkdebug) */
+    void coroutine_fn (*bdrv_co_debug_event)(BlockDriverState *bs,
+                                             BlkdebugEvent event);
     int (*bdrv_has_zero_init)(BlockDriverState *bs);
     int (*bdrv_probe_blocksizes)(BlockDriverState *bs, BlockSizes *bsz);
     int (*bdrv_probe_geometry)(BlockDriverState *bs, HDGeometry *geo);
@@ -312,6 +425,35 @@ BlockDriver *bdrv_probe_format(const uint8_t *buf, int buf_size,
 
 /* The registry (block/drivers/registry.c): registers every built-in driver */
 void bdrv_register_builtin_drivers(void);
+
+/*
+ * Report corrupt metadata found at run time.  Prints, once per kind,
+ * "<format>: Marking image as corrupt: <message>; further corruption events
+ * will be suppressed" (fatal) or "<format>: Image is corrupt: <message>;
+ * further non-fatal corruption events will be suppressed".  Fatal: the node
+ * refuses every further write-type request with -EIO; setting the format's
+ * own "corrupt" header bit is the driver's job.  @offset/@size locate the
+ * bad metadata (-1 when unknown).
+ */
+void bdrv_mark_corrupt(BlockDriverState *bs, bool fatal, int64_t offset,
+                       int64_t size, const char *fmt, ...)
+    G_GNUC_PRINTF(5, 6);
+
+/*
+ * For a driver's open that finds its image cannot be written: with
+ * BDRV_O_AUTO_RDONLY the node silently becomes read-only (0); without it
+ * (or when the node cannot be read-only) -EACCES with @errmsg (NULL:
+ * "Image is read-only").  A node opened read-only is left alone (0).
+ */
+int bdrv_apply_auto_read_only(BlockDriverState *bs, const char *errmsg,
+                              Error **errp);
+/* Could @bs become read-only (or writable)?  0, or -errno with an Error */
+int bdrv_can_set_read_only(BlockDriverState *bs, bool read_only,
+                           bool ignore_allow_rdw, Error **errp);
+
+/* Raise a blkdebug event on the node at the other end of @child */
+#define BLKDBG_EVENT(child, evt)                                                   do {                                                                               if (child) {                                                                       bdrv_debug_event((child)->bs, (evt));                                      }                                                                          } while (0)
+#define BLKDBG_CO_EVENT(child, evt)                                                do {                                                                               if (child) {                                                                       bdrv_co_debug_event((child)->bs, (evt));                                   }                                                                          } while (0)
 
 /* Default child permissions by role; drivers use it as bdrv_child_perm */
 void bdrv_default_perms(BlockDriverState *bs, BdrvChild *c, BdrvChildRole role,

@@ -114,6 +114,9 @@ void test_common_expect_graph_ok_at(const char *file, int line);
 
 /* ---- nodes, edges, backends ---------------------------------------------- */
 
+/* A QDict of string options from "key", "value" pairs; NULL ends the list */
+QDict *test_common_opts_pairs(const char *key, ...)
+    __attribute__((sentinel));
 /* Options with "driver" and "node-name" (each only when not NULL) */
 QDict *test_common_opts_new(const char *driver, const char *node_name);
 /* A node of @driver named @name (NULL: a generated name); must succeed */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "block/mem.h"
+#include "block/test-driver.h"
 #include "test-common.h"
 
 int test_common_nodes_before;
@@ -30,6 +31,8 @@ static int test_common_failures;
 void test_common_init(unsigned checks)
 {
     bdrv_init();
+    /* The library's table leaves the test driver out; tests register it */
+    test_driver_register();
     test_common_checks = checks;
 }
 
@@ -293,6 +296,19 @@ BlockDriverState *test_common_open_ok(const char *filename, QDict *opts,
     }
     assert_null(err);
     return bs;
+}
+
+QDict *test_common_opts_pairs(const char *key, ...)
+{
+    QDict *opts = qdict_new();
+    va_list ap;
+
+    va_start(ap, key);
+    for (; key; key = va_arg(ap, const char *)) {
+        qdict_put_str(opts, key, va_arg(ap, const char *));
+    }
+    va_end(ap);
+    return opts;
 }
 
 BlockDriverState *test_common_open_local(BlockDriver *drv, const char *name,

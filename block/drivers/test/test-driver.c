@@ -15,52 +15,26 @@
  *
  * Options: size (default 64 MiB), file, backing, align (request
  * alignment, a power of two; a drydock test extension, default 1),
- * backing-file and backing-fmt (a backing file name and format as an image
- * header would record them: opened by the core unless "backing" says
- * otherwise, a relative name against the image's own directory).
+ * max-transfer, cluster-size, backing-file and backing-fmt (a backing file
+ * name and format as an image header would record them: opened by the core
+ * unless "backing" says otherwise, a relative name against the image's own
+ * directory), and the error injection rules of test-driver-inject.c.
+ *
+ * The rest of the driver contract (check, amend, snapshots, ...) lives in
+ * test-driver-contract.c and test-driver-snapshot.c.
  */
-#include <pthread.h>
-
-#include "block/driver.h"
-#include "block/test-driver.h"
+#include "test-driver-int.h"
 #include "util/cutils.h"
 
 #define TEST_OPT_ALIGN "align"
+#define TEST_OPT_MAX_TRANSFER "max-transfer"
+#define TEST_OPT_CLUSTER_SIZE "cluster-size"
 /* What a format records in its header: a backing file name and format */
 #define TEST_OPT_BACKING_FILE "backing-file"
 #define TEST_OPT_BACKING_FMT "backing-fmt"
 
 #define TEST_DEFAULT_SIZE (64LL * 1024 * 1024)
-#define TEST_CHUNK_SIZE (64 * 1024)
-#define TEST_CHUNK_BUCKETS 256
 #define TEST_MAX_ALIGN (1024 * 1024)
-
-typedef struct TestChunk {
-    int64_t index;
-    uint8_t *data;
-    struct TestChunk *next;
-} TestChunk;
-
-typedef struct TestParked {
-    Coroutine *co;
-    QTAILQ_ENTRY(TestParked) next;
-} TestParked;
-
-typedef struct BDRVTestState {
-    /* Requests may run in IOThreads while tests look from the main one */
-    pthread_mutex_t lock;
-    TestDriverCounters counters;
-    bool parking;
-    int nb_parked;
-    QTAILQ_HEAD(, TestParked) parked;
-    uint64_t fail_perm;
-    void (*drain_hook)(BlockDriverState *bs, void *opaque);
-    void *drain_hook_opaque;
-
-    int64_t size;
-    uint32_t align;
-    TestChunk *chunks[TEST_CHUNK_BUCKETS];   /* by index % buckets */
-} BDRVTestState;
 
 static QemuOptsList test_runtime_opts = {
     .name = "test",
@@ -76,6 +50,16 @@ static QemuOptsList test_runtime_opts = {
             .help = "Request alignment (default: 1)",
         },
         {
+            .name = TEST_OPT_MAX_TRANSFER,
+            .type = QEMU_OPT_SIZE,
+            .help = "Largest request (default: 0, no limit)",
+        },
+        {
+            .name = TEST_OPT_CLUSTER_SIZE,
+            .type = QEMU_OPT_SIZE,
+            .help = "Cluster size bdrv_get_info reports (default: 0, none)",
+        },
+        {
             .name = TEST_OPT_BACKING_FILE,
             .type = QEMU_OPT_STRING,
             .help = "Backing file name, as an image header records it",
@@ -89,10 +73,15 @@ static QemuOptsList test_runtime_opts = {
     },
 };
 
-static BDRVTestState *test_state(BlockDriverState *bs)
+BDRVTestState *test_state(BlockDriverState *bs)
 {
     assert(bs->drv == &bdrv_test);
     return bs->opaque;
+}
+
+void test_driver_register(void)
+{
+    bdrv_register(&bdrv_test);
 }
 
 /* ---- API for tests ---------------------------------------------------- */
@@ -106,9 +95,14 @@ void test_driver_reset_counters(BlockDriverState *bs)
 {
     BDRVTestState *s = test_state(bs);
 
+    uint64_t perm, shared;
+
     pthread_mutex_lock(&s->lock);
-    s->counters.drain_begin = s->counters.drain_end = 0;
-    s->counters.reads = s->counters.writes = s->counters.set_perm = 0;
+    perm = s->counters.perm;
+    shared = s->counters.shared;
+    memset(&s->counters, 0, sizeof(s->counters));
+    s->counters.perm = perm;
+    s->counters.shared = shared;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -173,7 +167,7 @@ static int test_read_options(BlockDriverState *bs, BDRVTestState *s,
 {
     QemuOpts *opts = qemu_opts_create(&test_runtime_opts, NULL, 0,
                                       &error_abort);
-    uint64_t size, align;
+    uint64_t size, align, max_transfer, cluster_size;
     int ret = -EINVAL;
 
     if (!qemu_opts_absorb_qdict(opts, options, errp)) {
@@ -181,6 +175,8 @@ static int test_read_options(BlockDriverState *bs, BDRVTestState *s,
     }
     size = qemu_opt_get_size(opts, BLOCK_OPT_SIZE, TEST_DEFAULT_SIZE);
     align = qemu_opt_get_size(opts, TEST_OPT_ALIGN, 1);
+    max_transfer = qemu_opt_get_size(opts, TEST_OPT_MAX_TRANSFER, 0);
+    cluster_size = qemu_opt_get_size(opts, TEST_OPT_CLUSTER_SIZE, 0);
     if (size > (uint64_t)BDRV_MAX_LENGTH) {
         error_setg(errp, "Invalid size %" PRIu64 " for the test driver (the "
                    "largest is %" PRId64 ")", size, (int64_t)BDRV_MAX_LENGTH);
@@ -191,8 +187,23 @@ static int test_read_options(BlockDriverState *bs, BDRVTestState *s,
                    "up to %d", align, TEST_MAX_ALIGN);
         goto out;
     }
+    if (max_transfer && (!is_power_of_2(max_transfer) ||
+                         max_transfer < align || max_transfer > INT32_MAX)) {
+        error_setg(errp, "Invalid max-transfer %" PRIu64 ": expected a power "
+                   "of two from align (%" PRIu64 ") to %d", max_transfer,
+                   align, INT32_MAX);
+        goto out;
+    }
+    if (cluster_size && (!is_power_of_2(cluster_size) ||
+                         cluster_size > BDRV_MAX_ALIGNMENT)) {
+        error_setg(errp, "Invalid cluster-size %" PRIu64 ": expected a power "
+                   "of two up to %ld", cluster_size, BDRV_MAX_ALIGNMENT);
+        goto out;
+    }
     s->size = size;
     s->align = align;
+    s->max_transfer = max_transfer;
+    s->cluster_size = cluster_size;
     pstrcpy(bs->backing_file, sizeof(bs->backing_file),
             qemu_opt_get(opts, TEST_OPT_BACKING_FILE) ?: "");
     pstrcpy(bs->backing_format, sizeof(bs->backing_format),
@@ -218,6 +229,9 @@ static int test_open(BlockDriverState *bs, QDict *options, int flags,
     QTAILQ_INIT(&s->parked);
     s->counters.shared = BLK_PERM_ALL;
     ret = test_read_options(bs, s, options, errp);
+    if (ret == 0) {
+        ret = test_inject_open(s, options, errp);
+    }
     if (ret < 0) {
         return ret;
     }
@@ -237,14 +251,8 @@ static void test_close(BlockDriverState *bs)
     BDRVTestState *s = bs->opaque;
 
     assert(QTAILQ_EMPTY(&s->parked));
-    for (int i = 0; i < TEST_CHUNK_BUCKETS; i++) {
-        while (s->chunks[i]) {
-            TestChunk *c = s->chunks[i];
-            s->chunks[i] = c->next;
-            g_free(c->data);
-            g_free(c);
-        }
-    }
+    test_chunks_free(s->chunks);
+    test_contract_close(s);
     pthread_mutex_destroy(&s->lock);
 }
 
@@ -253,13 +261,17 @@ static void test_refresh_limits(BlockDriverState *bs, Error **errp)
     BDRVTestState *s = bs->opaque;
 
     bs->bl.request_alignment = MAX(bs->bl.request_alignment, s->align);
+    if (s->max_transfer) {
+        bs->bl.max_transfer = MIN_NON_ZERO(bs->bl.max_transfer,
+                                           s->max_transfer);
+    }
 }
 
 /* ---- the private store ------------------------------------------------ */
 
-static TestChunk *test_chunk_find(BDRVTestState *s, int64_t index)
+TestChunk *test_chunk_find(TestChunk *const *table, int64_t index)
 {
-    TestChunk *c = s->chunks[index % TEST_CHUNK_BUCKETS];
+    TestChunk *c = table[index % TEST_CHUNK_BUCKETS];
 
     while (c && c->index != index) {
         c = c->next;
@@ -269,7 +281,7 @@ static TestChunk *test_chunk_find(BDRVTestState *s, int64_t index)
 
 static TestChunk *test_chunk_get(BDRVTestState *s, int64_t index)
 {
-    TestChunk *c = test_chunk_find(s, index);
+    TestChunk *c = test_chunk_find(s->chunks, index);
 
     if (!c) {
         uint8_t *data = g_try_malloc0(TEST_CHUNK_SIZE);
@@ -283,6 +295,38 @@ static TestChunk *test_chunk_get(BDRVTestState *s, int64_t index)
         s->chunks[index % TEST_CHUNK_BUCKETS] = c;
     }
     return c;
+}
+
+void test_chunks_free(TestChunk **table)
+{
+    for (int i = 0; i < TEST_CHUNK_BUCKETS; i++) {
+        while (table[i]) {
+            TestChunk *c = table[i];
+            table[i] = c->next;
+            g_free(c->data);
+            g_free(c);
+        }
+    }
+}
+
+bool test_chunks_copy(TestChunk **dst, TestChunk *const *src)
+{
+    for (int i = 0; i < TEST_CHUNK_BUCKETS; i++) {
+        for (TestChunk *c = src[i]; c; c = c->next) {
+            TestChunk *copy = g_new0(TestChunk, 1);
+
+            copy->data = g_try_malloc(TEST_CHUNK_SIZE);
+            if (!copy->data) {
+                g_free(copy);
+                return false;
+            }
+            memcpy(copy->data, c->data, TEST_CHUNK_SIZE);
+            copy->index = c->index;
+            copy->next = dst[i];
+            dst[i] = copy;
+        }
+    }
+    return true;
 }
 
 /* Forget every chunk at or past byte @offset; zero the partial one */
@@ -325,20 +369,17 @@ static int coroutine_fn test_read_unallocated(BlockDriverState *bs,
         avail = MIN(n, MAX(len - offset, 0));
     }
     if (avail > 0) {
-        QEMUIOVector slice;
-        qemu_iovec_init_slice(&slice, qiov, qoff, avail);
-        ret = bdrv_co_preadv(bs->backing, offset, avail, &slice, 0);
-        qemu_iovec_destroy(&slice);
+        ret = bdrv_co_preadv_part(bs->backing, offset, avail, qiov, qoff, 0);
     }
     qemu_iovec_memset(qiov, qoff + avail, 0, n - avail);
     return ret;
 }
 
-static int coroutine_fn test_store_read(BlockDriverState *bs, int64_t offset,
-                                        int64_t bytes, QEMUIOVector *qiov)
+int coroutine_fn test_store_read(BlockDriverState *bs, int64_t offset,
+                                 int64_t bytes, QEMUIOVector *qiov,
+                                 size_t qoff)
 {
     BDRVTestState *s = bs->opaque;
-    size_t qoff = 0;
 
     while (bytes > 0) {
         int64_t in_chunk = offset % TEST_CHUNK_SIZE;
@@ -347,7 +388,7 @@ static int coroutine_fn test_store_read(BlockDriverState *bs, int64_t offset,
         int ret = 0;
 
         pthread_mutex_lock(&s->lock);
-        c = test_chunk_find(s, offset / TEST_CHUNK_SIZE);
+        c = test_chunk_find(s->chunks, offset / TEST_CHUNK_SIZE);
         if (c) {
             qemu_iovec_from_buf(qiov, qoff, c->data + in_chunk, n);
         }
@@ -366,10 +407,9 @@ static int coroutine_fn test_store_read(BlockDriverState *bs, int64_t offset,
 }
 
 /* Copy @qiov (or zeroes when NULL) into the store */
-static int test_store_write(BDRVTestState *s, int64_t offset, int64_t bytes,
-                            QEMUIOVector *qiov)
+int test_store_write(BDRVTestState *s, int64_t offset, int64_t bytes,
+                     QEMUIOVector *qiov, size_t qoff)
 {
-    size_t qoff = 0;
     int ret = 0;
 
     pthread_mutex_lock(&s->lock);
@@ -400,23 +440,45 @@ static int test_store_write(BDRVTestState *s, int64_t offset, int64_t bytes,
 
 /* ---- requests --------------------------------------------------------- */
 
-/* Count the request; while parking, wait here until released */
-static void coroutine_fn test_enter_request(BlockDriverState *bs,
-                                            bool is_write, bool count)
+/* Record a read or write in the log of the first requests */
+static void test_log_request(BDRVTestState *s, TestDriverIoType iotype,
+                             int64_t offset, int64_t bytes,
+                             QEMUIOVector *qiov, size_t qiov_offset,
+                             BdrvRequestFlags flags)
+{
+    TestDriverCounters *c = &s->counters;
+
+    if (iotype == TEST_IO_READ) {
+        c->reads++;
+    } else if (iotype == TEST_IO_WRITE || iotype == TEST_IO_ZERO) {
+        c->writes++;
+    }
+    if ((iotype == TEST_IO_READ || iotype == TEST_IO_WRITE) &&
+        c->nb_requests < TEST_DRIVER_LOG_MAX) {
+        c->requests[c->nb_requests++] = (TestDriverRequest) {
+            .is_write = iotype == TEST_IO_WRITE, .offset = offset,
+            .bytes = bytes, .qiov = qiov, .qiov_offset = qiov_offset,
+            .flags = flags,
+        };
+    }
+}
+
+int coroutine_fn test_enter_request(BlockDriverState *bs,
+                                    TestDriverIoType iotype, int64_t offset,
+                                    int64_t bytes, QEMUIOVector *qiov,
+                                    size_t qiov_offset,
+                                    BdrvRequestFlags flags)
 {
     BDRVTestState *s = bs->opaque;
     TestParked p = { .co = qemu_coroutine_self() };
     bool park;
+    int ret;
 
     pthread_mutex_lock(&s->lock);
-    if (count) {
-        if (is_write) {
-            s->counters.writes++;
-        } else {
-            s->counters.reads++;
-        }
-    }
-    park = s->parking;
+    test_log_request(s, iotype, offset, bytes, qiov, qiov_offset, flags);
+    /* Flushes and block status never park: closing must not hang */
+    park = s->parking && iotype != TEST_IO_FLUSH &&
+           iotype != TEST_IO_BLOCK_STATUS;
     if (park) {
         QTAILQ_INSERT_TAIL(&s->parked, &p, next);
         s->nb_parked++;
@@ -425,49 +487,99 @@ static void coroutine_fn test_enter_request(BlockDriverState *bs,
     if (park) {
         qemu_coroutine_yield();
     }
+    /* After parking: a released request can still fail */
+    pthread_mutex_lock(&s->lock);
+    ret = test_inject_match(s, iotype, offset, bytes);
+    if (ret < 0) {
+        s->counters.injected++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ret;
 }
 
-static int coroutine_fn test_co_preadv(BlockDriverState *bs, int64_t offset,
-                                       int64_t bytes, QEMUIOVector *qiov,
-                                       BdrvRequestFlags flags)
+int coroutine_fn test_co_rw_part(BlockDriverState *bs, bool write,
+                                 int64_t offset, int64_t bytes,
+                                 QEMUIOVector *qiov, size_t qiov_offset,
+                                 BdrvRequestFlags flags)
 {
-    test_enter_request(bs, false, true);
-    if (bs->file) {
-        return bdrv_co_preadv(bs->file, offset, bytes, qiov, flags);
+    int ret = test_enter_request(bs, write ? TEST_IO_WRITE : TEST_IO_READ,
+                                 offset, bytes, qiov, qiov_offset, flags);
+
+    if (ret < 0) {
+        return ret;
     }
-    return test_store_read(bs, offset, bytes, qiov);
+    /* Stored as it is: "compressed" data is the data */
+    flags &= ~BDRV_REQ_WRITE_COMPRESSED;
+    if (bs->file && write) {
+        return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov,
+                                    qiov_offset, flags);
+    } else if (bs->file) {
+        return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset,
+                                   flags);
+    } else if (write) {
+        return test_store_write(bs->opaque, offset, bytes, qiov, qiov_offset);
+    }
+    return test_store_read(bs, offset, bytes, qiov, qiov_offset);
 }
 
-static int coroutine_fn test_co_pwritev(BlockDriverState *bs, int64_t offset,
-                                        int64_t bytes, QEMUIOVector *qiov,
-                                        BdrvRequestFlags flags)
+static int coroutine_fn test_co_preadv_part(BlockDriverState *bs,
+                                            int64_t offset, int64_t bytes,
+                                            QEMUIOVector *qiov,
+                                            size_t qiov_offset,
+                                            BdrvRequestFlags flags)
 {
-    test_enter_request(bs, true, true);
-    if (bs->file) {
-        return bdrv_co_pwritev(bs->file, offset, bytes, qiov, flags);
-    }
-    return test_store_write(bs->opaque, offset, bytes, qiov);
+    return test_co_rw_part(bs, false, offset, bytes, qiov, qiov_offset,
+                           flags);
+}
+
+static int coroutine_fn test_co_pwritev_part(BlockDriverState *bs,
+                                             int64_t offset, int64_t bytes,
+                                             QEMUIOVector *qiov,
+                                             size_t qiov_offset,
+                                             BdrvRequestFlags flags)
+{
+    return test_co_rw_part(bs, true, offset, bytes, qiov, qiov_offset, flags);
 }
 
 static int coroutine_fn test_co_pwrite_zeroes(BlockDriverState *bs,
                                               int64_t offset, int64_t bytes,
                                               BdrvRequestFlags flags)
 {
-    test_enter_request(bs, true, true);
+    int ret = test_enter_request(bs, TEST_IO_ZERO, offset, bytes, NULL, 0,
+                                 flags);
+
+    if (ret < 0) {
+        return ret;
+    }
     if (bs->file) {
         return bdrv_co_pwrite_zeroes(bs->file, offset, bytes, flags);
     }
-    return test_store_write(bs->opaque, offset, bytes, NULL);
+    return test_store_write(bs->opaque, offset, bytes, NULL, 0);
 }
 
 static int coroutine_fn test_co_pdiscard(BlockDriverState *bs, int64_t offset,
                                          int64_t bytes)
 {
-    test_enter_request(bs, true, false);
+    int ret = test_enter_request(bs, TEST_IO_DISCARD, offset, bytes, NULL, 0,
+                                 0);
+
+    if (ret < 0) {
+        return ret;
+    }
     if (bs->file) {
         return bdrv_co_pdiscard(bs->file, offset, bytes);
     }
     return 0;  /* advisory: the store keeps its data */
+}
+
+static int coroutine_fn test_co_flush_to_disk(BlockDriverState *bs)
+{
+    BDRVTestState *s = bs->opaque;
+
+    pthread_mutex_lock(&s->lock);
+    s->counters.flushes++;
+    pthread_mutex_unlock(&s->lock);
+    return test_enter_request(bs, TEST_IO_FLUSH, 0, 0, NULL, 0, 0);
 }
 
 static int coroutine_fn test_co_truncate(BlockDriverState *bs, int64_t offset,
@@ -514,7 +626,13 @@ static int coroutine_fn test_co_block_status(BlockDriverState *bs,
     BDRVTestState *s = bs->opaque;
     bool first_allocated = false;
     int64_t n = 0;
+    int ret;
 
+    ret = test_enter_request(bs, TEST_IO_BLOCK_STATUS, offset, bytes, NULL, 0,
+                             0);
+    if (ret < 0) {
+        return ret;
+    }
     if (bs->file) {
         *pnum = bytes;
         *map = offset;
@@ -524,7 +642,8 @@ static int coroutine_fn test_co_block_status(BlockDriverState *bs,
     pthread_mutex_lock(&s->lock);
     while (n < bytes) {
         int64_t pos = offset + n;
-        bool allocated = test_chunk_find(s, pos / TEST_CHUNK_SIZE) != NULL;
+        bool allocated =
+            test_chunk_find(s->chunks, pos / TEST_CHUNK_SIZE) != NULL;
         if (n == 0) {
             first_allocated = allocated;
         } else if (allocated != first_allocated) {
@@ -600,16 +719,43 @@ BlockDriver bdrv_test = {
     .bdrv_open = test_open,
     .bdrv_close = test_close,
 
-    .bdrv_co_preadv = test_co_preadv,
-    .bdrv_co_pwritev = test_co_pwritev,
+    .bdrv_co_create = test_co_create,
+
+    .bdrv_co_preadv_part = test_co_preadv_part,
+    .bdrv_co_pwritev_part = test_co_pwritev_part,
+    .bdrv_co_pwritev_compressed_part = test_co_pwritev_compressed_part,
     .bdrv_co_pwrite_zeroes = test_co_pwrite_zeroes,
     .bdrv_co_pdiscard = test_co_pdiscard,
+    .bdrv_co_flush_to_disk = test_co_flush_to_disk,
     .bdrv_co_truncate = test_co_truncate,
     .bdrv_co_getlength = test_co_getlength,
     .bdrv_co_block_status = test_co_block_status,
 
     .bdrv_refresh_limits = test_refresh_limits,
     .bdrv_has_zero_init = test_has_zero_init,
+    .bdrv_co_get_info = test_co_get_info,
+    .bdrv_get_specific_info = test_get_specific_info,
+    .bdrv_measure = test_measure,
+
+    .bdrv_co_check = test_co_check,
+    .bdrv_amend_options = test_amend_options,
+    .amend_opts = &test_amend_opts,
+    .bdrv_co_amend = test_co_amend,
+
+    .bdrv_snapshot_create = test_snapshot_create,
+    .bdrv_snapshot_goto = test_snapshot_goto,
+    .bdrv_snapshot_delete = test_snapshot_delete,
+    .bdrv_snapshot_list = test_snapshot_list,
+    .bdrv_snapshot_load_tmp = test_snapshot_load_tmp,
+    .bdrv_co_preadv_snapshot = test_co_preadv_snapshot,
+
+    .bdrv_co_load_vmstate = test_co_load_vmstate,
+    .bdrv_co_save_vmstate = test_co_save_vmstate,
+    .bdrv_co_invalidate_cache = test_co_invalidate_cache,
+    .bdrv_inactivate = test_inactivate,
+    .bdrv_make_empty = test_make_empty,
+    .bdrv_co_change_backing_file = test_co_change_backing_file,
+    .bdrv_co_debug_event = test_co_debug_event,
 
     .bdrv_child_perm = bdrv_default_perms,
     .bdrv_check_perm = test_check_perm,

@@ -352,9 +352,10 @@ static int raw_has_zero_init(BlockDriverState *bs)
     return bdrv_has_zero_init(bs->file->bs);
 }
 
-static int raw_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
+static int coroutine_fn raw_co_get_info(BlockDriverState *bs,
+                                        BlockDriverInfo *bdi)
 {
-    return bdrv_get_info(bs->file->bs, bdi);
+    return bdrv_co_get_info(bs->file->bs, bdi);
 }
 
 static int raw_probe_blocksizes(BlockDriverState *bs, BlockSizes *bsz)
@@ -429,7 +430,7 @@ BlockDriver bdrv_raw = {
 
     .bdrv_refresh_limits = raw_refresh_limits,
     .bdrv_has_zero_init = raw_has_zero_init,
-    .bdrv_get_info = raw_get_info,
+    .bdrv_co_get_info = raw_co_get_info,
     .bdrv_probe_blocksizes = raw_probe_blocksizes,
     .bdrv_probe_geometry = raw_probe_geometry,
     .bdrv_child_perm = raw_child_perm,
