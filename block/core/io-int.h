@@ -31,7 +31,7 @@ void io_request_begin(BdrvTrackedRequest *req, BlockDriverState *bs,
 void io_request_serialise(BdrvTrackedRequest *req, uint64_t align);
 /* What BDRV_REQ_SERIALISING widens to: the cluster size from
  * bdrv_get_info(), else the request alignment */
-uint64_t io_request_cluster_size(BlockDriverState *bs);
+uint64_t coroutine_fn io_request_cluster_size(BlockDriverState *bs);
 void io_request_end(BdrvTrackedRequest *req);
 /*
  * Wait until no earlier request conflicts with req.  With nowait, return

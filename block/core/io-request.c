@@ -72,11 +72,11 @@ void io_request_serialise(BdrvTrackedRequest *req, uint64_t align)
     pthread_mutex_unlock(&bs->reqs_lock);
 }
 
-uint64_t io_request_cluster_size(BlockDriverState *bs)
+uint64_t coroutine_fn io_request_cluster_size(BlockDriverState *bs)
 {
     BlockDriverInfo bdi;
 
-    if (bdrv_get_info(bs, &bdi) < 0 || bdi.cluster_size <= 0) {
+    if (bdrv_co_get_info(bs, &bdi) < 0 || bdi.cluster_size <= 0) {
         return io_align(bs);
     }
     return (uint64_t)bdi.cluster_size;

@@ -128,7 +128,7 @@ static int64_t coroutine_fn clus_co_getlength(BlockDriverState *bs)
     return bdrv_co_getlength(bs->file->bs);
 }
 
-static int clus_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
+static int coroutine_fn clus_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
 {
     bdi->cluster_size = 64 * 1024;
     return 0;
@@ -141,7 +141,7 @@ static BlockDriver bdrv_clus = {
     .bdrv_co_preadv = clus_co_preadv,
     .bdrv_co_pwritev = clus_co_pwritev,
     .bdrv_co_getlength = clus_co_getlength,
-    .bdrv_get_info = clus_get_info,
+    .bdrv_co_get_info = clus_get_info,
     .bdrv_child_perm = bdrv_filter_default_perms,
 };
 
