@@ -52,12 +52,18 @@ static int graph_ops_check_frozen(BdrvChild *c, BlockDriverState *to,
     return 0;
 }
 
-/* Move the parents of @from to @to (edge steps only) */
+/*
+ * Move the parents of @from to @to.  The component of @to follows them
+ * into their context (or, failing that, they follow @to) in the same
+ * transaction; if neither may move, the change fails.
+ */
 static int graph_ops_move_parents(BlockDriverState *from,
                                   BlockDriverState *to, Transaction *tran,
                                   Error **errp)
 {
     BdrvChild *c, *next;
+    GSList *moved = NULL;
+    int ret = 0;
 
     QLIST_FOREACH(c, &from->parents, next_parent) {
         if (graph_ops_should_move(c, to) &&
@@ -68,11 +74,21 @@ static int graph_ops_move_parents(BlockDriverState *from,
     QLIST_FOREACH_SAFE(c, &from->parents, next_parent, next) {
         if (graph_ops_should_move(c, to)) {
             child_replace_bs_tran(c, to, tran);
+            moved = g_slist_prepend(moved, c);
         }
     }
-    return 0;
+    moved = g_slist_reverse(moved);
+    for (GSList *l = moved; l && ret == 0; l = l->next) {
+        ret = aio_ctx_align_edge(l->data, tran, errp);
+    }
+    g_slist_free(moved);
+    return ret;
 }
 
+/*
+ * After the edge steps: the limits of @a, @b and their ancestors, then the
+ * permissions of their subtrees (which may depend on the new limits).
+ */
 static int graph_ops_refresh_two(BlockDriverState *a, BlockDriverState *b,
                                  Transaction *tran, Error **errp)
 {
@@ -193,7 +209,10 @@ int bdrv_replace_child_bs(BdrvChild *child, BlockDriverState *new_bs,
     graph_ops_begin(old_bs, new_bs);
     tran = tran_new();
     child_replace_bs_tran(child, new_bs, tran);
-    ret = graph_ops_refresh_two(new_bs, old_bs, tran, errp);
+    ret = aio_ctx_align_edge(child, tran, errp);
+    if (ret == 0) {
+        ret = graph_ops_refresh_two(new_bs, old_bs, tran, errp);
+    }
     tran_finalize(tran, ret);
     graph_ops_end(old_bs, new_bs);
     return ret;
