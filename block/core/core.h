@@ -28,6 +28,12 @@ BdrvChild *child_attach_noperm(BlockDriverState *parent_bs,
 void child_replace_bs_tran(BdrvChild *child, BlockDriverState *new_bs,
                            Transaction *tran);
 void child_remove_tran(BdrvChild *child, Transaction *tran);
+/* Is @needle @bs or below it?  Visits each node once */
+bool child_subtree_contains(BlockDriverState *bs, BlockDriverState *needle);
+/* &parent->file, &parent->backing or NULL: where an edge of @role goes */
+BdrvChild **child_role_slot(BlockDriverState *parent, BdrvChildRole role);
+/* The child @slot (&parent->file or &parent->backing) should hold */
+BdrvChild *child_slot_holder(BlockDriverState *parent, BdrvChild **slot);
 
 /* perms.c */
 /* Refresh the subtrees of every node in @list (a GSList of nodes) */

@@ -85,6 +85,31 @@ static bool graph_check_edges(GraphCheck *gc, BlockDriverState *bs)
     return true;
 }
 
+/* bs->file and bs->backing are exactly the children their roles name */
+static bool graph_check_file_backing(GraphCheck *gc, BlockDriverState *bs)
+{
+    BdrvChild *file, *backing;
+
+    if (!bs->drv) {
+        return true; /* closing: the edges are going away */
+    }
+    file = child_slot_holder(bs, &bs->file);
+    backing = child_slot_holder(bs, &bs->backing);
+    if (bs->file != file) {
+        return graph_check_fail(gc, "node '%s' records '%s' as its file "
+                                "child but the roles name '%s'", bs->node_name,
+                                bs->file ? bs->file->name : "(none)",
+                                file ? file->name : "(none)");
+    }
+    if (bs->backing != backing) {
+        return graph_check_fail(gc, "node '%s' records '%s' as its backing "
+                                "child but the roles name '%s'", bs->node_name,
+                                bs->backing ? bs->backing->name : "(none)",
+                                backing ? backing->name : "(none)");
+    }
+    return true;
+}
+
 static bool graph_check_refcnt(GraphCheck *gc, BlockDriverState *bs)
 {
     int edges = 0;
@@ -221,7 +246,8 @@ int bdrv_debug_check_graph(Error **errp)
 
     GLOBAL_STATE_CODE();
     QTAILQ_FOREACH(bs, &bdrv_all_states, bs_list) {
-        if (!graph_check_edges(&gc, bs) || !graph_check_refcnt(&gc, bs)) {
+        if (!graph_check_edges(&gc, bs) || !graph_check_refcnt(&gc, bs) ||
+            !graph_check_file_backing(&gc, bs)) {
             break;
         }
     }

@@ -26,4 +26,11 @@ int bdrv_debug_drain_all_count(void);
 /* Number of nodes alive (all states, named or not) */
 int bdrv_debug_node_count(void);
 
+/*
+ * Nodes visited so far by the graph's subtree searches (the cycle checks
+ * of graph changes), since the program started: a test compares two
+ * readings to prove a search visits each node at most once.
+ */
+uint64_t bdrv_debug_subtree_visits(void);
+
 #endif

@@ -195,6 +195,12 @@ struct BlockDriver {
     int instance_size;
 
     bool is_filter;              /* passes I/O to one child unchanged */
+    /*
+     * A filter whose filtered child is its "backing" child (bs->backing),
+     * like QEMU's mirror-top and commit-top; otherwise it is "file"
+     * (bs->file).  bdrv_append() and bdrv_set_backing_hd() name it so.
+     */
+    bool filtered_child_is_backing;
     bool is_format;              /* an image format over a protocol node */
     bool supports_backing;
     bool bdrv_needs_filename;    /* protocol: "filename" is mandatory */
