@@ -466,6 +466,9 @@ BdrvChild *bdrv_attach_child(BlockDriverState *parent_bs,
     child = child_attach_noperm(parent_bs, child_bs, child_name, child_class,
                                 child_role, tran, errp);
     if (child) {
+        ret = limits_refresh_one(parent_bs, tran, errp);
+    }
+    if (ret == 0) {
         ret = bdrv_refresh_perms(parent_bs, tran, errp);
     }
     tran_finalize(tran, ret);
@@ -522,6 +525,8 @@ void bdrv_root_unref_child(BdrvChild *child)
 
 void bdrv_unref_child(BlockDriverState *parent, BdrvChild *child)
 {
+    Transaction *tran;
+
     GLOBAL_STATE_CODE();
     if (!child) {
         return;
@@ -529,4 +534,7 @@ void bdrv_unref_child(BlockDriverState *parent, BdrvChild *child)
     assert(child->opaque == parent && child->klass->parent_is_bds);
     QLIST_REMOVE(child, next);
     bdrv_root_unref_child(child);
+    /* What the child gave the parent's limits is gone with it */
+    tran = tran_new();
+    tran_finalize(tran, limits_refresh_one(parent, tran, NULL));
 }

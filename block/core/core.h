@@ -41,6 +41,17 @@ int perms_refresh_list(GSList *list, Transaction *tran, Error **errp);
 bool perms_is_writable_node(BlockDriverState *bs);
 char *perms_child_user_desc(BdrvChild *c);
 
+/*
+ * limits.c: recompute the limits of every node in @list (a GSList of
+ * nodes) and of all their ancestors, children before parents; abort
+ * restores the old limits.  Nodes whose open has not computed limits yet
+ * are left alone.
+ */
+int limits_refresh_list(GSList *list, Transaction *tran, Error **errp);
+int limits_refresh_one(BlockDriverState *bs, Transaction *tran, Error **errp);
+/* For the checker: @bs's limits are valid and not stale */
+int limits_check_node(BlockDriverState *bs, Error **errp);
+
 /* drain.c */
 extern int bdrv_drain_all_count;
 void drain_new_node(BlockDriverState *bs);

@@ -110,6 +110,18 @@ static bool graph_check_file_backing(GraphCheck *gc, BlockDriverState *bs)
     return true;
 }
 
+static bool graph_check_limits(GraphCheck *gc, BlockDriverState *bs)
+{
+    Error *local_err = NULL;
+
+    if (limits_check_node(bs, &local_err) < 0) {
+        graph_check_fail(gc, "%s", error_get_pretty(local_err));
+        error_free(local_err);
+        return false;
+    }
+    return true;
+}
+
 static bool graph_check_refcnt(GraphCheck *gc, BlockDriverState *bs)
 {
     int edges = 0;
@@ -258,7 +270,8 @@ int bdrv_debug_check_graph(Error **errp)
     }
     QTAILQ_FOREACH(bs, &bdrv_all_states, bs_list) {
         if (gc.ret || !graph_check_perms(&gc, bs) ||
-            !graph_check_quiesce(&gc, bs) || !graph_check_context(&gc, bs)) {
+            !graph_check_quiesce(&gc, bs) || !graph_check_context(&gc, bs) ||
+            !graph_check_limits(&gc, bs)) {
             break;
         }
     }

@@ -82,7 +82,10 @@ static int graph_ops_refresh_two(BlockDriverState *a, BlockDriverState *b,
     if (b && b != a) {
         list = g_slist_append(list, b);
     }
-    ret = perms_refresh_list(list, tran, errp);
+    ret = limits_refresh_list(list, tran, errp);
+    if (ret == 0) {
+        ret = perms_refresh_list(list, tran, errp);
+    }
     g_slist_free(list);
     return ret;
 }

@@ -9,10 +9,12 @@
 
 /*
  * Check every invariant of the whole graph: parent/child lists symmetric,
- * reference counts cover the edges, no cycles, permissions granted to each
- * edge are held by the child node and compatible with what its sibling
- * edges share, quiesce counters consistent with the drains in progress,
- * every node of a connected component in one AioContext.
+ * bs->file / bs->backing the children their roles name, reference counts
+ * cover the edges, no cycles, permissions granted to each edge are held by
+ * the child node and compatible with what its sibling edges share, quiesce
+ * counters consistent with the drains in progress, every node of a
+ * connected component in one AioContext, limits in range and computed
+ * from what the children give now.
  * Returns 0, or -EINVAL with the first violation described in @errp.
  */
 int bdrv_debug_check_graph(Error **errp);

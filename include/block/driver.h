@@ -146,6 +146,14 @@ struct BlockDriverState {
     QDict *full_open_options;
 
     BlockLimits bl;
+    /*
+     * Limits are refreshed with the graph once the end of the node's open
+     * computed them (bl_valid); bl_children is what the children gave at
+     * the last refresh, before the driver's bdrv_refresh_limits (the
+     * invariant checker compares it with what they give now).
+     */
+    bool bl_valid;
+    BlockLimits bl_children;
     unsigned supported_write_flags;  /* BDRV_REQ_FUA, ... passed to pwritev */
     unsigned supported_zero_flags;   /* for pwrite_zeroes */
     unsigned supported_truncate_flags;
