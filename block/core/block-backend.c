@@ -454,6 +454,7 @@ int blk_set_aio_context(BlockBackend *blk, AioContext *new_context,
                         Error **errp)
 {
     BlockDriverState *bs = blk_bs(blk);
+    bool old_allow;
     int ret;
 
     GLOBAL_STATE_CODE();
@@ -462,11 +463,14 @@ int blk_set_aio_context(BlockBackend *blk, AioContext *new_context,
         return 0;
     }
     bdrv_ref(bs);
-    /* The backend asked for it: skip its own veto (its edge is ignored) */
-    ret = bdrv_try_change_aio_context(bs, new_context, blk->root, errp);
-    if (ret == 0) {
-        qatomic_set(&blk->ctx, new_context);
-    }
+    /*
+     * The backend asked for it: no veto of its own, and its switch is a
+     * step of the same transaction as its nodes' (at commit)
+     */
+    old_allow = blk->allow_aio_context_change;
+    blk->allow_aio_context_change = true;
+    ret = bdrv_try_change_aio_context(bs, new_context, NULL, errp);
+    blk->allow_aio_context_change = old_allow;
     bdrv_unref(bs);
     return ret;
 }

@@ -43,29 +43,64 @@ static bool child_of_bds_drained_poll(BdrvChild *c)
     return bdrv_drain_poll(child_parent_bs(c), c, false);
 }
 
-/* bs->file and bs->backing follow the edges with those roles */
-static void child_of_bds_attach(BdrvChild *c)
+/*
+ * Where a parent records an edge of role @role: &parent->backing,
+ * &parent->file, or NULL.  A filter's (or a filtered) primary child is its
+ * "backing" child when the driver says so (filtered_child_is_backing),
+ * else its "file" child; a COW child is "backing"; another primary child
+ * is "file".
+ */
+BdrvChild **child_role_slot(BlockDriverState *parent, BdrvChildRole role)
 {
-    BlockDriverState *parent = child_parent_bs(c);
+    const BlockDriver *drv = parent->drv;
 
-    if (c->role & BDRV_CHILD_COW) {
-        assert(!parent->backing);
-        parent->backing = c;
-    } else if ((c->role & BDRV_CHILD_PRIMARY) && !parent->file &&
-               !strcmp(c->name, "file")) {
-        parent->file = c;
+    if ((drv && drv->is_filter) || (role & BDRV_CHILD_FILTERED)) {
+        if (!(role & BDRV_CHILD_PRIMARY)) {
+            return NULL;
+        }
+        return drv && drv->filtered_child_is_backing ? &parent->backing
+                                                      : &parent->file;
     }
+    if (role & BDRV_CHILD_COW) {
+        return &parent->backing;
+    }
+    return role & BDRV_CHILD_PRIMARY ? &parent->file : NULL;
 }
 
-static void child_of_bds_detach(BdrvChild *c)
+/*
+ * bs->file and bs->backing are a function of the edges: the first child
+ * (in creation order) whose role names the slot.  Recomputed after every
+ * edge step and undo, so abort restores them with the edges.
+ */
+BdrvChild *child_slot_holder(BlockDriverState *parent, BdrvChild **slot)
 {
-    BlockDriverState *parent = child_parent_bs(c);
+    BdrvChild *c;
 
-    if (parent->backing == c) {
-        parent->backing = NULL;
+    QLIST_FOREACH(c, &parent->children, next) {
+        if (c->bs && child_role_slot(parent, c->role) == slot) {
+            return c;
+        }
     }
-    if (parent->file == c) {
-        parent->file = NULL;
+    return NULL;
+}
+
+/* Written only when they change: I/O may read them from other threads */
+static void child_update_slots(BdrvChild *c)
+{
+    BlockDriverState *parent;
+    BdrvChild *file, *backing;
+
+    if (!c->klass->parent_is_bds) {
+        return;
+    }
+    parent = child_parent_bs(c);
+    file = child_slot_holder(parent, &parent->file);
+    backing = child_slot_holder(parent, &parent->backing);
+    if (parent->file != file) {
+        parent->file = file;
+    }
+    if (parent->backing != backing) {
+        parent->backing = backing;
     }
 }
 
@@ -87,8 +122,6 @@ const BdrvChildClass child_of_bds = {
     .drained_begin = child_of_bds_drained_begin,
     .drained_end = child_of_bds_drained_end,
     .drained_poll = child_of_bds_drained_poll,
-    .attach = child_of_bds_attach,
-    .detach = child_of_bds_detach,
     .resize = child_of_bds_resize,
     /* node parents are crossed directly by aio-context.c */
 };
@@ -115,6 +148,7 @@ static void child_replace_bs(BdrvChild *child, BlockDriverState *new_bs)
         QLIST_REMOVE(child, next_parent);
     }
     child->bs = new_bs;
+    child_update_slots(child);
     if (new_bs) {
         QLIST_INSERT_HEAD(&new_bs->parents, child, next_parent);
         if (child->klass->attach) {
@@ -223,21 +257,45 @@ static TransactionActionDrv child_attach_drv = {
     .clean = g_free,
 };
 
-/* Is @needle in the subtree of @bs (including @bs)? */
-static bool child_subtree_contains(BlockDriverState *bs,
-                                   BlockDriverState *needle)
+static uint64_t child_subtree_visits;
+
+uint64_t bdrv_debug_subtree_visits(void)
+{
+    return child_subtree_visits;
+}
+
+static bool child_subtree_search(BlockDriverState *bs,
+                                 BlockDriverState *needle,
+                                 GHashTable *visited)
 {
     BdrvChild *c;
 
+    if (!g_hash_table_add(visited, bs)) {
+        return false; /* searched already, through another path */
+    }
+    child_subtree_visits++;
     if (bs == needle) {
         return true;
     }
     QLIST_FOREACH(c, &bs->children, next) {
-        if (child_subtree_contains(c->bs, needle)) {
+        if (child_subtree_search(c->bs, needle, visited)) {
             return true;
         }
     }
     return false;
+}
+
+/*
+ * Is @needle in the subtree of @bs (including @bs)?  Each node is visited
+ * once, so diamonds (a child under several parents) cost nothing extra.
+ */
+bool child_subtree_contains(BlockDriverState *bs, BlockDriverState *needle)
+{
+    GHashTable *visited = g_hash_table_new(NULL, NULL);
+    bool found = child_subtree_search(bs, needle, visited);
+
+    g_hash_table_destroy(visited);
+    return found;
 }
 
 static BdrvChild *child_new_edge(BlockDriverState *child_bs,
@@ -300,7 +358,9 @@ BdrvChild *child_attach_noperm(BlockDriverState *parent_bs,
             return NULL;
         }
     }
-    if ((child_role & BDRV_CHILD_COW) && parent_bs->backing) {
+    /* There may be several primary children, but only one backing */
+    if (child_role_slot(parent_bs, child_role) == &parent_bs->backing &&
+        parent_bs->backing) {
         error_setg(errp, "Node '%s' already has a backing child",
                    bdrv_get_node_name(parent_bs));
         return NULL;
@@ -408,6 +468,9 @@ BdrvChild *bdrv_attach_child(BlockDriverState *parent_bs,
     child = child_attach_noperm(parent_bs, child_bs, child_name, child_class,
                                 child_role, tran, errp);
     if (child) {
+        ret = limits_refresh_one(parent_bs, tran, errp);
+    }
+    if (ret == 0) {
         ret = bdrv_refresh_perms(parent_bs, tran, errp);
     }
     tran_finalize(tran, ret);
@@ -444,7 +507,11 @@ BdrvChild *bdrv_root_attach_child(BlockDriverState *child_bs,
     return child;
 }
 
-/* Dropping an edge only relaxes permissions: the refresh cannot fail */
+/*
+ * Dropping an edge only relaxes permissions, but a driver may still refuse
+ * the refresh: then the drivers keep what they hold (the transaction is
+ * aborted), as nothing a driver refused may be committed.
+ */
 void bdrv_root_unref_child(BdrvChild *child)
 {
     BlockDriverState *child_bs = child->bs;
@@ -452,8 +519,7 @@ void bdrv_root_unref_child(BdrvChild *child)
 
     GLOBAL_STATE_CODE();
     child_replace_bs(child, NULL);
-    bdrv_refresh_perms(child_bs, tran, NULL);
-    tran_commit(tran);
+    tran_finalize(tran, bdrv_refresh_perms(child_bs, tran, NULL));
     aio_ctx_after_detach(child_bs);
     child_free(child);
     bdrv_unref(child_bs);
@@ -461,6 +527,8 @@ void bdrv_root_unref_child(BdrvChild *child)
 
 void bdrv_unref_child(BlockDriverState *parent, BdrvChild *child)
 {
+    Transaction *tran;
+
     GLOBAL_STATE_CODE();
     if (!child) {
         return;
@@ -468,4 +536,7 @@ void bdrv_unref_child(BlockDriverState *parent, BdrvChild *child)
     assert(child->opaque == parent && child->klass->parent_is_bds);
     QLIST_REMOVE(child, next);
     bdrv_root_unref_child(child);
+    /* What the child gave the parent's limits is gone with it */
+    tran = tran_new();
+    tran_finalize(tran, limits_refresh_one(parent, tran, NULL));
 }

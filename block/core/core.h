@@ -28,6 +28,12 @@ BdrvChild *child_attach_noperm(BlockDriverState *parent_bs,
 void child_replace_bs_tran(BdrvChild *child, BlockDriverState *new_bs,
                            Transaction *tran);
 void child_remove_tran(BdrvChild *child, Transaction *tran);
+/* Is @needle @bs or below it?  Visits each node once */
+bool child_subtree_contains(BlockDriverState *bs, BlockDriverState *needle);
+/* &parent->file, &parent->backing or NULL: where an edge of @role goes */
+BdrvChild **child_role_slot(BlockDriverState *parent, BdrvChildRole role);
+/* The child @slot (&parent->file or &parent->backing) should hold */
+BdrvChild *child_slot_holder(BlockDriverState *parent, BdrvChild **slot);
 
 /* perms.c */
 /* Refresh the subtrees of every node in @list (a GSList of nodes) */
@@ -36,17 +42,29 @@ bool perms_is_writable_node(BlockDriverState *bs);
 char *perms_child_user_desc(BdrvChild *c);
 /* Writes without RESIZE need a length aligned to request_alignment */
 int perms_check_write_alignment(BlockDriverState *bs, uint64_t perm,
-                              Error **errp);
+                                uint32_t align, Error **errp);
 
 /* io-length.c: an edge was attached or moved: its parent's cached length
  * (and so its parents') follows the new child */
 void io_length_child_changed(BdrvChild *child);
 
 /* io-length.c: the limits a driver set are sane and consistent */
-int io_limits_check(BlockDriverState *bs, Error **errp);
+int io_limits_check(BlockDriverState *bs, const BlockLimits *bl,
+                    Error **errp);
 /* What @bs needs from its child @c: the driver's answer, then force-share */
 void perms_child_perm(BlockDriverState *bs, BdrvChild *c, uint64_t perm,
                       uint64_t shared, uint64_t *nperm, uint64_t *nshared);
+
+/*
+ * limits.c: recompute the limits of every node in @list (a GSList of
+ * nodes) and of all their ancestors, children before parents; abort
+ * restores the old limits.  Nodes whose open has not computed limits yet
+ * are left alone.
+ */
+int limits_refresh_list(GSList *list, Transaction *tran, Error **errp);
+int limits_refresh_one(BlockDriverState *bs, Transaction *tran, Error **errp);
+/* For the checker: @bs's limits are valid and not stale */
+int limits_check_node(BlockDriverState *bs, Error **errp);
 
 /* drain.c */
 extern int bdrv_drain_all_count;

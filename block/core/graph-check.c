@@ -85,6 +85,43 @@ static bool graph_check_edges(GraphCheck *gc, BlockDriverState *bs)
     return true;
 }
 
+/* bs->file and bs->backing are exactly the children their roles name */
+static bool graph_check_file_backing(GraphCheck *gc, BlockDriverState *bs)
+{
+    BdrvChild *file, *backing;
+
+    if (!bs->drv) {
+        return true; /* closing: the edges are going away */
+    }
+    file = child_slot_holder(bs, &bs->file);
+    backing = child_slot_holder(bs, &bs->backing);
+    if (bs->file != file) {
+        return graph_check_fail(gc, "node '%s' records '%s' as its file "
+                                "child but the roles name '%s'", bs->node_name,
+                                bs->file ? bs->file->name : "(none)",
+                                file ? file->name : "(none)");
+    }
+    if (bs->backing != backing) {
+        return graph_check_fail(gc, "node '%s' records '%s' as its backing "
+                                "child but the roles name '%s'", bs->node_name,
+                                bs->backing ? bs->backing->name : "(none)",
+                                backing ? backing->name : "(none)");
+    }
+    return true;
+}
+
+static bool graph_check_limits(GraphCheck *gc, BlockDriverState *bs)
+{
+    Error *local_err = NULL;
+
+    if (limits_check_node(bs, &local_err) < 0) {
+        graph_check_fail(gc, "%s", error_get_pretty(local_err));
+        error_free(local_err);
+        return false;
+    }
+    return true;
+}
+
 static bool graph_check_refcnt(GraphCheck *gc, BlockDriverState *bs)
 {
     int edges = 0;
@@ -218,7 +255,8 @@ int bdrv_debug_check_graph(Error **errp)
 
     GLOBAL_STATE_CODE();
     QTAILQ_FOREACH(bs, &bdrv_all_states, bs_list) {
-        if (!graph_check_edges(&gc, bs) || !graph_check_refcnt(&gc, bs)) {
+        if (!graph_check_edges(&gc, bs) || !graph_check_refcnt(&gc, bs) ||
+            !graph_check_file_backing(&gc, bs)) {
             break;
         }
     }
@@ -229,7 +267,8 @@ int bdrv_debug_check_graph(Error **errp)
     }
     QTAILQ_FOREACH(bs, &bdrv_all_states, bs_list) {
         if (gc.ret || !graph_check_perms(&gc, bs) ||
-            !graph_check_quiesce(&gc, bs) || !graph_check_context(&gc, bs)) {
+            !graph_check_quiesce(&gc, bs) || !graph_check_context(&gc, bs) ||
+            !graph_check_limits(&gc, bs)) {
             break;
         }
     }

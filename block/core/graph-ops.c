@@ -7,22 +7,6 @@
  */
 #include "core.h"
 
-static bool graph_ops_subtree_contains(BlockDriverState *bs,
-                                       BlockDriverState *needle)
-{
-    BdrvChild *c;
-
-    if (bs == needle) {
-        return true;
-    }
-    QLIST_FOREACH(c, &bs->children, next) {
-        if (graph_ops_subtree_contains(c->bs, needle)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /*
  * Should the parent edge @c of the node being replaced move to @to?  Not
  * when its parent lies below @to: that edge is how @to reaches the old node
@@ -34,7 +18,7 @@ static bool graph_ops_should_move(BdrvChild *c, BlockDriverState *to)
         return false;
     }
     if (c->klass->parent_is_bds &&
-        graph_ops_subtree_contains(to, (BlockDriverState *)c->opaque)) {
+        child_subtree_contains(to, (BlockDriverState *)c->opaque)) {
         return false;
     }
     return true;
@@ -52,12 +36,18 @@ static int graph_ops_check_frozen(BdrvChild *c, BlockDriverState *to,
     return 0;
 }
 
-/* Move the parents of @from to @to (edge steps only) */
+/*
+ * Move the parents of @from to @to.  The component of @to follows them
+ * into their context (or, failing that, they follow @to) in the same
+ * transaction; if neither may move, the change fails.
+ */
 static int graph_ops_move_parents(BlockDriverState *from,
                                   BlockDriverState *to, Transaction *tran,
                                   Error **errp)
 {
     BdrvChild *c, *next;
+    GSList *moved = NULL;
+    int ret = 0;
 
     QLIST_FOREACH(c, &from->parents, next_parent) {
         if (graph_ops_should_move(c, to) &&
@@ -68,11 +58,21 @@ static int graph_ops_move_parents(BlockDriverState *from,
     QLIST_FOREACH_SAFE(c, &from->parents, next_parent, next) {
         if (graph_ops_should_move(c, to)) {
             child_replace_bs_tran(c, to, tran);
+            moved = g_slist_prepend(moved, c);
         }
     }
-    return 0;
+    moved = g_slist_reverse(moved);
+    for (GSList *l = moved; l && ret == 0; l = l->next) {
+        ret = aio_ctx_align_edge(l->data, tran, errp);
+    }
+    g_slist_free(moved);
+    return ret;
 }
 
+/*
+ * After the edge steps: the limits of @a, @b and their ancestors, then the
+ * permissions of their subtrees (which may depend on the new limits).
+ */
 static int graph_ops_refresh_two(BlockDriverState *a, BlockDriverState *b,
                                  Transaction *tran, Error **errp)
 {
@@ -82,7 +82,10 @@ static int graph_ops_refresh_two(BlockDriverState *a, BlockDriverState *b,
     if (b && b != a) {
         list = g_slist_append(list, b);
     }
-    ret = perms_refresh_list(list, tran, errp);
+    ret = limits_refresh_list(list, tran, errp);
+    if (ret == 0) {
+        ret = perms_refresh_list(list, tran, errp);
+    }
     g_slist_free(list);
     return ret;
 }
@@ -131,17 +134,30 @@ int bdrv_replace_node(BlockDriverState *from, BlockDriverState *to,
     return ret;
 }
 
+static bool graph_ops_is_filter(BlockDriverState *bs)
+{
+    return bs->drv && bs->drv->is_filter;
+}
+
+/* The child set_backing_hd/append make: a filter's filtered child, or COW */
 static BdrvChildRole graph_ops_filter_or_cow_role(BlockDriverState *bs)
 {
-    return bs->drv && bs->drv->is_filter
-               ? BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY
-               : BDRV_CHILD_COW;
+    return graph_ops_is_filter(bs) ? BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY
+                                   : BDRV_CHILD_COW;
+}
+
+/* Its name: "file" for a filter, unless the driver says "backing" */
+static const char *graph_ops_filter_or_cow_name(BlockDriverState *bs)
+{
+    return graph_ops_is_filter(bs) && !bs->drv->filtered_child_is_backing
+               ? "file"
+               : "backing";
 }
 
 int bdrv_append(BlockDriverState *bs_new, BlockDriverState *bs_top,
                 Error **errp)
 {
-    bool filter = bs_new->drv && bs_new->drv->is_filter;
+    bool filter = graph_ops_is_filter(bs_new);
     Transaction *tran;
     int ret = -EINVAL;
 
@@ -155,8 +171,8 @@ int bdrv_append(BlockDriverState *bs_new, BlockDriverState *bs_top,
     graph_ops_begin(bs_top, bs_new);
     tran = tran_new();
     bdrv_ref(bs_top); /* for the new edge */
-    if (child_attach_noperm(bs_new, bs_top, filter ? "file" : "backing",
-                            &child_of_bds,
+    if (child_attach_noperm(bs_new, bs_top,
+                            graph_ops_filter_or_cow_name(bs_new), &child_of_bds,
                             graph_ops_filter_or_cow_role(bs_new), tran,
                             errp)) {
         ret = graph_ops_move_parents(bs_top, bs_new, tran, errp);
@@ -184,7 +200,7 @@ int bdrv_replace_child_bs(BdrvChild *child, BlockDriverState *new_bs,
         return -EPERM;
     }
     if (child->klass->parent_is_bds &&
-        graph_ops_subtree_contains(new_bs, child->opaque)) {
+        child_subtree_contains(new_bs, child->opaque)) {
         error_setg(errp, "Making '%s' a child of '%s' would create a cycle",
                    bdrv_get_node_name(new_bs),
                    bdrv_get_node_name(child->opaque));
@@ -193,52 +209,66 @@ int bdrv_replace_child_bs(BdrvChild *child, BlockDriverState *new_bs,
     graph_ops_begin(old_bs, new_bs);
     tran = tran_new();
     child_replace_bs_tran(child, new_bs, tran);
-    ret = graph_ops_refresh_two(new_bs, old_bs, tran, errp);
+    ret = aio_ctx_align_edge(child, tran, errp);
+    if (ret == 0) {
+        ret = graph_ops_refresh_two(new_bs, old_bs, tran, errp);
+    }
     tran_finalize(tran, ret);
     graph_ops_end(old_bs, new_bs);
     return ret;
 }
 
+/*
+ * The backing child of @bs, or a filter's filtered child (named and
+ * recorded as "backing" or "file" by the driver's flag): the old one is
+ * removed (its node's permissions are refreshed too), the new one attached.
+ */
 int bdrv_set_backing_hd(BlockDriverState *bs, BlockDriverState *backing_hd,
                         Error **errp)
 {
+    BdrvChild *old;
+    BlockDriverState *old_bs;
     Transaction *tran;
     int ret = 0;
 
     GLOBAL_STATE_CODE();
-    if (!bs->drv || (!bs->drv->supports_backing && !bs->drv->is_filter)) {
+    if (!bs->drv || (!bs->drv->supports_backing && !graph_ops_is_filter(bs))) {
         error_setg(errp, "Driver '%s' of node '%s' does not support backing "
                    "files", bs->drv ? bs->drv->format_name : "(none)",
                    bdrv_get_node_name(bs));
         return -ENOTSUP;
     }
-    if (bs->backing && bs->backing->frozen) {
-        error_setg(errp, "Cannot change frozen 'backing' link from '%s' to "
-                   "'%s'", bdrv_get_node_name(bs),
-                   bdrv_get_node_name(bs->backing->bs));
+    old = *child_role_slot(bs, graph_ops_filter_or_cow_role(bs));
+    if (old && old->frozen) {
+        error_setg(errp, "Cannot change frozen '%s' link from '%s' to '%s'",
+                   old->name, bdrv_get_node_name(bs),
+                   bdrv_get_node_name(old->bs));
         return -EPERM;
     }
-    graph_ops_begin(bs, NULL);
+    old_bs = old ? old->bs : NULL;
+    graph_ops_begin(bs, old_bs);
     tran = tran_new();
-    if (bs->backing) {
-        child_remove_tran(bs->backing, tran);
+    if (old) {
+        child_remove_tran(old, tran);
     }
     if (backing_hd) {
         bdrv_ref(backing_hd); /* for the new edge */
-        if (!child_attach_noperm(bs, backing_hd, "backing", &child_of_bds,
+        if (!child_attach_noperm(bs, backing_hd,
+                                 graph_ops_filter_or_cow_name(bs),
+                                 &child_of_bds,
                                  graph_ops_filter_or_cow_role(bs), tran,
                                  errp)) {
             ret = -EINVAL;
         }
     }
     if (ret == 0) {
-        ret = bdrv_refresh_perms(bs, tran, errp);
+        ret = graph_ops_refresh_two(bs, old_bs, tran, errp);
     }
     tran_finalize(tran, ret);
     if (ret < 0 && backing_hd) {
         bdrv_unref(backing_hd); /* the edge never took it */
     }
-    graph_ops_end(bs, NULL);
+    graph_ops_end(bs, old_bs);
     return ret;
 }
 

@@ -225,9 +225,9 @@ static int io_limits_refuse(BlockDriverState *bs, const char *what,
 }
 
 /* The alignments and maxima a request is split by, against each other */
-static int io_limits_check_io(BlockDriverState *bs, Error **errp)
+static int io_limits_check_io(BlockDriverState *bs, const BlockLimits *bl,
+                              Error **errp)
 {
-    const BlockLimits *bl = &bs->bl;
     int64_t align = bl->request_alignment;
     int64_t discard_align = MAX((int64_t)bl->pdiscard_alignment, align);
     int64_t zero_align = MAX((int64_t)bl->pwrite_zeroes_alignment, align);
@@ -267,47 +267,38 @@ static int io_limits_check_io(BlockDriverState *bs, Error **errp)
     return 0;
 }
 
-int io_limits_check(BlockDriverState *bs, Error **errp)
+int io_limits_check(BlockDriverState *bs, const BlockLimits *bl,
+                    Error **errp)
 {
-    const BlockLimits *bl = &bs->bl;
     uint64_t perm, shared;
     int ret;
 
     if (!is_power_of_2(bl->request_alignment) ||
         bl->request_alignment > BDRV_MAX_ALIGNMENT) {
-        ret = io_limits_refuse(bs, "request alignment", bl->request_alignment,
-                               "a power of two up to", BDRV_MAX_ALIGNMENT,
-                               errp);
-        goto fail;
+        return io_limits_refuse(bs, "request alignment", bl->request_alignment,
+                                "a power of two up to", BDRV_MAX_ALIGNMENT,
+                                errp);
     }
-    ret = io_limits_check_io(bs, errp);
+    ret = io_limits_check_io(bs, bl, errp);
     if (ret < 0) {
-        goto fail;
+        return ret;
     }
     if ((bl->min_mem_alignment && !is_power_of_2(bl->min_mem_alignment)) ||
         (bl->opt_mem_alignment && !is_power_of_2(bl->opt_mem_alignment))) {
-        ret = io_limits_refuse(bs, "memory alignment",
-                               is_power_of_2(bl->min_mem_alignment) ?
-                               (int64_t)bl->opt_mem_alignment :
-                               (int64_t)bl->min_mem_alignment,
-                               "a power of two up to", BDRV_MAX_ALIGNMENT,
-                               errp);
-        goto fail;
+        return io_limits_refuse(bs, "memory alignment",
+                                is_power_of_2(bl->min_mem_alignment) ?
+                                (int64_t)bl->opt_mem_alignment :
+                                (int64_t)bl->min_mem_alignment,
+                                "a power of two up to", BDRV_MAX_ALIGNMENT,
+                                errp);
     }
     if (bl->max_iov < 0) {
-        ret = io_limits_refuse(bs, "max iov", bl->max_iov, "at least", 0,
-                               errp);
-        goto fail;
+        return io_limits_refuse(bs, "max iov", bl->max_iov, "at least", 0,
+                                errp);
     }
     /* New limits may break what parents were granted (write alignment) */
     bdrv_get_cumulative_perm(bs, &perm, &shared);
-    return perms_check_write_alignment(bs, perm, errp);
-
-fail:
-    /* Limits every request can live with until the node is fixed or closed */
-    bs->bl = (BlockLimits){ .request_alignment = 1, .min_mem_alignment = 1,
-                            .opt_mem_alignment = 1 };
-    return ret;
+    return perms_check_write_alignment(bs, perm, bl->request_alignment, errp);
 }
 
 /* Buffer alignments must be powers of two that posix_memalign accepts */

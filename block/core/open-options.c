@@ -174,51 +174,6 @@ int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
     return flags;
 }
 
-/* Refresh a node's limits from its children, then ask its driver */
-void bdrv_refresh_limits(BlockDriverState *bs, Transaction *tran,
-                         Error **errp)
-{
-    BlockLimits *bl = &bs->bl;
-    BdrvChild *c;
-
-    GLOBAL_STATE_CODE();
-    *bl = (BlockLimits){ .request_alignment = 1 };
-    QLIST_FOREACH(c, &bs->children, next) {
-        if (c->role & (BDRV_CHILD_DATA | BDRV_CHILD_FILTERED |
-                       BDRV_CHILD_COW)) {
-            BlockLimits *cl = &c->bs->bl;
-            bl->opt_transfer = MAX(bl->opt_transfer, cl->opt_transfer);
-            bl->max_transfer = MIN_NON_ZERO(bl->max_transfer,
-                                            cl->max_transfer);
-            bl->min_mem_alignment = MAX(bl->min_mem_alignment,
-                                        cl->min_mem_alignment);
-            bl->opt_mem_alignment = MAX(bl->opt_mem_alignment,
-                                        cl->opt_mem_alignment);
-            bl->max_iov = bl->max_iov ? MIN(bl->max_iov, cl->max_iov)
-                                      : cl->max_iov;
-        }
-    }
-    if (bl->min_mem_alignment == 0) {
-        bl->min_mem_alignment = 1;
-    }
-    if (bl->opt_mem_alignment == 0) {
-        bl->opt_mem_alignment = 1;
-    }
-    if (bs->drv && bs->drv->bdrv_refresh_limits) {
-        Error *local_err = NULL;
-
-        bs->drv->bdrv_refresh_limits(bs, &local_err);
-        if (local_err) {
-            error_propagate(errp, local_err);
-            return;
-        }
-    }
-    if (bs->drv) {
-        /* The driver's half of the contract: checked, not asserted */
-        io_limits_check(bs, errp);
-    }
-}
-
 void bdrv_refresh_filename(BlockDriverState *bs)
 {
     BdrvChild *primary;

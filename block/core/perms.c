@@ -301,9 +301,8 @@ static int perms_check_siblings(BlockDriverState *bs, Error **errp)
  * RESIZE (QEMU's rule and message).
  */
 int perms_check_write_alignment(BlockDriverState *bs, uint64_t perm,
-                              Error **errp)
+                                uint32_t align, Error **errp)
 {
-    uint32_t align = bs->bl.request_alignment;
 
     if (!(perm & (BLK_PERM_WRITE | BLK_PERM_WRITE_UNCHANGED)) ||
         (perm & BLK_PERM_RESIZE) || bs->total_sectors < 0 || align <= 1) {
@@ -334,7 +333,8 @@ static int perms_refresh_node(BlockDriverState *bs, Transaction *tran,
         error_setg(errp, "Block node is read-only");
         return -EPERM;
     }
-    ret = perms_check_write_alignment(bs, perm, errp);
+    ret = perms_check_write_alignment(bs, perm, bs->bl.request_alignment,
+                                      errp);
     if (ret < 0) {
         return ret;
     }

@@ -9,10 +9,12 @@
 
 /*
  * Check every invariant of the whole graph: parent/child lists symmetric,
- * reference counts cover the edges, no cycles, permissions granted to each
- * edge are held by the child node and compatible with what its sibling
- * edges share, quiesce counters consistent with the drains in progress,
- * every node of a connected component in one AioContext.
+ * bs->file / bs->backing the children their roles name, reference counts
+ * cover the edges, no cycles, permissions granted to each edge are held by
+ * the child node and compatible with what its sibling edges share, quiesce
+ * counters consistent with the drains in progress, every node of a
+ * connected component in one AioContext, limits in range and computed
+ * from what the children give now.
  * Returns 0, or -EINVAL with the first violation described in @errp.
  */
 int bdrv_debug_check_graph(Error **errp);
@@ -25,5 +27,12 @@ int bdrv_debug_drain_all_count(void);
 
 /* Number of nodes alive (all states, named or not) */
 int bdrv_debug_node_count(void);
+
+/*
+ * Nodes visited so far by the graph's subtree searches (the cycle checks
+ * of graph changes), since the program started: a test compares two
+ * readings to prove a search visits each node at most once.
+ */
+uint64_t bdrv_debug_subtree_visits(void);
 
 #endif

@@ -150,6 +150,14 @@ struct BlockDriverState {
     QDict *full_open_options;
 
     BlockLimits bl;
+    /*
+     * Limits are refreshed with the graph once the end of the node's open
+     * computed them (bl_valid); bl_children is what the children gave at
+     * the last refresh, before the driver's bdrv_refresh_limits (the
+     * invariant checker compares it with what they give now).
+     */
+    bool bl_valid;
+    BlockLimits bl_children;
     unsigned supported_write_flags;  /* BDRV_REQ_FUA, ... passed to pwritev */
     unsigned supported_zero_flags;   /* for pwrite_zeroes */
     unsigned supported_truncate_flags;
@@ -209,6 +217,12 @@ struct BlockDriver {
     int instance_size;
 
     bool is_filter;              /* passes I/O to one child unchanged */
+    /*
+     * A filter whose filtered child is its "backing" child (bs->backing),
+     * like QEMU's mirror-top and commit-top; otherwise it is "file"
+     * (bs->file).  bdrv_append() and bdrv_set_backing_hd() name it so.
+     */
+    bool filtered_child_is_backing;
     bool is_format;              /* an image format over a protocol node */
     bool supports_backing;
     bool bdrv_needs_filename;    /* protocol: "filename" is mandatory */
