@@ -17,6 +17,11 @@
  * 0, 1, half a block or a block minus 1.  After each write, a write of the
  * adjacent block and one overlapping it by one byte.  Geometry is sane:
  * the image length is a multiple of the alignment.
+ *
+ * Then two unaligned writes in flight at once (adjacent, overlapping by
+ * one byte, same start, just before), their driver calls parked and
+ * released in several orders: the image must hold one of the two
+ * sequential results, never a lost read-modify-write update.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +31,9 @@
 
 #include "block/driver.h"
 #include "block/mem.h"
+#include "block/test-driver.h"
 #include "util/keyval.h"
+#include "util/main-loop.h"
 #include "test-common.h"
 
 #define SWEEP_MEM "io-sweep"
@@ -185,8 +192,9 @@ static void sweep_open(Sweep *sw, const char *driver, int64_t align,
     assert_int_equal(mem_image_set(SWEEP_MEM, NULL, (size_t)sw->size,
                                    &error_abort), 0);
     if (!strcmp(driver, "test")) {
-        opts = g_strdup_printf("driver=test,align=%" PRId64 ",file.driver=mem,"
-                               "file.filename=" SWEEP_MEM, align);
+        opts = g_strdup_printf("driver=test,size=%" PRId64 ",align=%" PRId64
+                               ",file.driver=mem,file.filename=" SWEEP_MEM,
+                               sw->size, align);
     } else {
         opts = g_strdup_printf("driver=%s,align=%" PRId64 ",max-transfer=%"
                                PRId64 ",zeroes=%s,file.driver=mem,"
@@ -431,6 +439,138 @@ static void test_io_sweep_test_driver_over_mem(void **state)
     end_test();
 }
 
+/* ---- two unaligned writes in flight at once ---------------------------- */
+
+#define PAIR_ALIGN 512
+#define PAIR_SIZE (4 * PAIR_ALIGN)   /* "size=2048" below */
+
+typedef struct PairWrite {
+    int64_t offset, bytes;
+    uint8_t fill;
+    uint8_t buf[PAIR_SIZE];
+    QEMUIOVector qiov;
+    AioResult r;
+} PairWrite;
+
+static void pair_submit(BlockBackend *blk, PairWrite *w)
+{
+    memset(w->buf, w->fill, sizeof(w->buf));
+    qemu_iovec_init_buf(&w->qiov, w->buf, (size_t)w->bytes);
+    w->r = (AioResult){ 0 };
+    blk_aio_pwritev(blk, w->offset, &w->qiov, 0, aio_done_cb, &w->r);
+}
+
+/* The image equals @base with @first then @second applied */
+static bool pair_image_is(const uint8_t *img, const uint8_t *base,
+                          const PairWrite *first, const PairWrite *second)
+{
+    uint8_t want[PAIR_SIZE];
+
+    memcpy(want, base, PAIR_SIZE);
+    memset(want + first->offset, first->fill, (size_t)first->bytes);
+    memset(want + second->offset, second->fill, (size_t)second->bytes);
+    return !memcmp(img, want, PAIR_SIZE);
+}
+
+/* Polls the main context until nothing is left to run */
+static void pair_poll_idle(void)
+{
+    for (int i = 0; i < 1000 && aio_poll(qemu_get_aio_context(), false);
+         i++) {
+        continue;
+    }
+}
+
+/*
+ * A and B in flight together; every driver call parks, and each step
+ * releases the oldest 1 or 2 parked calls (the seed picks; seed 0: always
+ * one, which runs A's and B's read-modify-write reads before either
+ * write).  The result must be A then B, or B then A.
+ */
+static void pair_round(BlockBackend *blk, BlockDriverState *bs,
+                       PairWrite *a, PairWrite *b, uint64_t seed)
+{
+    uint64_t rnd = seed * 0x9e3779b97f4a7c15ULL;
+    uint8_t base[PAIR_SIZE];
+    const uint8_t *img;
+    size_t len;
+
+    for (int i = 0; i < PAIR_SIZE; i++) {
+        base[i] = (uint8_t)(i * 13 + 5);
+    }
+    assert_int_equal(blk_pwrite(blk, 0, PAIR_SIZE, base, 0), 0);
+    test_driver_set_parking(bs, true);
+    pair_submit(blk, a);
+    pair_submit(blk, b);
+    pair_poll_idle();
+    for (int i = 0; i < 1000 && !(a->r.done && b->r.done); i++) {
+        rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+        test_driver_release(bs, seed ? 1 + (int)((rnd >> 33) & 1) : 1);
+        pair_poll_idle();
+    }
+    test_driver_set_parking(bs, false);
+    img = mem_image_get(SWEEP_MEM, &len);
+    if (!a->r.done || !b->r.done || a->r.ret || b->r.ret) {
+        EXPECT_FAIL("seed %" PRIu64 ": writes (%" PRId64 ", %" PRId64 ") and "
+                    "(%" PRId64 ", %" PRId64 ") did not both succeed", seed,
+                    a->offset, a->bytes, b->offset, b->bytes);
+    } else if (!pair_image_is(img, base, a, b) &&
+               !pair_image_is(img, base, b, a)) {
+        EXPECT_FAIL("seed %" PRIu64 ": concurrent writes (%" PRId64 ", %"
+                    PRId64 ") and (%" PRId64 ", %" PRId64 ") left neither "
+                    "sequential result", seed, a->offset, a->bytes,
+                    b->offset, b->bytes);
+    }
+}
+
+static void test_io_sweep_concurrent_unaligned_writes(void **state)
+{
+    static const int64_t starts[] = { 512, 700, 1023 };
+    static const int64_t lens[] = { 1, 100, 511, 512, 513 };
+    QDict *opts = qdict_from_dotted_str(
+        "driver=test,size=2048,align=512,file.driver=mem,"
+        "file.filename=" SWEEP_MEM,
+        &error_abort);
+    PairWrite *a = g_new0(PairWrite, 1), *b = g_new0(PairWrite, 1);
+    BlockBackend *blk;
+
+    assert_int_equal(mem_image_set(SWEEP_MEM, NULL, PAIR_SIZE,
+                                   &error_abort), 0);
+    blk = blk_new_open(NULL, NULL, opts, BDRV_O_RDWR, &error_abort);
+    a->fill = 0xaa;
+    b->fill = 0xbb;
+    for (size_t s = 0; s < ARRAY_SIZE(starts); s++) {
+        for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+            for (size_t j = 0; j < ARRAY_SIZE(lens); j++) {
+                /* B: adjacent after, one byte over, same start, before */
+                int64_t bstarts[] = {
+                    starts[s] + lens[i], starts[s] + lens[i] - 1, starts[s],
+                    starts[s] - lens[j], starts[s] - lens[j] + 1,
+                };
+
+                for (size_t k = 0; k < ARRAY_SIZE(bstarts); k++) {
+                    if (bstarts[k] < 0 ||
+                        bstarts[k] + lens[j] > PAIR_SIZE) {
+                        continue;
+                    }
+                    a->offset = starts[s];
+                    a->bytes = lens[i];
+                    b->offset = bstarts[k];
+                    b->bytes = lens[j];
+                    for (uint64_t seed = 0; seed <= 4; seed++) {
+                        pair_round(blk, blk_bs(blk), a, b, seed);
+                    }
+                }
+            }
+        }
+    }
+    blk_unref(blk);
+    mem_image_delete(SWEEP_MEM);
+    g_free(a);
+    g_free(b);
+    end_test();
+}
+
 static int sweep_group_setup(void **state)
 {
     test_common_init(TEST_COMMON_NO_BACKEND);
@@ -444,6 +584,7 @@ int main(void)
         T(test_io_sweep_sweep_dev_zero_fallback),
         T(test_io_sweep_sweep_dev_driver_zeroes),
         T(test_io_sweep_test_driver_over_mem),
+        T(test_io_sweep_concurrent_unaligned_writes),
     };
 
     return test_common_run_group(tests, sweep_group_setup,
