@@ -20,9 +20,10 @@
 
 /* ---- fixtures ------------------------------------------------------------
  *
- * test_common_teardown() always checks the graph, that the node count is
- * what test_common_setup() saw and that no soft expectation failed without
- * end_test(); a file picks the other checks it wants.  It prints every
+ * test_common_teardown() always checks the graph, that the node and
+ * BlockBackend counts are what test_common_setup() saw and that no soft
+ * expectation failed without end_test(); a file picks the other checks it
+ * wants.  It prints every
  * problem it finds, then fails the test once.  Every test of a suite run by
  * test_common_run_group() must go through both (T(fn), or a suite's own
  * fixtures that call them).
@@ -30,7 +31,7 @@
 enum {
     TEST_COMMON_STEP_CHECKS = 1 << 0,     /* check_ok() etc. check the graph */
     TEST_COMMON_NO_BACKEND = 1 << 1,      /* no BlockBackend is left */
-    TEST_COMMON_SAME_BACKENDS = 1 << 2,   /* as many BlockBackends as before */
+    TEST_COMMON_SAME_BACKENDS = 1 << 2,   /* (always checked now) */
     TEST_COMMON_NO_MONITOR_OWNED = 1 << 3, /* no monitor-owned node is left */
     TEST_COMMON_NO_DRAIN_ALL = 1 << 4,    /* drain_all nesting back at 0 */
 };

@@ -3,10 +3,11 @@
  *
  * The suite runs itself again (/proc/self/exe) with FIXTURES_INNER=1: that
  * inner run is a group of tests built to fail in the ways a fixture must
- * catch (a soft expectation without end_test(), a node left behind, a test
- * without the fixtures).  The outer tests read its cmocka output and check
- * that exactly the faulty tests failed, with the fixture's message, and
- * that the test after each of them passed: nothing leaked into it.
+ * catch (a soft expectation without end_test(), a node or a backend left
+ * behind, a test without the fixtures).  The outer tests read its cmocka
+ * output and check that exactly the faulty tests failed, with the
+ * fixture's message, and that the test after each of them passed: nothing
+ * leaked into it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,6 +60,18 @@ static void inner_clean_after_node_left_over(void **state)
     bdrv_unref(bs);
 }
 
+static BlockBackend *inner_leftover_blk;
+
+static void inner_backend_left_over(void **state)
+{
+    inner_leftover_blk = blk_new(qemu_get_aio_context(), 0, BLK_PERM_ALL);
+}
+
+static void inner_clean_after_backend_left_over(void **state)
+{
+    blk_unref(blk_new(qemu_get_aio_context(), 0, BLK_PERM_ALL));
+}
+
 static void inner_without_fixtures(void **state)
 {
 }
@@ -68,6 +81,10 @@ static int inner_group_teardown(void **state)
     if (inner_leftover) {
         bdrv_unref(inner_leftover);
         inner_leftover = NULL;
+    }
+    if (inner_leftover_blk) {
+        blk_unref(inner_leftover_blk);
+        inner_leftover_blk = NULL;
     }
     return 0;
 }
@@ -81,6 +98,8 @@ static int inner_main(void)
         T(inner_clean_after_hard_failure),
         T(inner_node_left_over),
         T(inner_clean_after_node_left_over),
+        T(inner_backend_left_over),
+        T(inner_clean_after_backend_left_over),
         cmocka_unit_test(inner_without_fixtures),
     };
 
@@ -185,6 +204,17 @@ static void test_fixtures_node_left_over_fails_its_own_test(void **state)
     assert_int_equal(r.status, 1);
 }
 
+static void test_fixtures_backend_left_over_fails_its_own_test(void **state)
+{
+    InnerRun r;
+
+    inner_run(&r, "inner_*backend_left_over");
+    check_failed(&r, "inner_backend_left_over");
+    check_says(&r, "1 BlockBackends after the test, 0 before");
+    check_passed(&r, "inner_clean_after_backend_left_over");
+    assert_int_equal(r.status, 1);
+}
+
 static void test_fixtures_test_without_fixtures_fails_group(void **state)
 {
     InnerRun r;
@@ -199,15 +229,17 @@ static void test_fixtures_whole_inner_group_fails_each_bad_test(void **state)
     InnerRun r;
 
     inner_run(&r, NULL);
-    check_says(&r, "Running 7 test(s)");
+    check_says(&r, "Running 9 test(s)");
     check_failed(&r, "inner_soft_failure_without_end_test");
     check_failed(&r, "inner_soft_then_hard_failure");
     check_failed(&r, "inner_node_left_over");
+    check_failed(&r, "inner_backend_left_over");
     check_passed(&r, "inner_clean_after_soft_failure");
     check_passed(&r, "inner_clean_after_hard_failure");
     check_passed(&r, "inner_clean_after_node_left_over");
-    /* three failed tests and the group's fixture check */
-    assert_int_equal(r.status, 4);
+    check_passed(&r, "inner_clean_after_backend_left_over");
+    /* four failed tests and the group's fixture check */
+    assert_int_equal(r.status, 5);
 }
 
 static void test_fixtures_filter_selects_by_glob(void **state)
@@ -235,6 +267,7 @@ int main(void)
         T(test_fixtures_soft_failure_fails_its_own_test),
         T(test_fixtures_hard_failure_resets_soft_expectations),
         T(test_fixtures_node_left_over_fails_its_own_test),
+        T(test_fixtures_backend_left_over_fails_its_own_test),
         T(test_fixtures_test_without_fixtures_fails_group),
         T(test_fixtures_whole_inner_group_fails_each_bad_test),
         T(test_fixtures_filter_selects_by_glob),

@@ -103,8 +103,8 @@ static int test_common_optional_checks(void)
         print_error("A BlockBackend is left after the test\n");
         bad++;
     }
-    if ((checks & TEST_COMMON_SAME_BACKENDS) &&
-        test_common_count_backends() != test_common_backends_before) {
+    /* Always: a backend left behind leaks (with or without a node) */
+    if (test_common_count_backends() != test_common_backends_before) {
         print_error("%d BlockBackends after the test, %d before\n",
                     test_common_count_backends(),
                     test_common_backends_before);
