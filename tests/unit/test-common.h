@@ -214,7 +214,8 @@ int test_common_tmp_dir_remove(void);
 /* ---- capabilities of the file system of the temporary files ---------------
  *
  * Probed at run time in the temporary directory (or $TMPDIR): NULL when
- * the file system has the capability, else why not.  A test that needs one
+ * the file system has the capability (or the probe failed for another
+ * reason, which the test itself will then report), else why not.  A test that needs one
  * is skipped with that reason printed where it is missing:
  *     TEST_COMMON_NEEDS(test_discard_punches_hole, punch_hole)
  * next to main(), and T_NEEDS(test_discard_punches_hole, punch_hole) in

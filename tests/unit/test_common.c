@@ -548,6 +548,13 @@ static const char *test_common_probe_dir(void)
     return tmpdir && *tmpdir ? tmpdir : "/tmp";
 }
 
+/* What the kernel or a file system answers for a feature it lacks */
+static bool test_common_errno_unsupported(int err)
+{
+    return err == EOPNOTSUPP || err == ENOTSUP || err == ENOSYS ||
+           err == EINVAL;
+}
+
 /* A file of 3 x 64 KiB of data in the probe directory; its fd or -1 */
 static int test_common_probe_file(char *why, size_t size)
 {
@@ -578,12 +585,14 @@ static const char *test_common_probe_punch_hole(char *why, size_t size)
     int fd = test_common_probe_file(why, size);
 
     if (fd < 0) {
-        return why;
+        return NULL;    /* not a missing capability: let the test fail */
     }
     if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 65536,
                   65536) < 0) {
-        snprintf(why, size, "The file system of %s cannot punch holes: %s",
-                 test_common_probe_dir(), strerror(errno));
+        if (test_common_errno_unsupported(errno)) {
+            snprintf(why, size, "The file system of %s cannot punch holes: "
+                     "%s", test_common_probe_dir(), strerror(errno));
+        }
     } else if (lseek(fd, 0, SEEK_HOLE) != 65536) {
         snprintf(why, size, "The file system of %s does not report "
                  "punched holes (SEEK_HOLE)", test_common_probe_dir());
@@ -602,14 +611,16 @@ static const char *test_common_probe_ofd_locks(char *why, size_t size)
     int fd2;
 
     if (fd < 0) {
-        return why;
+        return NULL;    /* not a missing capability: let the test fail */
     }
     path = g_strdup_printf("/proc/self/fd/%d", fd);
     fd2 = open(path, O_RDONLY);
     if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
-        snprintf(why, size, "The file system of %s has no OFD locks "
-                 "(F_OFD_SETLK): %s", test_common_probe_dir(),
-                 strerror(errno));
+        if (test_common_errno_unsupported(errno) || errno == ENOLCK) {
+            snprintf(why, size, "The file system of %s has no OFD locks "
+                     "(F_OFD_SETLK): %s", test_common_probe_dir(),
+                     strerror(errno));
+        }
     } else {
         fl.l_type = F_WRLCK;
         if (fd2 < 0 || fcntl(fd2, F_OFD_GETLK, &fl) < 0 ||
@@ -644,7 +655,7 @@ const char *test_common_no_ofd_locks(void)
 void test_common_skip_unless(const char *why_not)
 {
     if (why_not) {
-        print_message("[  SKIP    ] %s\n", why_not);
+        print_message("Skipped: %s\n", why_not);
         skip();
     }
 }
