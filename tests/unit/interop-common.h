@@ -20,7 +20,8 @@ typedef struct QemuPeer {
     FILE *out;  /* its stdout and stderr */
 } QemuPeer;
 
-bool interop_have_qemu_io(void);
+/* A group setup's check: 0, or -1 with a message when qemu-io/qemu-img are missing */
+int interop_require_reference_tools(void);
 
 /*
  * "qemu-io @args" started without -c: it opens the image and waits for

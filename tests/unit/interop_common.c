@@ -20,9 +20,16 @@
 #define INTEROP_SHARED_LOCK_BASE 200
 #define INTEROP_PERM_BITS 4
 
-bool interop_have_qemu_io(void)
+int interop_require_reference_tools(void)
 {
-    return system("command -v qemu-io >/dev/null 2>&1") == 0;
+    /* The reference implementation is a dependency, not an option */
+    if (system("command -v qemu-io >/dev/null 2>&1") ||
+        system("command -v qemu-img >/dev/null 2>&1")) {
+        print_error("qemu-io or qemu-img not found: install qemu-utils "
+                    "(scripts/install-deps)\n");
+        return -1;
+    }
+    return 0;
 }
 
 void interop_peer_start(QemuPeer *peer, const char *args)

@@ -280,6 +280,20 @@ static IO_HELPERS_UNUSED int tio_check_clean(void **state)
     return 0;
 }
 
+/* The shared fixtures' checks, then tio_check_clean() */
+static IO_HELPERS_UNUSED int tio_teardown(void **state)
+{
+    int problems = test_common_teardown_report();
+
+    rec_config = (RecConfig){ .size = 64 * 1024, .align = 1 };
+    test_common_teardown_fail(problems);
+    return tio_check_clean(state);
+}
+
+/* A test of the I/O suites, with test_common_setup() and tio_teardown() */
+#define TIO(fn)                                                                \
+    cmocka_unit_test_setup_teardown(fn, test_common_setup, tio_teardown)
+
 /* A node and a backend on it; child is the backend's edge */
 typedef struct TestIo {
     BlockDriverState *bs;

@@ -18,6 +18,7 @@
 #include "util/main-loop.h"
 #include "util/qemu-timer.h"
 #include "util/sched.h"
+#include "test-common.h"
 
 static AioContext *ctx;
 
@@ -618,7 +619,24 @@ static void test_sched_prng(void **state)
     assert_false(sched_is_deterministic());
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_ctx, teardown_ctx)
+/* The suite's context around the shared fixtures of test-common.h */
+static int aio_setup(void **state)
+{
+    setup_ctx(state);
+    return test_common_setup(state);
+}
+
+static int aio_teardown(void **state)
+{
+    int problems = test_common_teardown_report();
+
+    teardown_ctx(state);
+    test_common_teardown_fail(problems);
+    return 0;
+}
+
+#undef T
+#define T(fn) cmocka_unit_test_setup_teardown(fn, aio_setup, aio_teardown)
 
 int main(void)
 {
@@ -647,5 +665,5 @@ int main(void)
     };
 
     qemu_init_main_loop(&error_abort);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

@@ -558,21 +558,21 @@ static void test_read_only_backend(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_empty_backend, tio_check_clean),
-        cmocka_unit_test_teardown(test_new_open_perms, tio_check_clean),
-        cmocka_unit_test_teardown(test_insert_remove, tio_check_clean),
-        cmocka_unit_test_teardown(test_names, tio_check_clean),
-        cmocka_unit_test_teardown(test_range_checks, tio_check_clean),
-        cmocka_unit_test_teardown(test_sync_io, tio_check_clean),
-        cmocka_unit_test_teardown(test_coroutine_io, tio_check_clean),
-        cmocka_unit_test_teardown(test_aio, tio_check_clean),
-        cmocka_unit_test_teardown(test_aio_cancel_waits, tio_check_clean),
-        cmocka_unit_test_teardown(test_queued_while_drained, tio_check_clean),
-        cmocka_unit_test_teardown(test_drain_waits, tio_check_clean),
-        cmocka_unit_test_teardown(test_set_perm, tio_check_clean),
-        cmocka_unit_test_teardown(test_aio_context, tio_check_clean),
-        cmocka_unit_test_teardown(test_read_only_backend, tio_check_clean),
+        TIO(test_empty_backend),
+        TIO(test_new_open_perms),
+        TIO(test_insert_remove),
+        TIO(test_names),
+        TIO(test_range_checks),
+        TIO(test_sync_io),
+        TIO(test_coroutine_io),
+        TIO(test_aio),
+        TIO(test_aio_cancel_waits),
+        TIO(test_queued_while_drained),
+        TIO(test_drain_waits),
+        TIO(test_set_perm),
+        TIO(test_aio_context),
+        TIO(test_read_only_backend),
     };
 
-    return cmocka_run_group_tests(tests, tio_group_setup, NULL);
+    return test_common_run_group(tests, tio_group_setup, NULL);
 }

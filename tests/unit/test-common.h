@@ -20,13 +20,18 @@
 
 /* ---- fixtures ------------------------------------------------------------
  *
- * test_common_teardown() always checks the graph and that the node count is
- * what test_common_setup() saw; a file picks the other checks it wants.
+ * test_common_teardown() always checks the graph, that the node and
+ * BlockBackend counts are what test_common_setup() saw and that no soft
+ * expectation failed without end_test(); a file picks the other checks it
+ * wants.  It prints every
+ * problem it finds, then fails the test once.  Every test of a suite run by
+ * test_common_run_group() must go through both (T(fn), or a suite's own
+ * fixtures that call them).
  */
 enum {
     TEST_COMMON_STEP_CHECKS = 1 << 0,     /* check_ok() etc. check the graph */
     TEST_COMMON_NO_BACKEND = 1 << 1,      /* no BlockBackend is left */
-    TEST_COMMON_SAME_BACKENDS = 1 << 2,   /* as many BlockBackends as before */
+    TEST_COMMON_SAME_BACKENDS = 1 << 2,   /* (always checked now) */
     TEST_COMMON_NO_MONITOR_OWNED = 1 << 3, /* no monitor-owned node is left */
     TEST_COMMON_NO_DRAIN_ALL = 1 << 4,    /* drain_all nesting back at 0 */
 };
@@ -43,22 +48,42 @@ int test_common_group_teardown_mem(void **state);
 int test_common_setup(void **state);
 int test_common_teardown(void **state);
 /*
+ * test_common_teardown() in two halves, for a suite's own teardown that
+ * must clean up whatever happens: the report runs every check, prints and
+ * resets what it found and returns how many problems there were; then,
+ * after the cleanup, test_common_teardown_fail() fails the test unless 0.
+ */
+int test_common_teardown_report(void);
+void test_common_teardown_fail(int problems);
+/*
  * With TEST_COMMON_STEP_CHECKS, a graph check after a single step.  The
  * first violation is remembered and reported by the teardown, once the
  * test has freed its nodes, so a failure leaves nothing for the next tests.
  */
 void test_common_note_graph(const char *step);
-/* TEST_FILTER=pattern runs only the matching tests (to replay one) */
+/* cmocka's own filter from TEST_FILTER (test_common_run_group filters
+ * by itself; kept for source compatibility) */
 void test_common_apply_filter(void);
+/*
+ * Runs the tests whose name matches the glob TEST_FILTER (all without
+ * it), like cmocka_run_group_tests().  The group fails too when a test ran
+ * without test_common_setup()/test_common_teardown() (T(fn), or fixtures
+ * that call them) or a soft expectation failed outside a test.
+ */
+int test_common_run_group_at(const char *name, const struct CMUnitTest *tests,
+                             size_t n, CMFixtureFunction group_setup,
+                             CMFixtureFunction group_teardown);
 
 #define nodes_before test_common_nodes_before
 #define note_graph(step) test_common_note_graph(step)
 #define T(fn)                                                                  \
     cmocka_unit_test_setup_teardown(fn, test_common_setup,                     \
                                     test_common_teardown)
-/* cmocka_run_group_tests() honouring TEST_FILTER */
+/* cmocka_run_group_tests() honouring TEST_FILTER, checking the fixtures */
 #define test_common_run_group(tests, setup, teardown)                          \
-    (test_common_apply_filter(), cmocka_run_group_tests(tests, setup, teardown))
+    test_common_run_group_at(#tests, (tests),                                  \
+                             sizeof(tests) / sizeof((tests)[0]), (setup),      \
+                             (teardown))
 
 /* ---- hard checks: each fails the test with a message naming the values - */
 
@@ -86,7 +111,10 @@ int test_common_count_backends(void);
  *
  * A failed expectation is printed with its location and the test goes on
  * to its cleanup; it fails at end_test().  So one failure does not leave
- * nodes, drains or dangling callbacks behind for the next tests.
+ * nodes, drains or dangling callbacks behind for the next tests.  When a
+ * test does not reach end_test() (it returned early, or a hard check
+ * failed), test_common_teardown() fails it and resets the count: a failed
+ * expectation always fails its own test and never the next one.
  */
 void test_common_expect_failed(const char *file, int line, const char *fmt,
                                ...) G_GNUC_PRINTF(3, 4);
@@ -175,7 +203,8 @@ typedef TestCommonAioResult AioResult;
 
 /* ---- a temporary directory ----------------------------------------------- */
 
-/* Creates /tmp/drydock-@prefix-XXXXXX; 0 or -errno */
+/* Creates $TMPDIR/drydock-@prefix-XXXXXX ($TMPDIR: /tmp when unset);
+ * 0 or -errno */
 int test_common_tmp_dir_create(const char *prefix);
 const char *test_common_tmp_dir(void);
 /* A path in the directory (caller frees) */
@@ -184,5 +213,34 @@ char *test_common_tmp_path(const char *name);
 int test_common_tmp_dir_remove(void);
 
 #define tmp_path(name) test_common_tmp_path(name)
+
+/* ---- capabilities of the file system of the temporary files ---------------
+ *
+ * Probed at run time in the temporary directory (or $TMPDIR): NULL when
+ * the file system has the capability (or the probe failed for another
+ * reason, which the test itself will then report), else why not.  A test that needs one
+ * is skipped with that reason printed where it is missing:
+ *     TEST_COMMON_NEEDS(test_discard_punches_hole, punch_hole)
+ * next to main(), and T_NEEDS(test_discard_punches_hole, punch_hole) in
+ * the group instead of T(...).
+ */
+/* fallocate(PUNCH_HOLE) works and SEEK_HOLE reports the hole */
+const char *test_common_no_punch_hole(void);
+/* F_OFD_SETLK works and another open file description sees the lock */
+const char *test_common_no_ofd_locks(void);
+/* skip() the current test, printing @why_not, unless it is NULL */
+void test_common_skip_unless(const char *why_not);
+
+#define TEST_COMMON_NEEDS(fn, cap)                                             \
+    static void fn##_needs_##cap(void **state)                                 \
+    {                                                                          \
+        test_common_skip_unless(test_common_no_##cap());                       \
+        fn(state);                                                             \
+    }
+#define T_NEEDS(fn, cap)                                                       \
+    {                                                                          \
+        .name = #fn, .test_func = fn##_needs_##cap,                            \
+        .setup_func = test_common_setup, .teardown_func = test_common_teardown \
+    }
 
 #endif

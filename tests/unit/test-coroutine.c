@@ -17,6 +17,7 @@
 #include "util/lockable.h"
 #include "util/main-loop.h"
 #include "util/sched.h"
+#include "test-common.h"
 
 static int teardown_mode(void **state)
 {
@@ -791,31 +792,43 @@ static void test_migrate_virtual(void **state)
     migrate_run();
 }
 
+/* The shared fixtures of test-common.h around the suite's own teardown */
+static int mode_teardown(void **state)
+{
+    int problems = test_common_teardown_report();
+
+    teardown_mode(state);
+    test_common_teardown_fail(problems);
+    return 0;
+}
+
+#define TM(fn) cmocka_unit_test_setup_teardown(fn, test_common_setup,         \
+                                               mode_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_enter_yield_reenter, teardown_mode),
-        cmocka_unit_test_teardown(test_nested, teardown_mode),
-        cmocka_unit_test_teardown(test_create_terminate_10k, teardown_mode),
-        cmocka_unit_test_teardown(test_pool_bounded, teardown_mode),
-        cmocka_unit_test_teardown(test_stack_survives_yield, teardown_mode),
-        cmocka_unit_test_teardown(test_misuse_aborts, teardown_mode),
-        cmocka_unit_test_teardown(test_wake_from_coroutine_is_deferred,
-                                  teardown_mode),
-        cmocka_unit_test_teardown(test_co_schedule, teardown_mode),
-        cmocka_unit_test_teardown(test_schedule_twice_aborts, teardown_mode),
-        cmocka_unit_test_teardown(test_co_mutex_fifo, teardown_mode),
-        cmocka_unit_test_teardown(test_co_mutex_exclusion_det, teardown_mode),
-        cmocka_unit_test_teardown(test_co_mutex_misuse, teardown_mode),
-        cmocka_unit_test_teardown(test_lock_guards, teardown_mode),
-        cmocka_unit_test_teardown(test_co_queue, teardown_mode),
-        cmocka_unit_test_teardown(test_co_queue_with_lock, teardown_mode),
-        cmocka_unit_test_teardown(test_co_rwlock, teardown_mode),
-        cmocka_unit_test_teardown(test_co_sleep_virtual, teardown_mode),
-        cmocka_unit_test_teardown(test_migrate_realtime, teardown_mode),
-        cmocka_unit_test_teardown(test_migrate_virtual, teardown_mode),
+        TM(test_enter_yield_reenter),
+        TM(test_nested),
+        TM(test_create_terminate_10k),
+        TM(test_pool_bounded),
+        TM(test_stack_survives_yield),
+        TM(test_misuse_aborts),
+        TM(test_wake_from_coroutine_is_deferred),
+        TM(test_co_schedule),
+        TM(test_schedule_twice_aborts),
+        TM(test_co_mutex_fifo),
+        TM(test_co_mutex_exclusion_det),
+        TM(test_co_mutex_misuse),
+        TM(test_lock_guards),
+        TM(test_co_queue),
+        TM(test_co_queue_with_lock),
+        TM(test_co_rwlock),
+        TM(test_co_sleep_virtual),
+        TM(test_migrate_realtime),
+        TM(test_migrate_virtual),
     };
 
     qemu_init_main_loop(&error_abort);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "util/cutils.h"
 #include "util/error.h"
+#include "test-common.h"
 
 static void test_pstrcpy_pstrcat(void **state)
 {
@@ -379,20 +380,20 @@ static void test_osdep_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pstrcpy_pstrcat),
-        cmocka_unit_test(test_strstart),
-        cmocka_unit_test(test_strtoi64),
-        cmocka_unit_test(test_strtou64),
-        cmocka_unit_test(test_strtoi_small),
-        cmocka_unit_test(test_strtosz),
-        cmocka_unit_test(test_strtosz_end),
-        cmocka_unit_test(test_bool_parse),
-        cmocka_unit_test(test_size_to_str),
-        cmocka_unit_test(test_path),
-        cmocka_unit_test(test_fdatasync),
-        cmocka_unit_test(test_osdep_macros),
-        cmocka_unit_test(test_osdep_memory),
+        T(test_pstrcpy_pstrcat),
+        T(test_strstart),
+        T(test_strtoi64),
+        T(test_strtou64),
+        T(test_strtoi_small),
+        T(test_strtosz),
+        T(test_strtosz_end),
+        T(test_bool_parse),
+        T(test_size_to_str),
+        T(test_path),
+        T(test_fdatasync),
+        T(test_osdep_macros),
+        T(test_osdep_memory),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

@@ -587,5 +587,5 @@ int main(void)
         T(test_drain_b12_drain_all_end_polls_after_all_ends),
     };
 
-    return cmocka_run_group_tests(tests, drain_common_group_setup, NULL);
+    return test_common_run_group(tests, drain_common_group_setup, NULL);
 }

@@ -793,37 +793,48 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Tests of a capability the file system may lack skip, saying why */
+TEST_COMMON_NEEDS(test_discard_punches_hole, punch_hole)
+TEST_COMMON_NEEDS(test_write_zeroes_unmap_punches_hole, punch_hole)
+TEST_COMMON_NEEDS(test_create_refused_while_in_use, ofd_locks)
+TEST_COMMON_NEEDS(test_lock_bytes, ofd_locks)
+TEST_COMMON_NEEDS(test_lock_conflict_write, ofd_locks)
+TEST_COMMON_NEEDS(test_lock_conflict_shared, ofd_locks)
+TEST_COMMON_NEEDS(test_lock_narrow_and_widen, ofd_locks)
+TEST_COMMON_NEEDS(test_lock_unchanged_after_failed_change, ofd_locks)
+TEST_COMMON_NEEDS(test_locking_off, ofd_locks)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_errors),
-        cmocka_unit_test(test_good_options),
-        cmocka_unit_test(test_parse_filename),
-        cmocka_unit_test(test_filename_prefix_opens),
-        cmocka_unit_test(test_read_write),
-        cmocka_unit_test(test_vectored_io),
-        cmocka_unit_test(test_short_read_at_eof),
-        cmocka_unit_test(test_write_extends_file),
-        cmocka_unit_test(test_discard_punches_hole),
-        cmocka_unit_test(test_write_zeroes_unmap_punches_hole),
-        cmocka_unit_test(test_write_zeroes),
-        cmocka_unit_test(test_write_zeroes_past_eof),
-        cmocka_unit_test(test_truncate),
-        cmocka_unit_test(test_block_status),
-        cmocka_unit_test(test_sizes_and_zero_init),
-        cmocka_unit_test(test_nocache),
-        cmocka_unit_test(test_nocache_short_file),
-        cmocka_unit_test(test_auto_read_only),
-        cmocka_unit_test(test_create),
-        cmocka_unit_test(test_create_errors),
-        cmocka_unit_test(test_create_refused_while_in_use),
-        cmocka_unit_test(test_lock_bytes),
-        cmocka_unit_test(test_lock_conflict_write),
-        cmocka_unit_test(test_lock_conflict_shared),
-        cmocka_unit_test(test_lock_narrow_and_widen),
-        cmocka_unit_test(test_lock_unchanged_after_failed_change),
-        cmocka_unit_test(test_locking_off),
+        T(test_open_errors),
+        T(test_good_options),
+        T(test_parse_filename),
+        T(test_filename_prefix_opens),
+        T(test_read_write),
+        T(test_vectored_io),
+        T(test_short_read_at_eof),
+        T(test_write_extends_file),
+        T_NEEDS(test_discard_punches_hole, punch_hole),
+        T_NEEDS(test_write_zeroes_unmap_punches_hole, punch_hole),
+        T(test_write_zeroes),
+        T(test_write_zeroes_past_eof),
+        T(test_truncate),
+        T(test_block_status),
+        T(test_sizes_and_zero_init),
+        T(test_nocache),
+        T(test_nocache_short_file),
+        T(test_auto_read_only),
+        T(test_create),
+        T(test_create_errors),
+        T_NEEDS(test_create_refused_while_in_use, ofd_locks),
+        T_NEEDS(test_lock_bytes, ofd_locks),
+        T_NEEDS(test_lock_conflict_write, ofd_locks),
+        T_NEEDS(test_lock_conflict_shared, ofd_locks),
+        T_NEEDS(test_lock_narrow_and_widen, ofd_locks),
+        T_NEEDS(test_lock_unchanged_after_failed_change, ofd_locks),
+        T_NEEDS(test_locking_off, ofd_locks),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_common_run_group(tests, setup, teardown);
 }

@@ -397,25 +397,25 @@ static void test_create_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_image_api),
-        cmocka_unit_test(test_image_api_errors),
-        cmocka_unit_test(test_delete_all),
-        cmocka_unit_test(test_read_write),
-        cmocka_unit_test(test_filename_syntax),
-        cmocka_unit_test(test_open_errors),
-        cmocka_unit_test(test_size_at_open_creates),
-        cmocka_unit_test(test_sharing),
-        cmocka_unit_test(test_delete_while_open),
-        cmocka_unit_test(test_replace_while_open),
-        cmocka_unit_test(test_odd_length_reads_zero_tail),
-        cmocka_unit_test(test_write_beyond_end_fails),
-        cmocka_unit_test(test_discard_and_zeroes),
-        cmocka_unit_test(test_truncate),
-        cmocka_unit_test(test_block_status),
-        cmocka_unit_test(test_create),
-        cmocka_unit_test(test_create_errors),
+        T(test_image_api),
+        T(test_image_api_errors),
+        T(test_delete_all),
+        T(test_read_write),
+        T(test_filename_syntax),
+        T(test_open_errors),
+        T(test_size_at_open_creates),
+        T(test_sharing),
+        T(test_delete_while_open),
+        T(test_replace_while_open),
+        T(test_odd_length_reads_zero_tail),
+        T(test_write_beyond_end_fails),
+        T(test_discard_and_zeroes),
+        T(test_truncate),
+        T(test_block_status),
+        T(test_create),
+        T(test_create_errors),
     };
 
-    return cmocka_run_group_tests(tests, test_common_group_setup,
-                                  test_common_group_teardown_mem);
+    return test_common_run_group(tests, test_common_group_setup,
+                                 test_common_group_teardown_mem);
 }

@@ -298,21 +298,21 @@ static void test_without_latency_no_virtual_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_read_leaves_buffer_without_read_zeroes),
-        cmocka_unit_test(test_read_zeroes),
-        cmocka_unit_test(test_read_zeroes_as_qbool),
-        cmocka_unit_test(test_size_option),
-        cmocka_unit_test(test_writes_succeed),
-        cmocka_unit_test(test_block_status),
-        cmocka_unit_test(test_filename),
-        cmocka_unit_test(test_exact_filename_only_for_defaults),
-        cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_too_large_size),
-        cmocka_unit_test(test_aio_completes_in_loop),
-        cmocka_unit_test(test_latency_on_virtual_clock),
-        cmocka_unit_test(test_without_latency_no_virtual_time),
+        T(test_defaults),
+        T(test_read_leaves_buffer_without_read_zeroes),
+        T(test_read_zeroes),
+        T(test_read_zeroes_as_qbool),
+        T(test_size_option),
+        T(test_writes_succeed),
+        T(test_block_status),
+        T(test_filename),
+        T(test_exact_filename_only_for_defaults),
+        T(test_bad_options),
+        T(test_too_large_size),
+        T(test_aio_completes_in_loop),
+        T(test_latency_on_virtual_clock),
+        T(test_without_latency_no_virtual_time),
     };
 
-    return cmocka_run_group_tests(tests, test_common_group_setup, NULL);
+    return test_common_run_group(tests, test_common_group_setup, NULL);
 }

@@ -394,23 +394,23 @@ static int setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_passthrough),
-        cmocka_unit_test(test_offset_and_size),
-        cmocka_unit_test(test_offset_only),
-        cmocka_unit_test(test_window_requests_stay_inside),
-        cmocka_unit_test(test_window_errors),
-        cmocka_unit_test(test_unknown_option),
-        cmocka_unit_test(test_missing_file),
-        cmocka_unit_test(test_block_status_maps_to_file),
-        cmocka_unit_test(test_truncate),
-        cmocka_unit_test(test_length_follows_file),
-        cmocka_unit_test(test_child_permissions),
-        cmocka_unit_test(test_zero_init_from_file),
-        cmocka_unit_test(test_create),
-        cmocka_unit_test(test_probe_score),
-        cmocka_unit_test(test_probed_first_sector_protected),
+        T(test_passthrough),
+        T(test_offset_and_size),
+        T(test_offset_only),
+        T(test_window_requests_stay_inside),
+        T(test_window_errors),
+        T(test_unknown_option),
+        T(test_missing_file),
+        T(test_block_status_maps_to_file),
+        T(test_truncate),
+        T(test_length_follows_file),
+        T(test_child_permissions),
+        T(test_zero_init_from_file),
+        T(test_create),
+        T(test_probe_score),
+        T(test_probed_first_sector_protected),
     };
 
-    return cmocka_run_group_tests(tests, setup,
-                                  test_common_group_teardown_mem);
+    return test_common_run_group(tests, setup,
+                                 test_common_group_teardown_mem);
 }

@@ -342,18 +342,18 @@ static void test_parked_request_holds_drain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_and_options),
-        cmocka_unit_test(test_private_store),
-        cmocka_unit_test(test_truncate_drops_data),
-        cmocka_unit_test(test_file_child),
-        cmocka_unit_test(test_backing_child),
-        cmocka_unit_test(test_counters),
-        cmocka_unit_test(test_fail_perm),
-        cmocka_unit_test(test_drain_hooks),
-        cmocka_unit_test(test_parking),
-        cmocka_unit_test(test_parked_request_holds_drain),
+        T(test_defaults_and_options),
+        T(test_private_store),
+        T(test_truncate_drops_data),
+        T(test_file_child),
+        T(test_backing_child),
+        T(test_counters),
+        T(test_fail_perm),
+        T(test_drain_hooks),
+        T(test_parking),
+        T(test_parked_request_holds_drain),
     };
 
-    return cmocka_run_group_tests(tests, test_common_group_setup,
-                                  test_common_group_teardown_mem);
+    return test_common_run_group(tests, test_common_group_setup,
+                                 test_common_group_teardown_mem);
 }

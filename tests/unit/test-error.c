@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "util/error.h"
+#include "test-common.h"
 
 /* Report capture: everything error_report & co. print goes to a buffer */
 static char *capture_buf;
@@ -355,24 +356,24 @@ static void test_errp_guard(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_setg_basic),
-        cmocka_unit_test(test_setg_null_errp),
-        cmocka_unit_test(test_setg_errno),
-        cmocka_unit_test(test_setg_file_open),
-        cmocka_unit_test(test_propagate),
-        cmocka_unit_test(test_prepend_and_propagate_prepend),
-        cmocka_unit_test(test_hint),
-        cmocka_unit_test(test_copy),
-        cmocka_unit_test(test_free_or_abort),
-        cmocka_unit_test(test_reports),
-        cmocka_unit_test(test_warn_report_err_and_error_warn),
-        cmocka_unit_test(test_report_once),
-        cmocka_unit_test(test_no_progname),
-        cmocka_unit_test(test_error_fatal_exits),
-        cmocka_unit_test(test_error_abort_aborts),
-        cmocka_unit_test(test_set_twice_asserts),
-        cmocka_unit_test(test_errp_guard),
+        T(test_setg_basic),
+        T(test_setg_null_errp),
+        T(test_setg_errno),
+        T(test_setg_file_open),
+        T(test_propagate),
+        T(test_prepend_and_propagate_prepend),
+        T(test_hint),
+        T(test_copy),
+        T(test_free_or_abort),
+        T(test_reports),
+        T(test_warn_report_err_and_error_warn),
+        T(test_report_once),
+        T(test_no_progname),
+        T(test_error_fatal_exits),
+        T(test_error_abort_aborts),
+        T(test_set_twice_asserts),
+        T(test_errp_guard),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return test_common_run_group(tests, setup, NULL);
 }

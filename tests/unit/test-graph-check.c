@@ -589,5 +589,5 @@ int main(void)
         T(test_check_assert_graph_aborts),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_common_run_group(tests, group_setup, NULL);
 }

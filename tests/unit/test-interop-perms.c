@@ -126,7 +126,8 @@ static void compare_modes(const LockMode *modes, int n, const char *img,
     int probe = interop_lock_bytes_held(locked);
 
     if (probe < 0) {
-        skip(); /* no OFD locks on this file system */
+        print_message("Skipped: no OFD locks on this file system\n");
+        skip();
     }
     for (int i = 0; i < n; i++) {
         int qemu = qemu_lock_bytes(&modes[i], img, locked);
@@ -146,9 +147,6 @@ static void test_interop_lock_bytes_raw_over_file(void **state)
     g_autofree char *img = tmp_path("locks.raw");
     Error *err = NULL;
 
-    if (!interop_have_qemu_io()) {
-        skip();
-    }
     bdrv_img_create(img, "raw", NULL, NULL, NULL, IMG_SIZE, 0, true, &err);
     check_ok(!err, &err, "bdrv_img_create");
     compare_modes(raw_modes, ARRAY_SIZE(raw_modes), img, img, NULL);
@@ -161,9 +159,6 @@ static void test_interop_lock_bytes_format_over_file(void **state)
     g_autofree char *cmd = g_strdup_printf("qemu-img create -q -f qcow2 "
                                            "'%s' 1M", img);
 
-    if (!interop_have_qemu_io()) {
-        skip();
-    }
     assert_int_equal(system(cmd), 0);
     compare_modes(format_modes, ARRAY_SIZE(format_modes), img, img, NULL);
     end_test();
@@ -178,9 +173,6 @@ static void test_interop_lock_bytes_backing_file(void **state)
         "qemu-img create -q -f raw '%s' 1M && qemu-img create -q -f qcow2 "
         "-b '%s' -F raw '%s'", base, base, img);
 
-    if (!interop_have_qemu_io()) {
-        skip();
-    }
     assert_int_equal(system(cmd), 0);
     /* The read-write and read-only modes of a format over file */
     compare_modes(format_modes, 2, img, base, base);
@@ -189,6 +181,9 @@ static void test_interop_lock_bytes_backing_file(void **state)
 
 static int group_setup(void **state)
 {
+    if (interop_require_reference_tools() < 0) {
+        return -1;
+    }
     test_common_init(TEST_COMMON_NO_BACKEND);
     return test_common_tmp_dir_create("interop-perms");
 }

@@ -291,18 +291,14 @@ static void test_iothread_wrappers_realtime(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_status_no_callback, tio_check_clean),
-        cmocka_unit_test_teardown(test_status_through_filters,
-                                  tio_check_clean),
-        cmocka_unit_test_teardown(test_status_backing_chain,
-                                  tio_check_clean),
-        cmocka_unit_test_teardown(test_status_no_backing, tio_check_clean),
-        cmocka_unit_test_teardown(test_sync_in_coroutine, tio_check_clean),
-        cmocka_unit_test_teardown(test_iothread_wrappers_deterministic,
-                                  tio_check_clean),
-        cmocka_unit_test_teardown(test_iothread_wrappers_realtime,
-                                  tio_check_clean),
+        TIO(test_status_no_callback),
+        TIO(test_status_through_filters),
+        TIO(test_status_backing_chain),
+        TIO(test_status_no_backing),
+        TIO(test_sync_in_coroutine),
+        TIO(test_iothread_wrappers_deterministic),
+        TIO(test_iothread_wrappers_realtime),
     };
 
-    return cmocka_run_group_tests(tests, tio_group_setup, NULL);
+    return test_common_run_group(tests, tio_group_setup, NULL);
 }

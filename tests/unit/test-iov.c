@@ -9,6 +9,7 @@
 
 #include "util/osdep.h"
 #include "util/iov.h"
+#include "test-common.h"
 
 /* Three elements of sizes 3, 0 and 5 over one 8-byte buffer "abcdefgh" */
 typedef struct Fixture {
@@ -232,17 +233,17 @@ static void test_qiov_compare(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iov_size),
-        cmocka_unit_test(test_iov_to_from_buf),
-        cmocka_unit_test(test_iov_memset),
-        cmocka_unit_test(test_buffer_is_zero),
-        cmocka_unit_test(test_qiov_init_add),
-        cmocka_unit_test(test_qiov_external_and_buf),
-        cmocka_unit_test(test_qiov_concat_slice),
-        cmocka_unit_test(test_qiov_to_from_buf),
-        cmocka_unit_test(test_qiov_is_zero),
-        cmocka_unit_test(test_qiov_compare),
+        T(test_iov_size),
+        T(test_iov_to_from_buf),
+        T(test_iov_memset),
+        T(test_buffer_is_zero),
+        T(test_qiov_init_add),
+        T(test_qiov_external_and_buf),
+        T(test_qiov_concat_slice),
+        T(test_qiov_to_from_buf),
+        T(test_qiov_is_zero),
+        T(test_qiov_compare),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

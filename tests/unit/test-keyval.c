@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/keyval.h"
 #include "util/qjson.h"
+#include "test-common.h"
 
 static void assert_json(const QObject *obj, const char *expected)
 {
@@ -293,21 +294,21 @@ static void test_parse_into(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simple),
-        cmocka_unit_test(test_nested),
-        cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_last_wins),
-        cmocka_unit_test(test_lists),
-        cmocka_unit_test(test_list_errors),
-        cmocka_unit_test(test_implied_key),
-        cmocka_unit_test(test_help),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_conflicts),
-        cmocka_unit_test(test_too_deep),
-        cmocka_unit_test(test_dotted_flat),
-        cmocka_unit_test(test_exhaustive_short),
-        cmocka_unit_test(test_parse_into),
+        T(test_simple),
+        T(test_nested),
+        T(test_escapes),
+        T(test_last_wins),
+        T(test_lists),
+        T(test_list_errors),
+        T(test_implied_key),
+        T(test_help),
+        T(test_malformed),
+        T(test_conflicts),
+        T(test_too_deep),
+        T(test_dotted_flat),
+        T(test_exhaustive_short),
+        T(test_parse_into),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

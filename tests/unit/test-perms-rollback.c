@@ -299,12 +299,17 @@ static void test_perm_b20_replace_by_read_only_node(void **state)
     unref_nodes(a, ro);
 }
 
+/* Tests of a capability the file system may lack skip, saying why */
+TEST_COMMON_NEEDS(test_perm_b20_file_locks_restored_fa_first, ofd_locks)
+TEST_COMMON_NEEDS(test_perm_b20_file_locks_restored_fb_first, ofd_locks)
+TEST_COMMON_NEEDS(test_perm_b20_graph_change_locks_restored, ofd_locks)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_perm_b20_file_locks_restored_fa_first),
-        T(test_perm_b20_file_locks_restored_fb_first),
-        T(test_perm_b20_graph_change_locks_restored),
+        T_NEEDS(test_perm_b20_file_locks_restored_fa_first, ofd_locks),
+        T_NEEDS(test_perm_b20_file_locks_restored_fb_first, ofd_locks),
+        T_NEEDS(test_perm_b20_graph_change_locks_restored, ofd_locks),
         T(test_perm_b20_driver_refuses_set_perm),
         T(test_perm_b20_driver_refuses_append),
         T(test_perm_b20_replace_by_read_only_node),

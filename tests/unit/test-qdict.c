@@ -11,6 +11,7 @@
 #include "util/error.h"
 #include "util/qdict.h"
 #include "util/qjson.h"
+#include "test-common.h"
 
 /* Compact JSON of obj, for readable structural assertions */
 static void assert_json(const QObject *obj, const char *expected)
@@ -527,28 +528,28 @@ static void test_rename_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_qnum),
-        cmocka_unit_test(test_qnum_equality),
-        cmocka_unit_test(test_qstring),
-        cmocka_unit_test(test_qbool_qnull_types),
-        cmocka_unit_test(test_refcount),
-        cmocka_unit_test(test_qlist),
-        cmocka_unit_test(test_qdict_basic),
-        cmocka_unit_test(test_qdict_replace_keeps_order),
-        cmocka_unit_test(test_qdict_many),
-        cmocka_unit_test(test_qdict_clone_copy_join),
-        cmocka_unit_test(test_qdict_equality),
-        cmocka_unit_test(test_stringify),
-        cmocka_unit_test(test_flatten),
-        cmocka_unit_test(test_crumple),
-        cmocka_unit_test(test_crumple_flatten_roundtrip),
-        cmocka_unit_test(test_crumple_errors),
-        cmocka_unit_test(test_crumple_deep),
-        cmocka_unit_test(test_extract_subqdict),
-        cmocka_unit_test(test_array_split),
-        cmocka_unit_test(test_array_entries),
-        cmocka_unit_test(test_rename_keys),
+        T(test_qnum),
+        T(test_qnum_equality),
+        T(test_qstring),
+        T(test_qbool_qnull_types),
+        T(test_refcount),
+        T(test_qlist),
+        T(test_qdict_basic),
+        T(test_qdict_replace_keeps_order),
+        T(test_qdict_many),
+        T(test_qdict_clone_copy_join),
+        T(test_qdict_equality),
+        T(test_stringify),
+        T(test_flatten),
+        T(test_crumple),
+        T(test_crumple_flatten_roundtrip),
+        T(test_crumple_errors),
+        T(test_crumple_deep),
+        T(test_extract_subqdict),
+        T(test_array_split),
+        T(test_array_entries),
+        T(test_rename_keys),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/qemu-option.h"
 #include "util/qjson.h"
+#include "test-common.h"
 
 static QemuOptsList test_opts = {
     .name = "test",
@@ -472,24 +473,24 @@ static void test_opt_foreach(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set_get),
-        cmocka_unit_test(test_bool_spellings),
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_invalid_values),
-        cmocka_unit_test(test_set_number_bool),
-        cmocka_unit_test(test_get_del),
-        cmocka_unit_test(test_do_parse),
-        cmocka_unit_test(test_opts_parse_ids),
-        cmocka_unit_test(test_any_list_and_merge),
-        cmocka_unit_test(test_append),
-        cmocka_unit_test(test_to_qdict),
-        cmocka_unit_test(test_absorb_qdict),
-        cmocka_unit_test(test_from_qdict),
-        cmocka_unit_test(test_print_help),
-        cmocka_unit_test(test_print_str),
-        cmocka_unit_test(test_to_qdict_filtered),
-        cmocka_unit_test(test_opt_foreach),
+        T(test_set_get),
+        T(test_bool_spellings),
+        T(test_defaults),
+        T(test_invalid_values),
+        T(test_set_number_bool),
+        T(test_get_del),
+        T(test_do_parse),
+        T(test_opts_parse_ids),
+        T(test_any_list_and_merge),
+        T(test_append),
+        T(test_to_qdict),
+        T(test_absorb_qdict),
+        T(test_from_qdict),
+        T(test_print_help),
+        T(test_print_str),
+        T(test_to_qdict_filtered),
+        T(test_opt_foreach),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

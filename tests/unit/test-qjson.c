@@ -9,6 +9,7 @@
 
 #include "util/error.h"
 #include "util/qjson.h"
+#include "test-common.h"
 
 static char *to_json(const QObject *obj)
 {
@@ -426,25 +427,25 @@ static void test_mutations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scalars),
-        cmocka_unit_test(test_number_kinds),
-        cmocka_unit_test(test_containers),
-        cmocka_unit_test(test_string_escapes),
-        cmocka_unit_test(test_single_quotes),
-        cmocka_unit_test(test_writer_escapes),
-        cmocka_unit_test(test_writer_invalid_utf8),
-        cmocka_unit_test(test_writer_doubles),
-        cmocka_unit_test(test_pretty),
-        cmocka_unit_test(test_qstring_variants),
-        cmocka_unit_test(test_qdict_from_json),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_bad_strings),
-        cmocka_unit_test(test_error_position),
-        cmocka_unit_test(test_embedded_nul),
-        cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_all_truncations),
-        cmocka_unit_test(test_mutations),
+        T(test_scalars),
+        T(test_number_kinds),
+        T(test_containers),
+        T(test_string_escapes),
+        T(test_single_quotes),
+        T(test_writer_escapes),
+        T(test_writer_invalid_utf8),
+        T(test_writer_doubles),
+        T(test_pretty),
+        T(test_qstring_variants),
+        T(test_qdict_from_json),
+        T(test_malformed),
+        T(test_bad_strings),
+        T(test_error_position),
+        T(test_embedded_nul),
+        T(test_depth_limit),
+        T(test_all_truncations),
+        T(test_mutations),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

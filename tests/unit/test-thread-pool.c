@@ -15,6 +15,7 @@
 #include "util/main-loop.h"
 #include "util/sched.h"
 #include "util/thread-pool.h"
+#include "test-common.h"
 
 #define NR_REQS 100
 
@@ -192,22 +193,34 @@ static void test_det_co_in_iothread(void **state)
     iothread_destroy(iot);
 }
 
+/* The shared fixtures of test-common.h around the suite's own teardown */
+static int mode_teardown(void **state)
+{
+    int problems = test_common_teardown_report();
+
+    teardown_mode(state);
+    test_common_teardown_fail(problems);
+    return 0;
+}
+
+#define TM(fn) cmocka_unit_test_setup_teardown(fn, test_common_setup,         \
+                                               mode_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_realtime_cb, teardown_mode),
-        cmocka_unit_test_teardown(test_det_order_by_seed, teardown_mode),
-        cmocka_unit_test_teardown(test_realtime_co, teardown_mode),
-        cmocka_unit_test_teardown(test_det_co, teardown_mode),
-        cmocka_unit_test_teardown(test_realtime_co_in_iothread,
-                                  teardown_mode),
-        cmocka_unit_test_teardown(test_det_co_in_iothread, teardown_mode),
+        TM(test_realtime_cb),
+        TM(test_det_order_by_seed),
+        TM(test_realtime_co),
+        TM(test_det_co),
+        TM(test_realtime_co_in_iothread),
+        TM(test_det_co_in_iothread),
     };
     int ret;
 
     main_thread = pthread_self();
     qemu_init_main_loop(&error_abort);
-    ret = cmocka_run_group_tests(tests, NULL, NULL);
+    ret = test_common_run_group(tests, NULL, NULL);
     thread_pool_shutdown();
     return ret;
 }

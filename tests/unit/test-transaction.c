@@ -9,6 +9,7 @@
 
 #include "util/osdep.h"
 #include "util/transaction.h"
+#include "test-common.h"
 
 typedef struct Log {
     char text[64];
@@ -121,11 +122,11 @@ static void test_missing_callbacks_and_empty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commit_reverse_then_clean),
-        cmocka_unit_test(test_abort_reverse_then_clean),
-        cmocka_unit_test(test_finalize),
-        cmocka_unit_test(test_missing_callbacks_and_empty),
+        T(test_commit_reverse_then_clean),
+        T(test_abort_reverse_then_clean),
+        T(test_finalize),
+        T(test_missing_callbacks_and_empty),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_common_run_group(tests, NULL, NULL);
 }

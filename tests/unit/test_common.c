@@ -11,6 +11,9 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +28,8 @@ static unsigned test_common_checks;
 static int test_common_backends_before;
 static char test_common_step_violation[512];
 static int test_common_failures;
+/* Fixture calls in the current group (test_common_run_group checks them) */
+static int test_common_setups, test_common_teardowns;
 
 /* ---- fixtures ----------------------------------------------------------- */
 
@@ -50,6 +55,7 @@ int test_common_group_teardown_mem(void **state)
 
 int test_common_setup(void **state)
 {
+    test_common_setups++;
     test_common_step_violation[0] = 0;
     test_common_nodes_before = bdrv_debug_node_count();
     test_common_backends_before = test_common_count_backends();
@@ -72,57 +78,98 @@ void test_common_note_graph(const char *step)
     }
 }
 
-/* Fails the test when the node count differs from the setup's */
-static void test_common_check_nodes(void)
+/* false (after naming what is left) when the node count differs */
+static bool test_common_nodes_ok(void)
 {
     int nodes = bdrv_debug_node_count();
     BlockDriverState *bs = NULL;
 
     if (nodes == test_common_nodes_before) {
-        return;
+        return true;
     }
     while ((bs = bdrv_next_all_states(bs))) {
-        print_message("left over: node '%s' refcnt %d\n",
-                      bdrv_get_node_name(bs), bs->refcnt);
+        print_error("left over: node '%s' refcnt %d\n",
+                    bdrv_get_node_name(bs), bs->refcnt);
     }
-    fail_msg("%d nodes alive after the test, %d before", nodes,
-             test_common_nodes_before);
+    print_error("%d nodes alive after the test, %d before\n", nodes,
+                test_common_nodes_before);
+    return false;
+}
+
+/* The checks of the optional TEST_COMMON_* flags; how many failed */
+static int test_common_optional_checks(void)
+{
+    unsigned checks = test_common_checks;
+    int bad = 0;
+
+    if ((checks & TEST_COMMON_NO_BACKEND) && blk_all_next(NULL)) {
+        print_error("A BlockBackend is left after the test\n");
+        bad++;
+    }
+    /* Always: a backend left behind leaks (with or without a node) */
+    if (test_common_count_backends() != test_common_backends_before) {
+        print_error("%d BlockBackends after the test, %d before\n",
+                    test_common_count_backends(),
+                    test_common_backends_before);
+        bad++;
+    }
+    if ((checks & TEST_COMMON_NO_MONITOR_OWNED) &&
+        bdrv_next_monitor_owned(NULL)) {
+        print_error("A monitor-owned node is left after the test\n");
+        bad++;
+    }
+    if ((checks & TEST_COMMON_NO_DRAIN_ALL) && bdrv_debug_drain_all_count()) {
+        print_error("drain_all still nested %d deep after the test\n",
+                    bdrv_debug_drain_all_count());
+        bad++;
+    }
+    return bad;
+}
+
+/*
+ * Every check runs and prints what it found; the state a test leaves
+ * (soft expectations, the first step violation) is reset before anything
+ * can fail, so nothing leaks into the next test.
+ */
+int test_common_teardown_report(void)
+{
+    int soft = test_common_failures;
+    Error *err = NULL;
+    int bad = 0;
+
+    test_common_teardowns++;
+    test_common_failures = 0;
+    if (soft) {
+        print_error("%d soft expectation(s) failed and end_test() was not "
+                    "reached\n", soft);
+        bad++;
+    }
+    if (test_common_step_violation[0]) {
+        print_error("Graph check %s\n", test_common_step_violation);
+        test_common_step_violation[0] = 0;
+        bad++;
+    }
+    if (bdrv_debug_check_graph(&err) < 0) {
+        print_error("Graph check after the test: %s\n",
+                    error_get_pretty(err));
+        error_free(err);
+        bad++;
+    }
+    bad += !test_common_nodes_ok();
+    bad += test_common_optional_checks();
+    return bad;
+}
+
+void test_common_teardown_fail(int problems)
+{
+    if (problems) {
+        fail_msg("The test's teardown found %d problem(s)", problems);
+    }
 }
 
 int test_common_teardown(void **state)
 {
-    unsigned checks = test_common_checks;
-    Error *err = NULL;
-    char msg[512];
-
-    if (test_common_step_violation[0]) {
-        /* Copied: the buffer is cleared before fail_msg() jumps away */
-        snprintf(msg, sizeof(msg), "%s", test_common_step_violation);
-        test_common_step_violation[0] = 0;
-        fail_msg("Graph check %s", msg);
-    }
-    if (bdrv_debug_check_graph(&err) < 0) {
-        snprintf(msg, sizeof(msg), "%s", error_get_pretty(err));
-        error_free(err);
-        fail_msg("Graph check after the test: %s", msg);
-    }
-    test_common_check_nodes();
-    if ((checks & TEST_COMMON_NO_BACKEND) && blk_all_next(NULL)) {
-        fail_msg("A BlockBackend is left after the test");
-    }
-    if ((checks & TEST_COMMON_SAME_BACKENDS) &&
-        test_common_count_backends() != test_common_backends_before) {
-        fail_msg("%d BlockBackends after the test, %d before",
-                 test_common_count_backends(), test_common_backends_before);
-    }
-    if ((checks & TEST_COMMON_NO_MONITOR_OWNED) &&
-        bdrv_next_monitor_owned(NULL)) {
-        fail_msg("A monitor-owned node is left after the test");
-    }
-    if ((checks & TEST_COMMON_NO_DRAIN_ALL) && bdrv_debug_drain_all_count()) {
-        fail_msg("drain_all still nested %d deep after the test",
-                 bdrv_debug_drain_all_count());
-    }
+    test_common_teardown_fail(test_common_teardown_report());
     return 0;
 }
 
@@ -131,6 +178,42 @@ void test_common_apply_filter(void)
     if (getenv("TEST_FILTER")) {
         cmocka_set_test_filter(getenv("TEST_FILTER"));
     }
+}
+
+int test_common_run_group_at(const char *name, const struct CMUnitTest *tests,
+                             size_t n, CMFixtureFunction group_setup,
+                             CMFixtureFunction group_teardown)
+{
+    const char *filter = getenv("TEST_FILTER");
+    struct CMUnitTest *run = g_new0(struct CMUnitTest, MAX(n, 1));
+    size_t selected = 0;
+    int ret;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!filter || fnmatch(filter, tests[i].name, 0) == 0) {
+            run[selected++] = tests[i];
+        }
+    }
+    test_common_setups = test_common_teardowns = 0;
+    ret = _cmocka_run_group_tests(name, run, selected, group_setup,
+                                  group_teardown);
+    g_free(run);
+    if (test_common_setups != (int)selected ||
+        test_common_teardowns != test_common_setups) {
+        print_error("[  ERROR   ] %s: %zu test(s) ran, test_common_setup() "
+                    "ran %d times and test_common_teardown() %d times: "
+                    "every test needs T(fn) or fixtures that call them\n",
+                    name, selected, test_common_setups,
+                    test_common_teardowns);
+        ret++;
+    }
+    if (test_common_failures) {
+        print_error("[  ERROR   ] %s: %d soft expectation(s) failed outside "
+                    "a test\n", name, test_common_failures);
+        test_common_failures = 0;
+        ret++;
+    }
+    return ret;
 }
 
 /* ---- hard checks -------------------------------------------------------- */
@@ -411,12 +494,21 @@ void test_common_aio_cb(void *opaque, int ret)
 
 /* ---- a temporary directory ---------------------------------------------- */
 
-static char test_common_dir[64];
+static char test_common_dir[PATH_MAX];
 
 int test_common_tmp_dir_create(const char *prefix)
 {
-    snprintf(test_common_dir, sizeof(test_common_dir),
-             "/tmp/drydock-%s-XXXXXX", prefix);
+    const char *tmpdir = getenv("TMPDIR");
+    int n;
+
+    if (!tmpdir || !*tmpdir) {
+        tmpdir = "/tmp";
+    }
+    n = snprintf(test_common_dir, sizeof(test_common_dir),
+                 "%s/drydock-%s-XXXXXX", tmpdir, prefix);
+    if (n < 0 || (size_t)n >= sizeof(test_common_dir)) {
+        return -ENAMETOOLONG;
+    }
     return mkdtemp(test_common_dir) ? 0 : -errno;
 }
 
@@ -455,4 +547,131 @@ static int test_common_remove_tree(const char *dir)
 int test_common_tmp_dir_remove(void)
 {
     return test_common_remove_tree(test_common_dir);
+}
+
+/* ---- capabilities of the file system of the temporary files ------------- */
+
+static char test_common_why_not[2][PATH_MAX + 128];
+
+/* Where temporary files are: the test's directory, else $TMPDIR */
+static const char *test_common_probe_dir(void)
+{
+    const char *tmpdir = getenv("TMPDIR");
+
+    if (test_common_dir[0]) {
+        return test_common_dir;
+    }
+    return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+/* What the kernel or a file system answers for a feature it lacks */
+static bool test_common_errno_unsupported(int err)
+{
+    return err == EOPNOTSUPP || err == ENOTSUP || err == ENOSYS ||
+           err == EINVAL;
+}
+
+/* A file of 3 x 64 KiB of data in the probe directory; its fd or -1 */
+static int test_common_probe_file(char *why, size_t size)
+{
+    g_autofree char *path = g_strdup_printf("%s/drydock-probe-XXXXXX",
+                                            test_common_probe_dir());
+    static uint8_t data[3 * 64 * 1024];
+    int fd = mkstemp(path);
+
+    if (fd < 0) {
+        snprintf(why, size, "Cannot create a file in %s: %s",
+                 test_common_probe_dir(), strerror(errno));
+        return -1;
+    }
+    unlink(path);
+    memset(data, 0xa5, sizeof(data));
+    if (pwrite(fd, data, sizeof(data), 0) != (ssize_t)sizeof(data) ||
+        fsync(fd) < 0) {
+        snprintf(why, size, "Cannot write a file in %s: %s",
+                 test_common_probe_dir(), strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static const char *test_common_probe_punch_hole(char *why, size_t size)
+{
+    int fd = test_common_probe_file(why, size);
+
+    if (fd < 0) {
+        return NULL;    /* not a missing capability: let the test fail */
+    }
+    if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 65536,
+                  65536) < 0) {
+        if (test_common_errno_unsupported(errno)) {
+            snprintf(why, size, "The file system of %s cannot punch holes: "
+                     "%s", test_common_probe_dir(), strerror(errno));
+        }
+    } else if (lseek(fd, 0, SEEK_HOLE) != 65536) {
+        snprintf(why, size, "The file system of %s does not report "
+                 "punched holes (SEEK_HOLE)", test_common_probe_dir());
+    }
+    close(fd);
+    return why[0] ? why : NULL;
+}
+
+static const char *test_common_probe_ofd_locks(char *why, size_t size)
+{
+    struct flock fl = {
+        .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1,
+    };
+    g_autofree char *path = NULL;
+    int fd = test_common_probe_file(why, size);
+    int fd2;
+
+    if (fd < 0) {
+        return NULL;    /* not a missing capability: let the test fail */
+    }
+    path = g_strdup_printf("/proc/self/fd/%d", fd);
+    fd2 = open(path, O_RDONLY);
+    if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+        if (test_common_errno_unsupported(errno) || errno == ENOLCK) {
+            snprintf(why, size, "The file system of %s has no OFD locks "
+                     "(F_OFD_SETLK): %s", test_common_probe_dir(),
+                     strerror(errno));
+        }
+    } else {
+        fl.l_type = F_WRLCK;
+        if (fd2 < 0 || fcntl(fd2, F_OFD_GETLK, &fl) < 0 ||
+            fl.l_type != F_RDLCK) {
+            snprintf(why, size, "The file system of %s does not show OFD "
+                     "locks to another open file", test_common_probe_dir());
+        }
+    }
+    if (fd2 >= 0) {
+        close(fd2);
+    }
+    close(fd);
+    return why[0] ? why : NULL;
+}
+
+const char *test_common_no_punch_hole(void)
+{
+    char *why = test_common_why_not[0];
+
+    why[0] = 0;
+    return test_common_probe_punch_hole(why, sizeof(test_common_why_not[0]));
+}
+
+const char *test_common_no_ofd_locks(void)
+{
+    char *why = test_common_why_not[1];
+
+    why[0] = 0;
+    return test_common_probe_ofd_locks(why, sizeof(test_common_why_not[1]));
+}
+
+void test_common_skip_unless(const char *why_not)
+{
+    if (why_not) {
+        print_message("Skipped: %s\n", why_not);
+        skip();
+    }
 }
