@@ -822,9 +822,30 @@ static void test_drain_b08_blk_drain_from_main(void **state)
     b08_seeds(B08_MAIN_BLK, false);
 }
 
-static void test_drain_b08_drained_begin_from_iothread(void **state)
+/*
+ * Outside a coroutine only the main thread may drain: an IOThread's event
+ * loop would poll for work that needs the main thread.  The global-state
+ * assertion refuses it (a virtual IOThread runs in the main OS thread but
+ * not in the main context, so it is caught there too).
+ */
+typedef struct B08Refused {
+    int who;
+    bool two_iothreads;
+} B08Refused;
+
+static void b08_refused_child(void *opaque)
 {
-    b08_seeds(B08_IOTHREAD, false);
+    B08Refused *r = opaque;
+
+    b08_run(1, r->who, r->two_iothreads);
+}
+
+static void test_drain_b08_drained_begin_from_iothread_refused(void **state)
+{
+    B08Refused r = { .who = B08_IOTHREAD };
+
+    expect_abort(b08_refused_child, &r, "qemu_in_main_thread");
+    end_test();
 }
 
 /*
@@ -842,9 +863,19 @@ static void test_drain_b08_bh_in_other_iothread_from_main(void **state)
     b08_seeds(B08_MAIN, true);
 }
 
-static void test_drain_b08_bh_in_other_iothread_from_iothread(void **state)
+static void test_drain_b08_bh_in_other_iothread_from_iothread_refused(
+    void **state)
 {
-    b08_seeds(B08_IOTHREAD, true);
+    B08Refused r = { .who = B08_IOTHREAD, .two_iothreads = true };
+
+    expect_abort(b08_refused_child, &r, "qemu_in_main_thread");
+    end_test();
+}
+
+/* A coroutine of the IOThread may drain: it bounces to the main thread */
+static void test_drain_b08_bh_in_other_iothread_from_iothread_co(void **state)
+{
+    b08_seeds(B08_IOTHREAD_CO, true);
 }
 
 /* ---- fixtures ----------------------------------------------------------- */
@@ -891,9 +922,10 @@ int main(void)
         TG(test_drain_b08_drained_begin_from_main),
         TG(test_drain_b08_drain_all_from_main),
         TG(test_drain_b08_blk_drain_from_main),
-        TG(test_drain_b08_drained_begin_from_iothread),
+        TG(test_drain_b08_drained_begin_from_iothread_refused),
         TG(test_drain_b08_bh_in_other_iothread_from_main),
-        TG(test_drain_b08_bh_in_other_iothread_from_iothread),
+        TG(test_drain_b08_bh_in_other_iothread_from_iothread_refused),
+        TG(test_drain_b08_bh_in_other_iothread_from_iothread_co),
         TG(test_drain_b08_drained_begin_from_iothread_coroutine),
     };
 
