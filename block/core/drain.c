@@ -162,7 +162,8 @@ bool bdrv_drain_poll(BlockDriverState *bs, BdrvChild *ignore_parent,
     BdrvChild *c;
 
     IO_OR_GS_CODE();
-    if (qatomic_read(&bs->in_flight)) {
+    /* Pairs with the decrement of the request's last access to the node */
+    if (qatomic_load_acquire(&bs->in_flight)) {
         return true;
     }
     QLIST_FOREACH(c, &bs->parents, next_parent) {
