@@ -255,7 +255,7 @@ static void drain_co_bh(void *opaque)
         bdrv_dec_in_flight(data->bs);
         data->begin ? bdrv_drained_begin(data->bs) : bdrv_drained_end(data->bs);
     }
-    data->done = true;
+    qatomic_store_release(&data->done, true);
     aio_co_wake(data->co);
 }
 
@@ -277,9 +277,14 @@ static void coroutine_fn drain_co_bounce(BlockDriverState *bs, bool begin,
         bdrv_inc_in_flight(bs);
     }
     aio_bh_schedule_oneshot(qemu_get_aio_context(), drain_co_bh, &data);
-    while (!data.done) {
-        qemu_coroutine_yield();
-    }
+    /*
+     * Exactly one yield for its one wake-up: in an IOThread the bottom
+     * half may run (and wake us, through a scheduling) before we yield;
+     * not yielding then would leave that wake-up to enter the coroutine
+     * once it has been recycled
+     */
+    qemu_coroutine_yield();
+    assert(qatomic_load_acquire(&data.done));
 }
 
 /*
