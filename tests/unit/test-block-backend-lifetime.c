@@ -245,15 +245,16 @@ static void expect_few_rounds_at(Busy *b, int before, const char *what,
 #define expect_few_rounds(b, before, what)                                     \
     expect_few_rounds_at((b), (before), (what), __FILE__, __LINE__)
 
-enum { BUSY_NODE, BUSY_ALL, BUSY_BLK, BUSY_BLK_ALL, BUSY_UNREF };
+enum { BUSY_NODE, BUSY_OTHER, BUSY_ALL, BUSY_BLK, BUSY_BLK_ALL, BUSY_UNREF };
 
 static void check_busy_drain(int kind)
 {
     static const char *const names[] = {
-        "bdrv_drained_begin", "bdrv_drain_all_begin", "blk_drain",
-        "blk_drain_all", "blk_unref",
+        "bdrv_drained_begin", "bdrv_drained_begin of another node",
+        "bdrv_drain_all_begin", "blk_drain", "blk_drain_all", "blk_unref",
     };
     BlockDriverState *bs = open_null("busy-null");
+    BlockDriverState *other = open_null("busy-other");
     BlockBackend *blk = new_blk(bs);
     Busy b;
     int before;
@@ -261,6 +262,12 @@ static void check_busy_drain(int kind)
     busy_start(&b, blk);
     before = b.rounds;
     switch (kind) {
+    case BUSY_OTHER:
+        /* Not quiesced, the device goes on: the drain must not wait on it */
+        bdrv_drained_begin(other);
+        expect_few_rounds(&b, before, names[kind]);
+        bdrv_drained_end(other);
+        break;
     case BUSY_NODE:
         bdrv_drained_begin(bs);
         expect_few_rounds(&b, before, names[kind]);
@@ -295,13 +302,18 @@ static void check_busy_drain(int kind)
     }
     expect_all_undrained();
     blk_unref(blk);
-    bdrv_unref(bs);
+    unref_nodes(bs, other);
     end_test();
 }
 
 static void test_busy_backend_bdrv_drained_begin_returns(void **s)
 {
     check_busy_drain(BUSY_NODE);
+}
+
+static void test_busy_backend_drain_of_other_node_returns(void **s)
+{
+    check_busy_drain(BUSY_OTHER);
 }
 
 static void test_busy_backend_drain_all_returns(void **s)
@@ -414,6 +426,7 @@ int main(void)
         T(test_blk_unref_then_drain_end_with_request_parked),
         T(test_blk_aio_cancel_after_root_replaced_and_freed),
         T(test_busy_backend_bdrv_drained_begin_returns),
+        T(test_busy_backend_drain_of_other_node_returns),
         T(test_busy_backend_drain_all_returns),
         T(test_busy_backend_blk_drain_returns),
         T(test_busy_backend_blk_drain_all_returns),

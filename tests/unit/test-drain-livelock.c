@@ -229,6 +229,48 @@ static void test_drain_livelock_waits_for_request(void **state)
     end_test();
 }
 
+/*
+ * A wait inside a bottom half (a drain called from a BH) must still run
+ * the BHs that were scheduled together with it: the outer poll has taken
+ * them off the queue already.
+ */
+typedef struct NestedWait {
+    bool flag;
+    int polls;
+} NestedWait;
+
+static void set_flag_bh(void *opaque)
+{
+    ((NestedWait *)opaque)->flag = true;
+}
+
+static void wait_for_flag_bh(void *opaque)
+{
+    NestedWait *w = opaque;
+
+    while (!w->flag && w->polls < POLL_LIMIT) {
+        aio_poll(main_ctx(), false);
+        w->polls++;
+    }
+}
+
+static void test_wait_inside_bh_runs_bhs_scheduled_with_it(void **state)
+{
+    NestedWait w = { 0 };
+
+    aio_bh_schedule_oneshot(main_ctx(), wait_for_flag_bh, &w);
+    aio_bh_schedule_oneshot(main_ctx(), set_flag_bh, &w);
+    aio_poll(main_ctx(), false);
+    if (!w.flag || w.polls >= POLL_LIMIT) {
+        EXPECT_FAIL("a poll nested in a bottom half did not run the bottom "
+                    "half scheduled after it (%d polls)", w.polls);
+    }
+    for (int i = 0; i < POLL_LIMIT && aio_poll(main_ctx(), false); i++) {
+        /* leave nothing behind */
+    }
+    end_test();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +282,7 @@ int main(void)
         T(test_drain_livelock_blk_unref_bh),
         T(test_drain_livelock_node_bh_deterministic),
         T(test_drain_livelock_waits_for_request),
+        T(test_wait_inside_bh_runs_bhs_scheduled_with_it),
     };
 
     return test_common_run_group(tests, drain_common_group_setup, NULL);
