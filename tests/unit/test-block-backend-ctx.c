@@ -84,20 +84,24 @@ enum { MOVE_NODE, MOVE_BLK };
 
 /*
  * The root is drained; a read submitted from the main thread parks in the
- * backend; the backend and its node move into the IOThread; the drain
- * ends.  The read must reach the node in the IOThread's context.
+ * backend; the backend and its node move into the other context (the
+ * IOThread's, or back to the main one with @back); the drain ends.  The
+ * read must reach the node in the context it moved to.
  */
-static void parked_read_follows_move(uint64_t seed, int how)
+static void parked_read_follows_move(uint64_t seed, int how, bool back)
 {
     AioContext *io = ctx_iothread_new(0, seed);
     AioContext *main_ctx = qemu_get_aio_context();
+    AioContext *from = back ? io : main_ctx;
+    AioContext *to = back ? main_ctx : io;
     BlockDriverState *bs = test_common_open_local(&where_drv, "where-node",
                                                   BDRV_O_RDWR);
-    BlockBackend *blk = new_blk_in(main_ctx, bs, true);
+    BlockBackend *blk = new_blk_in(from, bs, true);
     WhereState *s = bs->opaque;
     Error *err = NULL;
     Read r;
 
+    expect_ctx(bs, from);
     bdrv_drained_begin(bs);
     read_start(blk, &r);
     for (int i = 0; i < 20; i++) {
@@ -107,23 +111,23 @@ static void parked_read_follows_move(uint64_t seed, int how)
     expect_int(s->reads, 0);
 
     if (how == MOVE_NODE) {
-        move_ok(bs, io);
+        move_ok(bs, to);
     } else {
-        expect_int(blk_set_aio_context(blk, io, &err), 0);
+        expect_int(blk_set_aio_context(blk, to, &err), 0);
         check_ok(true, &err, "blk_set_aio_context");
     }
-    expect_blk_ctx(blk, io);
-    expect_ctx(bs, io);
+    expect_blk_ctx(blk, to);
+    expect_ctx(bs, to);
     bdrv_drained_end(bs);
     AIO_WAIT_WHILE(main_ctx, !read_done(&r));
 
     expect_int(r.ret, 0);
     expect_int(s->reads, 1);
-    if (s->read_ctx != io || s->node_ctx != io) {
+    if (s->read_ctx != to || s->node_ctx != to) {
         EXPECT_FAIL("seed %" PRIu64 " (0: real IOThread): the parked read "
                     "ran in context %s on a node in %s, expected %s", seed,
                     ctx_name(s->read_ctx), ctx_name(s->node_ctx),
-                    ctx_name(io));
+                    ctx_name(to));
     }
 
     blk_unref(blk);
@@ -131,86 +135,46 @@ static void parked_read_follows_move(uint64_t seed, int how)
     ctx_iothreads_free();
 }
 
-static void test_blk_parked_read_resumes_in_new_ctx_after_node_move(void **st)
+/* Virtual IOThreads with four seeds, then a real one */
+static void parked_read_follows_move_seeds(int how, bool back)
 {
     for (uint64_t seed = 1; seed <= 4; seed++) {
-        parked_read_follows_move(seed, MOVE_NODE);
+        parked_read_follows_move(seed, how, back);
     }
+    parked_read_follows_move(0, how, back);
     end_test();
 }
 
-static void test_blk_parked_read_resumes_in_new_ctx_after_node_move_real(
-    void **st)
+static void test_blk_parked_read_resumes_in_new_ctx_after_node_move(void **st)
 {
-    parked_read_follows_move(0, MOVE_NODE);
-    end_test();
+    parked_read_follows_move_seeds(MOVE_NODE, false);
 }
 
 static void test_blk_parked_read_resumes_in_new_ctx_after_blk_set_ctx(
     void **st)
 {
-    for (uint64_t seed = 1; seed <= 4; seed++) {
-        parked_read_follows_move(seed, MOVE_BLK);
-    }
-    end_test();
+    parked_read_follows_move_seeds(MOVE_BLK, false);
 }
 
-static void test_blk_parked_read_resumes_in_new_ctx_after_blk_set_ctx_real(
+static void test_blk_parked_read_resumes_in_main_after_node_move_back(
     void **st)
 {
-    parked_read_follows_move(0, MOVE_BLK);
-    end_test();
+    parked_read_follows_move_seeds(MOVE_NODE, true);
 }
 
-/*
- * And back: parked while in the IOThread, moved to the main context, it
- * resumes in the main context.
- */
-static void parked_read_follows_move_back(uint64_t seed)
+static void test_blk_parked_read_resumes_in_main_after_blk_set_ctx_back(
+    void **st)
 {
-    AioContext *io = ctx_iothread_new(0, seed);
-    AioContext *main_ctx = qemu_get_aio_context();
-    BlockDriverState *bs = test_common_open_local(&where_drv, "where-back",
-                                                  BDRV_O_RDWR);
-    BlockBackend *blk = new_blk_in(io, bs, true);
-    WhereState *s = bs->opaque;
-    Error *err = NULL;
-    Read r;
-
-    expect_ctx(bs, io);
-    bdrv_drained_begin(bs);
-    read_start(blk, &r);
-    expect_int(blk_set_aio_context(blk, main_ctx, &err), 0);
-    check_ok(true, &err, "blk_set_aio_context back to main");
-    bdrv_drained_end(bs);
-    AIO_WAIT_WHILE(main_ctx, !read_done(&r));
-    expect_int(r.ret, 0);
-    if (s->read_ctx != main_ctx) {
-        EXPECT_FAIL("seed %" PRIu64 " (0: real IOThread): the parked read "
-                    "ran in %s, expected main", seed, ctx_name(s->read_ctx));
-    }
-    blk_unref(blk);
-    bdrv_unref(bs);
-    ctx_iothreads_free();
-}
-
-static void test_blk_parked_read_resumes_in_main_after_move_back(void **st)
-{
-    for (uint64_t seed = 1; seed <= 4; seed++) {
-        parked_read_follows_move_back(seed);
-    }
-    parked_read_follows_move_back(0);
-    end_test();
+    parked_read_follows_move_seeds(MOVE_BLK, true);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TC(test_blk_parked_read_resumes_in_new_ctx_after_node_move),
-        TC(test_blk_parked_read_resumes_in_new_ctx_after_node_move_real),
         TC(test_blk_parked_read_resumes_in_new_ctx_after_blk_set_ctx),
-        TC(test_blk_parked_read_resumes_in_new_ctx_after_blk_set_ctx_real),
-        TC(test_blk_parked_read_resumes_in_main_after_move_back),
+        TC(test_blk_parked_read_resumes_in_main_after_node_move_back),
+        TC(test_blk_parked_read_resumes_in_main_after_blk_set_ctx_back),
     };
 
     return test_common_run_group(tests, group_setup, NULL);

@@ -687,7 +687,10 @@ static BlockDriver bh_done_drv = {
     .bdrv_drain_begin = bh_done_drain_begin,
 };
 
-enum { B08_MAIN, B08_MAIN_ALL, B08_MAIN_BLK, B08_IOTHREAD, B08_IOTHREAD_CO };
+enum {
+    B08_MAIN, B08_MAIN_ALL, B08_MAIN_BLK,
+    B08_IOTHREAD, B08_IOTHREAD_CO, B08_IOTHREAD_ALL,
+};
 
 /* A read whose callback may run in an IOThread */
 typedef struct B08Read {
@@ -725,6 +728,7 @@ static void drain_job_begin(DrainJob *j)
     j->ran_in = qemu_get_current_aio_context();
     switch (j->who) {
     case B08_MAIN_ALL:
+    case B08_IOTHREAD_ALL:
         bdrv_drain_all_begin();
         break;
     case B08_MAIN_BLK:
@@ -736,7 +740,7 @@ static void drain_job_begin(DrainJob *j)
     j->completed = qatomic_read(&s->completed);
     j->in_flight = qatomic_read(&j->bs->in_flight);
     j->req_done = qatomic_load_acquire(&j->q->done);
-    if (j->who == B08_MAIN_ALL) {
+    if (j->who == B08_MAIN_ALL || j->who == B08_IOTHREAD_ALL) {
         bdrv_drain_all_end();
     } else if (j->who != B08_MAIN_BLK) {
         bdrv_drained_end(j->bs);
@@ -798,7 +802,7 @@ static void b08_run(uint64_t seed, int who, bool two_iothreads)
     expect_int(qatomic_read(&s->started), 1);
     expect_int(qatomic_read(&s->completed), 0);
 
-    if (who == B08_IOTHREAD) {
+    if (who == B08_IOTHREAD || who == B08_IOTHREAD_ALL) {
         aio_bh_schedule_oneshot(io0, drain_job_bh, &j);
     } else if (who == B08_IOTHREAD_CO) {
         aio_co_schedule(io0, qemu_coroutine_create(drain_job_co, &j));
@@ -873,10 +877,9 @@ static void b08_refused_child(void *opaque)
     b08_run(r->seed, r->who, r->two_iothreads);
 }
 
-static void b08_expect_refused(bool two_iothreads)
+static void b08_expect_refused(int who, bool two_iothreads)
 {
-    B08Refused r = { .seed = 1, .who = B08_IOTHREAD,
-                     .two_iothreads = two_iothreads };
+    B08Refused r = { .seed = 1, .who = who, .two_iothreads = two_iothreads };
 
     expect_abort(b08_refused_child, &r, "qemu_in_main_thread");
 #ifndef DRYDOCK_TSAN
@@ -888,7 +891,12 @@ static void b08_expect_refused(bool two_iothreads)
 
 static void test_drain_b08_drained_begin_from_iothread_refused(void **state)
 {
-    b08_expect_refused(false);
+    b08_expect_refused(B08_IOTHREAD, false);
+}
+
+static void test_drain_b08_drain_all_from_iothread_refused(void **state)
+{
+    b08_expect_refused(B08_IOTHREAD_ALL, false);
 }
 
 /*
@@ -909,7 +917,7 @@ static void test_drain_b08_bh_in_other_iothread_from_main(void **state)
 static void test_drain_b08_bh_in_other_iothread_from_iothread_refused(
     void **state)
 {
-    b08_expect_refused(true);
+    b08_expect_refused(B08_IOTHREAD, true);
 }
 
 /* A coroutine of the IOThread may drain: it bounces to the main thread */
@@ -963,6 +971,7 @@ int main(void)
         TG(test_drain_b08_drain_all_from_main),
         TG(test_drain_b08_blk_drain_from_main),
         TG(test_drain_b08_drained_begin_from_iothread_refused),
+        TG(test_drain_b08_drain_all_from_iothread_refused),
         TG(test_drain_b08_bh_in_other_iothread_from_main),
         TG(test_drain_b08_bh_in_other_iothread_from_iothread_refused),
         TG(test_drain_b08_bh_in_other_iothread_from_iothread_co),

@@ -754,5 +754,5 @@ int main(void)
         T(test_drain_blk_queuing_disabled),
     };
 
-    return cmocka_run_group_tests(tests, drain_common_group_setup, NULL);
+    return test_common_run_group(tests, drain_common_group_setup, NULL);
 }
