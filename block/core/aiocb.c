@@ -3,6 +3,7 @@
  * allocation with a reference count, and cancellation.
  */
 #include "io-int.h"
+#include "util/atomic.h"
 
 void *qemu_aio_get(const AIOCBInfo *aiocb_info, BlockDriverState *bs,
                    BlockCompletionFunc *cb, void *opaque)
@@ -26,8 +27,8 @@ void qemu_aio_ref(void *p)
     BlockAIOCB *acb = p;
 
     IO_CODE();
-    assert(acb->refcnt > 0);
-    acb->refcnt++;
+    assert(qatomic_read(&acb->refcnt) > 0);
+    qatomic_inc(&acb->refcnt);
 }
 
 void qemu_aio_unref(void *p)
@@ -35,8 +36,9 @@ void qemu_aio_unref(void *p)
     BlockAIOCB *acb = p;
 
     IO_CODE();
-    assert(acb->refcnt > 0);
-    if (--acb->refcnt == 0) {
+    assert(qatomic_read(&acb->refcnt) > 0);
+    /* The completion may drop its reference in another thread */
+    if (qatomic_fetch_dec(&acb->refcnt) == 1) {
         g_free(acb);
     }
 }
@@ -57,11 +59,13 @@ void bdrv_aio_cancel_async(BlockAIOCB *acb)
  */
 void bdrv_aio_cancel(BlockAIOCB *acb)
 {
-    AioContext *ctx = bdrv_get_aio_context(acb->bs);
+    AioContext *ctx = acb->aiocb_info->get_aio_context
+                          ? acb->aiocb_info->get_aio_context(acb)
+                          : bdrv_get_aio_context(acb->bs);
 
     GLOBAL_STATE_CODE();
     qemu_aio_ref(acb);
     bdrv_aio_cancel_async(acb);
-    AIO_WAIT_WHILE(ctx, acb->refcnt > 1);
+    AIO_WAIT_WHILE(ctx, qatomic_load_acquire(&acb->refcnt) > 1);
     qemu_aio_unref(acb);
 }

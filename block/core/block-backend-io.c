@@ -66,9 +66,36 @@ static int coroutine_fn block_backend_io_node(BlockBackend *blk,
 }
 
 /*
- * The caller holds one in-flight reference on blk for the request (the
- * AIO API holds it until its callback has run); a parked request gives it
- * up while it waits, so that the drain can complete.
+ * What the backend may still do when a request resumes: its permissions
+ * may have been reduced while it was parked.  The core asserts them, so a
+ * request the backend no longer may make fails here.
+ */
+static int coroutine_fn block_backend_io_perm(BlockBackend *blk,
+                                              BlockBackendOp op,
+                                              BdrvRequestFlags flags)
+{
+    uint64_t perm = qatomic_read(&blk->root->perm);
+    uint64_t need = BLK_PERM_WRITE;
+
+    switch (op) {
+    case BLOCK_BACKEND_WRITE:
+    case BLOCK_BACKEND_WRITE_ZEROES:
+        if (flags & BDRV_REQ_WRITE_UNCHANGED) {
+            need |= BLK_PERM_WRITE_UNCHANGED;
+        }
+        break;
+    case BLOCK_BACKEND_DISCARD:
+        break;
+    default:
+        return 0;
+    }
+    return (perm & need) ? 0 : -EPERM;
+}
+
+/*
+ * The caller holds the request's hold and in-flight count on blk (the AIO
+ * API until its callback has run); a parked request gives the in-flight
+ * count up while it waits, so that the drain can complete.
  */
 static int coroutine_fn block_backend_io_do(BlockBackend *blk,
                                             BlockBackendOp op,
@@ -88,6 +115,9 @@ static int coroutine_fn block_backend_io_do(BlockBackend *blk,
         ret = block_backend_io_check(blk, offset, bytes);
     }
     if (ret == 0) {
+        ret = block_backend_io_perm(blk, op, flags);
+    }
+    if (ret == 0) {
         bdrv_inc_in_flight(bs);
         ret = block_backend_io_node(blk, op, offset, bytes, qiov, flags);
         bdrv_dec_in_flight(bs);
@@ -104,9 +134,9 @@ static int coroutine_fn block_backend_io_co(BlockBackend *blk,
 {
     int ret;
 
-    blk_inc_in_flight(blk);
+    block_backend_req_begin(blk);
     ret = block_backend_io_do(blk, op, offset, bytes, qiov, flags);
-    blk_dec_in_flight(blk);
+    block_backend_req_end(blk);
     return ret;
 }
 
@@ -322,8 +352,17 @@ typedef struct BlockBackendAIOCB {
     int ret;
 } BlockBackendAIOCB;
 
+/* Not the node's: the root may be replaced (and freed) under the request */
+static AioContext *block_backend_io_aiocb_ctx(BlockAIOCB *common)
+{
+    BlockBackendAIOCB *acb = container_of(common, BlockBackendAIOCB, common);
+
+    return blk_get_aio_context(acb->blk);
+}
+
 static const AIOCBInfo block_backend_io_aiocb_info = {
     .aiocb_size = sizeof(BlockBackendAIOCB),
+    .get_aio_context = block_backend_io_aiocb_ctx,
 };
 
 static void block_backend_io_aio_complete_bh(void *opaque)
@@ -336,7 +375,7 @@ static void block_backend_io_aio_complete_bh(void *opaque)
     }
     /* Drop the reference before the kick that wakes bdrv_aio_cancel */
     qemu_aio_unref(acb);
-    blk_dec_in_flight(blk);
+    block_backend_req_end(blk);
 }
 
 static void coroutine_fn block_backend_io_aio_entry(void *opaque)
@@ -358,8 +397,9 @@ static BlockAIOCB *block_backend_io_aio_submit(BlockBackend *blk,
                                                BlockCompletionFunc *cb,
                                                void *opaque)
 {
+    /* No node: the AIOCB lives in the backend's context (see above) */
     BlockBackendAIOCB *acb = qemu_aio_get(&block_backend_io_aiocb_info,
-                                          blk_bs(blk), cb, opaque);
+                                          NULL, cb, opaque);
     Coroutine *co;
 
     acb->blk = blk;
@@ -369,7 +409,7 @@ static BlockAIOCB *block_backend_io_aio_submit(BlockBackend *blk,
     acb->qiov = qiov;
     acb->flags = flags;
     /* In flight until the callback has run, so drains wait for it */
-    blk_inc_in_flight(blk);
+    block_backend_req_begin(blk);
     co = qemu_coroutine_create(block_backend_io_aio_entry, acb);
     aio_co_enter(blk_get_aio_context(blk), co);
     return &acb->common;

@@ -41,41 +41,59 @@ static AioContext *block_backend_root_get_parent_aio_context(BdrvChild *child)
     return qatomic_read(&block_backend_of(child)->ctx);
 }
 
+/* ---- quiescing and parked requests ---- */
+
+static void block_backend_quiesce(BlockBackend *blk)
+{
+    pthread_mutex_lock(&blk->queued_lock);
+    blk->quiesce_counter++;
+    pthread_mutex_unlock(&blk->queued_lock);
+}
+
+/*
+ * The last end resumes the parked requests, oldest first, in the context
+ * the backend is in now (it may have moved while they waited).  Each one
+ * counts as in flight again from here, so no drain or move can miss it
+ * between its wake-up and its resumption.
+ */
+static void block_backend_unquiesce(BlockBackend *blk)
+{
+    BlockBackendWaiters woken = QSIMPLEQ_HEAD_INITIALIZER(woken);
+    BlockBackendWaiter *w;
+    AioContext *ctx;
+
+    pthread_mutex_lock(&blk->queued_lock);
+    assert(blk->quiesce_counter > 0);
+    if (--blk->quiesce_counter == 0) {
+        QSIMPLEQ_CONCAT(&woken, &blk->queued);
+        QSIMPLEQ_FOREACH(w, &woken, next) {
+            blk_inc_in_flight(blk);
+        }
+    }
+    pthread_mutex_unlock(&blk->queued_lock);
+    ctx = blk_get_aio_context(blk);
+    while ((w = QSIMPLEQ_FIRST(&woken)) != NULL) {
+        Coroutine *co = w->co;
+
+        /* w lives on the waiter's stack: done with it before it runs */
+        QSIMPLEQ_REMOVE_HEAD(&woken, next);
+        aio_co_schedule(ctx, co);
+    }
+}
+
 static void block_backend_root_drained_begin(BdrvChild *child)
 {
-    qatomic_inc(&block_backend_of(child)->quiesce_counter);
+    block_backend_quiesce(block_backend_of(child));
 }
 
 static void block_backend_root_drained_end(BdrvChild *child)
 {
-    BlockBackend *blk = block_backend_of(child);
-    BlockBackendWaiters woken = QSIMPLEQ_HEAD_INITIALIZER(woken);
-    BlockBackendWaiter *w;
-
-    assert(qatomic_read(&blk->quiesce_counter) > 0);
-    if (qatomic_fetch_dec(&blk->quiesce_counter) != 1) {
-        return;
-    }
-    /*
-     * Resume the parked requests, oldest first.  Take them off the list
-     * under the lock but wake them without it: aio_co_wake may enter a
-     * waiter right here, and it takes the lock again.
-     */
-    pthread_mutex_lock(&blk->queued_lock);
-    QSIMPLEQ_CONCAT(&woken, &blk->queued);
-    QSIMPLEQ_FOREACH(w, &woken, next) {
-        qatomic_inc(&blk->waking);
-    }
-    pthread_mutex_unlock(&blk->queued_lock);
-    while ((w = QSIMPLEQ_FIRST(&woken)) != NULL) {
-        QSIMPLEQ_REMOVE_HEAD(&woken, next);
-        aio_co_wake(w->co);
-    }
+    block_backend_unquiesce(block_backend_of(child));
 }
 
 static bool block_backend_root_drained_poll(BdrvChild *child)
 {
-    return qatomic_read(&block_backend_of(child)->in_flight) > 0;
+    return qatomic_load_acquire(&block_backend_of(child)->in_flight) > 0;
 }
 
 typedef struct BlockBackendCtxChange {
@@ -90,9 +108,18 @@ static void block_backend_ctx_commit(void *opaque)
     qatomic_set(&s->blk->ctx, s->ctx);
 }
 
+/* After commit or abort: parked requests resume in the context it has now */
+static void block_backend_ctx_clean(void *opaque)
+{
+    BlockBackendCtxChange *s = opaque;
+
+    block_backend_unquiesce(s->blk);
+    g_free(s);
+}
+
 static const TransactionActionDrv block_backend_ctx_drv = {
     .commit = block_backend_ctx_commit,
-    .clean = g_free,
+    .clean = block_backend_ctx_clean,
 };
 
 static bool block_backend_root_change_aio_ctx(BdrvChild *child,
@@ -115,6 +142,12 @@ static bool block_backend_root_change_aio_ctx(BdrvChild *child,
         }
         return false;
     }
+    /*
+     * No parked request may be woken before the transaction is over,
+     * whatever order the move drains and switches in: it would resume in
+     * the old context
+     */
+    block_backend_quiesce(blk);
     s = g_new(BlockBackendCtxChange, 1);
     *s = (BlockBackendCtxChange){ .blk = blk, .ctx = ctx };
     tran_add(tran, &block_backend_ctx_drv, s);
@@ -134,24 +167,54 @@ static const BdrvChildClass block_backend_root = {
 
 void coroutine_fn block_backend_wait_while_drained(BlockBackend *blk)
 {
-    BlockBackendWaiter w;
+    BlockBackendWaiter w = { .co = qemu_coroutine_self() };
 
     assert(qatomic_read(&blk->in_flight) > 0);
     pthread_mutex_lock(&blk->queued_lock);
-    /* Re-check after waking: a new drain may have begun meanwhile */
-    while (qatomic_read(&blk->quiesce_counter) &&
-           !blk->disable_request_queuing) {
-        w.co = qemu_coroutine_self();
-        QSIMPLEQ_INSERT_TAIL(&blk->queued, &w, next);
-        /* Not in flight while parked, or the drain would never end */
-        blk_dec_in_flight(blk);
+    if (!blk->quiesce_counter ||
+        qatomic_read(&blk->disable_request_queuing)) {
         pthread_mutex_unlock(&blk->queued_lock);
-        qemu_coroutine_yield();
-        blk_inc_in_flight(blk);
-        qatomic_dec(&blk->waking);
-        pthread_mutex_lock(&blk->queued_lock);
+        return;
     }
+    QSIMPLEQ_INSERT_TAIL(&blk->queued, &w, next);
+    /* Not in flight while parked, or the drain would never end */
+    blk_dec_in_flight(blk);
     pthread_mutex_unlock(&blk->queued_lock);
+    qemu_coroutine_yield();
+    /*
+     * block_backend_unquiesce() counted us in flight again when it woke
+     * us: a drain that began since then waits for this request like for
+     * any other in flight, so it goes on (no re-check, no livelock)
+     */
+}
+
+/* ---- holds: what keeps the memory alive ---- */
+
+static void block_backend_hold(BlockBackend *blk)
+{
+    qatomic_inc(&blk->holds);
+}
+
+/* The last holder frees: its fetch_dec orders it after every other one */
+static void block_backend_release(BlockBackend *blk)
+{
+    if (qatomic_fetch_dec(&blk->holds) == 1) {
+        pthread_mutex_destroy(&blk->queued_lock);
+        g_free(blk);
+    }
+}
+
+void block_backend_req_begin(BlockBackend *blk)
+{
+    block_backend_hold(blk);
+    blk_inc_in_flight(blk);
+}
+
+void block_backend_req_end(BlockBackend *blk)
+{
+    /* The wake-up of the waiters comes before the hold goes */
+    blk_dec_in_flight(blk);
+    block_backend_release(blk);
 }
 
 /* ---- creation and references ---- */
@@ -162,6 +225,7 @@ BlockBackend *blk_new(AioContext *ctx, uint64_t perm, uint64_t shared_perm)
 
     GLOBAL_STATE_CODE();
     blk->refcnt = 1;
+    blk->holds = 1;
     blk->ctx = ctx ? ctx : qemu_get_aio_context();
     blk->perm = perm;
     blk->shared_perm = shared_perm;
@@ -235,6 +299,10 @@ void blk_ref(BlockBackend *blk)
     blk->refcnt++;
 }
 
+/*
+ * Requests parked or woken when the backend goes keep its memory (their
+ * holds) and fail without a medium when they resume.
+ */
 static void block_backend_delete(BlockBackend *blk)
 {
     assert(blk->refcnt == 0);
@@ -242,10 +310,8 @@ static void block_backend_delete(BlockBackend *blk)
     if (blk->root) {
         blk_remove_bs(blk);
     }
-    assert(QSIMPLEQ_EMPTY(&blk->queued));
     QTAILQ_REMOVE(&block_backends, blk, link);
-    pthread_mutex_destroy(&blk->queued_lock);
-    g_free(blk);
+    block_backend_release(blk);
 }
 
 void blk_unref(BlockBackend *blk)
@@ -259,7 +325,7 @@ void blk_unref(BlockBackend *blk)
         blk->refcnt--;
         return;
     }
-    /* Let requests still in flight (e.g. -ENOMEDIUM completions) finish */
+    /* Let requests in flight finish (e.g. -ENOMEDIUM completions) */
     blk_drain(blk);
     assert(blk->refcnt == 1);
     blk->refcnt = 0;
@@ -268,33 +334,72 @@ void blk_unref(BlockBackend *blk)
 
 /* ---- the root node ---- */
 
+/*
+ * A drained section of the backend: new requests park (with or without a
+ * medium), then the requests in flight are waited for, inside the
+ * section, so a device that resubmits from its callbacks cannot keep the
+ * wait going.  Returns the root it drained (referenced), for the end.
+ */
+static BlockDriverState *block_backend_drained_begin(BlockBackend *blk)
+{
+    BlockDriverState *bs = blk_bs(blk);
+
+    block_backend_quiesce(blk);
+    if (bs) {
+        bdrv_ref(bs);
+        bdrv_drained_begin(bs);
+    }
+    /* Requests that fail without reaching a node are waited for too */
+    AIO_WAIT_WHILE(blk_get_aio_context(blk),
+                   qatomic_load_acquire(&blk->in_flight) > 0);
+    return bs;
+}
+
+static void block_backend_drained_end(BlockBackend *blk, BlockDriverState *bs)
+{
+    if (bs) {
+        bdrv_drained_end(bs);
+        bdrv_unref(bs);
+    }
+    block_backend_unquiesce(blk);
+}
+
 int blk_insert_bs(BlockBackend *blk, BlockDriverState *bs, Error **errp)
 {
+    BdrvChild *root;
+
     GLOBAL_STATE_CODE();
     assert(!blk->root);
     /* The edge takes this reference; attach drops it on failure */
     bdrv_ref(bs);
-    blk->root = bdrv_root_attach_child(bs, "root", &block_backend_root,
-                                       BDRV_CHILD_FILTERED |
-                                       BDRV_CHILD_PRIMARY,
-                                       blk->perm, blk->shared_perm, blk,
-                                       errp);
-    return blk->root ? 0 : -EPERM;
+    root = bdrv_root_attach_child(bs, "root", &block_backend_root,
+                                  BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY,
+                                  blk->perm, blk->shared_perm, blk, errp);
+    if (!root) {
+        return -EPERM;
+    }
+    /* No request of the backend reads the root while it changes */
+    block_backend_drained_begin(blk);
+    blk->root = root;
+    block_backend_drained_end(blk, NULL);
+    return 0;
 }
 
 void blk_remove_bs(BlockBackend *blk)
 {
+    BlockDriverState *bs;
     BdrvChild *root;
 
     GLOBAL_STATE_CODE();
     if (!blk->root) {
         return;
     }
-    blk_drain(blk);
-    /* blk->root must read NULL before the edge goes away */
+    /* Parked requests stay parked until the root is gone, then fail */
+    bs = block_backend_drained_begin(blk);
     root = blk->root;
     blk->root = NULL;
     bdrv_root_unref_child(root);
+    block_backend_drained_end(blk, bs);
 }
 
 BlockDriverState *blk_bs(BlockBackend *blk)
@@ -447,7 +552,7 @@ void blk_set_allow_aio_context_change(BlockBackend *blk, bool allow)
 void blk_set_disable_request_queuing(BlockBackend *blk, bool disable)
 {
     IO_CODE();
-    blk->disable_request_queuing = disable;
+    qatomic_set(&blk->disable_request_queuing, disable);
 }
 
 int blk_set_aio_context(BlockBackend *blk, AioContext *new_context,
@@ -479,40 +584,34 @@ int blk_set_aio_context(BlockBackend *blk, AioContext *new_context,
 
 void blk_drain(BlockBackend *blk)
 {
-    BlockDriverState *bs = blk_bs(blk);
-
     GLOBAL_STATE_CODE();
-    if (bs) {
-        bdrv_ref(bs);
-        bdrv_drained_begin(bs);
-    }
-    /* Requests that fail without reaching a node are waited for too */
-    AIO_WAIT_WHILE(blk_get_aio_context(blk),
-                   qatomic_read(&blk->in_flight) > 0);
-    if (bs) {
-        bdrv_drained_end(bs);
-        bdrv_unref(bs);
-    }
-    /*
-     * Requests the drain's end resumed are not in flight until they run:
-     * wait for them, so that blk_unref never frees a backend under them.
-     */
-    AIO_WAIT_WHILE(blk_get_aio_context(blk),
-                   qatomic_read(&blk->waking) > 0 ||
-                   qatomic_read(&blk->in_flight) > 0);
+    block_backend_drained_end(blk, block_backend_drained_begin(blk));
 }
 
+/* Backends without a root are quiesced too, and kept for the drain */
 void blk_drain_all(void)
 {
     BlockBackend *blk = NULL;
+    GSList *held = NULL;
 
     GLOBAL_STATE_CODE();
-    bdrv_drain_all_begin();
     while ((blk = blk_all_next(blk)) != NULL) {
+        block_backend_hold(blk);
+        block_backend_quiesce(blk);
+        held = g_slist_prepend(held, blk);
+    }
+    bdrv_drain_all_begin();
+    for (GSList *l = held; l; l = l->next) {
+        blk = l->data;
         AIO_WAIT_WHILE(blk_get_aio_context(blk),
-                       qatomic_read(&blk->in_flight) > 0);
+                       qatomic_load_acquire(&blk->in_flight) > 0);
     }
     bdrv_drain_all_end();
+    for (GSList *l = held; l; l = l->next) {
+        block_backend_unquiesce(l->data);
+        block_backend_release(l->data);
+    }
+    g_slist_free(held);
 }
 
 bool blk_is_writable(BlockBackend *blk)

@@ -10,21 +10,104 @@
  * edge moved or removed mid-drain undrains the parent exactly once.
  *
  * The recursive begin phase never polls: callbacks that want to change the
- * graph schedule a bottom half, which runs in the single poll at the end.
+ * graph call bdrv_drain_defer(), and the outermost polling begin runs what
+ * they queued after its poll, before it returns.
+ *
+ * The condition of every wait is side-effect free (it only reads counters
+ * and asks parents): a bottom half or timer that re-arms itself forever
+ * cannot keep a drain from returning.  Before it waits, a drain polls its
+ * context once (non-blocking), so work that is already ready runs.
  */
 #include "core.h"
 
 int bdrv_drain_all_count;
 
+/* ---- graph changes deferred out of drained_begin callbacks ---------- */
+
+typedef struct DrainDeferred {
+    void (*fn)(void *opaque);
+    void *opaque;
+    QSIMPLEQ_ENTRY(DrainDeferred) next;
+} DrainDeferred;
+
+/* Main thread only (every drain begin runs there) */
+static QSIMPLEQ_HEAD(, DrainDeferred) drain_deferred =
+    QSIMPLEQ_HEAD_INITIALIZER(drain_deferred);
+/* Begin phases in progress: recursions and the polls of polling begins */
+static int drain_begin_depth;
+static bool drain_deferred_bh_scheduled;
+
+void bdrv_drain_defer(void (*fn)(void *opaque), void *opaque)
+{
+    DrainDeferred *d;
+
+    GLOBAL_STATE_CODE();
+    if (!drain_begin_depth) {
+        fn(opaque);
+        return;
+    }
+    d = g_new(DrainDeferred, 1);
+    d->fn = fn;
+    d->opaque = opaque;
+    QSIMPLEQ_INSERT_TAIL(&drain_deferred, d, next);
+}
+
+/* Run what was deferred, oldest first, until nothing is left; true if any */
+static bool drain_run_deferred(void)
+{
+    DrainDeferred *d;
+    bool ran = false;
+
+    assert(!drain_begin_depth);
+    while ((d = QSIMPLEQ_FIRST(&drain_deferred))) {
+        QSIMPLEQ_REMOVE_HEAD(&drain_deferred, next);
+        d->fn(d->opaque);
+        g_free(d);
+        ran = true;
+    }
+    return ran;
+}
+
+static void drain_deferred_bh(void *opaque)
+{
+    drain_deferred_bh_scheduled = false;
+    if (!drain_begin_depth) {
+        drain_run_deferred();
+    }
+}
+
+static void drain_begin_enter(void)
+{
+    drain_begin_depth++;
+}
+
+/*
+ * A begin phase that does not poll (a quiesce through a graph change, or
+ * bdrv_drain_all_begin_nopoll) ended: when no polling begin will run what
+ * its callbacks deferred, a bottom half in the main context does.
+ */
+static void drain_begin_leave(void)
+{
+    assert(drain_begin_depth > 0);
+    if (--drain_begin_depth == 0 && !QSIMPLEQ_EMPTY(&drain_deferred) &&
+        !drain_deferred_bh_scheduled) {
+        drain_deferred_bh_scheduled = true;
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), drain_deferred_bh,
+                                NULL);
+    }
+}
+
 /* ---- parents ---------------------------------------------------------- */
 
 void bdrv_parent_drained_begin_single(BdrvChild *c)
 {
-    IO_OR_GS_CODE();
+    GLOBAL_STATE_CODE();
     assert(!c->quiesced_parent);
     c->quiesced_parent = true;
     if (c->klass->drained_begin) {
+        drain_begin_enter();
         c->klass->drained_begin(c);
+        drain_begin_leave();
     }
 }
 
@@ -79,7 +162,8 @@ bool bdrv_drain_poll(BlockDriverState *bs, BdrvChild *ignore_parent,
     BdrvChild *c;
 
     IO_OR_GS_CODE();
-    if (qatomic_read(&bs->in_flight)) {
+    /* Pairs with the decrement of the request's last access to the node */
+    if (qatomic_load_acquire(&bs->in_flight)) {
         return true;
     }
     QLIST_FOREACH(c, &bs->parents, next_parent) {
@@ -98,7 +182,8 @@ bool bdrv_drain_poll(BlockDriverState *bs, BdrvChild *ignore_parent,
 
 void bdrv_do_drained_begin_quiesce(BlockDriverState *bs, BdrvChild *parent)
 {
-    IO_OR_GS_CODE();
+    GLOBAL_STATE_CODE();
+    drain_begin_enter();
     if (qatomic_fetch_inc(&bs->quiesce_counter) == 0) {
         drain_parents_begin(bs, parent);
         if (bs->drv && bs->drv->bdrv_drain_begin) {
@@ -106,6 +191,7 @@ void bdrv_do_drained_begin_quiesce(BlockDriverState *bs, BdrvChild *parent)
             bs->drv->bdrv_drain_begin(bs);
         }
     }
+    drain_begin_leave();
 }
 
 void bdrv_drained_end_no_poll(BlockDriverState *bs, BdrvChild *parent)
@@ -124,28 +210,22 @@ void bdrv_drained_end_no_poll(BlockDriverState *bs, BdrvChild *parent)
 }
 
 /*
- * Run what drained_begin callbacks scheduled (graph changes are deferred to
- * bottom halves) before looking at the counters, then report whether
- * anything is still in flight.  Only the context's home thread polls it.
+ * Run what is ready in @ctx once, without blocking, before a wait whose
+ * condition then only looks.  Only the context's home thread polls it.
  */
-static void drain_flush_bhs(AioContext *ctx)
+static void drain_poll_once(AioContext *ctx)
 {
     if (in_aio_context_home_thread(ctx)) {
-        while (aio_poll(ctx, false)) {
-            /* until nothing is ready */
-        }
+        aio_poll(ctx, false);
     }
-}
-
-static bool drain_poll_top_level(BlockDriverState *bs)
-{
-    drain_flush_bhs(bdrv_get_aio_context(bs));
-    return bdrv_drain_poll(bs, NULL, false);
 }
 
 static void drain_wait(BlockDriverState *bs)
 {
-    AIO_WAIT_WHILE(bdrv_get_aio_context(bs), drain_poll_top_level(bs));
+    AioContext *ctx = bdrv_get_aio_context(bs);
+
+    drain_poll_once(ctx);
+    AIO_WAIT_WHILE(ctx, bdrv_drain_poll(bs, NULL, false));
 }
 
 /* The one poll after a drained section ends: runs what the ends scheduled */
@@ -175,7 +255,7 @@ static void drain_co_bh(void *opaque)
         bdrv_dec_in_flight(data->bs);
         data->begin ? bdrv_drained_begin(data->bs) : bdrv_drained_end(data->bs);
     }
-    data->done = true;
+    qatomic_store_release(&data->done, true);
     aio_co_wake(data->co);
 }
 
@@ -197,11 +277,41 @@ static void coroutine_fn drain_co_bounce(BlockDriverState *bs, bool begin,
         bdrv_inc_in_flight(bs);
     }
     aio_bh_schedule_oneshot(qemu_get_aio_context(), drain_co_bh, &data);
-    while (!data.done) {
-        qemu_coroutine_yield();
+    /*
+     * Exactly one yield for its one wake-up: in an IOThread the bottom
+     * half may run (and wake us, through a scheduling) before we yield;
+     * not yielding then would leave that wake-up to enter the coroutine
+     * once it has been recycled
+     */
+    qemu_coroutine_yield();
+    assert(qatomic_load_acquire(&data.done));
+}
+
+/*
+ * The end of a polling begin: the outermost one runs what callbacks
+ * deferred, then waits again for what the deferred changes started.
+ */
+static void drain_begin_finish(void (*wait)(void *opaque), void *opaque)
+{
+    assert(drain_begin_depth > 0);
+    if (--drain_begin_depth) {
+        return;
+    }
+    while (drain_run_deferred()) {
+        wait(opaque);
     }
 }
 
+static void drain_wait_node(void *opaque)
+{
+    drain_wait(opaque);
+}
+
+/*
+ * Outside a coroutine a drain polls: only the main thread may (an
+ * IOThread's event loop cannot wait for work the main thread must do).
+ * In a coroutine it bounces to the main thread instead.
+ */
 void bdrv_drained_begin(BlockDriverState *bs)
 {
     IO_OR_GS_CODE();
@@ -209,8 +319,11 @@ void bdrv_drained_begin(BlockDriverState *bs)
         drain_co_bounce(bs, true, false);
         return;
     }
+    GLOBAL_STATE_CODE();
+    drain_begin_enter();
     bdrv_do_drained_begin_quiesce(bs, NULL);
     drain_wait(bs);
+    drain_begin_finish(drain_wait_node, bs);
 }
 
 void bdrv_drained_end(BlockDriverState *bs)
@@ -222,6 +335,7 @@ void bdrv_drained_end(BlockDriverState *bs)
         drain_co_bounce(bs, false, false);
         return;
     }
+    GLOBAL_STATE_CODE();
     bdrv_drained_end_no_poll(bs, NULL);
     drain_end_poll(ctx);
 }
@@ -255,17 +369,18 @@ void bdrv_drain_all_begin_nopoll(void)
     BlockDriverState *bs = NULL;
 
     GLOBAL_STATE_CODE();
+    drain_begin_enter();
     bdrv_drain_all_count++;
     while ((bs = bdrv_next_all_states(bs))) {
         bdrv_do_drained_begin_quiesce(bs, NULL);
     }
+    drain_begin_leave();
 }
 
 static bool drain_all_poll(void)
 {
     BlockDriverState *bs = NULL;
 
-    drain_flush_bhs(qemu_get_aio_context());
     while ((bs = bdrv_next_all_states(bs))) {
         if (bdrv_drain_poll(bs, NULL, true)) {
             return true;
@@ -274,14 +389,23 @@ static bool drain_all_poll(void)
     return false;
 }
 
+static void drain_all_wait(void *opaque)
+{
+    drain_poll_once(qemu_get_aio_context());
+    AIO_WAIT_WHILE(qemu_get_aio_context(), drain_all_poll());
+}
+
 void bdrv_drain_all_begin(void)
 {
     if (qemu_in_coroutine()) {
         drain_co_bounce(NULL, true, true);
         return;
     }
+    GLOBAL_STATE_CODE();
+    drain_begin_enter();
     bdrv_drain_all_begin_nopoll();
-    AIO_WAIT_WHILE(qemu_get_aio_context(), drain_all_poll());
+    drain_all_wait(NULL);
+    drain_begin_finish(drain_all_wait, NULL);
 }
 
 /* Callbacks may delete nodes: end each one of a referenced snapshot */

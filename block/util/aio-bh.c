@@ -137,28 +137,41 @@ static bool aio_bh_run_unlocked(AioContext *ctx, QEMUBH *bh)
 /*
  * Realtime mode: run every BH scheduled when the call starts, in
  * scheduling order. BHs scheduled by the callbacks wait for the next call.
+ * A call nested in a callback (a wait inside a BH) first runs what the
+ * outer calls took and have not run yet, oldest first: those BHs are off
+ * bh_queue, and a wait for one of them must not hang.
  */
 bool aio_bh_poll(AioContext *ctx)
 {
-    QTAILQ_HEAD(, QEMUBH) snapshot = QTAILQ_HEAD_INITIALIZER(snapshot);
+    AioBhSlice slice;
+    AioBhSlice *s;
     QEMUBH *bh;
     bool progress = false;
 
+    QTAILQ_INIT(&slice.bhs);
     aio_ctx_lock(ctx);
     while ((bh = QTAILQ_FIRST(&ctx->bh_queue))) {
         QTAILQ_REMOVE(&ctx->bh_queue, bh, link);
-        QTAILQ_INSERT_TAIL(&snapshot, bh, link);
+        QTAILQ_INSERT_TAIL(&slice.bhs, bh, link);
     }
+    QSIMPLEQ_INSERT_TAIL(&ctx->bh_slices, &slice, next);
     aio_ctx_unlock(ctx);
 
     for (;;) {
         aio_ctx_lock(ctx);
-        bh = QTAILQ_FIRST(&snapshot);
-        if (!bh) {
+        s = QSIMPLEQ_FIRST(&ctx->bh_slices);
+        if (!s) {
             aio_ctx_unlock(ctx);
             break;
         }
-        QTAILQ_REMOVE(&snapshot, bh, link);
+        bh = QTAILQ_FIRST(&s->bhs);
+        if (!bh) {
+            /* Done (perhaps by a nested call): a caller's slice goes */
+            QSIMPLEQ_REMOVE_HEAD(&ctx->bh_slices, next);
+            aio_ctx_unlock(ctx);
+            continue;
+        }
+        QTAILQ_REMOVE(&s->bhs, bh, link);
         progress |= aio_bh_run_unlocked(ctx, bh);
     }
     return progress;

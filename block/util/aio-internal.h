@@ -32,6 +32,16 @@ struct QEMUBH {
     QTAILQ_ENTRY(QEMUBH) link;
 };
 
+/*
+ * The BHs one realtime aio_bh_poll() call took off bh_queue, on the
+ * caller's stack and listed in the context, so that a poll nested in one
+ * of them (a wait inside a BH) runs the rest too instead of hanging.
+ */
+typedef struct AioBhSlice {
+    QTAILQ_HEAD(, QEMUBH) bhs;
+    QSIMPLEQ_ENTRY(AioBhSlice) next;
+} AioBhSlice;
+
 typedef struct AioHandler {
     int fd;
     IOHandler *io_read;
@@ -55,6 +65,7 @@ struct AioContext {
     bool notified;                  /* a wakeup is pending on notify_fd */
 
     QTAILQ_HEAD(, QEMUBH) bh_queue;
+    QSIMPLEQ_HEAD(, AioBhSlice) bh_slices;  /* oldest first */
     QTAILQ_HEAD(, Coroutine) co_queue;
     QTAILQ_HEAD(, AioWork) work_queue;
     QLIST_HEAD(, AioHandler) handlers;

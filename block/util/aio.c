@@ -54,6 +54,7 @@ AioContext *aio_context_new(Error **errp)
     ctx->refcnt = 1;
     ctx->notify_fd = fd;
     QTAILQ_INIT(&ctx->bh_queue);
+    QSIMPLEQ_INIT(&ctx->bh_slices);
     QTAILQ_INIT(&ctx->co_queue);
     QTAILQ_INIT(&ctx->work_queue);
     QLIST_INIT(&ctx->handlers);

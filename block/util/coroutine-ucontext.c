@@ -151,10 +151,11 @@ static CoroutineAction coroutine_switch(Coroutine *from, Coroutine *to,
         siglongjmp(to->env, action);
     }
     coroutine_sanitizer_arrive(from);
-    if (ret == COROUTINE_YIELD || ret == COROUTINE_TERMINATE) {
+    if (ret == COROUTINE_TERMINATE) {
         /* The coroutine that jumped here no longer uses its stack */
         qatomic_store_release(&coroutine_get_from()->on_cpu, false);
     }
+    /* A yielded one is released by its enterer, once done with it */
     return ret;
 }
 
@@ -397,6 +398,12 @@ void qemu_aio_coroutine_enter(AioContext *ctx, Coroutine *co)
         QSIMPLEQ_PREPEND(&pending, &to->co_queue_wakeup);
         if (ret == COROUTINE_TERMINATE) {
             coroutine_release(to);
+        } else {
+            /*
+             * Only now may another thread enter it (and then recycle it):
+             * its wake-up list has been taken
+             */
+            qatomic_store_release(&to->on_cpu, false);
         }
     }
 }

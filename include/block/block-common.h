@@ -174,6 +174,8 @@ typedef struct BlockdevRef {
 /* Asynchronous request control block, for the callback-style API */
 struct AIOCBInfo {
     void (*cancel_async)(BlockAIOCB *acb);
+    /* Where the request completes (default: the context of acb->bs) */
+    AioContext *(*get_aio_context)(BlockAIOCB *acb);
     size_t aiocb_size;
 };
 

@@ -110,6 +110,16 @@ void bdrv_drain_all_begin(void);
 void bdrv_drain_all_begin_nopoll(void);
 void bdrv_drain_all_end(void);
 void bdrv_drain_all(void);
+/*
+ * Run fn(opaque) once no drain is beginning.  Called from a drained_begin
+ * callback or drain hook (where the graph must not change), it is queued;
+ * the outermost bdrv_drained_begin / bdrv_drain_all_begin runs the queue,
+ * in order, after its poll and before it returns (then waits again for
+ * what the changes started).  A begin that does not poll (a quiesce by a
+ * graph change, bdrv_drain_all_begin_nopoll) leaves the queue to a bottom
+ * half of the main context.  Outside a begin, fn runs at once.
+ */
+void bdrv_drain_defer(void (*fn)(void *opaque), void *opaque);
 
 void bdrv_aio_cancel(BlockAIOCB *acb);
 void bdrv_aio_cancel_async(BlockAIOCB *acb);

@@ -71,7 +71,11 @@ int bdrv_is_allocated_above(BlockDriverState *top, BlockDriverState *base,
                             bool include_base, int64_t offset, int64_t bytes,
                             int64_t *pnum);
 
-/* Drain: quiesce a node and its parents, wait for requests in flight */
+/*
+ * Drain: quiesce a node and its parents, wait for requests in flight.
+ * Outside a coroutine only from the main thread (asserted); a coroutine
+ * anywhere may drain (the drain runs in the main thread meanwhile).
+ */
 void bdrv_drained_begin(BlockDriverState *bs);
 void bdrv_drained_end(BlockDriverState *bs);
 void bdrv_drain(BlockDriverState *bs);

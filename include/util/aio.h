@@ -125,7 +125,9 @@ void coroutine_fn aio_co_reschedule_self(AioContext *new_ctx);
 
 /*
  * AIO_WAIT_WHILE(ctx, cond): poll until cond is false; evaluates to
- * whether it polled at all. Call it from the main thread (outside
+ * whether it polled at all. cond must be free of side effects (read
+ * counters with acquire ordering; never poll in it): work that re-arms
+ * itself forever would otherwise keep the wait from ending. Call it from the main thread (outside
  * coroutines), or from ctx's own home thread. When ctx is an IOThread's
  * context the main context is polled while the IOThread makes progress;
  * code completing work in another thread must call aio_wait_kick().

@@ -24,12 +24,19 @@
 
 static IOThread *ctx_iothreads[2];
 
-/* Deterministic mode with @seed, and IOThread @i's context */
+/*
+ * Every test of a suite runs twice (ctx_run_group): with virtual IOThreads
+ * (deterministic mode, the seeds the tests give) and with real ones
+ * (pthreads, realtime mode), which the tsan build checks for races.
+ */
+static bool ctx_real_iothreads;
+
+/* Deterministic mode with @seed (unless real), and IOThread @i's context */
 static inline AioContext *ctx_iothread_new(int i, uint64_t seed)
 {
     char id[16];
 
-    if (i == 0 && seed) {
+    if (i == 0 && seed && !ctx_real_iothreads) {
         sched_set_deterministic(seed);
     }
     snprintf(id, sizeof(id), "ctx-io%d", i);
@@ -139,6 +146,7 @@ static inline int64_t coroutine_fn probe_co_getlength(BlockDriverState *bs)
     return 1024 * 1024;
 }
 
+/* parking and parked are shared with the main thread: atomics */
 static inline int coroutine_fn probe_co_preadv(BlockDriverState *bs,
                                                int64_t offset, int64_t bytes,
                                                QEMUIOVector *qiov,
@@ -146,8 +154,9 @@ static inline int coroutine_fn probe_co_preadv(BlockDriverState *bs,
 {
     ProbeState *s = bs->opaque;
 
-    if (s->parking) {
-        s->parked = qemu_coroutine_self();
+    if (qatomic_load_acquire(&s->parking)) {
+        qatomic_store_release(&s->parked, qemu_coroutine_self());
+        aio_wait_kick();
         qemu_coroutine_yield();
     }
     qemu_iovec_memset(qiov, 0, 0, bytes);
@@ -359,11 +368,11 @@ static inline void release_parked_cb(void *opaque)
 {
     BlockDriverState *bs = opaque;
     ProbeState *s = bs->opaque;
-    Coroutine *co = s->parked;
+    Coroutine *co;
 
-    s->parking = false;
+    qatomic_store_release(&s->parking, false);
+    co = qatomic_xchg(&s->parked, NULL);
     if (co) {
-        s->parked = NULL;
         aio_co_schedule(bdrv_get_aio_context(bs), co);
     }
 }
@@ -372,13 +381,29 @@ static inline void release_parked_cb(void *opaque)
  * A read through @blk parked in its probe node, released by a timer on
  * the virtual clock @delay_ns from now.  The clock only moves when nothing
  * else can run, so the read completes only when someone waits for it.
+ * With real IOThreads the clock is real time: still only a wait lets the
+ * main thread run the timer.
  */
 typedef struct ParkedRead {
     uint8_t buf[512];
     QEMUIOVector qiov;
-    AioResult r;
+    int ret;
+    bool done;                  /* atomic: completes in the blk's context */
     QEMUTimer *timer;
 } ParkedRead;
+
+static inline void parked_read_cb(void *opaque, int ret)
+{
+    ParkedRead *pr = opaque;
+
+    pr->ret = ret;
+    qatomic_store_release(&pr->done, true);
+}
+
+static inline bool parked_read_done(ParkedRead *pr)
+{
+    return qatomic_load_acquire(&pr->done);
+}
 
 static inline void parked_read_start(ParkedRead *pr, BlockBackend *blk,
                                      int64_t delay_ns)
@@ -388,14 +413,10 @@ static inline void parked_read_start(ParkedRead *pr, BlockBackend *blk,
 
     memset(pr, 0, sizeof(*pr));
     qemu_iovec_init_buf(&pr->qiov, pr->buf, sizeof(pr->buf));
-    s->parking = true;
-    blk_aio_preadv(blk, 0, &pr->qiov, 0, aio_done_cb, &pr->r);
-    for (int i = 0; i < CTX_POLL_LIMIT && !s->parked; i++) {
-        aio_poll(qemu_get_aio_context(), false);
-    }
-    if (!s->parked) {
-        fail_msg("The read never reached '%s'", bdrv_get_node_name(bs));
-    }
+    qatomic_store_release(&s->parking, true);
+    blk_aio_preadv(blk, 0, &pr->qiov, 0, parked_read_cb, pr);
+    /* Deterministic mode aborts with a report instead of hanging */
+    AIO_WAIT_WHILE(qemu_get_aio_context(), !qatomic_load_acquire(&s->parked));
     pr->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, release_parked_cb, bs);
     timer_mod_ns(pr->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + delay_ns);
 }
@@ -403,10 +424,8 @@ static inline void parked_read_start(ParkedRead *pr, BlockBackend *blk,
 /* Whatever happened, let the read finish before the cleanup */
 static inline void parked_read_finish(ParkedRead *pr)
 {
-    for (int i = 0; i < CTX_POLL_LIMIT && !pr->r.done; i++) {
-        aio_poll(qemu_get_aio_context(), true);
-    }
-    expect_true(pr->r.done && pr->r.ret == 0);
+    AIO_WAIT_WHILE(qemu_get_aio_context(), !parked_read_done(pr));
+    expect_int(pr->ret, 0);
     timer_free(pr->timer);
 }
 
@@ -446,5 +465,29 @@ static inline int ctx_teardown(void **state)
 
 #define TC(fn)                                                                 \
     cmocka_unit_test_setup_teardown(fn, test_common_setup, ctx_teardown)
+
+/*
+ * The suite's tests with virtual IOThreads, then with real ones (both
+ * honour TEST_FILTER); CTX_IOTHREADS=virtual or real runs only one
+ */
+#define ctx_run_group(tests) ctx_run_group_n((tests), ARRAY_SIZE(tests))
+static inline int ctx_run_group_n(const struct CMUnitTest *tests, size_t n)
+{
+    const char *only = getenv("CTX_IOTHREADS");
+    int failed = 0;
+
+    test_common_apply_filter();
+    if (!only || strcmp(only, "real")) {
+        ctx_real_iothreads = false;
+        failed += _cmocka_run_group_tests("virtual IOThreads", tests, n,
+                                          group_setup, NULL);
+    }
+    if (!only || strcmp(only, "virtual")) {
+        ctx_real_iothreads = true;
+        failed += _cmocka_run_group_tests("real IOThreads", tests, n,
+                                          group_setup, NULL);
+    }
+    return failed;
+}
 
 #endif

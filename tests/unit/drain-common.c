@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "drain-common.h"
@@ -129,6 +132,49 @@ void drain_common_expect_all_undrained_at(const char *file, int line)
     if (bdrv_debug_drain_all_count()) {
         expect_failed(file, line, "drain_all nesting is %d, expected 0",
                       bdrv_debug_drain_all_count());
+    }
+}
+
+/* ---- death tests -------------------------------------------------------- */
+
+void drain_common_expect_abort_at(void (*fn)(void *opaque), void *opaque,
+                                  const char *needle, const char *file,
+                                  int line)
+{
+    char buf[4096] = "";
+    size_t len = 0;
+    ssize_t n;
+    int fds[2], status;
+    pid_t pid;
+
+    assert_int_equal(pipe(fds), 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        /* cmocka's handlers would resume the test run in the child */
+        signal(SIGABRT, SIG_DFL);
+        fn(opaque);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (len < sizeof(buf) - 1 &&
+           (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0) {
+        len += n;
+    }
+    buf[len] = '\0';
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
+        expect_failed(file, line, "expected an abort mentioning \"%s\", the "
+                      "child ended with status 0x%x; stderr: %s", needle,
+                      status, buf);
+    } else if (!strstr(buf, needle)) {
+        expect_failed(file, line, "the abort does not mention \"%s\": %s",
+                      needle, buf);
     }
 }
 

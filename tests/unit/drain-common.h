@@ -80,6 +80,19 @@ void drain_common_expect_all_undrained_at(const char *file, int line);
 #define expect_all_undrained()                                                 \
     drain_common_expect_all_undrained_at(__FILE__, __LINE__)
 
+/* ---- death tests -------------------------------------------------------- */
+
+/*
+ * fn(opaque) in a child process must abort (SIGABRT) with @needle on
+ * stderr: how a test proves that an assertion refuses a misuse.  Fork only
+ * where no other thread runs (deterministic mode).
+ */
+void drain_common_expect_abort_at(void (*fn)(void *opaque), void *opaque,
+                                  const char *needle, const char *file,
+                                  int line);
+#define expect_abort(fn, opaque, needle)                                       \
+    drain_common_expect_abort_at((fn), (opaque), (needle), __FILE__, __LINE__)
+
 /* ---- fixtures ----------------------------------------------------------- */
 
 /* The tests use test-common.h's per-test fixtures (T()) */

@@ -6,8 +6,8 @@
  * IOThread.  Test names carry the behaviour ("bNN"); behaviours 21-23 are
  * in test-aio-context.c, the shared helpers in ctx-common.h.
  *
- * As there, tests run mostly in deterministic mode and create and destroy
- * their own IOThreads; nodes are mostly "ctx-probe" nodes.
+ * As there, every test runs with virtual and with real IOThreads and
+ * creates and destroys its own; nodes are mostly "ctx-probe" nodes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,11 +64,6 @@ static void test_ctx_b24_insert_and_remove(void **state)
     }
 }
 
-static void test_ctx_b24_insert_and_remove_realtime(void **state)
-{
-    b24_insert_and_remove(0);
-}
-
 /*
  * The move an insertion makes must drain too: "node" has a read in flight
  * from its first backend (released by a virtual-clock timer, so only a
@@ -90,7 +85,7 @@ static void test_ctx_b24_insert_drains_moved_node(void **state)
     expect_ctx(bs, io);
     expect_blk_ctx(first, io);
     expect_moves(1, main_ctx, io, bs);
-    expect_true(pr.r.done);
+    expect_true(parked_read_done(&pr));
     expect_drained_at_detach(bs);
 
     parked_read_finish(&pr);
@@ -290,7 +285,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TC(test_ctx_b24_insert_and_remove),
-        TC(test_ctx_b24_insert_and_remove_realtime),
         TC(test_ctx_b24_insert_drains_moved_node),
         TC(test_ctx_b24_returns_with_last_parent),
         TC(test_ctx_b24_insert_refused_changes_nothing),
@@ -299,5 +293,5 @@ int main(void)
         TC(test_ctx_b25_open_over_two_iothreads_fails),
     };
 
-    return test_common_run_group(tests, group_setup, NULL);
+    return ctx_run_group(tests);
 }

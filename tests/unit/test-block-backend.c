@@ -491,7 +491,8 @@ static void test_set_perm(void **state)
     blk_unref(blk);
 }
 
-static void test_aio_context(void **state)
+/* Seed 0: a real IOThread (realtime mode); else a virtual one, seeded */
+static void aio_context_run(uint64_t seed)
 {
     BlockBackend *blk;
     BlockDriverState *bs;
@@ -500,7 +501,9 @@ static void test_aio_context(void **state)
     Error *err = NULL;
     uint8_t buf[512] = { 0 };
 
-    sched_set_deterministic(42);
+    if (seed) {
+        sched_set_deterministic(seed);
+    }
     iot = iothread_create("blk-test", &error_abort);
     ctx = iothread_get_aio_context(iot);
     blk = open_blk("driver=test,size=1M", BDRV_O_RDWR);
@@ -529,6 +532,12 @@ static void test_aio_context(void **state)
     blk_unref(blk);
     iothread_destroy(iot);
     sched_set_realtime();
+}
+
+static void test_aio_context(void **state)
+{
+    aio_context_run(42);
+    aio_context_run(0);
 }
 
 static void test_read_only_backend(void **state)

@@ -213,8 +213,9 @@ static void test_drain_b09_drain_all_hook_deletes_node(void **state)
 
 /*
  * A callback must not change the graph while the begin recursion runs; it
- * schedules a bottom half instead, and the drain's poll runs it before
- * drained_begin returns, even when nothing is in flight.
+ * hands the change to bdrv_drain_defer() instead, and the outermost begin
+ * runs it after its poll, before drained_begin returns, even when nothing
+ * is in flight.
  */
 
 typedef struct Deferred {
@@ -227,7 +228,7 @@ typedef struct Deferred {
     int saw_done;  /* ... and already saw the change */
 } Deferred;
 
-static void deferred_change_bh(void *opaque)
+static void deferred_change(void *opaque)
 {
     Deferred *d = opaque;
 
@@ -246,7 +247,7 @@ static void deferred_schedule_cb(TestParent *tp)
 
     if (!d->scheduled) {
         d->scheduled = true;
-        aio_bh_schedule_oneshot(main_ctx(), deferred_change_bh, d);
+        bdrv_drain_defer(deferred_change, d);
     }
 }
 
@@ -364,6 +365,64 @@ static void test_drain_b10_parent_attached_from_cb(void **state)
 static void test_drain_b10_drain_all_parent_attached_from_cb(void **state)
 {
     check_attach_from_cb(true);
+}
+
+/* Outside a drain begin, bdrv_drain_defer() runs the change at once */
+static void test_drain_b10_defer_outside_begin_runs_at_once(void **state)
+{
+    BlockDriverState *p = open_test("b10o-parent");
+    BlockDriverState *c = open_test("b10o-child");
+    Deferred d = {.p = p};
+
+    attach(p, c, "file");
+    bdrv_drain_defer(deferred_change, &d);
+    expect_true(d.done);
+    expect_int(parent_count(c), 0);
+
+    /* Inside a drained section, but not in a begin: at once too */
+    d.done = false;
+    d.p = NULL;
+    bdrv_drained_begin(c);
+    bdrv_drain_defer(deferred_change, &d);
+    expect_true(d.done);
+    bdrv_drained_end(c);
+    expect_all_undrained();
+    unref_nodes(p, c);
+    end_test();
+}
+
+/*
+ * A parent attached to a drained node is quiesced by the attach itself: no
+ * drain begin polls afterwards, so what its callback deferred runs from
+ * the main loop, after the attach has completed.
+ */
+static void test_drain_b10_defer_from_attach_runs_after_it(void **state)
+{
+    BlockDriverState *c = open_test("b10q-child");
+    TestParent late = {0};
+    Deferred d = {.extra = &late, .target = c};
+    TestParent a = {.on_begin = deferred_schedule_cb, .opaque = &d};
+
+    bdrv_drained_begin(c);
+    test_parent_attach(&a, "b10q-changer", c);
+    expect_int(a.begins, 1);
+    expect_true(d.scheduled);
+    if (d.done) {
+        EXPECT_FAIL("a graph change deferred from the drained_begin callback "
+                    "of a parent being attached ran inside the attach");
+    }
+    expect_graph_ok();
+    poll_until(&d.done, "the change deferred during the attach");
+    expect_true(late.child && late.child->quiesced_parent);
+    expect_graph_ok();
+    bdrv_drained_end(c);
+    expect_int(late.ends, 1);
+    expect_all_undrained();
+
+    test_parent_detach(&late);
+    test_parent_detach(&a);
+    bdrv_unref(c);
+    end_test();
 }
 
 /* ---- 12: drained_end polls once, after every end ----------------------- */
@@ -581,6 +640,8 @@ int main(void)
         T(test_drain_b10_begin_cb_change_deferred),
         T(test_drain_b10_parent_attached_from_cb),
         T(test_drain_b10_drain_all_parent_attached_from_cb),
+        T(test_drain_b10_defer_outside_begin_runs_at_once),
+        T(test_drain_b10_defer_from_attach_runs_after_it),
         T(test_drain_b12_end_polls_after_all_ends),
         T(test_drain_b12_end_cb_detaches_edges),
         T(test_drain_b12_drain_all_end_cb_deletes_node),

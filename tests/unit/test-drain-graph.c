@@ -9,8 +9,9 @@
  * local drivers: "undrain-io", a parent that reads from its child whenever
  * its drain ends (as a real format would resume its work), and
  * "bh-done", whose reads complete through a bottom half in another
- * context.  The behaviour 8 tests run in deterministic mode with virtual
- * IOThreads, each test creating and destroying its own.
+ * context.  The behaviour 8 tests run with virtual IOThreads (deterministic
+ * mode, several seeds) and with real ones (pthreads, checked by the tsan
+ * build), each run creating and destroying its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -628,7 +629,9 @@ static void test_drain_b14_backend_request_waits(void **state)
 /*
  * "bh-done": a read yields until a bottom half in another context wakes
  * it.  That BH keeps re-scheduling itself until the node's drain began, so
- * every drain below really has a request in flight to wait for.
+ * every drain below really has a request in flight to wait for.  With real
+ * IOThreads the state is shared between threads: atomics, and a kick for
+ * the main thread's waits.
  */
 typedef struct BhDoneState {
     AioContext *bh_ctx;  /* where completions are bounced */
@@ -643,11 +646,11 @@ static void bh_done_wake(void *opaque)
 {
     BhDoneState *s = opaque;
 
-    if (!s->gate_open) {
+    if (!qatomic_load_acquire(&s->gate_open)) {
         aio_bh_schedule_oneshot(s->bh_ctx, bh_done_wake, s);
         return;
     }
-    s->woken_from = qemu_get_current_aio_context();
+    qatomic_store_release(&s->woken_from, qemu_get_current_aio_context());
     aio_co_wake(s->co);
 }
 
@@ -658,12 +661,13 @@ static int coroutine_fn bh_done_co_preadv(BlockDriverState *bs,
 {
     BhDoneState *s = bs->opaque;
 
-    s->started++;
     s->co = qemu_coroutine_self();
+    qatomic_inc(&s->started);
+    aio_wait_kick();
     aio_bh_schedule_oneshot(s->bh_ctx, bh_done_wake, s);
     qemu_coroutine_yield();
     s->co = NULL;
-    s->completed++;
+    qatomic_inc(&s->completed);
     qemu_iovec_memset(qiov, 0, 0, bytes);
     return 0;
 }
@@ -672,7 +676,7 @@ static void bh_done_drain_begin(BlockDriverState *bs)
 {
     BhDoneState *s = bs->opaque;
 
-    s->gate_open = true;
+    qatomic_store_release(&s->gate_open, true);
 }
 
 static BlockDriver bh_done_drv = {
@@ -683,13 +687,32 @@ static BlockDriver bh_done_drv = {
     .bdrv_drain_begin = bh_done_drain_begin,
 };
 
-enum { B08_MAIN, B08_MAIN_ALL, B08_MAIN_BLK, B08_IOTHREAD, B08_IOTHREAD_CO };
+enum {
+    B08_MAIN, B08_MAIN_ALL, B08_MAIN_BLK,
+    B08_IOTHREAD, B08_IOTHREAD_CO, B08_IOTHREAD_ALL,
+};
+
+/* A read whose callback may run in an IOThread */
+typedef struct B08Read {
+    uint8_t buf[512];
+    QEMUIOVector qiov;
+    int ret;
+    bool done;
+} B08Read;
+
+static void b08_read_cb(void *opaque, int ret)
+{
+    B08Read *r = opaque;
+
+    r->ret = ret;
+    qatomic_store_release(&r->done, true);
+}
 
 typedef struct DrainJob {
     int who;
     BlockDriverState *bs;
     BlockBackend *blk;
-    ReadReq *q;
+    B08Read *q;
     bool done;
     AioContext *ran_in;   /* the context the drain was called from */
     /* What the drainer saw when its drained_begin returned */
@@ -705,6 +728,7 @@ static void drain_job_begin(DrainJob *j)
     j->ran_in = qemu_get_current_aio_context();
     switch (j->who) {
     case B08_MAIN_ALL:
+    case B08_IOTHREAD_ALL:
         bdrv_drain_all_begin();
         break;
     case B08_MAIN_BLK:
@@ -713,15 +737,16 @@ static void drain_job_begin(DrainJob *j)
     default:
         bdrv_drained_begin(j->bs);
     }
-    j->completed = s->completed;
+    j->completed = qatomic_read(&s->completed);
     j->in_flight = qatomic_read(&j->bs->in_flight);
-    j->req_done = j->q->r.done;
-    if (j->who == B08_MAIN_ALL) {
+    j->req_done = qatomic_load_acquire(&j->q->done);
+    if (j->who == B08_MAIN_ALL || j->who == B08_IOTHREAD_ALL) {
         bdrv_drain_all_end();
     } else if (j->who != B08_MAIN_BLK) {
         bdrv_drained_end(j->bs);
     }
-    j->done = true;
+    qatomic_store_release(&j->done, true);
+    aio_wait_kick();
 }
 
 static void drain_job_bh(void *opaque)
@@ -734,7 +759,10 @@ static void coroutine_fn drain_job_co(void *opaque)
     drain_job_begin(opaque);
 }
 
-/* One run: node (and backend) in io0, completions bounced to @bh_ctx */
+/*
+ * One run: node (and backend) in io0, completions bounced to @bh_ctx.
+ * Seed 0: real IOThreads (realtime mode); else virtual ones, seeded.
+ */
 static void b08_run(uint64_t seed, int who, bool two_iothreads)
 {
     IOThread *iot0, *iot1 = NULL;
@@ -742,11 +770,13 @@ static void b08_run(uint64_t seed, int who, bool two_iothreads)
     BlockDriverState *bs;
     BlockBackend *blk;
     BhDoneState *s;
-    ReadReq q;
+    B08Read q = { 0 };
     DrainJob j = { .who = who, .q = &q };
     Error *err = NULL;
 
-    sched_set_deterministic(seed);
+    if (seed) {
+        sched_set_deterministic(seed);
+    }
     iot0 = iothread_create("b08-io0", &error_abort);
     io0 = iothread_get_aio_context(iot0);
     bh_ctx = main_ctx();
@@ -762,35 +792,37 @@ static void b08_run(uint64_t seed, int who, bool two_iothreads)
     expect_true(bdrv_get_aio_context(bs) == io0);
     j.bs = bs;
     j.blk = blk;
+    /* The move into io0 drained the node: only the drain below counts */
+    qatomic_store_release(&s->gate_open, false);
 
-    read_start(blk, &q);
-    for (int i = 0; i < POLL_LIMIT && !s->started; i++) {
-        aio_poll(main_ctx(), false);
-    }
-    expect_int(s->started, 1);
-    expect_int(s->completed, 0);
+    qemu_iovec_init_buf(&q.qiov, q.buf, sizeof(q.buf));
+    blk_aio_preadv(blk, 0, &q.qiov, 0, b08_read_cb, &q);
+    /* Deterministic mode aborts with the seed instead of hanging */
+    AIO_WAIT_WHILE(main_ctx(), !qatomic_read(&s->started));
+    expect_int(qatomic_read(&s->started), 1);
+    expect_int(qatomic_read(&s->completed), 0);
 
-    if (who == B08_IOTHREAD) {
+    if (who == B08_IOTHREAD || who == B08_IOTHREAD_ALL) {
         aio_bh_schedule_oneshot(io0, drain_job_bh, &j);
-        poll_until(&j.done, "the drain in the IOThread");
     } else if (who == B08_IOTHREAD_CO) {
         aio_co_schedule(io0, qemu_coroutine_create(drain_job_co, &j));
-        poll_until(&j.done, "the drain in a coroutine of the IOThread");
     } else {
         drain_job_begin(&j);
     }
+    AIO_WAIT_WHILE(main_ctx(), !qatomic_load_acquire(&j.done));
     if (j.completed != 1 || j.in_flight || !j.req_done) {
-        EXPECT_FAIL("seed %" PRIu64 ", drain by %d%s: when the drain began "
-                    "%d reads had completed, %u requests were in flight and "
-                    "the backend's request was %s", seed, who,
+        EXPECT_FAIL("seed %" PRIu64 " (0: real IOThreads), drain by %d%s: "
+                    "when the drain began %d reads had completed, %u "
+                    "requests were in flight and the backend's request was "
+                    "%s", seed, who,
                     two_iothreads ? " (BH in a second IOThread)" : "",
                     j.completed, j.in_flight,
                     j.req_done ? "done" : "not done");
     }
     expect_true(j.ran_in == (who >= B08_IOTHREAD ? io0 : main_ctx()));
-    expect_true(s->woken_from == bh_ctx);
-    poll_until(&q.r.done, "the read");
-    expect_int(q.r.ret, 0);
+    expect_true(qatomic_load_acquire(&s->woken_from) == bh_ctx);
+    AIO_WAIT_WHILE(main_ctx(), !qatomic_load_acquire(&q.done));
+    expect_int(q.ret, 0);
 
     blk_unref(blk);
     bdrv_unref(bs);
@@ -799,11 +831,13 @@ static void b08_run(uint64_t seed, int who, bool two_iothreads)
     sched_set_realtime();
 }
 
+/* Virtual IOThreads with four seeds, then real ones */
 static void b08_seeds(int who, bool two_iothreads)
 {
     for (uint64_t seed = 1; seed <= 4; seed++) {
         b08_run(seed, who, two_iothreads);
     }
+    b08_run(0, who, two_iothreads);
     end_test();
 }
 
@@ -822,9 +856,47 @@ static void test_drain_b08_blk_drain_from_main(void **state)
     b08_seeds(B08_MAIN_BLK, false);
 }
 
-static void test_drain_b08_drained_begin_from_iothread(void **state)
+/*
+ * Outside a coroutine only the main thread may drain: an IOThread's event
+ * loop would poll for work that needs the main thread.  The global-state
+ * assertion refuses it (a virtual IOThread runs in the main OS thread but
+ * not in the main context, so it is caught there too).  The child process
+ * starts its own IOThreads: a real one only where a forked child may start
+ * threads (not under TSan).
+ */
+typedef struct B08Refused {
+    uint64_t seed;
+    int who;
+    bool two_iothreads;
+} B08Refused;
+
+static void b08_refused_child(void *opaque)
 {
-    b08_seeds(B08_IOTHREAD, false);
+    B08Refused *r = opaque;
+
+    b08_run(r->seed, r->who, r->two_iothreads);
+}
+
+static void b08_expect_refused(int who, bool two_iothreads)
+{
+    B08Refused r = { .seed = 1, .who = who, .two_iothreads = two_iothreads };
+
+    expect_abort(b08_refused_child, &r, "qemu_in_main_thread");
+#ifndef DRYDOCK_TSAN
+    r.seed = 0;
+    expect_abort(b08_refused_child, &r, "qemu_in_main_thread");
+#endif
+    end_test();
+}
+
+static void test_drain_b08_drained_begin_from_iothread_refused(void **state)
+{
+    b08_expect_refused(B08_IOTHREAD, false);
+}
+
+static void test_drain_b08_drain_all_from_iothread_refused(void **state)
+{
+    b08_expect_refused(B08_IOTHREAD_ALL, false);
 }
 
 /*
@@ -842,9 +914,16 @@ static void test_drain_b08_bh_in_other_iothread_from_main(void **state)
     b08_seeds(B08_MAIN, true);
 }
 
-static void test_drain_b08_bh_in_other_iothread_from_iothread(void **state)
+static void test_drain_b08_bh_in_other_iothread_from_iothread_refused(
+    void **state)
 {
-    b08_seeds(B08_IOTHREAD, true);
+    b08_expect_refused(B08_IOTHREAD, true);
+}
+
+/* A coroutine of the IOThread may drain: it bounces to the main thread */
+static void test_drain_b08_bh_in_other_iothread_from_iothread_co(void **state)
+{
+    b08_seeds(B08_IOTHREAD_CO, true);
 }
 
 /* ---- fixtures ----------------------------------------------------------- */
@@ -891,9 +970,11 @@ int main(void)
         TG(test_drain_b08_drained_begin_from_main),
         TG(test_drain_b08_drain_all_from_main),
         TG(test_drain_b08_blk_drain_from_main),
-        TG(test_drain_b08_drained_begin_from_iothread),
+        TG(test_drain_b08_drained_begin_from_iothread_refused),
+        TG(test_drain_b08_drain_all_from_iothread_refused),
         TG(test_drain_b08_bh_in_other_iothread_from_main),
-        TG(test_drain_b08_bh_in_other_iothread_from_iothread),
+        TG(test_drain_b08_bh_in_other_iothread_from_iothread_refused),
+        TG(test_drain_b08_bh_in_other_iothread_from_iothread_co),
         TG(test_drain_b08_drained_begin_from_iothread_coroutine),
     };
 
