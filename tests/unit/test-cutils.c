@@ -277,8 +277,13 @@ static void test_path(void **state)
 
 static void test_fdatasync(void **state)
 {
-    char name[] = "/tmp/drydock-cutils-XXXXXX";
-    int fd = mkstemp(name);
+    const char *dir = getenv("TMPDIR");
+    char name[PATH_MAX];
+    int fd;
+
+    snprintf(name, sizeof(name), "%s/drydock-cutils-XXXXXX",
+             dir && *dir ? dir : "/tmp");
+    fd = mkstemp(name);
 
     assert_true(fd >= 0);
     unlink(name);
