@@ -48,11 +48,23 @@ struct AioWork {
     QTAILQ_ENTRY(AioWork) link;
 };
 
+typedef struct ThreadPool ThreadPool;
+
 struct AioContext {
     pthread_mutex_t lock;
     int refcnt;
     int notify_fd;                  /* eventfd */
-    bool notified;                  /* a wakeup is pending on notify_fd */
+    /*
+     * aio_notify() sets notified; it writes notify_fd only while a poller
+     * sleeps or is about to (notify_me > 0), once (notify_written) until
+     * the poller accepts. Atomics, no lock.
+     */
+    bool notified;
+    bool notify_written;
+    int notify_me;
+
+    ThreadPool *thread_pool;        /* realtime pool, created on first use */
+    unsigned pool_inflight;         /* its requests not yet delivered */
 
     QTAILQ_HEAD(, QEMUBH) bh_queue;
     QTAILQ_HEAD(, Coroutine) co_queue;
@@ -68,6 +80,18 @@ struct AioContext {
     int poll_depth;
     QTAILQ_ENTRY(AioContext) all_link;
 };
+
+/* In a spin loop: let the sibling hyperthread run */
+static inline void aio_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#else
+    barrier();
+#endif
+}
 
 static inline void aio_ctx_lock(AioContext *ctx)
 {
@@ -132,6 +156,13 @@ void aio_work_queue(AioContext *ctx, AioWork *work);
 void aio_co_run_scheduled(AioContext *ctx, Coroutine *co);
 /* Drains the notifier and clears ctx->notified */
 void aio_notify_accept(AioContext *ctx, bool readable);
+/*
+ * A poller is about to sleep on ctx's notifier (aio_notify must write it
+ * from now on): false if a notification came since the last accept, and
+ * the poller must not sleep. Always pair with aio_notify_sleep_end().
+ */
+bool aio_notify_sleep_begin(AioContext *ctx);
+void aio_notify_sleep_end(AioContext *ctx);
 
 /* aio-bh.c */
 bool aio_bh_poll(AioContext *ctx);
@@ -162,6 +193,10 @@ bool qemu_timer_any_expired(AioContext *ctx);
 /* Run expired timers (just_one: only the first); true if any ran */
 bool qemu_timer_run_expired(AioContext *ctx, bool just_one);
 void qemu_timer_ctx_cleanup(AioContext *ctx);
+
+/* thread-pool.c */
+/* Stop ctx's pool's workers and free it (context teardown) */
+void thread_pool_ctx_cleanup(AioContext *ctx);
 
 /* sched.c */
 void sched_clock_jump_to(int64_t ns);

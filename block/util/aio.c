@@ -80,6 +80,7 @@ static void aio_context_free(AioContext *ctx)
     pthread_mutex_unlock(&aio_all_lock);
 
     assert(ctx->poll_depth == 0);
+    thread_pool_ctx_cleanup(ctx);
     aio_bh_ctx_cleanup(ctx);
     aio_fd_ctx_cleanup(ctx);
     qemu_timer_ctx_cleanup(ctx);
@@ -160,13 +161,30 @@ void aio_notify(AioContext *ctx)
 {
     uint64_t one = 1;
 
-    /* Only the first notification after the poller's accept writes */
-    if (!qatomic_xchg(&ctx->notified, true)) {
+    /* A poller that has not gone to sleep yet sees this and does not */
+    qatomic_set(&ctx->notified, true);
+    smp_mb();
+    /* Only a sleeping poller needs the system call, and only once */
+    if (qatomic_read(&ctx->notify_me) &&
+        !qatomic_xchg(&ctx->notify_written, true)) {
         ssize_t r = write(ctx->notify_fd, &one, sizeof(one));
 
         /* EAGAIN means the counter is already non-zero: still woken */
         assert(r == sizeof(one) || errno == EAGAIN);
     }
+}
+
+bool aio_notify_sleep_begin(AioContext *ctx)
+{
+    qatomic_inc(&ctx->notify_me);
+    /* Pairs with aio_notify(): it sees notify_me, or we see notified */
+    smp_mb();
+    return !qatomic_read(&ctx->notified);
+}
+
+void aio_notify_sleep_end(AioContext *ctx)
+{
+    qatomic_dec(&ctx->notify_me);
 }
 
 void aio_notify_accept(AioContext *ctx, bool readable)
@@ -180,8 +198,11 @@ void aio_notify_accept(AioContext *ctx, bool readable)
     }
     /*
      * Clear before the caller looks at the queues: work queued after this
-     * point notifies (writes) again, work queued before is seen.
+     * point notifies again, work queued before is seen.
      */
+    if (readable) {
+        qatomic_set(&ctx->notify_written, false);
+    }
     qatomic_mb_set(&ctx->notified, false);
 }
 

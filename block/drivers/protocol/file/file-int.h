@@ -27,6 +27,9 @@ typedef struct BDRVFileState {
      * report it again, so every later flush must fail too.
      */
     bool flush_failed;
+    /* RWF_NOWAIT refused with EOPNOTSUPP: no fast path (file-io.c) */
+    bool nowait_read_unsupported;
+    bool nowait_write_unsupported;
 
     /* Permissions last committed by bdrv_set_perm */
     uint64_t perm;
