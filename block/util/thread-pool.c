@@ -57,6 +57,8 @@ struct ThreadPool {
     unsigned nr_spinning;
     bool stopping;
     QLIST_ENTRY(ThreadPool) all_link;
+
+    uint64_t stat_bh_runs, stat_completions;    /* written by the BH */
 };
 
 /* Every pool, for thread_pool_shutdown() and thread_pool_nr_workers() */
@@ -97,6 +99,8 @@ static void thread_pool_completion_bh(void *opaque)
         n++;
     }
     qatomic_sub(&pool->ctx->pool_inflight, n);
+    qatomic_set(&pool->stat_bh_runs, pool->stat_bh_runs + 1);
+    qatomic_set(&pool->stat_completions, pool->stat_completions + n);
     while (fifo) {
         ThreadPoolReq *next = fifo->done_next;
 
@@ -420,4 +424,13 @@ unsigned thread_pool_ctx_nr_workers(AioContext *ctx)
         pthread_mutex_unlock(&pool->lock);
     }
     return n;
+}
+
+void thread_pool_ctx_get_stats(AioContext *ctx, uint64_t *bh_runs,
+                               uint64_t *completions)
+{
+    ThreadPool *pool = qatomic_load_acquire(&ctx->thread_pool);
+
+    *bh_runs = pool ? qatomic_read(&pool->stat_bh_runs) : 0;
+    *completions = pool ? qatomic_read(&pool->stat_completions) : 0;
 }

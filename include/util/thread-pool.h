@@ -49,5 +49,11 @@ void thread_pool_shutdown(void);
 unsigned thread_pool_nr_workers(void);
 /* Worker threads of ctx's pool (for tests) */
 unsigned thread_pool_ctx_nr_workers(AioContext *ctx);
+/*
+ * Runs of ctx's completion BH, and the completions they delivered, since
+ * the pool was created (for tests; realtime mode only)
+ */
+void thread_pool_ctx_get_stats(AioContext *ctx, uint64_t *bh_runs,
+                               uint64_t *completions);
 
 #endif /* DRYDOCK_UTIL_THREAD_POOL_H */
