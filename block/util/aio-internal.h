@@ -64,7 +64,6 @@ struct AioContext {
     int notify_me;
 
     ThreadPool *thread_pool;        /* realtime pool, created on first use */
-    unsigned pool_inflight;         /* its requests not yet delivered */
 
     QTAILQ_HEAD(, QEMUBH) bh_queue;
     QTAILQ_HEAD(, Coroutine) co_queue;
@@ -80,18 +79,6 @@ struct AioContext {
     int poll_depth;
     QTAILQ_ENTRY(AioContext) all_link;
 };
-
-/* In a spin loop: let the sibling hyperthread run */
-static inline void aio_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield" ::: "memory");
-#else
-    barrier();
-#endif
-}
 
 static inline void aio_ctx_lock(AioContext *ctx)
 {

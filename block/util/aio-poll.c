@@ -99,30 +99,6 @@ static AioWork *aio_poll_pop_work(AioContext *ctx)
     return work;
 }
 
-/* How long a loop with thread-pool requests out polls before it sleeps */
-#define AIO_POLL_SPIN_NS 50000
-
-/*
- * Thread-pool requests are out: wait for a notification by spinning for a
- * while (at most timeout_ns, -1: no limit) instead of sleeping at once. A
- * fast worker then completes without an eventfd write or a wakeup.
- */
-static void aio_poll_spin(AioContext *ctx, int64_t timeout_ns)
-{
-    int64_t limit = AIO_POLL_SPIN_NS;
-    int64_t until;
-
-    if (timeout_ns >= 0 && timeout_ns < limit) {
-        limit = timeout_ns;
-    }
-    until = get_clock() + limit;
-    while (!qatomic_read(&ctx->notified) && get_clock() < until) {
-        for (int i = 0; i < 64 && !qatomic_read(&ctx->notified); i++) {
-            aio_cpu_relax();
-        }
-    }
-}
-
 /* Realtime: everything ready now, in a fixed order */
 static bool aio_poll_realtime(AioContext *ctx, bool blocking)
 {
@@ -137,9 +113,6 @@ static bool aio_poll_realtime(AioContext *ctx, bool blocking)
     aio_poll_enter(ctx);
     if (blocking && !aio_poll_has_immediate(ctx)) {
         timeout = qemu_timer_deadline_ns(ctx, true);
-        if (timeout != 0 && qatomic_read(&ctx->pool_inflight)) {
-            aio_poll_spin(ctx, timeout);
-        }
     }
     aio_fd_pollfds_init(&fds);
     aio_fd_add_pollfds(ctx, &fds);

@@ -8,10 +8,9 @@
  * when the list was empty, so a burst of completions costs one BH run (and
  * at most one wakeup). The BH delivers them in completion order.
  *
- * A worker that finished a request spins a little for the next one before
- * sleeping, and the event loop spins a little for completions while
- * requests are out (aio-poll.c): at low queue depth a request then costs
- * no futex or eventfd wakeup at all.
+ * Workers are woken (or started) only when the queue outgrows what the
+ * awake ones will take: for short functions a worker takes a few queued
+ * requests in a row rather than a sleeping worker being woken for each.
  *
  * Deterministic mode: no threads. A request is an AioWork event of the
  * submitting context; when the scheduler picks it, func runs in the main
@@ -25,8 +24,13 @@
 #include "util/thread-pool.h"
 #include "aio-internal.h"
 
-/* How long a worker looks for more work before it sleeps */
-#define THREAD_POOL_SPIN_NS 50000
+/*
+ * A function shorter than this (moving average) is cheaper to leave queued
+ * for an awake worker, up to THREAD_POOL_QUEUE_PER_WORKER each, than to
+ * wake another worker for
+ */
+#define THREAD_POOL_SHORT_NS 50000
+#define THREAD_POOL_QUEUE_PER_WORKER 4
 
 typedef struct ThreadPoolReq ThreadPoolReq;
 struct ThreadPoolReq {
@@ -50,11 +54,11 @@ struct ThreadPool {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     QSIMPLEQ_HEAD(, ThreadPoolReq) queue;   /* under lock */
-    unsigned nr_queued;                     /* written under lock */
+    unsigned nr_queued;
     pthread_t workers[THREAD_POOL_MAX_WORKERS];
     unsigned nr_workers;
     unsigned nr_sleeping;                   /* in (or woken from) cond_wait */
-    unsigned nr_spinning;
+    int64_t avg_ns;                         /* a request's function */
     bool stopping;
     QLIST_ENTRY(ThreadPool) all_link;
 
@@ -98,7 +102,6 @@ static void thread_pool_completion_bh(void *opaque)
         list = next;
         n++;
     }
-    qatomic_sub(&pool->ctx->pool_inflight, n);
     qatomic_set(&pool->stat_bh_runs, pool->stat_bh_runs + 1);
     qatomic_set(&pool->stat_completions, pool->stat_completions + n);
     while (fifo) {
@@ -140,25 +143,6 @@ static int64_t thread_pool_now_ns(void)
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Under pool->lock, which it drops while it spins for queued work */
-static void thread_pool_spin_locked(ThreadPool *pool)
-{
-    int64_t until = thread_pool_now_ns() + THREAD_POOL_SPIN_NS;
-    bool found = false;
-
-    pool->nr_spinning++;
-    pthread_mutex_unlock(&pool->lock);
-    while (!found && thread_pool_now_ns() < until) {
-        for (int i = 0; i < 64 && !found; i++) {
-            found = qatomic_read(&pool->nr_queued) ||
-                    qatomic_read(&pool->stopping);
-            aio_cpu_relax();
-        }
-    }
-    pthread_mutex_lock(&pool->lock);
-    pool->nr_spinning--;
-}
-
 static void *thread_pool_worker(void *opaque)
 {
     ThreadPool *pool = opaque;
@@ -166,12 +150,8 @@ static void *thread_pool_worker(void *opaque)
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         ThreadPoolReq *req;
+        int64_t start, took;
 
-        /* One spinner is enough to catch the next request */
-        if (QSIMPLEQ_EMPTY(&pool->queue) && !pool->stopping &&
-            !pool->nr_spinning) {
-            thread_pool_spin_locked(pool);
-        }
         while (QSIMPLEQ_EMPTY(&pool->queue) && !pool->stopping) {
             pool->nr_sleeping++;
             pthread_cond_wait(&pool->cond, &pool->lock);
@@ -182,13 +162,17 @@ static void *thread_pool_worker(void *opaque)
             break;      /* stopping, and nothing left to do */
         }
         QSIMPLEQ_REMOVE_HEAD(&pool->queue, link);
-        qatomic_set(&pool->nr_queued, pool->nr_queued - 1);
+        pool->nr_queued--;
         pthread_mutex_unlock(&pool->lock);
 
+        start = thread_pool_now_ns();
         req->ret = req->func(req->arg);
+        took = thread_pool_now_ns() - start;
         thread_pool_complete(pool, req);
 
         pthread_mutex_lock(&pool->lock);
+        /* Moving average over about 8 requests */
+        pool->avg_ns += (took - pool->avg_ns) / 8;
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -271,7 +255,7 @@ static void thread_pool_stop(ThreadPool *pool)
     unsigned n;
 
     pthread_mutex_lock(&pool->lock);
-    qatomic_set(&pool->stopping, true);
+    pool->stopping = true;
     pthread_cond_broadcast(&pool->cond);
     n = pool->nr_workers;
     pthread_mutex_unlock(&pool->lock);
@@ -284,7 +268,7 @@ static void thread_pool_stop(ThreadPool *pool)
     pthread_mutex_lock(&pool->lock);
     assert(pool->nr_workers == n);
     pool->nr_workers = 0;
-    qatomic_set(&pool->stopping, false);
+    pool->stopping = false;
     pthread_mutex_unlock(&pool->lock);
 }
 
@@ -312,11 +296,27 @@ static void thread_pool_work_run(AioWork *work)
                                  req, "thread-pool-completion");
 }
 
+/*
+ * Under pool->lock, a request just queued: must another worker start on
+ * the queue? Waking a worker costs more than a short request: while the
+ * functions are short, the awake workers take a few each.
+ */
+static bool thread_pool_needs_worker_locked(ThreadPool *pool)
+{
+    unsigned awake = pool->nr_workers - pool->nr_sleeping;
+
+    if (pool->avg_ns < THREAD_POOL_SHORT_NS) {
+        return pool->nr_queued > awake * THREAD_POOL_QUEUE_PER_WORKER;
+    }
+    return pool->nr_queued > awake;
+}
+
 /* Queue req (filled in by the caller) in the current context */
 static void thread_pool_submit(ThreadPoolReq *req)
 {
     AioContext *ctx = qemu_get_current_aio_context();
     ThreadPool *pool;
+    bool signal = false;
 
     req->ctx = ctx;
     aio_context_ref(ctx);
@@ -326,20 +326,21 @@ static void thread_pool_submit(ThreadPoolReq *req)
         return;
     }
     pool = thread_pool_get(ctx);
-    qatomic_inc(&ctx->pool_inflight);
     pthread_mutex_lock(&pool->lock);
     QSIMPLEQ_INSERT_TAIL(&pool->queue, req, link);
-    qatomic_set(&pool->nr_queued, pool->nr_queued + 1);
-    /* Spinning workers pick requests up by themselves */
-    if (pool->nr_queued > pool->nr_spinning) {
-        if (pool->nr_queued > pool->nr_spinning + pool->nr_sleeping &&
-            pool->nr_workers < THREAD_POOL_MAX_WORKERS) {
+    pool->nr_queued++;
+    if (thread_pool_needs_worker_locked(pool)) {
+        if (pool->nr_sleeping) {
+            signal = true;
+        } else if (pool->nr_workers < THREAD_POOL_MAX_WORKERS) {
             thread_pool_spawn_locked(pool);
-        } else if (pool->nr_sleeping) {
-            pthread_cond_signal(&pool->cond);
         }
     }
     pthread_mutex_unlock(&pool->lock);
+    /* Not under the lock, which the woken worker would block on at once */
+    if (signal) {
+        pthread_cond_signal(&pool->cond);
+    }
 }
 
 void thread_pool_submit_aio_cb(ThreadPoolFunc *func, void *arg,

@@ -102,13 +102,33 @@ static void iothread_submit_bh(void *opaque)
     qatomic_store_release(&run->started, true);
 }
 
+/* The main context's pool does NR_REQS requests; their worker threads */
+static void main_pool_threads(pthread_t *threads)
+{
+    Req reqs[NR_REQS];
+    int ran = 0, done = 0;
+
+    for (int i = 0; i < NR_REQS; i++) {
+        reqs[i] = (Req) { .i = i, .ran = &ran, .done = &done };
+        thread_pool_submit_aio_cb(req_func, &reqs[i], req_cb, &reqs[i]);
+    }
+    AIO_WAIT_WHILE(NULL, qatomic_load_acquire(&done) < NR_REQS);
+    for (int i = 0; i < NR_REQS; i++) {
+        threads[i] = reqs[i].func_thread;
+    }
+}
+
 static void test_iothread_pool_completes_in_iothread(void **state)
 {
     IOThread *iot = iothread_create("pool-ctx", &error_abort);
     AioContext *ctx = iothread_get_aio_context(iot);
-    unsigned main_workers = thread_pool_ctx_nr_workers(qemu_get_aio_context());
-    unsigned all_workers = thread_pool_nr_workers();
+    pthread_t main_threads[NR_REQS];
+    unsigned main_workers, all_workers;
     IOThreadRun *run = g_new0(IOThreadRun, 1);
+
+    main_pool_threads(main_threads);
+    main_workers = thread_pool_ctx_nr_workers(qemu_get_aio_context());
+    all_workers = thread_pool_nr_workers();
 
     aio_bh_schedule_oneshot(ctx, iothread_submit_bh, run);
     AIO_WAIT_WHILE(ctx, !qatomic_load_acquire(&run->started) ||
@@ -120,6 +140,11 @@ static void test_iothread_pool_completes_in_iothread(void **state)
         assert_false(pthread_equal(run->reqs[i].func_thread,
                                    pthread_self()));
         assert_true(pthread_equal(run->reqs[i].cb_thread, run->iothread));
+        /* Not a worker of the main context's pool */
+        for (int j = 0; j < NR_REQS; j++) {
+            assert_false(pthread_equal(run->reqs[i].func_thread,
+                                       main_threads[j]));
+        }
     }
     assert_true(thread_pool_ctx_nr_workers(ctx) >= 1);
     assert_int_equal(thread_pool_ctx_nr_workers(qemu_get_aio_context()),
