@@ -88,31 +88,34 @@ static FileNowaitStats stats_now(void)
     return st;
 }
 
-static void test_nowait_cached_read_done_in_coroutine(void **state)
+/* A vectored read at @offset in @mode: the fast path's counters for it */
+static FileNowaitStats read_in_mode(FileNowaitMode mode, int64_t offset)
 {
     BlockBackend *blk = open_blk(0);
     FileNowaitStats st;
 
+    file_nowait_set_mode(mode);
     stats_reset();
-    read_vectored(blk, 4096 - 1000);
+    read_vectored(blk, offset);
     st = stats_now();
+    blk_unref(blk);
+    return st;
+}
+
+static void test_nowait_cached_read_done_in_coroutine(void **state)
+{
+    FileNowaitStats st = read_in_mode(FILE_NOWAIT_AUTO, 4096 - 1000);
+
     assert_int_equal(st.fast, 1);
     assert_int_equal(st.fallback, 0);
-    blk_unref(blk);
 }
 
 static void test_nowait_eagain_falls_back_to_pool(void **state)
 {
-    BlockBackend *blk = open_blk(0);
-    FileNowaitStats st;
+    FileNowaitStats st = read_in_mode(FILE_NOWAIT_EAGAIN, 12345);
 
-    file_nowait_set_mode(FILE_NOWAIT_EAGAIN);
-    stats_reset();
-    read_vectored(blk, 12345);
-    st = stats_now();
     assert_int_equal(st.fast, 0);
     assert_int_equal(st.fallback, 1);
-    blk_unref(blk);
 }
 
 static void test_nowait_partial_transfer_continues_in_pool(void **state)
@@ -141,15 +144,9 @@ static void test_nowait_partial_transfer_continues_in_pool(void **state)
 
 static void test_nowait_off_goes_to_pool_only(void **state)
 {
-    BlockBackend *blk = open_blk(0);
-    FileNowaitStats st;
+    FileNowaitStats st = read_in_mode(FILE_NOWAIT_OFF, 0);
 
-    file_nowait_set_mode(FILE_NOWAIT_OFF);
-    stats_reset();
-    read_vectored(blk, 0);
-    st = stats_now();
     assert_int_equal(st.fast + st.fallback, 0);
-    blk_unref(blk);
 }
 
 /* A write either works in the coroutine or falls back: data is right */
@@ -197,16 +194,12 @@ static void test_nowait_read_past_eof_is_zeroes(void **state)
 
 static void test_nowait_never_in_deterministic_mode(void **state)
 {
-    BlockBackend *blk = open_blk(0);
     FileNowaitStats st;
 
     sched_set_deterministic(5);
-    stats_reset();
-    read_vectored(blk, 100);
-    st = stats_now();
+    st = read_in_mode(FILE_NOWAIT_AUTO, 100);
     sched_set_realtime();
     assert_int_equal(st.fast + st.fallback, 0);
-    blk_unref(blk);
 }
 
 static void test_nowait_never_with_o_direct(void **state)

@@ -51,6 +51,15 @@ static void req_cb(void *opaque, int ret)
     qatomic_store_release(r->done, qatomic_read(r->done) + 1);
 }
 
+/* Submit NR_REQS requests in the current context */
+static void submit_reqs(Req *reqs, int *ran, int *done, int *order)
+{
+    for (int i = 0; i < NR_REQS; i++) {
+        reqs[i] = (Req) { .i = i, .ran = ran, .done = done, .order = order };
+        thread_pool_submit_aio_cb(req_func, &reqs[i], req_cb, &reqs[i]);
+    }
+}
+
 static void test_burst_of_completions_runs_one_bh(void **state)
 {
     AioContext *ctx = qemu_get_aio_context();
@@ -58,10 +67,7 @@ static void test_burst_of_completions_runs_one_bh(void **state)
     int ran = 0, done = 0;
     uint64_t runs0, comp0, runs1, comp1;
 
-    for (int i = 0; i < NR_REQS; i++) {
-        reqs[i] = (Req) { .i = i, .ran = &ran, .done = &done };
-        thread_pool_submit_aio_cb(req_func, &reqs[i], req_cb, &reqs[i]);
-    }
+    submit_reqs(reqs, &ran, &done, NULL);
     thread_pool_ctx_get_stats(ctx, &runs0, &comp0);
     /* Every worker is done before the loop looks: one batch */
     while (qatomic_read(&ran) < NR_REQS) {
@@ -94,11 +100,7 @@ static void iothread_submit_bh(void *opaque)
     IOThreadRun *run = opaque;
 
     run->iothread = pthread_self();
-    for (int i = 0; i < NR_REQS; i++) {
-        run->reqs[i] = (Req) { .i = i, .ran = &run->ran, .done = &run->done };
-        thread_pool_submit_aio_cb(req_func, &run->reqs[i], req_cb,
-                                  &run->reqs[i]);
-    }
+    submit_reqs(run->reqs, &run->ran, &run->done, NULL);
     qatomic_store_release(&run->started, true);
 }
 
@@ -108,10 +110,7 @@ static void main_pool_threads(pthread_t *threads)
     Req reqs[NR_REQS];
     int ran = 0, done = 0;
 
-    for (int i = 0; i < NR_REQS; i++) {
-        reqs[i] = (Req) { .i = i, .ran = &ran, .done = &done };
-        thread_pool_submit_aio_cb(req_func, &reqs[i], req_cb, &reqs[i]);
-    }
+    submit_reqs(reqs, &ran, &done, NULL);
     AIO_WAIT_WHILE(NULL, qatomic_load_acquire(&done) < NR_REQS);
     for (int i = 0; i < NR_REQS; i++) {
         threads[i] = reqs[i].func_thread;
@@ -162,11 +161,7 @@ static void det_order(uint64_t seed, int *order)
     int ran = 0, done = 0;
 
     sched_set_deterministic(seed);
-    for (int i = 0; i < NR_REQS; i++) {
-        reqs[i] = (Req) { .i = i, .ran = &ran, .done = &done,
-                          .order = order };
-        thread_pool_submit_aio_cb(req_func, &reqs[i], req_cb, &reqs[i]);
-    }
+    submit_reqs(reqs, &ran, &done, order);
     AIO_WAIT_WHILE(NULL, done < NR_REQS);
     for (int i = 0; i < NR_REQS; i++) {
         /* No worker thread in deterministic mode */
