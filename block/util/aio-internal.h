@@ -62,6 +62,7 @@ struct AioContext {
     bool notified;
     bool notify_written;
     int notify_me;
+    int notify_active;              /* aio_notify_unlock() in progress */
 
     ThreadPool *thread_pool;        /* realtime pool, created on first use */
 
@@ -141,6 +142,12 @@ size_t aio_world_get(AioContext ***set);
 bool aio_has_pending(AioContext *ctx);
 void aio_work_queue(AioContext *ctx, AioWork *work);
 void aio_co_run_scheduled(AioContext *ctx, Coroutine *co);
+/*
+ * Under ctx->lock, work just queued: release the lock, then notify. ctx
+ * is not freed until that notification is done, even if the work runs
+ * and drops the last reference meanwhile.
+ */
+void aio_notify_unlock(AioContext *ctx);
 /* Drains the notifier and clears ctx->notified */
 void aio_notify_accept(AioContext *ctx, bool readable);
 /*

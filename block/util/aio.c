@@ -4,6 +4,7 @@
  */
 #include "util/osdep.h"
 
+#include <sched.h>
 #include <sys/eventfd.h>
 
 #include "util/main-loop.h"
@@ -75,6 +76,10 @@ void aio_context_ref(AioContext *ctx)
 
 static void aio_context_free(AioContext *ctx)
 {
+    /* A notifier that queued work for the last owner is still writing */
+    while (qatomic_load_acquire(&ctx->notify_active)) {
+        sched_yield();
+    }
     pthread_mutex_lock(&aio_all_lock);
     QTAILQ_REMOVE(&aio_all, ctx, all_link);
     pthread_mutex_unlock(&aio_all_lock);
@@ -174,6 +179,14 @@ void aio_notify(AioContext *ctx)
     }
 }
 
+void aio_notify_unlock(AioContext *ctx)
+{
+    qatomic_inc(&ctx->notify_active);
+    aio_ctx_unlock(ctx);
+    aio_notify(ctx);
+    qatomic_dec(&ctx->notify_active);     /* the last touch of ctx */
+}
+
 bool aio_notify_sleep_begin(AioContext *ctx)
 {
     qatomic_inc(&ctx->notify_me);
@@ -248,8 +261,8 @@ void aio_co_schedule(AioContext *ctx, Coroutine *co)
     aio_context_ref(ctx);
     aio_ctx_lock(ctx);
     QTAILQ_INSERT_TAIL(&ctx->co_queue, co, co_sched_next);
-    aio_notify(ctx);    /* before the coroutine can run and drop the ref */
-    aio_ctx_unlock(ctx);
+    /* ctx stays alive: the coroutine may run and drop the ref at once */
+    aio_notify_unlock(ctx);
 }
 
 /* Called by the poller after taking co off ctx->co_queue */
