@@ -27,10 +27,14 @@
 /*
  * A function shorter than this (moving average) is cheaper to leave queued
  * for an awake worker, up to THREAD_POOL_QUEUE_PER_WORKER each, than to
- * wake another worker for
+ * wake another worker for. Short functions are mostly page-cache work that
+ * more threads would only contend on (one file's buffered writes take the
+ * inode's lock): a few workers serve a deep queue with few wakeups. A
+ * longer function (O_DIRECT, a flush) gets a worker of its own, so device
+ * requests still overlap.
  */
 #define THREAD_POOL_SHORT_NS 50000
-#define THREAD_POOL_QUEUE_PER_WORKER 4
+#define THREAD_POOL_QUEUE_PER_WORKER 16
 
 typedef struct ThreadPoolReq ThreadPoolReq;
 struct ThreadPoolReq {

@@ -60,6 +60,15 @@ static void submit_reqs(Req *reqs, int *ran, int *done, int *order)
     }
 }
 
+static void submit_many_bh(void *opaque)
+{
+    Req *reqs = opaque;
+
+    for (int i = 0; i < 2 * NR_REQS; i++) {
+        thread_pool_submit_aio_cb(req_func, &reqs[i], req_cb, &reqs[i]);
+    }
+}
+
 static void test_burst_of_completions_runs_one_bh(void **state)
 {
     AioContext *ctx = qemu_get_aio_context();
@@ -185,12 +194,35 @@ static void test_det_completion_order_replays_by_seed(void **state)
     assert_true(differs);
 }
 
+/* In a context of its own, polled here: 32 short requests at once */
+static void test_short_functions_share_few_workers(void **state)
+{
+    AioContext *ctx = aio_context_new(&error_abort);
+    Req reqs[2 * NR_REQS];
+    int ran = 0, done = 0;
+    unsigned workers;
+
+    /* Submit as ctx's own code would: the callbacks land in ctx */
+    for (int i = 0; i < 2 * NR_REQS; i++) {
+        reqs[i] = (Req) { .i = i, .ran = &ran, .done = &done };
+    }
+    aio_bh_schedule_oneshot(ctx, submit_many_bh, reqs);
+    while (qatomic_load_acquire(&done) < 2 * NR_REQS) {
+        aio_poll(ctx, true);
+    }
+    workers = thread_pool_ctx_nr_workers(ctx);
+    /* Not a worker per queued request: a couple serve the whole queue */
+    assert_true(workers >= 1 && workers <= 3);
+    aio_context_unref(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_burst_of_completions_runs_one_bh),
         T(test_iothread_pool_completes_in_iothread),
         T(test_det_completion_order_replays_by_seed),
+        T(test_short_functions_share_few_workers),
     };
 
     test_common_init(0);
