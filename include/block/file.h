@@ -8,6 +8,10 @@
  * attempt off for that node and direction) continues in the thread pool,
  * from where the fast path stopped. Deterministic mode (util/sched.h)
  * never takes the fast path: every request is a scheduler event.
+ *
+ * With O_DIRECT (cache.direct=on), reads go through an io_uring of the
+ * requesting thread instead of the thread pool when the kernel allows it
+ * (again not in deterministic mode); a short read continues in the pool.
  */
 #ifndef BLOCK_FILE_H
 #define BLOCK_FILE_H
@@ -24,10 +28,13 @@ typedef enum FileNowaitMode {
 
 /* Process-wide; for tests */
 void file_nowait_set_mode(FileNowaitMode mode);
+/* Process-wide: may O_DIRECT requests use io_uring (default: yes) */
+void file_uring_set_enabled(bool enabled);
 
 typedef struct FileNowaitStats {
     uint64_t fast;          /* requests done entirely in the fast path */
     uint64_t fallback;      /* tried, then finished in the thread pool */
+    uint64_t uring;         /* O_DIRECT requests io_uring took */
 } FileNowaitStats;
 
 /* Counters since the last reset (reset: zeroes them) */

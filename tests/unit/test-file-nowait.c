@@ -2,7 +2,8 @@
  * The file driver's RWF_NOWAIT fast path (include/block/file.h): data is
  * right whichever way a request goes, what the kernel cannot do at once
  * falls back to the thread pool (injected with file_nowait_set_mode), and
- * neither O_DIRECT nor deterministic mode takes the fast path.
+ * neither O_DIRECT nor deterministic mode takes the fast path. O_DIRECT
+ * reads go through io_uring, short ones finish in the pool.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <linux/io_uring.h>
+#include <sys/syscall.h>
 
 #include "block/file.h"
 #include "util/sched.h"
@@ -202,10 +205,29 @@ static void test_nowait_never_in_deterministic_mode(void **state)
     assert_int_equal(st.fast + st.fallback, 0);
 }
 
-static void test_nowait_never_with_o_direct(void **state)
+/* Does this system let a process set up an io_uring? */
+static bool uring_usable(void)
 {
+    struct io_uring_params p = { 0 };
+    int fd = syscall(__NR_io_uring_setup, 4, &p);
+
+    if (fd < 0) {
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+/*
+ * An O_DIRECT read of [offset, offset + len) through a backend, the file
+ * ending at @end: the fast path's counters
+ */
+static FileNowaitStats direct_read(int64_t offset, int64_t len, int64_t end)
+{
+    int64_t data = MIN(len, end - offset);
     BlockBackend *blk;
     g_autofree uint8_t *buf = NULL;
+    FileNowaitStats st;
     int fd = open(path, O_RDONLY | O_DIRECT);
 
     if (fd < 0) {
@@ -213,12 +235,56 @@ static void test_nowait_never_with_o_direct(void **state)
     }
     close(fd);
     blk = open_blk(BDRV_O_NOCACHE);
-    assert_int_equal(posix_memalign((void **)&buf, 4096, 8192), 0);
+    assert_int_equal(posix_memalign((void **)&buf, 4096, len), 0);
     stats_reset();
-    assert_int_equal(blk_pread(blk, 4096, 8192, buf, 0), 0);
-    check_pattern(buf, 4096, 8192);
-    assert_int_equal(stats_now().fast + stats_now().fallback, 0);
+    assert_int_equal(blk_pread(blk, offset, len, buf, 0), 0);
+    st = stats_now();
+    check_pattern(buf, offset, data);
+    assert_true(buffer_is_zero(buf + data, len - data));
     blk_unref(blk);
+    return st;
+}
+
+static void test_direct_read_goes_through_uring(void **state)
+{
+    FileNowaitStats st = direct_read(4096, 8192, FILE_LEN);
+
+    /* No RWF_NOWAIT attempt: it would wait for the device */
+    assert_int_equal(st.fast + st.fallback, 0);
+    assert_int_equal(st.uring, uring_usable() ? 1 : 0);
+}
+
+static void test_direct_read_uring_off_uses_pool(void **state)
+{
+    FileNowaitStats st;
+
+    file_uring_set_enabled(false);
+    st = direct_read(8192, 4096, FILE_LEN);
+    assert_int_equal(st.fast + st.fallback + st.uring, 0);
+}
+
+/* Past the end of the file io_uring stops short; the pool zero-fills */
+static void test_direct_read_short_at_eof_continues_in_pool(void **state)
+{
+    FileNowaitStats st;
+    int fd = open(path, O_RDWR);
+
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, FILE_LEN - 1000), 0);
+    close(fd);
+    /* The node ends at the next 512 bytes: FILE_LEN - 512 */
+    st = direct_read(FILE_LEN - 8192, 8192 - 512, FILE_LEN - 1000);
+    assert_int_equal(st.uring, uring_usable() ? 1 : 0);
+}
+
+static void test_direct_read_no_uring_in_deterministic_mode(void **state)
+{
+    FileNowaitStats st;
+
+    sched_set_deterministic(6);
+    st = direct_read(0, 4096, FILE_LEN);
+    sched_set_realtime();
+    assert_int_equal(st.uring, 0);
 }
 
 static int nowait_setup(void **state)
@@ -231,6 +297,7 @@ static int nowait_setup(void **state)
 static int nowait_teardown(void **state)
 {
     file_nowait_set_mode(FILE_NOWAIT_AUTO);
+    file_uring_set_enabled(true);
     sched_set_realtime();
     return test_common_teardown(state);
 }
@@ -262,7 +329,10 @@ int main(void)
         TN(test_nowait_write_reads_back),
         TN(test_nowait_read_past_eof_is_zeroes),
         TN(test_nowait_never_in_deterministic_mode),
-        TN(test_nowait_never_with_o_direct),
+        TN(test_direct_read_goes_through_uring),
+        TN(test_direct_read_uring_off_uses_pool),
+        TN(test_direct_read_short_at_eof_continues_in_pool),
+        TN(test_direct_read_no_uring_in_deterministic_mode),
     };
 
     return test_common_run_group(tests, group_setup, group_teardown);

@@ -63,6 +63,16 @@ void file_lock_set_perm(BlockDriverState *bs, uint64_t perm,
                         uint64_t shared);
 void file_lock_abort_perm_update(BlockDriverState *bs);
 
+/* file-uring.c */
+/*
+ * Read or write @iov at @offset through this thread's io_uring; the
+ * coroutine sleeps until done. Bytes transferred (may be short) or
+ * -errno; -ENOTSUP when io_uring cannot take it (use the thread pool).
+ */
+ssize_t coroutine_fn file_uring_rw(int fd, bool is_write,
+                                   const struct iovec *iov, int niov,
+                                   int64_t offset);
+
 /* file-io.c */
 int coroutine_fn file_io_co_preadv(BlockDriverState *bs, int64_t offset,
                                    int64_t bytes, QEMUIOVector *qiov,
