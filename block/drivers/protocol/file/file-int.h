@@ -1,7 +1,8 @@
 /*
  * Private to the "file" protocol driver: its node state and the helpers
  * shared between file.c (open, create, options), file-io.c (requests run
- * in the thread pool) and file-lock.c (image locking).
+ * in the thread pool), file-uring.c (O_DIRECT reads through io_uring) and
+ * file-lock.c (image locking).
  */
 #ifndef BLOCK_DRIVERS_PROTOCOL_FILE_FILE_INT_H
 #define BLOCK_DRIVERS_PROTOCOL_FILE_FILE_INT_H

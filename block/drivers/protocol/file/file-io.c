@@ -7,6 +7,7 @@
  * Reads and writes without O_DIRECT first try RWF_NOWAIT in the calling
  * coroutine (include/block/file.h): what the page cache can serve at once
  * never reaches the pool; the pool continues where the fast path stopped.
+ * O_DIRECT reads go through io_uring (file-uring.c) when it is usable.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
