@@ -25,7 +25,7 @@
 #include "aio-internal.h"
 
 /*
- * A function shorter than this (moving average) is cheaper to leave queued
+ * A function shorter than this (see ThreadPool.min_ns) is cheaper to leave queued
  * for an awake worker, up to THREAD_POOL_QUEUE_PER_WORKER each, than to
  * wake another worker for. Short functions are mostly page-cache work that
  * more threads would only contend on (one file's buffered writes take the
@@ -34,6 +34,7 @@
  * requests still overlap.
  */
 #define THREAD_POOL_SHORT_NS 50000
+#define THREAD_POOL_WINDOW 16
 #define THREAD_POOL_QUEUE_PER_WORKER 16
 
 typedef struct ThreadPoolReq ThreadPoolReq;
@@ -62,7 +63,14 @@ struct ThreadPool {
     pthread_t workers[THREAD_POOL_MAX_WORKERS];
     unsigned nr_workers;
     unsigned nr_sleeping;                   /* in (or woken from) cond_wait */
-    int64_t avg_ns;                         /* a request's function */
+    /*
+     * How long a request's function takes at the least: the shortest of
+     * the last window of THREAD_POOL_WINDOW requests (contention and
+     * preemption make some take longer, never all)
+     */
+    int64_t min_ns;
+    int64_t window_min_ns;
+    unsigned window_len;
     bool stopping;
     QLIST_ENTRY(ThreadPool) all_link;
 
@@ -147,6 +155,17 @@ static int64_t thread_pool_now_ns(void)
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static void thread_pool_note_time_locked(ThreadPool *pool, int64_t took)
+{
+    if (pool->window_len == 0 || took < pool->window_min_ns) {
+        pool->window_min_ns = took;
+    }
+    if (++pool->window_len == THREAD_POOL_WINDOW) {
+        pool->min_ns = pool->window_min_ns;
+        pool->window_len = 0;
+    }
+}
+
 static void *thread_pool_worker(void *opaque)
 {
     ThreadPool *pool = opaque;
@@ -175,8 +194,7 @@ static void *thread_pool_worker(void *opaque)
         thread_pool_complete(pool, req);
 
         pthread_mutex_lock(&pool->lock);
-        /* Moving average over about 8 requests */
-        pool->avg_ns += (took - pool->avg_ns) / 8;
+        thread_pool_note_time_locked(pool, took);
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -309,7 +327,7 @@ static bool thread_pool_needs_worker_locked(ThreadPool *pool)
 {
     unsigned awake = pool->nr_workers - pool->nr_sleeping;
 
-    if (pool->avg_ns < THREAD_POOL_SHORT_NS) {
+    if (pool->min_ns < THREAD_POOL_SHORT_NS) {
         return pool->nr_queued > awake * THREAD_POOL_QUEUE_PER_WORKER;
     }
     return pool->nr_queued > awake;
