@@ -11,6 +11,10 @@
  * context as an event; when the scheduler picks it, func runs in the main
  * thread and its completion is then scheduled as a BH. Completion order is
  * therefore a function of the seed.
+ * While the pool's functions are short (page-cache work), a request may
+ * wait behind up to 16 others for an awake worker rather than a sleeping
+ * one being woken; so a function must never wait for another request of
+ * the same pool.
  * Deviation from QEMU: no BlockAIOCB (no cancellation).
  */
 #ifndef DRYDOCK_UTIL_THREAD_POOL_H
