@@ -123,7 +123,7 @@ typedef struct BenchOpts {
     int count, depth, bufsize, flush_interval, pattern;
     int64_t offset, step;
     const char *fmt, *cache, *aio, *filename;
-    bool write, quiet, force_share, native, drain_on_flush;
+    bool write, force_share, native, drain_on_flush;
 } BenchOpts;
 
 static void bench_usage_error(const char *msg)
@@ -185,16 +185,18 @@ static void bench_parse_opt(BenchOpts *o, int c, const char *arg)
     case 'n': o->native = true; break;
     case 'i': o->aio = arg; break;
     case 'o': o->offset = bench_size(arg, "offset"); break;
-    case 'q': o->quiet = true; break;
+    case 'q': break;    /* qemu-img bench prints its lines anyway */
     case 's':
         v = bench_size(arg, "buffer size");
-        if (v <= 0 || v > INT_MAX) {
-            bench_size("", "buffer size");
+        if (v > INT_MAX) {
+            error_report("Invalid buffer size specified. Must be between 0 "
+                         "and %d.", INT_MAX);
+            exit(EXIT_FAILURE);
         }
         o->bufsize = (int)v;
         break;
     case 'S':
-        o->step = bench_size(arg, "step size");
+        o->step = bench_size(arg, "step_size");
         break;
     case 't': o->cache = arg; break;
     case 'w': o->write = true; break;
@@ -323,14 +325,12 @@ int main(int argc, char **argv)
     b.flush_interval = o.flush_interval;
     b.drain_on_flush = o.drain_on_flush;
 
-    if (!o.quiet) {
-        printf("Sending %d %s requests, %d bytes each, %d in parallel "
-               "(starting at offset %" PRId64 ", step size %" PRId64 ")\n",
-               b.count, b.write ? "write" : "read", o.bufsize, o.depth,
-               b.offset, b.step);
-        if (b.flush_interval) {
-            printf("Sending flush every %d requests\n", b.flush_interval);
-        }
+    printf("Sending %d %s requests, %d bytes each, %d in parallel "
+           "(starting at offset %" PRId64 ", step size %" PRId64 ")\n",
+           b.count, b.write ? "write" : "read", o.bufsize, o.depth, b.offset,
+           b.step);
+    if (b.flush_interval) {
+        printf("Sending flush every %d requests\n", b.flush_interval);
     }
 
     buf = qemu_blockalign(blk_bs(b.blk), (size_t)o.depth * o.bufsize);
@@ -349,9 +349,7 @@ int main(int argc, char **argv)
     while (b.completed < b.count || b.in_flight > 0) {
         aio_poll(qemu_get_aio_context(), true);
     }
-    if (!o.quiet) {
-        printf("Run completed in %3.3f seconds.\n", bench_now() - t0);
-    }
+    printf("Run completed in %3.3f seconds.\n", bench_now() - t0);
 
     g_free(b.slots);
     g_free(b.free_slots);
