@@ -58,7 +58,17 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 
 .PHONY: all lib unit check deps clean format examples
 all: deps
-	@$(MAKE) --no-print-directory lib examples
+	@$(MAKE) --no-print-directory lib examples tools
+
+# harness/tools/<name>.c -> build/<flavour>/bin/drydock-<name>
+TOOL_SRCS := $(wildcard harness/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:harness/tools/%.c=$(O)/bin/drydock-%)
+.PHONY: tools
+tools: $(TOOL_BINS)
+
+$(O)/bin/drydock-%: $(O)/harness/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:%.c=$(O)/%)
@@ -105,3 +115,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(UNIT_HELPER_OBJS:.o=.d)
+-include $(TOOL_SRCS:%.c=$(O)/%.d)

@@ -106,7 +106,15 @@ static int coroutine_fn block_backend_io_do(BlockBackend *blk,
     BlockDriverState *bs;
     int ret;
 
-    block_backend_wait_while_drained(blk);
+    /*
+     * The queue's lock only when a drain is on: our in-flight reference
+     * is up (seq-cst) before we look, so a drain that began unseen waits
+     * for this request
+     */
+    smp_mb();
+    if (qatomic_read(&blk->quiesce_counter)) {
+        block_backend_wait_while_drained(blk);
+    }
     /* Only now: the root may have changed while the request was parked */
     bs = blk_bs(blk);
     if (op == BLOCK_BACKEND_FLUSH) {
@@ -350,6 +358,8 @@ typedef struct BlockBackendAIOCB {
     QEMUIOVector *qiov;
     BdrvRequestFlags flags;
     int ret;
+    /* The submitting call has returned / the request is done: BB_AIO_* */
+    unsigned state;
 } BlockBackendAIOCB;
 
 /* Not the node's: the root may be replaced (and freed) under the request */
@@ -359,6 +369,11 @@ static AioContext *block_backend_io_aiocb_ctx(BlockAIOCB *common)
 
     return blk_get_aio_context(acb->blk);
 }
+
+enum {
+    BB_AIO_RETURNED = 1,
+    BB_AIO_DONE = 2,
+};
 
 static const AIOCBInfo block_backend_io_aiocb_info = {
     .aiocb_size = sizeof(BlockBackendAIOCB),
@@ -384,9 +399,14 @@ static void coroutine_fn block_backend_io_aio_entry(void *opaque)
 
     acb->ret = block_backend_io_do(acb->blk, acb->op, acb->offset, acb->bytes,
                                    acb->qiov, acb->flags);
-    /* Never call back from inside the submitting call: always via a BH */
-    aio_bh_schedule_oneshot(blk_get_aio_context(acb->blk),
-                            block_backend_io_aio_complete_bh, acb);
+    /*
+     * Never call back from inside the submitting call: a request done
+     * before it returned is completed by it, through a BH; one that
+     * completed later calls back right here.
+     */
+    if (qatomic_fetch_or(&acb->state, BB_AIO_DONE) & BB_AIO_RETURNED) {
+        block_backend_io_aio_complete_bh(acb);
+    }
 }
 
 static BlockAIOCB *block_backend_io_aio_submit(BlockBackend *blk,
@@ -412,6 +432,10 @@ static BlockAIOCB *block_backend_io_aio_submit(BlockBackend *blk,
     block_backend_req_begin(blk);
     co = qemu_coroutine_create(block_backend_io_aio_entry, acb);
     aio_co_enter(blk_get_aio_context(blk), co);
+    if (qatomic_fetch_or(&acb->state, BB_AIO_RETURNED) & BB_AIO_DONE) {
+        aio_bh_schedule_oneshot(blk_get_aio_context(blk),
+                                block_backend_io_aio_complete_bh, acb);
+    }
     return &acb->common;
 }
 

@@ -45,8 +45,9 @@ static AioContext *block_backend_root_get_parent_aio_context(BdrvChild *child)
 
 static void block_backend_quiesce(BlockBackend *blk)
 {
+    /* Atomic: requests look at it without the lock (block-backend-io.c) */
     pthread_mutex_lock(&blk->queued_lock);
-    blk->quiesce_counter++;
+    qatomic_inc(&blk->quiesce_counter);
     pthread_mutex_unlock(&blk->queued_lock);
 }
 
@@ -63,8 +64,8 @@ static void block_backend_unquiesce(BlockBackend *blk)
     AioContext *ctx;
 
     pthread_mutex_lock(&blk->queued_lock);
-    assert(blk->quiesce_counter > 0);
-    if (--blk->quiesce_counter == 0) {
+    assert(qatomic_read(&blk->quiesce_counter) > 0);
+    if (qatomic_dec_fetch(&blk->quiesce_counter) == 0) {
         QSIMPLEQ_CONCAT(&woken, &blk->queued);
         QSIMPLEQ_FOREACH(w, &woken, next) {
             blk_inc_in_flight(blk);
@@ -171,7 +172,7 @@ void coroutine_fn block_backend_wait_while_drained(BlockBackend *blk)
 
     assert(qatomic_read(&blk->in_flight) > 0);
     pthread_mutex_lock(&blk->queued_lock);
-    if (!blk->quiesce_counter ||
+    if (!qatomic_read(&blk->quiesce_counter) ||
         qatomic_read(&blk->disable_request_queuing)) {
         pthread_mutex_unlock(&blk->queued_lock);
         return;

@@ -58,12 +58,14 @@ void qemu_bh_schedule(QEMUBH *bh)
     aio_bh_enqueue_locked(bh, BH_SCHEDULED);
     if (wake) {
         /*
-         * Under the lock: once it is released the BH may run and its
-         * owner may free ctx before a later aio_notify() would run.
+         * Once the lock is released the BH may run and its owner may free
+         * ctx: aio_notify_unlock() keeps ctx alive until it has notified,
+         * without a poller woken by it blocking on the lock.
          */
-        aio_notify(ctx);
+        aio_notify_unlock(ctx);
+    } else {
+        aio_ctx_unlock(ctx);
     }
-    aio_ctx_unlock(ctx);
 }
 
 void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb,
@@ -73,8 +75,7 @@ void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb,
 
     aio_ctx_lock(ctx);
     aio_bh_enqueue_locked(bh, BH_SCHEDULED | BH_ONESHOT);
-    aio_notify(ctx);    /* under the lock, see qemu_bh_schedule() */
-    aio_ctx_unlock(ctx);
+    aio_notify_unlock(ctx);     /* see qemu_bh_schedule() */
 }
 
 void aio_bh_schedule_oneshot(AioContext *ctx, QEMUBHFunc *cb, void *opaque)

@@ -172,19 +172,60 @@ void aio_fd_pollfds_add(AioPollFds *fds, int fd, short events, AioContext *ctx,
     fds->n++;
 }
 
+/*
+ * A blocking wait tells the contexts (aio_notify_sleep_begin) so that
+ * notifiers write the eventfd; one notified meanwhile makes it a peek.
+ */
+static bool aio_fd_pollfds_sleep_begin(AioPollFds *fds)
+{
+    bool sleep = true;
+
+    for (size_t i = 0; i < fds->n; i++) {
+        if (!fds->node[i]) {
+            sleep &= aio_notify_sleep_begin(fds->ctx[i]);
+        }
+    }
+    return sleep;
+}
+
+static void aio_fd_pollfds_sleep_end(AioPollFds *fds)
+{
+    for (size_t i = 0; i < fds->n; i++) {
+        if (!fds->node[i]) {
+            aio_notify_sleep_end(fds->ctx[i]);
+        }
+    }
+}
+
 void aio_fd_pollfds_wait(AioPollFds *fds, int64_t timeout_ns)
 {
     struct timespec ts, *tsp = NULL;
-    int r;
+    bool handlers = false, sleeping = timeout_ns != 0;
+    int r = 0;
 
+    for (size_t i = 0; i < fds->n && !handlers; i++) {
+        handlers = fds->node[i] != NULL;
+    }
+    if (sleeping && !aio_fd_pollfds_sleep_begin(fds)) {
+        timeout_ns = 0;
+    }
     if (timeout_ns >= 0) {
         ts.tv_sec = timeout_ns / NANOSECONDS_PER_SECOND;
         ts.tv_nsec = timeout_ns % NANOSECONDS_PER_SECOND;
         tsp = &ts;
     }
-    do {
-        r = ppoll(fds->pfd, fds->n, tsp, NULL);
-    } while (r < 0 && errno == EINTR);
+    for (size_t i = 0; i < fds->n; i++) {
+        fds->pfd[i].revents = 0;
+    }
+    /* A peek at notifiers only is what the queues tell anyway */
+    if (timeout_ns != 0 || handlers) {
+        do {
+            r = ppoll(fds->pfd, fds->n, tsp, NULL);
+        } while (r < 0 && errno == EINTR);
+    }
+    if (sleeping) {
+        aio_fd_pollfds_sleep_end(fds);
+    }
     if (r < 0) {
         fprintf(stderr, "aio_poll: ppoll failed: %s\n", strerror(errno));
         abort();

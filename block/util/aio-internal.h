@@ -58,11 +58,23 @@ struct AioWork {
     QTAILQ_ENTRY(AioWork) link;
 };
 
+typedef struct ThreadPool ThreadPool;
+
 struct AioContext {
     pthread_mutex_t lock;
     int refcnt;
     int notify_fd;                  /* eventfd */
-    bool notified;                  /* a wakeup is pending on notify_fd */
+    /*
+     * aio_notify() sets notified; it writes notify_fd only while a poller
+     * sleeps or is about to (notify_me > 0), once (notify_written) until
+     * the poller accepts. Atomics, no lock.
+     */
+    bool notified;
+    bool notify_written;
+    int notify_me;
+    int notify_active;              /* aio_notify_unlock() in progress */
+
+    ThreadPool *thread_pool;        /* realtime pool, created on first use */
 
     QTAILQ_HEAD(, QEMUBH) bh_queue;
     QSIMPLEQ_HEAD(, AioBhSlice) bh_slices;  /* oldest first */
@@ -141,8 +153,21 @@ size_t aio_world_get(AioContext ***set);
 bool aio_has_pending(AioContext *ctx);
 void aio_work_queue(AioContext *ctx, AioWork *work);
 void aio_co_run_scheduled(AioContext *ctx, Coroutine *co);
+/*
+ * Under ctx->lock, work just queued: release the lock, then notify. ctx
+ * is not freed until that notification is done, even if the work runs
+ * and drops the last reference meanwhile.
+ */
+void aio_notify_unlock(AioContext *ctx);
 /* Drains the notifier and clears ctx->notified */
 void aio_notify_accept(AioContext *ctx, bool readable);
+/*
+ * A poller is about to sleep on ctx's notifier (aio_notify must write it
+ * from now on): false if a notification came since the last accept, and
+ * the poller must not sleep. Always pair with aio_notify_sleep_end().
+ */
+bool aio_notify_sleep_begin(AioContext *ctx);
+void aio_notify_sleep_end(AioContext *ctx);
 
 /* aio-bh.c */
 bool aio_bh_poll(AioContext *ctx);
@@ -173,6 +198,10 @@ bool qemu_timer_any_expired(AioContext *ctx);
 /* Run expired timers (just_one: only the first); true if any ran */
 bool qemu_timer_run_expired(AioContext *ctx, bool just_one);
 void qemu_timer_ctx_cleanup(AioContext *ctx);
+
+/* thread-pool.c */
+/* Stop ctx's pool's workers and free it (context teardown) */
+void thread_pool_ctx_cleanup(AioContext *ctx);
 
 /* sched.c */
 void sched_clock_jump_to(int64_t ns);

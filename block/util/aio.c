@@ -4,6 +4,7 @@
  */
 #include "util/osdep.h"
 
+#include <sched.h>
 #include <sys/eventfd.h>
 
 #include "util/main-loop.h"
@@ -76,11 +77,16 @@ void aio_context_ref(AioContext *ctx)
 
 static void aio_context_free(AioContext *ctx)
 {
+    /* A notifier that queued work for the last owner is still writing */
+    while (qatomic_load_acquire(&ctx->notify_active)) {
+        sched_yield();
+    }
     pthread_mutex_lock(&aio_all_lock);
     QTAILQ_REMOVE(&aio_all, ctx, all_link);
     pthread_mutex_unlock(&aio_all_lock);
 
     assert(ctx->poll_depth == 0);
+    thread_pool_ctx_cleanup(ctx);
     aio_bh_ctx_cleanup(ctx);
     aio_fd_ctx_cleanup(ctx);
     qemu_timer_ctx_cleanup(ctx);
@@ -161,13 +167,38 @@ void aio_notify(AioContext *ctx)
 {
     uint64_t one = 1;
 
-    /* Only the first notification after the poller's accept writes */
-    if (!qatomic_xchg(&ctx->notified, true)) {
+    /* A poller that has not gone to sleep yet sees this and does not */
+    qatomic_set(&ctx->notified, true);
+    smp_mb();
+    /* Only a sleeping poller needs the system call, and only once */
+    if (qatomic_read(&ctx->notify_me) &&
+        !qatomic_xchg(&ctx->notify_written, true)) {
         ssize_t r = write(ctx->notify_fd, &one, sizeof(one));
 
         /* EAGAIN means the counter is already non-zero: still woken */
         assert(r == sizeof(one) || errno == EAGAIN);
     }
+}
+
+void aio_notify_unlock(AioContext *ctx)
+{
+    qatomic_inc(&ctx->notify_active);
+    aio_ctx_unlock(ctx);
+    aio_notify(ctx);
+    qatomic_dec(&ctx->notify_active);     /* the last touch of ctx */
+}
+
+bool aio_notify_sleep_begin(AioContext *ctx)
+{
+    qatomic_inc(&ctx->notify_me);
+    /* Pairs with aio_notify(): it sees notify_me, or we see notified */
+    smp_mb();
+    return !qatomic_read(&ctx->notified);
+}
+
+void aio_notify_sleep_end(AioContext *ctx)
+{
+    qatomic_dec(&ctx->notify_me);
 }
 
 void aio_notify_accept(AioContext *ctx, bool readable)
@@ -181,8 +212,11 @@ void aio_notify_accept(AioContext *ctx, bool readable)
     }
     /*
      * Clear before the caller looks at the queues: work queued after this
-     * point notifies (writes) again, work queued before is seen.
+     * point notifies again, work queued before is seen.
      */
+    if (readable) {
+        qatomic_set(&ctx->notify_written, false);
+    }
     qatomic_mb_set(&ctx->notified, false);
 }
 
@@ -228,8 +262,8 @@ void aio_co_schedule(AioContext *ctx, Coroutine *co)
     aio_context_ref(ctx);
     aio_ctx_lock(ctx);
     QTAILQ_INSERT_TAIL(&ctx->co_queue, co, co_sched_next);
-    aio_notify(ctx);    /* before the coroutine can run and drop the ref */
-    aio_ctx_unlock(ctx);
+    /* ctx stays alive: the coroutine may run and drop the ref at once */
+    aio_notify_unlock(ctx);
 }
 
 /* Called by the poller after taking co off ctx->co_queue */

@@ -42,10 +42,22 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+/*
+ * Pools of finished coroutines. Each thread has its own (no lock): a
+ * coroutine that terminates goes to the pool of the thread it ran in, and
+ * qemu_coroutine_create() takes from the pool of the thread it is called
+ * in. The shared pool (locked) only takes what a full thread pool or an
+ * exiting thread gives up, and serves threads whose own pool is empty.
+ */
+typedef struct CoroutinePool {
+    QSLIST_HEAD(, Coroutine) list;
+    unsigned len;
+} CoroutinePool;
+
 static pthread_mutex_t coroutine_pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static QSLIST_HEAD(, Coroutine) coroutine_pool =
-    QSLIST_HEAD_INITIALIZER(coroutine_pool);
-static unsigned coroutine_pool_len;
+static CoroutinePool coroutine_shared_pool;
+static pthread_key_t coroutine_pool_key;
+static pthread_once_t coroutine_pool_key_once = PTHREAD_ONCE_INIT;
 
 /*
  * Per-thread state. A coroutine may yield in one thread and resume in
@@ -58,6 +70,8 @@ static __thread Coroutine coroutine_tls_leader;
 static __thread Coroutine *coroutine_tls_from;      /* who jumped to us */
 static __thread Coroutine *coroutine_tls_new;       /* being started */
 static __thread sigjmp_buf *coroutine_tls_new_ret;  /* its creator */
+static __thread CoroutinePool coroutine_tls_pool;
+static __thread bool coroutine_tls_pool_registered;
 
 __attribute__((noinline)) static Coroutine *coroutine_current(void)
 {
@@ -260,18 +274,69 @@ static void coroutine_delete(Coroutine *co)
     g_free(co);
 }
 
-static void coroutine_release(Coroutine *co)
+static Coroutine *coroutine_pool_pop(CoroutinePool *pool)
+{
+    Coroutine *co = QSLIST_FIRST(&pool->list);
+
+    if (co) {
+        QSLIST_REMOVE_HEAD(&pool->list, pool_next);
+        pool->len--;
+    }
+    return co;
+}
+
+/* Into the shared pool if there is room; else freed */
+static void coroutine_release_shared(Coroutine *co)
 {
     pthread_mutex_lock(&coroutine_pool_lock);
-    if (coroutine_pool_len < COROUTINE_POOL_MAX) {
-        QSLIST_INSERT_HEAD(&coroutine_pool, co, pool_next);
-        coroutine_pool_len++;
+    if (coroutine_shared_pool.len < COROUTINE_POOL_MAX) {
+        QSLIST_INSERT_HEAD(&coroutine_shared_pool.list, co, pool_next);
+        coroutine_shared_pool.len++;
         co = NULL;
     }
     pthread_mutex_unlock(&coroutine_pool_lock);
     if (co) {
         coroutine_delete(co);
     }
+}
+
+/* Thread exit: its pool goes to the shared one */
+static void coroutine_pool_thread_exit(void *opaque)
+{
+    CoroutinePool *pool = opaque;
+    Coroutine *co;
+
+    while ((co = coroutine_pool_pop(pool))) {
+        coroutine_release_shared(co);
+    }
+}
+
+static void coroutine_pool_key_init(void)
+{
+    pthread_key_create(&coroutine_pool_key, coroutine_pool_thread_exit);
+}
+
+/* This thread's pool (TLS through a call: see coroutine_current) */
+__attribute__((noinline)) static CoroutinePool *coroutine_local_pool(void)
+{
+    if (!coroutine_tls_pool_registered) {
+        coroutine_tls_pool_registered = true;
+        pthread_once(&coroutine_pool_key_once, coroutine_pool_key_init);
+        pthread_setspecific(coroutine_pool_key, &coroutine_tls_pool);
+    }
+    return &coroutine_tls_pool;
+}
+
+static void coroutine_release(Coroutine *co)
+{
+    CoroutinePool *pool = coroutine_local_pool();
+
+    if (pool->len < COROUTINE_POOL_MAX) {
+        QSLIST_INSERT_HEAD(&pool->list, co, pool_next);
+        pool->len++;
+        return;
+    }
+    coroutine_release_shared(co);
 }
 
 #ifdef COROUTINE_TSAN
@@ -296,13 +361,12 @@ Coroutine *qemu_coroutine_create(CoroutineEntry *entry, void *opaque)
     pthread_once(&coroutine_tsan_fork_once, coroutine_tsan_register_fork);
 #endif
 
-    pthread_mutex_lock(&coroutine_pool_lock);
-    co = QSLIST_FIRST(&coroutine_pool);
-    if (co) {
-        QSLIST_REMOVE_HEAD(&coroutine_pool, pool_next);
-        coroutine_pool_len--;
+    co = coroutine_pool_pop(coroutine_local_pool());
+    if (!co) {
+        pthread_mutex_lock(&coroutine_pool_lock);
+        co = coroutine_pool_pop(&coroutine_shared_pool);
+        pthread_mutex_unlock(&coroutine_pool_lock);
     }
-    pthread_mutex_unlock(&coroutine_pool_lock);
     if (!co) {
         co = coroutine_new();
     }
@@ -318,25 +382,20 @@ Coroutine *qemu_coroutine_create(CoroutineEntry *entry, void *opaque)
 
 unsigned qemu_coroutine_pool_size(void)
 {
-    unsigned n;
-
-    pthread_mutex_lock(&coroutine_pool_lock);
-    n = coroutine_pool_len;
-    pthread_mutex_unlock(&coroutine_pool_lock);
-    return n;
+    return coroutine_local_pool()->len;
 }
 
 void qemu_coroutine_pool_drain(void)
 {
+    CoroutinePool *pool = coroutine_local_pool();
     Coroutine *co;
 
+    while ((co = coroutine_pool_pop(pool))) {
+        coroutine_delete(co);
+    }
     for (;;) {
         pthread_mutex_lock(&coroutine_pool_lock);
-        co = QSLIST_FIRST(&coroutine_pool);
-        if (co) {
-            QSLIST_REMOVE_HEAD(&coroutine_pool, pool_next);
-            coroutine_pool_len--;
-        }
+        co = coroutine_pool_pop(&coroutine_shared_pool);
         pthread_mutex_unlock(&coroutine_pool_lock);
         if (!co) {
             break;

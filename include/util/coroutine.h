@@ -66,9 +66,13 @@ bool qemu_in_coroutine(void);
 bool qemu_coroutine_entered(Coroutine *co);
 AioContext *qemu_coroutine_get_aio_context(Coroutine *co);
 
-/* Coroutines currently waiting in the pool (for tests) */
+/*
+ * Finished coroutines are pooled per thread: a coroutine that terminates
+ * is reused by the next qemu_coroutine_create() of the thread it ran in.
+ * Coroutines waiting in this thread's pool (for tests).
+ */
 unsigned qemu_coroutine_pool_size(void);
-/* Free every pooled coroutine (optional, for leak-free exits) */
+/* Free this thread's pooled coroutines and the shared overflow pool */
 void qemu_coroutine_pool_drain(void);
 
 /* ---- CoMutex: a FIFO, fair mutex for coroutines ---- */

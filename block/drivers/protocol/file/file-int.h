@@ -1,7 +1,8 @@
 /*
  * Private to the "file" protocol driver: its node state and the helpers
  * shared between file.c (open, create, options), file-io.c (requests run
- * in the thread pool) and file-lock.c (image locking).
+ * in the thread pool), file-uring.c (O_DIRECT reads through io_uring) and
+ * file-lock.c (image locking).
  */
 #ifndef BLOCK_DRIVERS_PROTOCOL_FILE_FILE_INT_H
 #define BLOCK_DRIVERS_PROTOCOL_FILE_FILE_INT_H
@@ -27,6 +28,9 @@ typedef struct BDRVFileState {
      * report it again, so every later flush must fail too.
      */
     bool flush_failed;
+    /* RWF_NOWAIT refused with EOPNOTSUPP: no fast path (file-io.c) */
+    bool nowait_read_unsupported;
+    bool nowait_write_unsupported;
 
     /* Permissions last committed by bdrv_set_perm */
     uint64_t perm;
@@ -59,6 +63,16 @@ int file_lock_check_perm(BlockDriverState *bs, uint64_t perm,
 void file_lock_set_perm(BlockDriverState *bs, uint64_t perm,
                         uint64_t shared);
 void file_lock_abort_perm_update(BlockDriverState *bs);
+
+/* file-uring.c */
+/*
+ * Read or write @iov at @offset through this thread's io_uring; the
+ * coroutine sleeps until done. Bytes transferred (may be short) or
+ * -errno; -ENOTSUP when io_uring cannot take it (use the thread pool).
+ */
+ssize_t coroutine_fn file_uring_rw(int fd, bool is_write,
+                                   const struct iovec *iov, int niov,
+                                   int64_t offset);
 
 /* file-io.c */
 int coroutine_fn file_io_co_preadv(BlockDriverState *bs, int64_t offset,

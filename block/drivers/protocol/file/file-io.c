@@ -3,6 +3,11 @@
  * thread pool (thread_pool_submit_co); the calling coroutine sleeps until
  * the worker's result is delivered back in its own AioContext.  Workers
  * see only the FileReq they are given, never the node.
+ *
+ * Reads and writes without O_DIRECT first try RWF_NOWAIT in the calling
+ * coroutine (include/block/file.h): what the page cache can serve at once
+ * never reaches the pool; the pool continues where the fast path stopped.
+ * O_DIRECT reads go through io_uring (file-uring.c) when it is usable.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,8 +15,14 @@
 #include <linux/falloc.h>
 
 #include "file-int.h"
+#include "block/file.h"
 #include "util/cutils.h"
+#include "util/sched.h"
 #include "util/thread-pool.h"
+
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
 
 /* Chunk of zeroes written per syscall by preallocation=full */
 #define FILE_IO_PREALLOC_CHUNK (1 << 20)
@@ -34,6 +45,7 @@ typedef struct FileReq {
     struct iovec *iov;
     int niov;
     bool direct;              /* O_DIRECT: see file_io_worker_rw */
+    int64_t done;             /* bytes already transferred (fast path) */
     /* truncate only */
     const char *filename;
     PreallocMode prealloc;
@@ -71,35 +83,91 @@ static void file_io_iov_advance(struct iovec **iov, int *niov, size_t n)
     }
 }
 
+static FileNowaitMode file_io_nowait_mode;
+static FileNowaitStats file_io_nowait_stats;
+
+void file_nowait_set_mode(FileNowaitMode mode)
+{
+    qatomic_set(&file_io_nowait_mode, mode);
+}
+
+void file_nowait_get_stats(FileNowaitStats *stats, bool reset)
+{
+    stats->fast = qatomic_read(&file_io_nowait_stats.fast);
+    stats->fallback = qatomic_read(&file_io_nowait_stats.fallback);
+    stats->uring = qatomic_read(&file_io_nowait_stats.uring);
+    if (reset) {
+        qatomic_set(&file_io_nowait_stats.fast, 0);
+        qatomic_set(&file_io_nowait_stats.fallback, 0);
+        qatomic_set(&file_io_nowait_stats.uring, 0);
+    }
+}
+
+/* One transfer; @nowait: RWF_NOWAIT (and the test modes) */
+static ssize_t file_io_rw_once(FileReq *r, struct iovec *iov, int cnt,
+                               int64_t offset, bool nowait)
+{
+    bool is_write = r->type == FILE_REQ_WRITE;
+    struct iovec one;
+
+    if (!nowait) {
+        return is_write ? pwritev(r->fd, iov, cnt, offset)
+                        : preadv(r->fd, iov, cnt, offset);
+    }
+    switch (qatomic_read(&file_io_nowait_mode)) {
+    case FILE_NOWAIT_EAGAIN:
+        errno = EAGAIN;
+        return -1;
+    case FILE_NOWAIT_SHORT:
+        if (r->done > 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+        one = (struct iovec){ .iov_base = iov[0].iov_base,
+                              .iov_len = MIN(iov[0].iov_len, 512) };
+        iov = &one;
+        cnt = 1;
+        break;
+    default:
+        break;
+    }
+    return is_write ? pwritev2(r->fd, iov, cnt, offset, RWF_NOWAIT)
+                    : preadv2(r->fd, iov, cnt, offset, RWF_NOWAIT);
+}
+
 /*
- * Transfer the whole request, looping over short transfers and over
- * vectors longer than IOV_MAX.  A read that hits end of file leaves zeroes
- * in the rest of the buffer, so that a file whose length is not a multiple
- * of the sector size reads like one that is.
+ * Transfer the rest of the request (from r->done), looping over short
+ * transfers and over vectors longer than IOV_MAX.  A read that hits end of
+ * file leaves zeroes in the rest of the buffer, so that a file whose
+ * length is not a multiple of the sector size reads like one that is.
+ * With @nowait, stops with -EAGAIN (or -EOPNOTSUPP) where the kernel
+ * would block; r->done tells how far it got.
  */
-static int file_io_worker_rw(FileReq *r)
+static int file_io_rw(FileReq *r, bool nowait)
 {
     bool is_write = r->type == FILE_REQ_WRITE;
     struct iovec *copy = NULL;
     struct iovec *iov = r->iov;
     int niov = r->niov;
-    int64_t done = 0;
     int ret = 0;
 
-    while (done < r->bytes && niov > 0) {
+    if (r->done > 0) {
+        copy = g_memdup2(iov, niov * sizeof(*iov));
+        iov = copy;
+        file_io_iov_advance(&iov, &niov, r->done);
+    }
+    while (r->done < r->bytes && niov > 0) {
         int cnt = MIN(niov, IOV_MAX);
-        ssize_t n;
+        ssize_t n = file_io_rw_once(r, iov, cnt, r->offset + r->done, nowait);
 
-        n = is_write ? pwritev(r->fd, iov, cnt, r->offset + done)
-                     : preadv(r->fd, iov, cnt, r->offset + done);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            if (errno == EINVAL && r->direct && !is_write && done > 0) {
+            if (errno == EINVAL && r->direct && !is_write && r->done > 0) {
                 /* O_DIRECT refuses the unaligned offset a short read at
                  * end of file left us at: that is the end of file */
-                iov_memset(r->iov, r->niov, done, 0, r->bytes - done);
+                iov_memset(r->iov, r->niov, r->done, 0, r->bytes - r->done);
                 break;
             }
             ret = -errno;
@@ -109,12 +177,12 @@ static int file_io_worker_rw(FileReq *r)
             if (is_write) {
                 ret = -EIO;   /* no progress writing: do not spin */
             } else {
-                iov_memset(r->iov, r->niov, done, 0, r->bytes - done);
+                iov_memset(r->iov, r->niov, r->done, 0, r->bytes - r->done);
             }
             break;
         }
-        done += n;
-        if (done < r->bytes) {
+        r->done += n;
+        if (r->done < r->bytes) {
             if (!copy) {
                 /* The caller's vector must stay intact: advance a copy */
                 copy = g_memdup2(iov, niov * sizeof(*iov));
@@ -125,6 +193,72 @@ static int file_io_worker_rw(FileReq *r)
     }
     g_free(copy);
     return ret;
+}
+
+static int file_io_worker_rw(FileReq *r)
+{
+    return file_io_rw(r, false);
+}
+
+/*
+ * O_DIRECT reads through io_uring: true if done (result in *ret); false if
+ * the pool must do the rest (from r->done). Writes stay in the pool: ext4
+ * hands io_uring's O_DIRECT writes to a kernel worker, which measured
+ * slower than our own.
+ */
+static bool file_io_try_uring(BDRVFileState *s, FileReq *r, int *ret)
+{
+    ssize_t n;
+
+    if (!s->needs_alignment || r->type != FILE_REQ_READ ||
+        sched_is_deterministic()) {
+        return false;
+    }
+    n = file_uring_rw(r->fd, false, r->iov, r->niov, r->offset);
+    if (n == -ENOTSUP || n == -EAGAIN || n == -EINTR) {
+        return false;
+    }
+    qatomic_inc(&file_io_nowait_stats.uring);
+    if (n < 0) {
+        *ret = n;
+        return true;
+    }
+    r->done = n;
+    /* Short (end of file, or a partial transfer): the pool finishes it */
+    if (r->done < r->bytes) {
+        return false;
+    }
+    *ret = 0;
+    return true;
+}
+
+/*
+ * The fast path, in the requesting coroutine: true if it finished the
+ * request (result in *ret); false if the pool must do the rest.
+ */
+static bool file_io_try_nowait(BDRVFileState *s, FileReq *r, int *ret)
+{
+    bool is_write = r->type == FILE_REQ_WRITE;
+    bool *unsupported = is_write ? &s->nowait_write_unsupported
+                                 : &s->nowait_read_unsupported;
+    int ret_nowait;
+
+    /* O_DIRECT would wait for the device; deterministic mode for a seed */
+    if (s->needs_alignment || qatomic_read(unsupported) ||
+        qatomic_read(&file_io_nowait_mode) == FILE_NOWAIT_OFF ||
+        sched_is_deterministic()) {
+        return false;
+    }
+    ret_nowait = file_io_rw(r, true);
+    if (ret_nowait == -EOPNOTSUPP) {
+        qatomic_set(unsupported, true);
+    } else if (ret_nowait != -EAGAIN) {
+        qatomic_inc(&file_io_nowait_stats.fast);
+        *ret = ret_nowait;
+        return true;
+    }
+    qatomic_inc(&file_io_nowait_stats.fallback);
+    return false;
 }
 
 static int file_io_fallocate(int fd, int mode, int64_t offset, int64_t len)
@@ -337,7 +471,9 @@ static int coroutine_fn file_io_co_rw(BlockDriverState *bs, int64_t offset,
         r.niov = 1;
     }
 
-    ret = thread_pool_submit_co(file_io_worker, &r);
+    if (!file_io_try_nowait(s, &r, &ret) && !file_io_try_uring(s, &r, &ret)) {
+        ret = thread_pool_submit_co(file_io_worker, &r);
+    }
 
     if (bounce) {
         if (ret == 0 && type == FILE_REQ_READ) {
