@@ -20,7 +20,9 @@
     DRIVER(null_co)                                                            \
     DRIVER(null_aio)                                                           \
     /* Formats */                                                              \
-    DRIVER(raw)
+    DRIVER(raw)                                                                \
+    /* Filters */                                                              \
+    DRIVER(blkdebug)
 
 #define REGISTRY_DECLARE(name) extern BlockDriver bdrv_##name;
 #define REGISTRY_ENTRY(name) &bdrv_##name,
