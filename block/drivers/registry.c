@@ -22,7 +22,8 @@
     /* Formats */                                                              \
     DRIVER(raw)                                                                \
     /* Filters */                                                              \
-    DRIVER(blkdebug)
+    DRIVER(blkdebug)                                                           \
+    DRIVER(quorum)
 
 #define REGISTRY_DECLARE(name) extern BlockDriver bdrv_##name;
 #define REGISTRY_ENTRY(name) &bdrv_##name,
