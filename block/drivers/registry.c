@@ -23,7 +23,8 @@
     DRIVER(raw)                                                                \
     /* Filters */                                                              \
     DRIVER(blkdebug)                                                           \
-    DRIVER(quorum)
+    DRIVER(quorum)                                                             \
+    DRIVER(copy_on_read)
 
 #define REGISTRY_DECLARE(name) extern BlockDriver bdrv_##name;
 #define REGISTRY_ENTRY(name) &bdrv_##name,
