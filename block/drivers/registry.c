@@ -24,7 +24,8 @@
     /* Filters */                                                              \
     DRIVER(blkdebug)                                                           \
     DRIVER(quorum)                                                             \
-    DRIVER(copy_on_read)
+    DRIVER(copy_on_read)                                                       \
+    DRIVER(blkverify)
 
 #define REGISTRY_DECLARE(name) extern BlockDriver bdrv_##name;
 #define REGISTRY_ENTRY(name) &bdrv_##name,
