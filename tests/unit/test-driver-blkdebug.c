@@ -155,6 +155,41 @@ static void test_blkdebug_iotype_selects_the_request_kind(void **s)
     end_test();
 }
 
+/* Rules armed by a write fail only the request kind they name */
+static void test_blkdebug_iotypes_zero_discard_and_block_status(void **s)
+{
+    static const char *const iotypes[] = {
+        "write-zeroes", "discard", "block-status",
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(iotypes); i++) {
+        QDict *opts = qdict_new();
+        BlockBackend *blk;
+        int64_t pnum;
+        int ret[3];
+
+        qdict_put_str(opts, "driver", "blkdebug");
+        qdict_put_str(opts, "image.driver", "null-co");
+        qdict_put_str(opts, "inject-error.0.event", "pwritev");
+        qdict_put_str(opts, "inject-error.0.iotype", iotypes[i]);
+        blk = blk_new_open(NULL, NULL, opts, BDRV_O_RDWR | BDRV_O_UNMAP,
+                           &error_abort);
+        expect_int(wr(blk, 0, 512), 0);
+        expect_int(rd(blk, 0, 512), 0);
+        ret[0] = blk_pwrite_zeroes(blk, 0, 512, 0);
+        ret[1] = blk_pdiscard(blk, 0, 512);
+        ret[2] = bdrv_block_status(blk_bs(blk), 0, 512, &pnum, NULL, NULL);
+        for (size_t j = 0; j < ARRAY_SIZE(ret); j++) {
+            if ((j == i) != (ret[j] == -EIO)) {
+                EXPECT_FAIL("iotype %s: %s returned %d", iotypes[i],
+                            iotypes[j], ret[j]);
+            }
+        }
+        blk_unref(blk);
+    }
+    end_test();
+}
+
 typedef struct CoWrite {
     BlockBackend *blk;
     int ret;
@@ -547,6 +582,7 @@ int main(void)
         T(test_blkdebug_once_fails_a_single_request),
         T(test_blkdebug_sector_fails_only_requests_covering_it),
         T(test_blkdebug_iotype_selects_the_request_kind),
+        T(test_blkdebug_iotypes_zero_discard_and_block_status),
         T(test_blkdebug_immediately_fails_without_yielding),
         T(test_blkdebug_set_state_arms_rules_of_the_new_state),
         T(test_blkdebug_rules_of_one_event_see_the_state_it_found),
