@@ -288,6 +288,27 @@ static void test_blkdebug_rules_of_one_event_see_the_state_it_found(void **s)
     end_test();
 }
 
+/* Rules given as typed options (numbers, booleans), as JSON gives them */
+static void test_blkdebug_typed_rule_options_inject(void **s)
+{
+    QDict *opts = qdict_new();
+    BlockBackend *blk;
+
+    qdict_put_str(opts, "driver", "blkdebug");
+    qdict_put_str(opts, "image.driver", "null-co");
+    qdict_put_str(opts, "inject-error.0.event", "pwritev");
+    qdict_put_int(opts, "inject-error.0.errno", ENOSPC);
+    qdict_put_int(opts, "inject-error.0.sector", 2);
+    qdict_put_bool(opts, "inject-error.0.once", true);
+    qdict_put_bool(opts, "inject-error.0.immediately", true);
+    blk = blk_new_open(NULL, NULL, opts, BDRV_O_RDWR, &error_abort);
+    expect_int(wr(blk, 0, 1024), 0);
+    expect_int(wr(blk, 0, 2048), -ENOSPC);
+    expect_int(wr(blk, 0, 2048), 0);
+    blk_unref(blk);
+    end_test();
+}
+
 /* ---- config errors ------------------------------------------------------ */
 
 static void test_blkdebug_bad_config_names_file_and_line(void **s)
@@ -586,6 +607,7 @@ int main(void)
         T(test_blkdebug_immediately_fails_without_yielding),
         T(test_blkdebug_set_state_arms_rules_of_the_new_state),
         T(test_blkdebug_rules_of_one_event_see_the_state_it_found),
+        T(test_blkdebug_typed_rule_options_inject),
         T(test_blkdebug_bad_config_names_file_and_line),
         T(test_blkdebug_missing_config_file_is_named),
         T(test_blkdebug_bad_rule_options_name_the_rule),
