@@ -61,6 +61,17 @@ int coroutine_fn io_write_prepare(BdrvChild *child, BdrvTrackedRequest *req,
 /* Bookkeeping after a write-type request: write generation, length */
 void io_write_finish(BdrvChild *child, BdrvTrackedRequest *req,
                      int64_t offset, int64_t bytes, int ret);
+/* Call the driver's preadv (flags limited to its supported_read_flags) */
+int coroutine_fn io_driver_preadv(BlockDriverState *bs, int64_t offset,
+                                  int64_t bytes, QEMUIOVector *qiov,
+                                  size_t qiov_offset, BdrvRequestFlags flags);
+/*
+ * io-cor.c: an aligned read (at most max_transfer, inside the readable
+ * length) that writes the data it reads from unallocated areas into @bs
+ */
+int coroutine_fn io_cor_preadv(BlockDriverState *bs, int64_t offset,
+                               int64_t bytes, QEMUIOVector *qiov,
+                               size_t qiov_offset, BdrvRequestFlags flags);
 /* Call the driver's pwritev (FUA emulated by a flush when unsupported) */
 int coroutine_fn io_driver_pwritev(BlockDriverState *bs, int64_t offset,
                                    int64_t bytes, QEMUIOVector *qiov,

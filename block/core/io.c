@@ -153,6 +153,14 @@ static int coroutine_fn io_driver_rw(BlockDriverState *bs, bool write,
     return ret > 0 ? 0 : ret;
 }
 
+int coroutine_fn io_driver_preadv(BlockDriverState *bs, int64_t offset,
+                                  int64_t bytes, QEMUIOVector *qiov,
+                                  size_t qiov_offset, BdrvRequestFlags flags)
+{
+    return io_driver_rw(bs, false, offset, bytes, qiov, qiov_offset,
+                        flags & bs->supported_read_flags);
+}
+
 int coroutine_fn io_driver_pwritev(BlockDriverState *bs, int64_t offset,
                                    int64_t bytes, QEMUIOVector *qiov,
                                    size_t qiov_offset, BdrvRequestFlags flags)
@@ -200,8 +208,12 @@ int coroutine_fn io_aligned_preadv(BdrvChild *child, BdrvTrackedRequest *req,
             qemu_iovec_memset(qiov, qiov_offset, 0, (size_t)bytes);
             break;
         }
-        ret = io_driver_rw(bs, false, offset, num, qiov, qiov_offset,
-                           flags & bs->supported_read_flags);
+        if (flags & BDRV_REQ_COPY_ON_READ) {
+            ret = io_cor_preadv(bs, offset, num, qiov, qiov_offset,
+                                flags & ~BDRV_REQ_COPY_ON_READ);
+        } else {
+            ret = io_driver_preadv(bs, offset, num, qiov, qiov_offset, flags);
+        }
         if (ret < 0) {
             return ret;
         }
@@ -413,8 +425,17 @@ int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset,
         qiov = &pad.qiov;
         qiov_offset = 0;
     }
+    /* Copy-on-read: a writable node opened with it copies on every read */
+    if ((bs->open_flags & BDRV_O_COPY_ON_READ) && !bdrv_is_read_only(bs)) {
+        flags |= BDRV_REQ_COPY_ON_READ;
+    }
+    if ((flags & BDRV_REQ_COPY_ON_READ) &&
+        (bdrv_is_read_only(bs) || (bs->open_flags & BDRV_O_INACTIVE))) {
+        flags &= ~BDRV_REQ_COPY_ON_READ;
+    }
     io_request_begin(&req, bs, offset, bytes, BDRV_TRACKED_READ, false);
-    if (flags & BDRV_REQ_SERIALISING) {
+    /* No write may overlap the data being copied */
+    if (flags & (BDRV_REQ_SERIALISING | BDRV_REQ_COPY_ON_READ)) {
         io_request_serialise(&req, io_request_cluster_size(bs));
     }
     ret = io_aligned_preadv(child, &req, offset, bytes, qiov, qiov_offset,

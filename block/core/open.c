@@ -73,6 +73,11 @@ static int open_driver(BlockDriverState *bs, BlockDriver *drv,
     if (ret < 0) {
         return ret;
     }
+    if ((open_flags & BDRV_O_COPY_ON_READ) && !(open_flags & BDRV_O_RDWR)) {
+        error_setg(errp, "Can't use copy-on-read on read-only node '%s'",
+                   bdrv_get_node_name(bs));
+        return -EINVAL;
+    }
     bs->drv = drv;
     bs->opaque = g_malloc0(drv->instance_size);
     bs->open_flags = open_flags;

@@ -20,7 +20,12 @@
     DRIVER(null_co)                                                            \
     DRIVER(null_aio)                                                           \
     /* Formats */                                                              \
-    DRIVER(raw)
+    DRIVER(raw)                                                                \
+    /* Filters */                                                              \
+    DRIVER(blkdebug)                                                           \
+    DRIVER(quorum)                                                             \
+    DRIVER(copy_on_read)                                                       \
+    DRIVER(blkverify)
 
 #define REGISTRY_DECLARE(name) extern BlockDriver bdrv_##name;
 #define REGISTRY_ENTRY(name) &bdrv_##name,

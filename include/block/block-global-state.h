@@ -135,6 +135,26 @@ void bdrv_op_block_all(BlockDriverState *bs, Error *reason);
 void bdrv_op_unblock_all(BlockDriverState *bs, Error *reason);
 bool bdrv_op_blocker_is_empty(BlockDriverState *bs);
 
+/*
+ * blkdebug breakpoints, on the first node at or below @bs (down primary
+ * children) whose driver supports them: -ENOTSUP when there is none,
+ * -ENOENT for an unknown event or tag.  A request reaching @event is
+ * suspended until bdrv_debug_resume(tag); a breakpoint fires once.
+ */
+int bdrv_debug_breakpoint(BlockDriverState *bs, const char *event,
+                          const char *tag);
+int bdrv_debug_remove_breakpoint(BlockDriverState *bs, const char *tag);
+int bdrv_debug_resume(BlockDriverState *bs, const char *tag);
+bool bdrv_debug_is_suspended(BlockDriverState *bs, const char *tag);
+
+/*
+ * Children at run time (quorum): @child must have no parent; the parent's
+ * driver takes its own reference.  Errors name the nodes.
+ */
+void bdrv_add_child(BlockDriverState *parent, BlockDriverState *child,
+                    Error **errp);
+void bdrv_del_child(BlockDriverState *parent, BdrvChild *child, Error **errp);
+
 int bdrv_probe_blocksizes(BlockDriverState *bs, BlockSizes *bsz);
 int bdrv_probe_geometry(BlockDriverState *bs, HDGeometry *geo);
 

@@ -423,6 +423,28 @@ struct BlockDriver {
 
     /* Options that define the node's identity (for filenames) */
     const char *const *strong_runtime_opts;
+
+    /*
+     * blkdebug breakpoints (bdrv_debug_breakpoint and friends find the
+     * first node down the primary children whose driver has them): 0 or
+     * -errno (-ENOENT: unknown event or tag)
+     */
+    int (*bdrv_debug_breakpoint)(BlockDriverState *bs, const char *event,
+                                 const char *tag);
+    int (*bdrv_debug_remove_breakpoint)(BlockDriverState *bs,
+                                        const char *tag);
+    int (*bdrv_debug_resume)(BlockDriverState *bs, const char *tag);
+    bool (*bdrv_debug_is_suspended)(BlockDriverState *bs, const char *tag);
+
+    /*
+     * Children added and removed at run time (quorum).  The core checks
+     * that @child has no parent yet (add) and that @child is one of
+     * @parent's children (del); the driver takes its own reference.
+     */
+    void (*bdrv_add_child)(BlockDriverState *parent, BlockDriverState *child,
+                           Error **errp);
+    void (*bdrv_del_child)(BlockDriverState *parent, BdrvChild *child,
+                           Error **errp);
 };
 
 /*

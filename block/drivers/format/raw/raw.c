@@ -217,6 +217,7 @@ static int coroutine_fn raw_co_preadv(BlockDriverState *bs, int64_t offset,
     if (ret < 0) {
         return ret;
     }
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_READ_AIO);
     return bdrv_co_preadv(bs->file, offset, bytes, qiov, flags);
 }
 
@@ -255,6 +256,7 @@ static int coroutine_fn raw_co_pwritev(BlockDriverState *bs, int64_t offset,
 
     ret = raw_adjust_offset(s, &offset, bytes, true);
     if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
         ret = bdrv_co_pwritev(bs->file, offset, bytes, qiov, flags);
     }
     if (sector) {
