@@ -150,6 +150,27 @@ bool bdrv_child_change_aio_context(BdrvChild *c, AioContext *ctx,
                                    GHashTable *visited, Transaction *tran,
                                    Error **errp);
 
+/*
+ * The seed API's names for the moves above (one implementation).  The
+ * GSList **ignore lists are edges not to cross; the functions add every
+ * edge they cross.  bdrv_set_aio_context_ignore() expects a move that
+ * bdrv_can_set_aio_context() accepted (it aborts on a veto).
+ */
+int bdrv_try_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                             Error **errp);
+int bdrv_child_try_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                                   BdrvChild *ignore_child, Error **errp);
+bool bdrv_child_can_set_aio_context(BdrvChild *c, AioContext *ctx,
+                                    GSList **ignore, Error **errp);
+bool bdrv_can_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                              GSList **ignore, Error **errp);
+void bdrv_set_aio_context_ignore(BlockDriverState *bs,
+                                 AioContext *new_context, GSList **ignore);
+AioContext *bdrv_child_get_parent_aio_context(BdrvChild *c);
+/* From a coroutine of the main thread: lock @bs's context if not current */
+void coroutine_fn bdrv_co_lock(BlockDriverState *bs);
+void coroutine_fn bdrv_co_unlock(BlockDriverState *bs);
+
 void bdrv_refresh_limits(BlockDriverState *bs, Transaction *tran,
                          Error **errp);
 void bdrv_refresh_filename(BlockDriverState *bs);
