@@ -77,6 +77,21 @@ int bdrv_replace_node(BlockDriverState *from, BlockDriverState *to,
 int bdrv_replace_child_bs(BdrvChild *child, BlockDriverState *new_bs,
                           Error **errp);
 int bdrv_drop_filter(BlockDriverState *bs, Error **errp);
+/*
+ * Open a node from @node_options (consumed; "driver" required, the new
+ * node usually refers to @bs as its child) and let it take @bs's place
+ * under every parent of @bs, in one transaction.  The caller owns the
+ * returned node's reference.
+ */
+BlockDriverState *bdrv_insert_node(BlockDriverState *bs, QDict *node_options,
+                                   int flags, Error **errp);
+/*
+ * The node named @node_name, if a mirror of @parent_bs may replace it: not
+ * blocked for BLOCK_OP_TYPE_REPLACE, and @parent_bs itself or below it
+ * through filters only
+ */
+BlockDriverState *check_to_replace_node(BlockDriverState *parent_bs,
+                                        const char *node_name, Error **errp);
 
 /* Lookup and iteration */
 BlockDriverState *bdrv_find_node(const char *node_name);
@@ -220,6 +235,14 @@ int coroutine_fn bdrv_co_activate(BlockDriverState *bs, Error **errp);
 void bdrv_activate_all(Error **errp);
 int bdrv_inactivate_all(void);
 
+/*
+ * Copy what @bs itself holds into its backing file (grown to @bs's length
+ * if shorter), then empty @bs where its driver can.  -ENOTSUP without a
+ * backing file, -EBUSY when an op blocker (commit-source on @bs,
+ * commit-target on the backing file) refuses, -EACCES when the backing
+ * file is read-only or a node is inactive, or the I/O error.
+ */
+int bdrv_commit(BlockDriverState *bs);
 /* Drop every allocation of @c's node (the edge must hold WRITE) */
 int bdrv_make_empty(BdrvChild *c, Error **errp);
 /* Record a new backing file name/format in the image (not the graph) */
