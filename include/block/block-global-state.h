@@ -9,6 +9,7 @@
 
 #include "block/block-common.h"
 #include "util/gslist.h"
+#include "block/block-introspect.h"
 
 /* Set up the main AioContext and the driver table; call once, first */
 void bdrv_init(void);
@@ -117,6 +118,17 @@ BlockDriverState *bdrv_next_monitor_owned(BlockDriverState *bs);
 /* Hand a node to the "monitor" (a user-created top node, like blockdev-add) */
 void bdrv_monitor_add(BlockDriverState *bs);
 void bdrv_monitor_remove(BlockDriverState *bs);
+
+/*
+ * Every named node (all nodes have names), with (unless @flat) the
+ * backing images of each; free with qapi_free_BlockDeviceInfoList
+ */
+BlockDeviceInfoList *bdrv_named_nodes_list(bool flat, Error **errp);
+/*
+ * The whole graph: BlockBackends and nodes, and every edge with its name,
+ * role and permissions; free with qapi_free_XDbgBlockGraph
+ */
+XDbgBlockGraph *bdrv_get_xdbg_block_graph(Error **errp);
 
 /* Whole-graph operations */
 int bdrv_flush_all(void);
