@@ -87,6 +87,42 @@ static void test_named_nodes_list_with_backing_images(void **state)
     end_test();
 }
 
+/* A driver whose length can be made unreadable after open */
+static bool in_length_fails;
+
+static int64_t coroutine_fn in_varlen_co_getlength(BlockDriverState *bs)
+{
+    return in_length_fails ? -EIO : 4096;
+}
+
+static BlockDriver in_varlen_drv = {
+    .format_name = "introspect-varlen",
+    .has_variable_length = true,
+    .bdrv_co_getlength = in_varlen_co_getlength,
+};
+
+/* A node whose length cannot be read fails the query, naming the node */
+static void test_named_nodes_list_reports_length_error(void **state)
+{
+    BlockDriverState *bs = test_common_open_local(&in_varlen_drv, "nl-var",
+                                                  0);
+    BlockDeviceInfoList *list;
+    Error *err = NULL;
+
+    list = bdrv_named_nodes_list(true, &err);
+    check_ok(list != NULL, &err, "bdrv_named_nodes_list");
+    expect_int(in_find(list, "nl-var")->image->virtual_size, 4096);
+    qapi_free_BlockDeviceInfoList(list);
+    in_length_fails = true;
+    list = bdrv_named_nodes_list(true, &err);
+    in_length_fails = false;
+    expect_true(list == NULL);
+    check_error_has(&err, "Can't get image size", "Input/output error",
+                    NULL);
+    bdrv_unref(bs);
+    end_test();
+}
+
 /* An ejected node (no driver) has nothing to describe: it is skipped */
 static void test_named_nodes_list_skips_ejected_node(void **state)
 {
@@ -307,6 +343,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_named_nodes_list_with_backing_images),
         T(test_named_nodes_list_skips_ejected_node),
+        T(test_named_nodes_list_reports_length_error),
         T(test_xdbg_block_graph_lists_nodes_and_edges),
         T(test_graph_dot_renders_small_graph_exactly),
         T(test_graph_dot_escapes_names),
