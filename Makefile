@@ -100,6 +100,8 @@ SFX := $(if $(IS_CLANG),-clang)
 check: deps
 	@scripts/check-layering
 	@$(MAKE) --no-print-directory BUILD=release examples
+	@# issue 6: --report until every helper's functions landed, then strict
+	@scripts/api-coverage --report --brief --lib build/release$(SFX)/libblock.a
 	@$(MAKE) --no-print-directory BUILD=asan unit
 	@$(MAKE) --no-print-directory BUILD=tsan unit
 	@scripts/run-unit --examples build/release$(SFX)/examples \

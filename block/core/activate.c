@@ -11,6 +11,39 @@
  */
 #include "io-int.h"
 
+/*
+ * The parents of @bs take back what they let go of (a BlockBackend its
+ * permissions); if one cannot, those before it let go again
+ */
+static int activate_parents(BlockDriverState *bs, Error **errp)
+{
+    BdrvChild *child, *done;
+
+    QLIST_FOREACH(child, &bs->parents, next_parent) {
+        Error *local_err = NULL;
+
+        if (!child->klass->activate) {
+            continue;
+        }
+        child->klass->activate(child, &local_err);
+        if (!local_err) {
+            continue;
+        }
+        QLIST_FOREACH(done, &bs->parents, next_parent) {
+            if (done == child) {
+                break;
+            }
+            if (done->klass->inactivate) {
+                done->klass->inactivate(done);
+            }
+        }
+        error_propagate_prepend(errp, local_err, "Could not activate node "
+                                "'%s': ", bdrv_get_node_name(bs));
+        return -EPERM;
+    }
+    return 0;
+}
+
 /* Activate @bs after its children; parents' activate callbacks last */
 static int activate_recurse(BlockDriverState *bs, Error **errp)
 {
@@ -53,18 +86,13 @@ static int activate_recurse(BlockDriverState *bs, Error **errp)
         error_setg_errno(errp, -ret, "Could not refresh total sector count");
         return ret;
     }
-    QLIST_FOREACH(child, &bs->parents, next_parent) {
-        if (child->klass->activate) {
-            Error *local_err = NULL;
-
-            child->klass->activate(child, &local_err);
-            if (local_err) {
-                error_propagate(errp, local_err);
-                return -EINVAL;
-            }
-        }
+    ret = activate_parents(bs, errp);
+    if (ret < 0) {
+        /* Back to inactive: nobody writes what a parent could not take */
+        bs->open_flags |= BDRV_O_INACTIVE;
+        bdrv_refresh_perms(bs, NULL, NULL);
     }
-    return 0;
+    return ret;
 }
 
 int bdrv_activate(BlockDriverState *bs, Error **errp)

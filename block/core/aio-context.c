@@ -21,6 +21,7 @@ typedef struct AioCtxMove {
     GSList *edges;           /* non-node parents' edges that follow */
     AioContext *ctx;
     Transaction *tran;       /* the non-node parents' own steps */
+    GSList **crossed;        /* the seed API's ignore list: edges visited */
 } AioCtxMove;
 
 /* The move being planned (a parent's change_aio_ctx may extend it) */
@@ -83,6 +84,9 @@ static bool aio_ctx_visit_edge(AioCtxMove *m, BdrvChild *c, bool upwards,
 {
     if (!g_hash_table_add(m->visited, c)) {
         return true;
+    }
+    if (m->crossed) {
+        *m->crossed = g_slist_prepend(*m->crossed, c);
     }
     if (!upwards) {
         return aio_ctx_visit(m, c->bs, errp);
@@ -338,5 +342,104 @@ void aio_ctx_after_detach(BlockDriverState *bs)
     if (QLIST_EMPTY(&bs->parents) &&
         bs->aio_context != qemu_get_aio_context()) {
         bdrv_try_change_aio_context(bs, qemu_get_aio_context(), NULL, NULL);
+    }
+}
+
+/* ---- the seed API's names: one implementation with the ones above ------ */
+
+/*
+ * Plan a move of @bs's component into @ctx not crossing the edges of
+ * *@ignore, to which every edge crossed is added; commit it when @apply,
+ * else only check it.
+ */
+static int aio_ctx_move_ignore(BlockDriverState *bs, AioContext *ctx,
+                               GSList **ignore, bool apply, Error **errp)
+{
+    AioCtxMove m = { .visited = g_hash_table_new(NULL, NULL), .ctx = ctx,
+                     .crossed = ignore };
+    Transaction *tran = tran_new();
+    int ret;
+
+    for (GSList *l = ignore ? *ignore : NULL; l; l = l->next) {
+        g_hash_table_add(m.visited, l->data);
+    }
+    bdrv_drained_begin(bs);
+    ret = aio_ctx_plan(&m, bs, NULL, tran, errp);
+    tran_finalize(tran, apply ? ret : -1);
+    bdrv_drained_end(bs);
+    g_hash_table_destroy(m.visited);
+    return ret;
+}
+
+int bdrv_try_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                             Error **errp)
+{
+    GLOBAL_STATE_CODE();
+    return bdrv_try_change_aio_context(bs, ctx, NULL, errp);
+}
+
+int bdrv_child_try_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                                   BdrvChild *ignore_child, Error **errp)
+{
+    GLOBAL_STATE_CODE();
+    return bdrv_try_change_aio_context(bs, ctx, ignore_child, errp);
+}
+
+bool bdrv_can_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                              GSList **ignore, Error **errp)
+{
+    GLOBAL_STATE_CODE();
+    return aio_ctx_move_ignore(bs, ctx, ignore, false, errp) == 0;
+}
+
+bool bdrv_child_can_set_aio_context(BdrvChild *c, AioContext *ctx,
+                                    GSList **ignore, Error **errp)
+{
+    GLOBAL_STATE_CODE();
+    if (g_slist_find(*ignore, c)) {
+        return true;
+    }
+    *ignore = g_slist_prepend(*ignore, c);
+    return bdrv_can_set_aio_context(c->bs, ctx, ignore, errp);
+}
+
+void bdrv_set_aio_context_ignore(BlockDriverState *bs, AioContext *new_context,
+                                 GSList **ignore)
+{
+    Error *local_err = NULL;
+
+    GLOBAL_STATE_CODE();
+    if (aio_ctx_move_ignore(bs, new_context, ignore, true, &local_err) < 0) {
+        /* The caller must have asked bdrv_can_set_aio_context() first */
+        error_report("bdrv_set_aio_context_ignore: %s",
+                     error_get_pretty(local_err));
+        abort();
+    }
+}
+
+AioContext *bdrv_child_get_parent_aio_context(BdrvChild *c)
+{
+    GLOBAL_STATE_CODE();
+    return aio_ctx_of_parent(c);
+}
+
+/*
+ * drydock's AioContexts have no lock to take (requests of a context run in
+ * its thread), so only the seed's contract is checked: a coroutine of the
+ * main thread.
+ */
+void coroutine_fn bdrv_co_lock(BlockDriverState *bs)
+{
+    assert(qemu_in_coroutine() && qemu_in_main_thread());
+    if (bdrv_get_aio_context(bs) != qemu_get_current_aio_context()) {
+        aio_context_acquire(bdrv_get_aio_context(bs));
+    }
+}
+
+void coroutine_fn bdrv_co_unlock(BlockDriverState *bs)
+{
+    assert(qemu_in_coroutine() && qemu_in_main_thread());
+    if (bdrv_get_aio_context(bs) != qemu_get_current_aio_context()) {
+        aio_context_release(bdrv_get_aio_context(bs));
     }
 }

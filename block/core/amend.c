@@ -21,6 +21,11 @@ static int amend_check_driver(BlockDriverState *bs, bool has_callback,
         error_setg(errp, "Node '%s' is read-only", bdrv_get_node_name(bs));
         return -EACCES;
     }
+    /* Another process may own the image's metadata (migration) */
+    if (bs->open_flags & BDRV_O_INACTIVE) {
+        error_setg(errp, "Node '%s' is inactive", bdrv_get_node_name(bs));
+        return -EPERM;
+    }
     return 0;
 }
 

@@ -33,6 +33,8 @@ struct BlockBackend {
 
     uint64_t perm;
     uint64_t shared_perm;
+    /* Inactivated (migration): perm is what activation takes back */
+    bool disable_perm;
 
     bool allow_write_beyond_eof;
     bool allow_aio_context_change;

@@ -155,6 +155,36 @@ static bool block_backend_root_change_aio_ctx(BdrvChild *child,
     return true;
 }
 
+/*
+ * Migration hand-over: the backend lets go of its permissions while its
+ * node is inactive (drydock has no device model: every backend is the
+ * device-side user QEMU lets go), and takes them back on activation.
+ */
+static int block_backend_root_inactivate(BdrvChild *child)
+{
+    BlockBackend *blk = block_backend_of(child);
+
+    if (blk->disable_perm) {
+        return 0;
+    }
+    blk->disable_perm = true;
+    bdrv_child_try_set_perm(child, 0, BLK_PERM_ALL, &error_abort);
+    return 0;
+}
+
+static void block_backend_root_activate(BdrvChild *child, Error **errp)
+{
+    BlockBackend *blk = block_backend_of(child);
+
+    if (!blk->disable_perm) {
+        return;
+    }
+    if (bdrv_child_try_set_perm(child, blk->perm, blk->shared_perm,
+                                errp) == 0) {
+        blk->disable_perm = false;
+    }
+}
+
 static const BdrvChildClass block_backend_root = {
     .parent_is_bds = false,
     .get_name = block_backend_root_get_name,
@@ -164,6 +194,8 @@ static const BdrvChildClass block_backend_root = {
     .drained_end = block_backend_root_drained_end,
     .drained_poll = block_backend_root_drained_poll,
     .change_aio_ctx = block_backend_root_change_aio_ctx,
+    .activate = block_backend_root_activate,
+    .inactivate = block_backend_root_inactivate,
 };
 
 void coroutine_fn block_backend_wait_while_drained(BlockBackend *blk)
@@ -375,7 +407,10 @@ int blk_insert_bs(BlockBackend *blk, BlockDriverState *bs, Error **errp)
     bdrv_ref(bs);
     root = bdrv_root_attach_child(bs, "root", &block_backend_root,
                                   BDRV_CHILD_FILTERED | BDRV_CHILD_PRIMARY,
-                                  blk->perm, blk->shared_perm, blk, errp);
+                                  blk->disable_perm ? 0 : blk->perm,
+                                  blk->disable_perm ? BLK_PERM_ALL
+                                                    : blk->shared_perm,
+                                  blk, errp);
     if (!root) {
         return -EPERM;
     }
@@ -519,7 +554,7 @@ int blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared_perm,
                  Error **errp)
 {
     GLOBAL_STATE_CODE();
-    if (blk->root) {
+    if (blk->root && !blk->disable_perm) {
         int ret = bdrv_child_try_set_perm(blk->root, perm, shared_perm, errp);
 
         if (ret < 0) {

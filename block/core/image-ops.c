@@ -21,6 +21,10 @@ int bdrv_make_empty(BdrvChild *c, Error **errp)
                    bs->drv->format_name);
         return -ENOTSUP;
     }
+    if (bs->open_flags & BDRV_O_INACTIVE) {
+        error_setg(errp, "Node '%s' is inactive", bdrv_get_node_name(bs));
+        return -EPERM;
+    }
     /* QEMU asserts it; a missing permission is the caller's error here */
     if (!(c->perm & BLK_PERM_WRITE)) {
         error_setg(errp, "Cannot empty node '%s': the write permission is "
@@ -48,6 +52,9 @@ int coroutine_fn bdrv_co_change_backing_file(BlockDriverState *bs,
 
     if (!drv) {
         return -ENOMEDIUM;
+    }
+    if (bs->open_flags & BDRV_O_INACTIVE) {
+        return -EPERM;  /* another process may own the metadata */
     }
     /* A filter records no backing file of its own */
     if (drv->is_filter) {

@@ -174,24 +174,3 @@ int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
     return flags;
 }
 
-void bdrv_refresh_filename(BlockDriverState *bs)
-{
-    BdrvChild *primary;
-
-    GLOBAL_STATE_CODE();
-    if (!bs->drv) {
-        return;
-    }
-    if (bs->drv->bdrv_refresh_filename) {
-        bs->drv->bdrv_refresh_filename(bs);
-    }
-    primary = bdrv_primary_child(bs);
-    if (!bs->filename[0] && primary) {
-        bdrv_refresh_filename(primary->bs);
-        pstrcpy(bs->filename, sizeof(bs->filename), primary->bs->filename);
-    }
-    if (!bs->exact_filename[0]) {
-        pstrcpy(bs->exact_filename, sizeof(bs->exact_filename),
-                bs->filename);
-    }
-}

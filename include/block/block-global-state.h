@@ -9,6 +9,7 @@
 
 #include "block/block-common.h"
 #include "util/gslist.h"
+#include "block/block-introspect.h"
 
 /* Set up the main AioContext and the driver table; call once, first */
 void bdrv_init(void);
@@ -77,6 +78,21 @@ int bdrv_replace_node(BlockDriverState *from, BlockDriverState *to,
 int bdrv_replace_child_bs(BdrvChild *child, BlockDriverState *new_bs,
                           Error **errp);
 int bdrv_drop_filter(BlockDriverState *bs, Error **errp);
+/*
+ * Open a node from @node_options (consumed; "driver" required, the new
+ * node usually refers to @bs as its child) and let it take @bs's place
+ * under every parent of @bs, in one transaction.  The caller owns the
+ * returned node's reference.
+ */
+BlockDriverState *bdrv_insert_node(BlockDriverState *bs, QDict *node_options,
+                                   int flags, Error **errp);
+/*
+ * The node named @node_name, if a mirror of @parent_bs may replace it: not
+ * blocked for BLOCK_OP_TYPE_REPLACE, and @parent_bs itself or below it
+ * through filters only
+ */
+BlockDriverState *check_to_replace_node(BlockDriverState *parent_bs,
+                                        const char *node_name, Error **errp);
 
 /* Lookup and iteration */
 BlockDriverState *bdrv_find_node(const char *node_name);
@@ -102,6 +118,17 @@ BlockDriverState *bdrv_next_monitor_owned(BlockDriverState *bs);
 /* Hand a node to the "monitor" (a user-created top node, like blockdev-add) */
 void bdrv_monitor_add(BlockDriverState *bs);
 void bdrv_monitor_remove(BlockDriverState *bs);
+
+/*
+ * Every named node (all nodes have names), with (unless @flat) the
+ * backing images of each; free with qapi_free_BlockDeviceInfoList
+ */
+BlockDeviceInfoList *bdrv_named_nodes_list(bool flat, Error **errp);
+/*
+ * The whole graph: BlockBackends and nodes, and every edge with its name,
+ * role and permissions; free with qapi_free_XDbgBlockGraph
+ */
+XDbgBlockGraph *bdrv_get_xdbg_block_graph(Error **errp);
 
 /* Whole-graph operations */
 int bdrv_flush_all(void);
@@ -170,6 +197,27 @@ bool bdrv_child_change_aio_context(BdrvChild *c, AioContext *ctx,
                                    GHashTable *visited, Transaction *tran,
                                    Error **errp);
 
+/*
+ * The seed API's names for the moves above (one implementation).  The
+ * GSList **ignore lists are edges not to cross; the functions add every
+ * edge they cross.  bdrv_set_aio_context_ignore() expects a move that
+ * bdrv_can_set_aio_context() accepted (it aborts on a veto).
+ */
+int bdrv_try_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                             Error **errp);
+int bdrv_child_try_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                                   BdrvChild *ignore_child, Error **errp);
+bool bdrv_child_can_set_aio_context(BdrvChild *c, AioContext *ctx,
+                                    GSList **ignore, Error **errp);
+bool bdrv_can_set_aio_context(BlockDriverState *bs, AioContext *ctx,
+                              GSList **ignore, Error **errp);
+void bdrv_set_aio_context_ignore(BlockDriverState *bs,
+                                 AioContext *new_context, GSList **ignore);
+AioContext *bdrv_child_get_parent_aio_context(BdrvChild *c);
+/* From a coroutine of the main thread: lock @bs's context if not current */
+void coroutine_fn bdrv_co_lock(BlockDriverState *bs);
+void coroutine_fn bdrv_co_unlock(BlockDriverState *bs);
+
 void bdrv_refresh_limits(BlockDriverState *bs, Transaction *tran,
                          Error **errp);
 void bdrv_refresh_filename(BlockDriverState *bs);
@@ -219,6 +267,14 @@ int coroutine_fn bdrv_co_activate(BlockDriverState *bs, Error **errp);
 void bdrv_activate_all(Error **errp);
 int bdrv_inactivate_all(void);
 
+/*
+ * Copy what @bs itself holds into its backing file (grown to @bs's length
+ * if shorter), then empty @bs where its driver can.  -ENOTSUP without a
+ * backing file, -EBUSY when an op blocker (commit-source on @bs,
+ * commit-target on the backing file) refuses, -EACCES when the backing
+ * file is read-only or a node is inactive, or the I/O error.
+ */
+int bdrv_commit(BlockDriverState *bs);
 /* Drop every allocation of @c's node (the edge must hold WRITE) */
 int bdrv_make_empty(BdrvChild *c, Error **errp);
 /* Record a new backing file name/format in the image (not the graph) */

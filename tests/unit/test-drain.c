@@ -279,6 +279,30 @@ static void test_drain_b04_waits_for_request_bh(void **state)
     end_test();
 }
 
+/* bdrv_drain_all (begin and end at once) waits for requests in flight */
+static void test_drain_all_waits_for_request_bh(void **state)
+{
+    BlockDriverState *bs = open_test("da-node");
+    BlockBackend *blk = new_blk(bs);
+    Release rel = {.bs = bs, .hops = 2};
+    TestReq req;
+
+    start_parked_req(bs, blk, &req);
+    aio_bh_schedule_oneshot(main_ctx(), release_bh, &rel);
+    bdrv_drain_all();
+    expect_int(rel.released, 1);
+    expect_req_done(&req, "after bdrv_drain_all");
+    expect_int(bs->in_flight, 0);
+    expect_int(bs->quiesce_counter, 0);
+    expect_int(test_driver_counters(bs)->drain_begin, 1);
+    expect_int(test_driver_counters(bs)->drain_end, 1);
+
+    test_driver_set_parking(bs, false);
+    blk_unref(blk);
+    bdrv_unref(bs);
+    end_test();
+}
+
 /* The request passes through the drained node to a parked child */
 static void test_drain_b04_waits_for_child_request_timer(void **state)
 {
@@ -736,6 +760,7 @@ int main(void)
         T(test_drain_b02_drain_all_quiesces_every_node),
         T(test_drain_b03_drain_all_parent_counts_two),
         T(test_drain_b04_waits_for_request_bh),
+        T(test_drain_all_waits_for_request_bh),
         T(test_drain_b04_waits_for_child_request_timer),
         T(test_drain_b04_child_drain_waits_for_parent_request),
         T(test_drain_b05_single_in_single),

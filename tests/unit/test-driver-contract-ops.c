@@ -247,9 +247,13 @@ static void test_inactivate_all_then_activate(void **state)
     assert_int_equal(c->invalidate_cache, 1);
     blk = test_common_new_blk(bs, BLK_PERM_ALL, BLK_PERM_ALL);
     assert_int_equal(blk_pwrite(blk, 0, 512, buf, 0), 0);
-    /* A writer still attached keeps the node active */
-    assert_int_equal(bdrv_inactivate_all(), -EPERM);
-    assert_false(bs->open_flags & BDRV_O_INACTIVE);
+    /* A backend still attached lets go of its write permission */
+    assert_int_equal(bdrv_inactivate_all(), 0);
+    assert_true(bs->open_flags & BDRV_O_INACTIVE);
+    assert_int_equal(blk_pwrite(blk, 0, 512, buf, 0), -EPERM);
+    bdrv_activate_all(&err);
+    assert_null(err);
+    assert_int_equal(blk_pwrite(blk, 0, 512, buf, 0), 0);
     blk_unref(blk);
     bdrv_unref(bs);
 }

@@ -211,7 +211,8 @@ static void test_open_options_dict(void **state)
     qdict_put_str(opts, "size", "4096");
     bs = open_ok(NULL, opts, 0);
     assert_int_equal(bdrv_getlength(bs), 4096);
-    assert_string_equal(bs->filename, "opts-mem");
+    /* Named as the mem driver names it (its exact filename) */
+    assert_string_equal(bs->filename, "mem:opts-mem");
     bdrv_unref(bs);
     mem_image_delete("opts-mem");
 }

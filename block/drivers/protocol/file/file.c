@@ -57,6 +57,12 @@ static QemuOptsList file_create_opts = {
     },
 };
 
+/* What names the node (json: filenames) */
+static const char *const file_strong_runtime_opts[] = {
+    "filename",
+    NULL
+};
+
 static void file_parse_filename(const char *filename, QDict *options,
                                 Error **errp)
 {
@@ -465,6 +471,7 @@ static int coroutine_fn file_co_create_opts(BlockDriver *drv,
 BlockDriver bdrv_file = {
     .format_name = "file",
     .protocol_name = "file",
+    .strong_runtime_opts = file_strong_runtime_opts,
     .instance_size = sizeof(BDRVFileState),
     .bdrv_needs_filename = true,
 
