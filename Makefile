@@ -2,7 +2,8 @@
 #
 #   make                 build/release/libblock.a (+ tools once they exist)
 #   make check           every unit test under ASan+UBSan and under TSan, the
-#                        example, interop with qemu-io; summary, exit != 0 on failure
+#                        example, interop with qemu-io, drydock-io compared
+#                        with qemu-io; summary, exit != 0 on failure
 #   make BUILD=<flavour> build one flavour: release asan tsan coverage
 #   make CC=clang check  the same with clang
 
@@ -58,7 +59,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 
 .PHONY: all lib unit check deps clean format examples
 all: deps
-	@$(MAKE) --no-print-directory lib examples
+	@$(MAKE) --no-print-directory lib examples tools
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:%.c=$(O)/%)
@@ -90,10 +91,10 @@ SFX := $(if $(IS_CLANG),-clang)
 check: deps
 	@scripts/check-layering
 	@$(MAKE) --no-print-directory BUILD=release examples
-	@$(MAKE) --no-print-directory BUILD=asan unit
+	@$(MAKE) --no-print-directory BUILD=asan unit tools
 	@$(MAKE) --no-print-directory BUILD=tsan unit
 	@scripts/run-unit --examples build/release$(SFX)/examples \
-	    build/asan$(SFX) build/tsan$(SFX)
+	    --tools build/asan$(SFX)/bin build/asan$(SFX) build/tsan$(SFX)
 
 deps:
 	@scripts/install-deps --check-or-install
@@ -103,5 +104,8 @@ format:
 
 clean:
 	rm -rf build
+
+# The harness and its tools (drydock-io, ...)
+include mk/harness.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(UNIT_HELPER_OBJS:.o=.d)
