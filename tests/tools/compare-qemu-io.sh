@@ -18,6 +18,7 @@ trap 'rm -rf "$TEST_DIR"' EXIT
 mkdir "$TEST_DIR/bin"
 ln -s "$dio" "$TEST_DIR/bin/drydock-io"
 passed=0 failed=0
+: >"$TEST_DIR/stdin"
 
 # qemu's _filter_qemu_io, plus TEST_DIR and the program's name; qemu's two
 # lines about its own bug tracker and web site are dropped
@@ -38,11 +39,12 @@ run() {
     shift 2
     mkdir -p "$dir"
     cp "$TEST_DIR/base.raw" "$dir/t.raw"
+    sed "s#IMG#$dir/t.raw#g" "$TEST_DIR/stdin" >"$dir/stdin"
     for a in "$@"; do
         args+=("${a//IMG/$dir/t.raw}")
     done
     (cd "$TEST_DIR" && PATH="$TEST_DIR/bin:$PATH" timeout 60 "$tool" "${args[@]}" \
-        </dev/null >"$dir/out" 2>"$dir/err")
+        <"$dir/stdin" >"$dir/out" 2>"$dir/err")
     echo "exit $?" >>"$dir/out"
     sed "s#$dir#SCRATCH#g" "$dir/out" | filter >"$dir/out.f"
     sed "s#$dir#SCRATCH#g" "$dir/err" | filter >"$dir/err.f"
@@ -66,6 +68,16 @@ compare() {
         cat "$TEST_DIR/diff"
         failed=$((failed + 1))
     fi
+}
+
+# compare_input NAME INPUT ARGS...: the same with INPUT (lines) on stdin,
+# for the interactive prompt
+compare_input() {
+    local name=$1
+    printf '%s\n' "$2" >"$TEST_DIR/stdin"
+    shift 2
+    compare "$name" "$@"
+    : >"$TEST_DIR/stdin"
 }
 
 # expect NAME EXIT PATTERN ARGS...: drydock-io alone (what qemu cannot run),
