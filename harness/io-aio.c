@@ -162,8 +162,11 @@ static int io_aio_f(BlockBackend *blk, int argc, char **argv, bool is_write)
         ctx->offset = io_parse_num(argv[optind]);
         ret = ctx->offset < 0 ? (int)ctx->offset : 0;
     }
-    if (ret < 0 || ctx->invalid) {
+    if (ret == 0 && ctx->invalid) {
         /* -i: an invalid request, only accounted by qemu: nothing runs */
+        printf("injecting invalid %s request\n", is_write ? "write" : "read");
+    }
+    if (ret < 0 || ctx->invalid) {
         g_free(ctx);
         return ret;
     }

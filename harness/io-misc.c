@@ -24,6 +24,8 @@ static const IoCmd io_flush_cmd = {
     .oneline = "flush all in-core file state to disk",
 };
 
+static const IoCmd io_truncate_cmd;
+
 static int io_truncate_f(BlockBackend *blk, int argc, char **argv)
 {
     PreallocMode prealloc = PREALLOC_MODE_OFF;
@@ -34,6 +36,7 @@ static int io_truncate_f(BlockBackend *blk, int argc, char **argv)
 
     while ((c = getopt(argc, argv, "m:")) != -1) {
         if (c != 'm') {
+            io_command_usage(&io_truncate_cmd);
             return -EINVAL;
         }
         for (prealloc = 0; prealloc < PREALLOC_MODE__MAX; prealloc++) {
