@@ -1,12 +1,13 @@
 /*
  * drydock-img: qemu-img over drydock's block layer.  Subcommands so far:
- * create, info, check, compare, resize, with qemu-img's options, output
+ * create, info, check, compare, map, resize, with qemu-img's options, output
  * and exit codes.  Shared option and size parsing is harness/tool-common.c,
  * output formats harness/io-output.c.
  */
 #include <getopt.h>
 
 #include "block/block-backend.h"
+#include "block/driver.h"       /* BlockDriverState.filename, for map */
 #include "block/test-driver.h"
 #include "harness/tool-common.h"
 #include "util/cutils.h"
@@ -455,6 +456,130 @@ out:
     return ret;
 }
 
+/* ---- map ---- */
+
+typedef struct ImgMapEntry {
+    int64_t start, length, offset;
+    bool present, zero, data, has_offset;
+} ImgMapEntry;
+
+static void img_map_print(const ImgMapEntry *e, bool json, bool first,
+                          BlockDriverState *file)
+{
+    if (json) {
+        printf("%s{ \"start\": %" PRId64 ", \"length\": %" PRId64 ", "
+               "\"depth\": 0, \"present\": %s, \"zero\": %s, "
+               "\"data\": %s", first ? "[" : ",\n", e->start, e->length,
+               e->present ? "true" : "false", e->zero ? "true" : "false",
+               e->data ? "true" : "false");
+        if (e->has_offset) {
+            printf(", \"offset\": %" PRId64, e->offset);
+        }
+        printf("}");
+    } else if (e->data && e->has_offset) {
+        printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n",
+               (uint64_t)e->start, (uint64_t)e->length,
+               (uint64_t)e->offset, file ? file->filename : "");
+    }
+}
+
+/* Does @next continue @cur (same status, contiguous in the file)? */
+static bool img_map_mergeable(const ImgMapEntry *cur, const ImgMapEntry *next)
+{
+    return cur->present == next->present && cur->zero == next->zero &&
+           cur->data == next->data && cur->has_offset == next->has_offset &&
+           (!cur->has_offset || cur->offset + cur->length == next->offset);
+}
+
+/* The allocation map of @bs (no backing chains yet: depth 0) */
+static int img_map_print_all(BlockDriverState *bs, bool json)
+{
+    int64_t len = bdrv_getlength(bs), offset = 0;
+    ImgMapEntry cur = { 0 };
+    BlockDriverState *cur_file = NULL;
+    bool have = false, first = true;
+
+    if (!json) {
+        printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to",
+               "File");
+    }
+    while (offset < len) {
+        int64_t pnum, map;
+        BlockDriverState *file;
+        int ret = bdrv_block_status_above(bs, NULL, offset, len - offset,
+                                          &pnum, &map, &file);
+        ImgMapEntry next = {
+            .start = offset, .length = pnum, .offset = map,
+            .present = ret & BDRV_BLOCK_ALLOCATED,
+            .zero = ret & BDRV_BLOCK_ZERO, .data = ret & BDRV_BLOCK_DATA,
+            .has_offset = ret & BDRV_BLOCK_OFFSET_VALID,
+        };
+
+        if (ret < 0 || pnum == 0) {
+            error_report("Could not read file metadata: %s",
+                         strerror(ret < 0 ? -ret : EIO));
+            return 1;
+        }
+        if (have && img_map_mergeable(&cur, &next) && file == cur_file) {
+            cur.length += pnum;
+        } else {
+            if (have) {
+                img_map_print(&cur, json, first, cur_file);
+                first = false;
+            }
+            cur = next;
+            cur_file = file;
+            have = true;
+        }
+        offset += pnum;
+    }
+    if (have) {
+        img_map_print(&cur, json, first, cur_file);
+    }
+    if (json) {
+        printf(have ? "]\n" : "[]\n");
+    }
+    return 0;
+}
+
+static int img_map(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    bool json = false, force_share = false;
+    BlockBackend *blk;
+    int c, ret;
+
+    while ((c = getopt_long(argc, argv, ":f:hU", img_long_options, NULL))
+           != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'U':
+            force_share = true;
+            break;
+        case IMG_OPT_OUTPUT:
+            if (!tool_parse_output(optarg, &json)) {
+                return 1;
+            }
+            break;
+        default:
+            return img_getopt_error(c, argv);
+        }
+    }
+    if (optind != argc - 1) {
+        tool_usage_error("Expecting one image file name");
+        return 1;
+    }
+    blk = img_open(argv[optind], fmt, 0, force_share);
+    if (!blk) {
+        return 1;
+    }
+    ret = img_map_print_all(blk_bs(blk), json);
+    blk_unref(blk);
+    return ret;
+}
+
 /* ---- resize ---- */
 
 static int img_resize_size(const char *arg, int *relative, int64_t *n)
@@ -568,6 +693,7 @@ static const ImgCmd img_cmds[] = {
     { "compare", img_compare },
     { "create", img_create },
     { "info", img_info },
+    { "map", img_map },
     { "resize", img_resize },
     { NULL, NULL },
 };
