@@ -1,6 +1,6 @@
 /*
  * drydock-img: qemu-img over drydock's block layer.  Subcommands so far:
- * create, info, check, compare, map, resize, with qemu-img's options, output
+ * create, convert, info, check, compare, map, resize, with qemu-img's options, output
  * and exit codes.  Shared option and size parsing is harness/tool-common.c,
  * output formats harness/io-output.c.
  */
@@ -56,6 +56,16 @@ static BlockBackend *img_open(const char *filename, const char *fmt,
     return blk;
 }
 
+/* Repeated -o options add up: "a=1" then "b=2" is "a=1,b=2" */
+static void img_append_options(char **options, const char *arg)
+{
+    char *joined = *options ? g_strdup_printf("%s,%s", *options, arg)
+                            : g_strdup(arg);
+
+    g_free(*options);
+    *options = joined;
+}
+
 enum {
     IMG_OPT_OUTPUT = 256,
     IMG_OPT_SHRINK,
@@ -97,13 +107,9 @@ static int img_create(int argc, char **argv)
         case 'f':
             fmt = optarg;
             break;
-        case 'o': {
-            char *joined = options ? g_strdup_printf("%s,%s", options, optarg)
-                                   : g_strdup(optarg);
-            g_free(options);
-            options = joined;
+        case 'o':
+            img_append_options(&options, optarg);
             break;
-        }
         case 'q':
             quiet = true;
             break;
@@ -456,6 +462,155 @@ out:
     return ret;
 }
 
+/* ---- convert ---- */
+
+#define IMG_CONVERT_CHUNK (1 << 20)
+
+/* Copy all of @src to @dst at @dst_offset; zeroes only where needed */
+static int img_convert_copy(BlockBackend *src, BlockBackend *dst,
+                            int64_t dst_offset, bool target_zeroed)
+{
+    int64_t len = blk_getlength(src), offset;
+    uint8_t *buf = g_malloc(IMG_CONVERT_CHUNK);
+    int ret = 0;
+
+    for (offset = 0; offset < len && ret >= 0; offset += IMG_CONVERT_CHUNK) {
+        int64_t n = MIN(IMG_CONVERT_CHUNK, len - offset);
+
+        ret = blk_pread(src, offset, n, buf, 0);
+        if (ret < 0) {
+            error_report("error while reading at byte %" PRId64 ": %s",
+                         offset, strerror(-ret));
+            break;
+        }
+        if (buffer_is_zero(buf, n)) {
+            ret = target_zeroed ? 0 : blk_pwrite_zeroes(dst, dst_offset +
+                                                        offset, n, 0);
+        } else {
+            ret = blk_pwrite(dst, dst_offset + offset, n, buf, 0);
+        }
+        if (ret < 0) {
+            error_report("error while writing at byte %" PRId64 ": %s",
+                         dst_offset + offset, strerror(-ret));
+        }
+    }
+    g_free(buf);
+    return ret < 0 ? 1 : 0;
+}
+
+typedef struct ImgConvertArgs {
+    const char *fmt, *out_fmt;
+    char *options;
+    bool no_create, force_share;
+} ImgConvertArgs;
+
+static int img_convert_parse(ImgConvertArgs *a, int argc, char **argv)
+{
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":hf:O:o:qnUcpS:mWB:",
+                            img_long_options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            a->fmt = optarg;
+            break;
+        case 'O':
+            a->out_fmt = optarg;
+            break;
+        case 'o':
+            img_append_options(&a->options, optarg);
+            break;
+        case 'q':
+            break;
+        case 'n':
+            a->no_create = true;
+            break;
+        case 'U':
+            a->force_share = true;
+            break;
+        case 'c':
+        case 'p':
+        case 'S':
+        case 'm':
+        case 'W':
+        case 'B':
+            error_report("Option -%c of convert is not supported by "
+                         "drydock-img yet", c);
+            return -ENOTSUP;
+        default:
+            img_getopt_error(c, argv);
+            return -EINVAL;
+        }
+    }
+    if (argc - optind < 2) {
+        error_report("Must specify image file name");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Create (unless -n) and open the target of @size bytes */
+static BlockBackend *img_convert_target(const ImgConvertArgs *a,
+                                        const char *out, int64_t size)
+{
+    Error *err = NULL;
+
+    if (!bdrv_find_format(a->out_fmt)) {
+        error_report("Unknown file format '%s'", a->out_fmt);
+        return NULL;
+    }
+    if (!a->no_create) {
+        bdrv_img_create(out, a->out_fmt, NULL, NULL, a->options, size, 0,
+                        true, &err);
+        if (err) {
+            error_prepend(&err, "%s: error while converting %s: ", out,
+                          a->out_fmt);
+            error_report_err(err);
+            return NULL;
+        }
+    }
+    return img_open(out, a->out_fmt, BDRV_O_RDWR, false);
+}
+
+static int img_convert(int argc, char **argv)
+{
+    ImgConvertArgs a = { .out_fmt = "raw" };
+    BlockBackend **srcs, *dst = NULL;
+    int64_t size = 0, offset = 0;
+    int i, n, ret = 1;
+
+    if (img_convert_parse(&a, argc, argv) < 0) {
+        g_free(a.options);
+        return 1;
+    }
+    n = argc - optind - 1;
+    srcs = g_new0(BlockBackend *, n);
+    for (i = 0; i < n; i++) {
+        srcs[i] = img_open(argv[optind + i], a.fmt, 0, a.force_share);
+        if (!srcs[i]) {
+            goto out;
+        }
+        size += blk_getlength(srcs[i]);
+    }
+    dst = img_convert_target(&a, argv[argc - 1], size);
+    if (!dst) {
+        goto out;
+    }
+    for (i = 0, ret = 0; i < n && ret == 0; i++) {
+        ret = img_convert_copy(srcs[i], dst, offset, !a.no_create &&
+                               bdrv_has_zero_init(blk_bs(dst)));
+        offset += blk_getlength(srcs[i]);
+    }
+out:
+    blk_unref(dst);
+    for (i = 0; i < n; i++) {
+        blk_unref(srcs[i]);
+    }
+    g_free(srcs);
+    g_free(a.options);
+    return ret;
+}
+
 /* ---- map ---- */
 
 typedef struct ImgMapEntry {
@@ -691,6 +846,7 @@ static int img_resize(int argc, char **argv)
 static const ImgCmd img_cmds[] = {
     { "check", img_check },
     { "compare", img_compare },
+    { "convert", img_convert },
     { "create", img_create },
     { "info", img_info },
     { "map", img_map },
