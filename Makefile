@@ -2,7 +2,8 @@
 #
 #   make                 build/release/libblock.a (+ tools once they exist)
 #   make check           every unit test under ASan+UBSan and under TSan, the
-#                        example, interop with qemu-io; summary, exit != 0 on failure
+#                        example, interop with qemu-io, drydock-io compared
+#                        with qemu-io; summary, exit != 0 on failure
 #   make BUILD=<flavour> build one flavour: release asan tsan coverage
 #   make CC=clang check  the same with clang
 
@@ -60,16 +61,6 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 all: deps
 	@$(MAKE) --no-print-directory lib examples tools
 
-# harness/tools/<name>.c -> build/<flavour>/bin/drydock-<name>
-TOOL_SRCS := $(wildcard harness/tools/*.c)
-TOOL_BINS := $(TOOL_SRCS:harness/tools/%.c=$(O)/bin/drydock-%)
-.PHONY: tools
-tools: $(TOOL_BINS)
-
-$(O)/bin/drydock-%: $(O)/harness/tools/%.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
-
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:%.c=$(O)/%)
 examples: $(EXAMPLE_BINS)
@@ -102,10 +93,10 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=release examples
 	@# issue 6: --report until every helper's functions landed, then strict
 	@scripts/api-coverage --report --brief --lib build/release$(SFX)/libblock.a
-	@$(MAKE) --no-print-directory BUILD=asan unit
+	@$(MAKE) --no-print-directory BUILD=asan unit tools
 	@$(MAKE) --no-print-directory BUILD=tsan unit
 	@scripts/run-unit --examples build/release$(SFX)/examples \
-	    build/asan$(SFX) build/tsan$(SFX)
+	    --tools build/asan$(SFX)/bin build/asan$(SFX) build/tsan$(SFX)
 
 deps:
 	@scripts/install-deps --check-or-install
@@ -116,5 +107,7 @@ format:
 clean:
 	rm -rf build
 
+# The harness and its tools (drydock-io, ...)
+include mk/harness.mk
+
 -include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(UNIT_HELPER_OBJS:.o=.d)
--include $(TOOL_SRCS:%.c=$(O)/%.d)

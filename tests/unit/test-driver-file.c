@@ -366,7 +366,7 @@ static void test_truncate(void **state)
     assert_int_equal(stat_path(path).st_size, 2048);
     assert_true(blk_truncate(blk, 8192, true, PREALLOC_MODE_METADATA, 0,
                              &err) < 0);
-    check_error_has(&err, "'metadata'", NULL);
+    check_error_has(&err, "Unsupported preallocation mode: metadata", NULL);
     assert_int_equal(stat_path(path).st_size, 2048);
     blk_unref(blk);
 }

@@ -394,8 +394,9 @@ int file_io_resize_fd(int fd, const char *filename, int64_t offset,
         }
         return 0;
     default:
-        error_setg(errp, "Preallocation mode '%s' is not supported by the "
-                   "file driver", file_io_prealloc_name(prealloc));
+        /* QEMU's message (qemu-io truncate, qemu-img create) */
+        error_setg(errp, "Unsupported preallocation mode: %s",
+                   file_io_prealloc_name(prealloc));
         return -ENOTSUP;
     }
 

@@ -468,6 +468,14 @@ static int coroutine_fn file_co_create_opts(BlockDriver *drv,
     return ret;
 }
 
+/* A plain file has no clusters and no VM state area (as QEMU's file driver) */
+static int coroutine_fn file_co_get_info(BlockDriverState *bs,
+                                         BlockDriverInfo *bdi)
+{
+    memset(bdi, 0, sizeof(*bdi));
+    return 0;
+}
+
 BlockDriver bdrv_file = {
     .format_name = "file",
     .protocol_name = "file",
@@ -490,6 +498,7 @@ BlockDriver bdrv_file = {
     .bdrv_co_getlength = file_co_getlength,
     .bdrv_co_get_allocated_file_size = file_co_get_allocated_file_size,
     .bdrv_co_block_status = file_io_co_block_status,
+    .bdrv_co_get_info = file_co_get_info,
 
     .bdrv_refresh_limits = file_refresh_limits,
     .bdrv_has_zero_init = file_has_zero_init,

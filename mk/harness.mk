@@ -1,0 +1,22 @@
+# The harness: shared command code (harness/*.c) in build/<flavour>/libharness.a
+# and the tools (harness/tools/*.c) in build/<flavour>/bin/.
+HARNESS_SRCS := $(sort $(wildcard harness/*.c))
+HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o)
+HARNESS_LIB := $(O)/libharness.a
+TOOL_SRCS := $(sort $(wildcard harness/tools/*.c))
+TOOL_BINS := $(patsubst harness/tools/%.c,$(O)/bin/%,$(TOOL_SRCS))
+
+.PHONY: tools
+tools: $(TOOL_BINS)
+
+$(HARNESS_OBJS) $(TOOL_SRCS:%.c=$(O)/%.o): CFLAGS_ALL += -I.
+
+$(HARNESS_LIB): $(HARNESS_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/bin/%: $(O)/harness/tools/%.o $(HARNESS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(HARNESS_LIB) $(LIB) $(LIBS)
+
+-include $(HARNESS_OBJS:.o=.d) $(TOOL_SRCS:%.c=$(O)/%.d)

@@ -1,0 +1,103 @@
+# Shared by tests/tools/compare-*.sh (sourced): a scratch TEST_DIR, the
+# iotests-style filters, and compare / compare_input / expect, which run a
+# case through qemu's tool ($QEMU_TOOL) and drydock's ($DRYDOCK_TOOL, by
+# bare name from $TEST_DIR/bin) and count passed and failed cases.
+# The caller sets QEMU_TOOL, DRYDOCK_TOOL and DRYDOCK_PATH (the binary).
+
+TEST_DIR=$(mktemp -d)
+trap 'rm -rf "$TEST_DIR"' EXIT
+# Both tools are run by their bare name, as iotests do
+mkdir "$TEST_DIR/bin"
+ln -s "$DRYDOCK_PATH" "$TEST_DIR/bin/$DRYDOCK_TOOL"
+passed=0 failed=0
+: >"$TEST_DIR/stdin"
+
+# qemu's _filter_qemu_io and _filter_img_info's disk size lines, plus
+# TEST_DIR and the program's name; qemu's two lines about its own bug
+# tracker and web site are dropped
+filter() {
+    sed -e 's/[0-9]* ops; [0-9/:. sec]* ([0-9/.inf]* [EPTGMKiBbytes]*\/sec and [0-9/.inf]* ops\/sec)/X ops; XX:XX:XX.X (XXX YYY\/sec and XXX ops\/sec)/' \
+        -e 's/^[0-9]*,[0-9]*,[0-9:.]*,[0-9.inf]*,[0-9.inf]*$/MACHINE STATS/' \
+        -e "s#$TEST_DIR#TEST_DIR#g" \
+        -e 's/\(qemu\|drydock\)-io\b/IO_PROG/g' \
+        -e 's/\(qemu\|drydock\)-img\b/IMG_PROG/g' \
+        -e '/^disk size: /d' -e '/^    "actual-size": /d' \
+        -e '/^See <https:\/\/qemu.org\/contribute\/report-a-bug>/d' \
+        -e '/^More information on the QEMU project/d' \
+        -e 's/^\(QEMU\|drydock\) Disk exerciser$/DISK EXERCISER/'
+}
+
+# run TOOL DIR ARGS...: one tool on its own copy of the image, IMG in
+# ARGS stands for the image's path; output files in DIR
+run() {
+    local tool=$1 dir=$2 a args=()
+    shift 2
+    mkdir -p "$dir"
+    cp "$TEST_DIR/base.raw" "$dir/t.raw"
+    [ -f "$TEST_DIR/other.raw" ] && cp "$TEST_DIR/other.raw" "$dir/o.raw"
+    sed "s#IMG#$dir/t.raw#g" "$TEST_DIR/stdin" >"$dir/stdin"
+    for a in "$@"; do
+        a=${a//IMG/$dir/t.raw}
+        a=${a//OTHER/$dir/o.raw}
+        args+=("${a//NEW/$dir/new.raw}")
+    done
+    (cd "$TEST_DIR" && PATH="$TEST_DIR/bin:$PATH" timeout 60 "$tool" "${args[@]}" \
+        <"$dir/stdin" >"$dir/out" 2>"$dir/err")
+    echo "exit $?" >>"$dir/out"
+    sed "s#$dir#SCRATCH#g" "$dir/out" | filter >"$dir/out.f"
+    sed "s#$dir#SCRATCH#g" "$dir/err" | filter >"$dir/err.f"
+}
+
+# compare NAME ARGS...: both tools must print and leave the same
+compare() {
+    local name=$1 q=$TEST_DIR/q d=$TEST_DIR/d ok=1
+    shift
+    rm -rf "$q" "$d"
+    run "$QEMU_TOOL" "$q" "$@"
+    run "$DRYDOCK_TOOL" "$d" "$@"
+    diff -u "$q/out.f" "$d/out.f" >"$TEST_DIR/diff" || ok=0
+    diff -u "$q/err.f" "$d/err.f" >>"$TEST_DIR/diff" || ok=0
+    for f in t.raw o.raw new.raw; do
+        if [ -e "$q/$f" ] || [ -e "$d/$f" ]; then
+            cmp -s "$q/$f" "$d/$f" || { echo "images $f differ" >>"$TEST_DIR/diff"; ok=0; }
+        fi
+    done
+    if [ $ok = 1 ]; then
+        echo "[       OK ] $QEMU_TOOL: $name"
+        passed=$((passed + 1))
+    else
+        echo "[  FAILED  ] $QEMU_TOOL: $name: $DRYDOCK_TOOL $*"
+        cat "$TEST_DIR/diff"
+        failed=$((failed + 1))
+    fi
+}
+
+# IMG, OTHER and NEW in arguments stand for the case's copy of base.raw,
+# its copy of other.raw (if the script made one) and a new file's path.
+# compare_input NAME INPUT ARGS...: the same with INPUT (lines) on stdin,
+# for the interactive prompt
+compare_input() {
+    local name=$1
+    printf '%s\n' "$2" >"$TEST_DIR/stdin"
+    shift 2
+    compare "$name" "$@"
+    : >"$TEST_DIR/stdin"
+}
+
+# expect NAME EXIT PATTERN ARGS...: drydock-io alone (what qemu cannot run),
+# its exit code and a line of its output (stdout and stderr)
+expect() {
+    local name=$1 rc=$2 pattern=$3 d=$TEST_DIR/d
+    shift 3
+    rm -rf "$d"
+    run "$DRYDOCK_TOOL" "$d" "$@"
+    if grep -q "^exit $rc\$" "$d/out" && cat "$d/out.f" "$d/err.f" | grep -q -- "$pattern"; then
+        echo "[       OK ] $DRYDOCK_TOOL: $name"
+        passed=$((passed + 1))
+    else
+        echo "[  FAILED  ] $DRYDOCK_TOOL: $name: wanted exit $rc and '$pattern'"
+        cat "$d/out" "$d/err"
+        failed=$((failed + 1))
+    fi
+}
+
