@@ -60,6 +60,12 @@ void file_lock_set_perm(BlockDriverState *bs, uint64_t perm,
                         uint64_t shared);
 void file_lock_abort_perm_update(BlockDriverState *bs);
 
+/* file-reopen.c */
+int file_reopen_prepare(BDRVReopenState *state, BlockReopenQueue *queue,
+                        Error **errp);
+void file_reopen_commit(BDRVReopenState *state);
+void file_reopen_abort(BDRVReopenState *state);
+
 /* file-io.c */
 int coroutine_fn file_io_co_preadv(BlockDriverState *bs, int64_t offset,
                                    int64_t bytes, QEMUIOVector *qiov,
