@@ -285,6 +285,33 @@ static int reopen_check_identity(BlockDriverState *bs, QDict *opts,
     return 0;
 }
 
+static void reopen_unref_abort(void *opaque)
+{
+    bdrv_unref(opaque);
+}
+
+static const TransactionActionDrv reopen_unref_on_abort_drv = {
+    .abort = reopen_unref_abort,
+};
+
+/* backing=NODE on a node without one: a new COW edge */
+static int reopen_add_backing(BlockDriverState *bs, BlockDriverState *new_bs,
+                              Transaction *tran, Error **errp)
+{
+    if (!bs->drv->supports_backing) {
+        error_setg(errp, "Driver '%s' of node '%s' does not support backing "
+                   "files", bs->drv->format_name, bdrv_get_node_name(bs));
+        return -EINVAL;
+    }
+    bdrv_ref(new_bs); /* the edge's on commit, dropped again on abort */
+    tran_add(tran, &reopen_unref_on_abort_drv, new_bs);
+    if (!child_attach_noperm(bs, new_bs, "backing", &child_of_bds,
+                             BDRV_CHILD_COW, tran, errp)) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /*
  * "file" or "backing" given by node name (or backing null): the edge is
  * moved (or removed) as a step of @tran.  Frozen links and loops refuse.
@@ -315,8 +342,11 @@ static int reopen_child_option(BlockDriverState *bs, QDict *opts,
     if ((c ? c->bs : NULL) == new_bs) {
         return 0;
     }
+    if (!c && new_bs && !strcmp(key, "backing")) {
+        return reopen_add_backing(bs, new_bs, tran, errp);
+    }
     if (!c || (!new_bs && !strcmp(key, "file"))) {
-        /* Adding a child, or dropping the storage: not by a reopen */
+        /* Adding storage, or dropping it: not by a reopen */
         return reopen_cannot_change(key, errp);
     }
     if (c->frozen) {

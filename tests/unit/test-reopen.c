@@ -1,0 +1,337 @@
+/*
+ * Reopen: bdrv_reopen_queue / bdrv_reopen_multiple / bdrv_reopen /
+ * bdrv_reopen_set_read_only.  Every queued node is prepared, then all
+ * commit or all abort; children follow their parent's options unless
+ * given their own; read-only <-> read-write switches take or drop the
+ * write permission in one refresh; "file" and "backing" are replaced by
+ * node name; an option a driver cannot change fails, naming it, and
+ * leaves every node as it was.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "test-common.h"
+#include "block/driver.h"
+
+/* A "test" format node over a file of 1 MiB, read-write unless @flags */
+static BlockDriverState *open_over_file(const char *name, int flags)
+{
+    g_autofree char *path = tmp_path(name);
+    QDict *opts = opts_new("test", name);
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 1 << 20), 0);
+    fclose(f);
+    qdict_put_str(opts, "file.driver", "file");
+    qdict_put_str(opts, "file.filename", path);
+    qdict_put_str(opts, "size", "1M");
+    return open_ok(NULL, opts, flags);
+}
+
+static void test_reopen_read_only_both_ways_children_follow(void **state)
+{
+    BlockDriverState *bs = open_over_file("rw.img", BDRV_O_RDWR);
+    BlockDriverState *file = bs->file->bs;
+    Error *err = NULL;
+
+    expect_true(bs->file->perm & BLK_PERM_WRITE);
+    check_ok(bdrv_reopen_set_read_only(bs, true, &err) == 0, &err, "ro");
+    expect_true(bdrv_is_read_only(bs));
+    expect_true(bdrv_is_read_only(file));
+    expect_false(bs->file->perm & BLK_PERM_WRITE);
+    expect_graph_ok();
+    check_ok(bdrv_reopen_set_read_only(bs, false, &err) == 0, &err, "rw");
+    expect_false(bdrv_is_read_only(bs));
+    expect_false(bdrv_is_read_only(file));
+    expect_true(bs->file->perm & BLK_PERM_WRITE);
+    expect_graph_ok();
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_reopen_read_only_refused_while_parent_writes(void **state)
+{
+    BlockDriverState *bs = open_over_file("busy.img", BDRV_O_RDWR);
+    BlockBackend *blk = test_common_new_blk(bs, BLK_PERM_CONSISTENT_READ |
+                                                    BLK_PERM_WRITE,
+                                            BLK_PERM_ALL);
+    Error *err = NULL;
+
+    expect_int(bdrv_reopen_set_read_only(bs, true, &err), -EPERM);
+    check_error(&err, "Block node is read-only");
+    /* Every node as it was */
+    expect_false(bdrv_is_read_only(bs));
+    expect_false(bdrv_is_read_only(bs->file->bs));
+    expect_true(bs->file->perm & BLK_PERM_WRITE);
+    expect_graph_ok();
+    blk_unref(blk);
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_reopen_child_own_options_win(void **state)
+{
+    BlockDriverState *bs = open_over_file("own.img", BDRV_O_RDWR);
+    QDict *opts = qdict_new();
+    Error *err = NULL;
+
+    qdict_put_str(opts, "read-only", "on");
+    qdict_put_str(opts, "file.read-only", "off");
+    check_ok(bdrv_reopen(bs, opts, true, &err) == 0, &err, "reopen");
+    expect_true(bdrv_is_read_only(bs));
+    expect_false(bdrv_is_read_only(bs->file->bs));
+    expect_graph_ok();
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_reopen_unchangeable_option_leaves_every_node(void **state)
+{
+    BlockDriverState *a = open_over_file("ua.img", BDRV_O_RDWR);
+    BlockDriverState *b = open_test("ub");
+    BlockReopenQueue *q;
+    QDict *ro = qdict_new(), *size = qdict_new();
+    Error *err = NULL;
+
+    qdict_put_str(ro, "read-only", "on");
+    qdict_put_str(size, "size", "2M");
+    q = bdrv_reopen_queue(NULL, a, ro, true);
+    q = bdrv_reopen_queue(q, b, size, true);
+    expect_int(bdrv_reopen_multiple(q, &err), -EINVAL);
+    check_error(&err, "Cannot reopen 'ub': Cannot change the option 'size'");
+    /* a was prepared (read-only) before b failed: it is back as it was */
+    expect_false(bdrv_is_read_only(a));
+    expect_false(bdrv_is_read_only(a->file->bs));
+    expect_true(a->file->perm & BLK_PERM_WRITE);
+    expect_int(bdrv_getlength(b), 64 << 20);
+    expect_graph_ok();
+    unref_nodes(a, b);
+    end_test();
+}
+
+static void test_reopen_file_filename_cannot_change(void **state)
+{
+    BlockDriverState *bs = open_over_file("fn.img", BDRV_O_RDWR);
+    g_autofree char *other = tmp_path("other.img");
+    QDict *opts = qdict_new();
+    Error *err = NULL;
+
+    qdict_put_str(opts, "file.filename", other);
+    expect_int(bdrv_reopen(bs, opts, true, &err), -EINVAL);
+    check_error_has(&err, "Cannot change the option 'filename'", NULL);
+    expect_false(bdrv_is_read_only(bs));
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_reopen_node_name_cannot_change(void **state)
+{
+    BlockDriverState *bs = open_test("named");
+    QDict *opts = qdict_new();
+    Error *err = NULL;
+
+    qdict_put_str(opts, "node-name", "renamed");
+    expect_int(bdrv_reopen(bs, opts, true, &err), -EINVAL);
+    check_error(&err,
+                "Cannot reopen 'named': Cannot change the option 'node-name'");
+    expect_true(!strcmp(bdrv_get_node_name(bs), "named"));
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_reopen_multiple_commits_all(void **state)
+{
+    BlockDriverState *a = open_test("ma"), *b = open_test("mb");
+    BlockReopenQueue *q;
+    QDict *oa = qdict_new(), *ob = qdict_new();
+    Error *err = NULL;
+
+    qdict_put_str(oa, "read-only", "on");
+    qdict_put_str(ob, "read-only", "on");
+    q = bdrv_reopen_queue(NULL, a, oa, true);
+    q = bdrv_reopen_queue(q, b, ob, true);
+    check_ok(bdrv_reopen_multiple(q, &err) == 0, &err, "multiple");
+    expect_true(bdrv_is_read_only(a) && bdrv_is_read_only(b));
+    expect_graph_ok();
+    unref_nodes(a, b);
+    end_test();
+}
+
+static void test_reopen_queue_free_changes_nothing(void **state)
+{
+    BlockDriverState *a = open_test("qa");
+    QDict *oa = qdict_new();
+
+    qdict_put_str(oa, "read-only", "on");
+    bdrv_reopen_queue_free(bdrv_reopen_queue(NULL, a, oa, true));
+    expect_false(bdrv_is_read_only(a));
+    expect_int(a->refcnt, 1);
+    bdrv_unref(a);
+    end_test();
+}
+
+/* ---- children by node name --------------------------------------------- */
+
+typedef struct Trio {
+    BlockDriverState *top, *mid, *other;
+} Trio;
+
+static void trio_build(Trio *t)
+{
+    Error *err = NULL;
+
+    t->top = open_test("top");
+    t->mid = open_test("mid");
+    t->other = open_test("other");
+    check_ok(bdrv_set_backing_hd(t->top, t->mid, &err) == 0, &err, "backing");
+}
+
+static int trio_reopen(BlockDriverState *bs, const char *key,
+                       const char *node, Error **errp)
+{
+    QDict *opts = qdict_new();
+
+    if (node) {
+        qdict_put_str(opts, key, node);
+    } else {
+        qdict_put_null(opts, key);
+    }
+    return bdrv_reopen(bs, opts, true, errp);
+}
+
+static void test_reopen_replaces_backing_by_node_name(void **state)
+{
+    Error *err = NULL;
+    Trio t;
+
+    trio_build(&t);
+    check_ok(trio_reopen(t.top, "backing", "other", &err) == 0, &err,
+             "backing=other");
+    expect_true(t.top->backing->bs == t.other);
+    expect_int(t.mid->refcnt, 1);
+    expect_graph_ok();
+    check_ok(trio_reopen(t.top, "backing", NULL, &err) == 0, &err,
+             "backing=null");
+    expect_true(t.top->backing == NULL);
+    expect_graph_ok();
+    unref_nodes(t.top, t.mid, t.other);
+    end_test();
+}
+
+static void test_reopen_replaces_file_by_node_name(void **state)
+{
+    BlockDriverState *top = open_test("ftop");
+    BlockDriverState *f1 = open_null("f1"), *f2 = open_null("f2");
+    Error *err = NULL;
+
+    test_common_attach(top, f1, "file", BDRV_CHILD_IMAGE | BDRV_CHILD_PRIMARY);
+    check_ok(trio_reopen(top, "file", "f2", &err) == 0, &err, "file=f2");
+    expect_true(top->file->bs == f2);
+    expect_graph_ok();
+    unref_nodes(top, f2);
+    end_test();
+}
+
+static void test_reopen_backing_unknown_node_refused(void **state)
+{
+    Error *err = NULL;
+    Trio t;
+
+    trio_build(&t);
+    expect_true(trio_reopen(t.top, "backing", "nowhere", &err) < 0);
+    check_error_has(&err, "nowhere", NULL);
+    expect_true(t.top->backing->bs == t.mid);
+    unref_nodes(t.top, t.mid, t.other);
+    end_test();
+}
+
+static void test_reopen_frozen_backing_refused(void **state)
+{
+    Error *err = NULL;
+    Trio t;
+
+    trio_build(&t);
+    check_ok(bdrv_freeze_backing_chain(t.top, t.mid, &err) == 0, &err,
+             "freeze");
+    expect_int(trio_reopen(t.top, "backing", "other", &err), -EPERM);
+    check_error(&err, "Cannot reopen 'top': Cannot change frozen 'backing' "
+                "link from 'top' to 'mid'");
+    expect_true(t.top->backing->bs == t.mid);
+    bdrv_unfreeze_backing_chain(t.top, t.mid);
+    unref_nodes(t.top, t.mid, t.other);
+    end_test();
+}
+
+static void test_reopen_backing_loop_refused_adding_allowed(void **state)
+{
+    Error *err = NULL;
+    Trio t;
+
+    trio_build(&t);
+    expect_int(trio_reopen(t.mid, "backing", "top", &err), -EINVAL);
+    check_error_has(&err, "would create a cycle", NULL);
+    expect_true(t.mid->backing == NULL);
+    expect_graph_ok();
+    /* A backing child may be added by a reopen too */
+    check_ok(trio_reopen(t.mid, "backing", "other", &err) == 0, &err,
+             "add backing");
+    expect_true(t.mid->backing && t.mid->backing->bs == t.other);
+    expect_graph_ok();
+    unref_nodes(t.top, t.mid, t.other);
+    end_test();
+}
+
+/* A replaced child's new node is reopened with nothing: permission refresh
+ * of the whole reopen refuses a conflict with the new node's users */
+static void test_reopen_backing_permission_conflict_rolls_back(void **state)
+{
+    Error *err = NULL;
+    BlockBackend *blk, *reader;
+    Trio t;
+
+    trio_build(&t);
+    /* top is read: its backing child must be readable consistently */
+    reader = test_common_new_blk(t.top, BLK_PERM_CONSISTENT_READ,
+                                 BLK_PERM_ALL);
+    /* A user of "other" that shares nothing refuses the new reader */
+    blk = test_common_new_blk(t.other, BLK_PERM_CONSISTENT_READ, 0);
+    expect_true(trio_reopen(t.top, "backing", "other", &err) < 0);
+    check_error_has(&err, "Permission conflict on node 'other'", NULL);
+    expect_true(t.top->backing->bs == t.mid);
+    expect_int(t.other->refcnt, 2);
+    expect_graph_ok();
+    blk_unref(reader);
+    blk_unref(blk);
+    unref_nodes(t.top, t.mid, t.other);
+    end_test();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_reopen_read_only_both_ways_children_follow),
+        T(test_reopen_read_only_refused_while_parent_writes),
+        T(test_reopen_child_own_options_win),
+        T(test_reopen_unchangeable_option_leaves_every_node),
+        T(test_reopen_file_filename_cannot_change),
+        T(test_reopen_node_name_cannot_change),
+        T(test_reopen_multiple_commits_all),
+        T(test_reopen_queue_free_changes_nothing),
+        T(test_reopen_replaces_backing_by_node_name),
+        T(test_reopen_replaces_file_by_node_name),
+        T(test_reopen_backing_unknown_node_refused),
+        T(test_reopen_frozen_backing_refused),
+        T(test_reopen_backing_loop_refused_adding_allowed),
+        T(test_reopen_backing_permission_conflict_rolls_back),
+    };
+
+    test_common_init(TEST_COMMON_STEP_CHECKS);
+    assert_int_equal(test_common_tmp_dir_create("reopen"), 0);
+    int ret = test_common_run_group(tests, NULL, NULL);
+    test_common_tmp_dir_remove();
+    return ret;
+}
