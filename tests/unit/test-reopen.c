@@ -53,6 +53,30 @@ static void test_reopen_read_only_both_ways_children_follow(void **state)
     end_test();
 }
 
+/* A node opened read-only writes after a read-write reopen (a new fd) */
+static void test_reopen_rw_of_read_only_file_writes(void **state)
+{
+    BlockDriverState *bs = open_over_file("late.img", 0);
+    uint8_t buf[512], back[512];
+    BlockBackend *blk;
+    Error *err = NULL;
+
+    check_ok(bdrv_reopen_set_read_only(bs, false, &err) == 0, &err, "rw");
+    blk = test_common_new_blk(bs, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
+                              BLK_PERM_ALL);
+    memset(buf, 0x5a, sizeof(buf));
+    expect_int(blk_pwrite(blk, 4096, sizeof(buf), buf, 0), 0);
+    expect_int(bdrv_pread(bs->file, 4096, sizeof(back), back, 0), 0);
+    expect_true(!memcmp(buf, back, sizeof(buf)));
+    /* Back to read-only: the backend must let go of write first */
+    expect_int(bdrv_reopen_set_read_only(bs, true, &err), -EPERM);
+    check_error(&err, "Block node is read-only");
+    blk_unref(blk);
+    check_ok(bdrv_reopen_set_read_only(bs, true, &err) == 0, &err, "ro");
+    bdrv_unref(bs);
+    end_test();
+}
+
 static void test_reopen_read_only_refused_while_parent_writes(void **state)
 {
     BlockDriverState *bs = open_over_file("busy.img", BDRV_O_RDWR);
@@ -314,6 +338,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_reopen_read_only_both_ways_children_follow),
+        T(test_reopen_rw_of_read_only_file_writes),
         T(test_reopen_read_only_refused_while_parent_writes),
         T(test_reopen_child_own_options_win),
         T(test_reopen_unchangeable_option_leaves_every_node),
