@@ -235,6 +235,21 @@ static void reopen_driver_commit(void *opaque)
     }
 }
 
+/* After the driver's commit (added before it): the length may change */
+static void reopen_length_commit(void *opaque)
+{
+    BlockDriverState *bs = opaque;
+    int64_t old = bs->total_sectors;
+
+    if (bdrv_refresh_total_sectors(bs, old) == 0 && bs->total_sectors != old) {
+        bdrv_parent_cb_resize(bs);
+    }
+}
+
+static const TransactionActionDrv reopen_length_drv = {
+    .commit = reopen_length_commit,
+};
+
 static const TransactionActionDrv reopen_driver_drv = {
     .abort = reopen_driver_abort,
     .commit = reopen_driver_commit,
@@ -441,6 +456,7 @@ static int reopen_prepare(ReopenEntry *e, BlockReopenQueue *q,
     e->state.options = opts;
     opts = NULL;
     if (bs->drv->bdrv_reopen_prepare) {
+        tran_add(tran, &reopen_length_drv, bs);
         ret = bs->drv->bdrv_reopen_prepare(&e->state, q, errp);
         if (ret < 0) {
             goto out;

@@ -12,9 +12,15 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "test-common.h"
 #include "block/driver.h"
+#include "block/test-driver.h"
+
+static const BdrvChildClass child_of_bds_test_reader = {
+    .parent_is_bds = false,
+};
 
 /* A "test" format node over a file of 1 MiB, read-write unless @flags */
 static BlockDriverState *open_over_file(const char *name, int flags)
@@ -132,6 +138,12 @@ static void test_reopen_unchangeable_option_leaves_every_node(void **state)
     expect_false(bdrv_is_read_only(a->file->bs));
     expect_true(a->file->perm & BLK_PERM_WRITE);
     expect_int(bdrv_getlength(b), 64 << 20);
+    /* Both drivers were prepared, then both aborted */
+    expect_int(test_driver_counters(a)->reopen_prepare, 1);
+    expect_int(test_driver_counters(a)->reopen_abort, 1);
+    expect_int(test_driver_counters(a)->reopen_commit, 0);
+    expect_int(test_driver_counters(b)->reopen_prepare, 1);
+    expect_int(test_driver_counters(b)->reopen_abort, 1);
     expect_graph_ok();
     unref_nodes(a, b);
     end_test();
@@ -180,6 +192,9 @@ static void test_reopen_multiple_commits_all(void **state)
     q = bdrv_reopen_queue(q, b, ob, true);
     check_ok(bdrv_reopen_multiple(q, &err) == 0, &err, "multiple");
     expect_true(bdrv_is_read_only(a) && bdrv_is_read_only(b));
+    expect_int(test_driver_counters(a)->reopen_commit, 1);
+    expect_int(test_driver_counters(b)->reopen_commit, 1);
+    expect_int(test_driver_counters(b)->reopen_abort, 0);
     expect_graph_ok();
     unref_nodes(a, b);
     end_test();
@@ -195,6 +210,65 @@ static void test_reopen_queue_free_changes_nothing(void **state)
     expect_false(bdrv_is_read_only(a));
     expect_int(a->refcnt, 1);
     bdrv_unref(a);
+    end_test();
+}
+
+/* ---- drivers' own options ---------------------------------------------- */
+
+static void test_reopen_raw_offset_and_size_change(void **state)
+{
+    g_autofree char *path = tmp_path("win.img");
+    QDict *opts = qdict_new(), *bad = qdict_new();
+    uint8_t buf[512], back[512];
+    BlockDriverState *bs;
+    BdrvChild *reader;
+    Error *err = NULL;
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 1 << 20), 0);
+    memset(buf, 0x77, sizeof(buf));
+    assert_int_equal(pwrite(fileno(f), buf, sizeof(buf), 4096), 512);
+    fclose(f);
+    qdict_put_str(opts, "driver", "raw");
+    bs = open_ok(path, opts, BDRV_O_RDWR);
+    opts = qdict_new();
+    qdict_put_str(opts, "offset", "4096");
+    qdict_put_str(opts, "size", "8192");
+    check_ok(bdrv_reopen(bs, opts, true, &err) == 0, &err, "window");
+    expect_int(bdrv_getlength(bs), 8192);
+    bdrv_ref(bs); /* the edge's */
+    reader = bdrv_root_attach_child(bs, "r", &child_of_bds_test_reader, 0,
+                                    BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL,
+                                    NULL, &err);
+    check_ok(reader != NULL, &err, "reader");
+    expect_int(bdrv_pread(reader, 0, sizeof(back), back, 0), 0);
+    expect_true(!memcmp(buf, back, sizeof(buf)));
+    bdrv_root_unref_child(reader);
+    /* Past the end of the file: refused, the window stays */
+    qdict_put_str(bad, "size", "2M");
+    expect_int(bdrv_reopen(bs, bad, true, &err), -EINVAL);
+    check_error_has(&err, "has to be smaller or equal", NULL);
+    expect_int(bdrv_getlength(bs), 8192);
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_reopen_null_options_change(void **state)
+{
+    BlockDriverState *bs = open_null("nul");
+    QDict *opts = qdict_new(), *bad = qdict_new();
+    Error *err = NULL;
+
+    qdict_put_str(opts, "size", "4096");
+    qdict_put_str(opts, "read-zeroes", "on");
+    check_ok(bdrv_reopen(bs, opts, true, &err) == 0, &err, "null");
+    expect_int(bdrv_getlength(bs), 4096);
+    qdict_put_str(bad, "latency-ns", "99999999999999999");
+    expect_int(bdrv_reopen(bs, bad, true, &err), -EINVAL);
+    check_error_has(&err, "Invalid latency-ns", NULL);
+    expect_int(bdrv_getlength(bs), 4096);
+    bdrv_unref(bs);
     end_test();
 }
 
@@ -346,6 +420,8 @@ int main(void)
         T(test_reopen_node_name_cannot_change),
         T(test_reopen_multiple_commits_all),
         T(test_reopen_queue_free_changes_nothing),
+        T(test_reopen_raw_offset_and_size_change),
+        T(test_reopen_null_options_change),
         T(test_reopen_replaces_backing_by_node_name),
         T(test_reopen_replaces_file_by_node_name),
         T(test_reopen_backing_unknown_node_refused),
