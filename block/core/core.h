@@ -38,6 +38,12 @@ BdrvChild *child_slot_holder(BlockDriverState *parent, BdrvChild **slot);
 /* perms.c */
 /* Refresh the subtrees of every node in @list (a GSList of nodes) */
 int perms_refresh_list(GSList *list, Transaction *tran, Error **errp);
+/*
+ * The same for a reopen: drivers' bdrv_child_perm get @queue (the queued
+ * nodes' new flags are already applied, tentatively, to the nodes)
+ */
+int perms_refresh_list_reopen(GSList *list, BlockReopenQueue *queue,
+                              Transaction *tran, Error **errp);
 bool perms_is_writable_node(BlockDriverState *bs);
 char *perms_child_user_desc(BdrvChild *c);
 /* Writes without RESIZE need a length aligned to request_alignment */

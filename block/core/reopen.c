@@ -499,7 +499,7 @@ static int reopen_run(BlockReopenQueue *q, Transaction *tran, Error **errp)
     }
     if (ret == 0) {
         /* One refresh of every subtree: the new flags and the moved edges */
-        ret = perms_refresh_list(nodes, tran, errp);
+        ret = perms_refresh_list_reopen(nodes, q, tran, errp);
     }
     g_slist_free(nodes);
     return ret;

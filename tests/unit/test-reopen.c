@@ -272,6 +272,55 @@ static void test_reopen_null_options_change(void **state)
     end_test();
 }
 
+/* ---- the queue reaches the drivers' bdrv_child_perm ------------------- */
+
+static int watch_with_queue, watch_without_queue;
+static bool watch_saw_read_only;
+
+static void watch_child_perm(BlockDriverState *bs, BdrvChild *c,
+                             BdrvChildRole role, BlockReopenQueue *queue,
+                             uint64_t perm, uint64_t shared, uint64_t *nperm,
+                             uint64_t *nshared)
+{
+    if (queue) {
+        watch_with_queue++;
+        /* The new flags are visible while the reopen is refreshed */
+        watch_saw_read_only = bdrv_is_read_only(bs);
+    } else {
+        watch_without_queue++;
+    }
+    bdrv_filter_default_perms(bs, c, role, queue, perm, shared, nperm,
+                              nshared);
+}
+
+static BlockDriver watch_drv = {
+    .format_name = "queue-watch",
+    .is_filter = true,
+    .bdrv_co_getlength = test_common_filter_co_getlength,
+    .bdrv_child_perm = watch_child_perm,
+};
+
+static void test_reopen_queue_passed_to_child_perm(void **state)
+{
+    BlockDriverState *w = test_common_open_local(&watch_drv, "watch",
+                                                 BDRV_O_RDWR);
+    BlockDriverState *n = open_null("watched");
+    Error *err = NULL;
+
+    check_ok(bdrv_set_backing_hd(w, n, &err) == 0, &err, "filter child");
+    watch_with_queue = 0;
+    check_ok(bdrv_reopen_set_read_only(w, true, &err) == 0, &err, "ro");
+    expect_true(watch_with_queue > 0);
+    expect_true(watch_saw_read_only);
+    watch_with_queue = watch_without_queue = 0;
+    check_ok(bdrv_set_backing_hd(w, NULL, &err) == 0, &err, "detach");
+    check_ok(bdrv_set_backing_hd(w, n, &err) == 0, &err, "attach");
+    expect_int(watch_with_queue, 0);
+    expect_true(watch_without_queue > 0);
+    unref_nodes(w, n);
+    end_test();
+}
+
 /* ---- children by node name --------------------------------------------- */
 
 typedef struct Trio {
@@ -422,6 +471,7 @@ int main(void)
         T(test_reopen_queue_free_changes_nothing),
         T(test_reopen_raw_offset_and_size_change),
         T(test_reopen_null_options_change),
+        T(test_reopen_queue_passed_to_child_perm),
         T(test_reopen_replaces_backing_by_node_name),
         T(test_reopen_replaces_file_by_node_name),
         T(test_reopen_backing_unknown_node_refused),
