@@ -127,9 +127,10 @@ static BlockReopenQueue *reopen_queue_add(BlockReopenQueue *q,
                                        parent->bs->drv->is_format,
                                    parent->role, options);
     } else {
-        /* A generic option not given goes back to its default */
-        flags = bs->open_flags & ~(BDRV_O_RDWR | BDRV_O_NOCACHE |
-                                   BDRV_O_NO_FLUSH | BDRV_O_AUTO_RDONLY);
+        /* A generic option not given goes back to its default (QEMU's:
+         * read-write, cached, flushing) */
+        flags = (bs->open_flags & ~(BDRV_O_NOCACHE | BDRV_O_NO_FLUSH |
+                                    BDRV_O_AUTO_RDONLY)) | BDRV_O_RDWR;
         if (keep_old) {
             flags = bs->open_flags;
         }

@@ -200,6 +200,44 @@ static void test_reopen_multiple_commits_all(void **state)
     end_test();
 }
 
+/* A node queued twice: the later options win, the earlier ones stay */
+static void test_reopen_queue_same_node_twice_merges(void **state)
+{
+    BlockDriverState *a = open_test("twice");
+    QDict *first = qdict_new(), *second = qdict_new();
+    BlockReopenQueue *q;
+    Error *err = NULL;
+
+    qdict_put_str(first, "read-only", "on");
+    qdict_put_str(first, "cache.no-flush", "on");
+    qdict_put_str(second, "read-only", "off");
+    q = bdrv_reopen_queue(NULL, a, first, true);
+    q = bdrv_reopen_queue(q, a, second, true);
+    check_ok(bdrv_reopen_multiple(q, &err) == 0, &err, "twice");
+    expect_false(bdrv_is_read_only(a));
+    expect_true(a->open_flags & BDRV_O_NO_FLUSH);
+    expect_int(test_driver_counters(a)->reopen_prepare, 1);
+    bdrv_unref(a);
+    end_test();
+}
+
+/* Without keep_old_opts, what is not given goes back to its default */
+static void test_reopen_without_old_options_resets_defaults(void **state)
+{
+    QDict *opts = opts_new("test", "fresh");
+    BlockDriverState *a;
+    Error *err = NULL;
+
+    qdict_put_str(opts, "cache.no-flush", "on");
+    a = open_ok(NULL, opts, 0);
+    expect_true(bdrv_is_read_only(a) && (a->open_flags & BDRV_O_NO_FLUSH));
+    check_ok(bdrv_reopen(a, NULL, false, &err) == 0, &err, "defaults");
+    expect_false(bdrv_is_read_only(a));
+    expect_false(a->open_flags & BDRV_O_NO_FLUSH);
+    bdrv_unref(a);
+    end_test();
+}
+
 static void test_reopen_queue_free_changes_nothing(void **state)
 {
     BlockDriverState *a = open_test("qa");
@@ -468,6 +506,8 @@ int main(void)
         T(test_reopen_file_filename_cannot_change),
         T(test_reopen_node_name_cannot_change),
         T(test_reopen_multiple_commits_all),
+        T(test_reopen_queue_same_node_twice_merges),
+        T(test_reopen_without_old_options_resets_defaults),
         T(test_reopen_queue_free_changes_nothing),
         T(test_reopen_raw_offset_and_size_change),
         T(test_reopen_null_options_change),
