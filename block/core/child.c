@@ -123,6 +123,7 @@ const BdrvChildClass child_of_bds = {
     .drained_end = child_of_bds_drained_end,
     .drained_poll = child_of_bds_drained_poll,
     .resize = child_of_bds_resize,
+    .update_filename = backing_chain_update_filename,
     /* node parents are crossed directly by aio-context.c */
 };
 

@@ -38,6 +38,12 @@ BdrvChild *child_slot_holder(BlockDriverState *parent, BdrvChild **slot);
 /* perms.c */
 /* Refresh the subtrees of every node in @list (a GSList of nodes) */
 int perms_refresh_list(GSList *list, Transaction *tran, Error **errp);
+/*
+ * The same for a reopen: drivers' bdrv_child_perm get @queue (the queued
+ * nodes' new flags are already applied, tentatively, to the nodes)
+ */
+int perms_refresh_list_reopen(GSList *list, BlockReopenQueue *queue,
+                              Transaction *tran, Error **errp);
 bool perms_is_writable_node(BlockDriverState *bs);
 char *perms_child_user_desc(BdrvChild *c);
 /* Writes without RESIZE need a length aligned to request_alignment */
@@ -83,6 +89,29 @@ int open_parse_json_filename(const char **filename, QDict *options,
                              Error **errp);
 int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
                          QDict *child_options);
+/* The generic options without touching a node (@force_share: force-share) */
+int open_generic_options_parse(QDict *options, int *flags, bool *force_share,
+                               Error **errp);
+/* open_inherit_options() from a parent's (new) flags rather than a node */
+int open_inherit_flags(int parent_flags, bool parent_force_share,
+                       bool parent_is_format, BdrvChildRole role,
+                       QDict *child_options);
+
+/*
+ * backing-chain.c: around the open of a backing file named in an image
+ * (@backing, NULL when only options say what to open): refuses a name
+ * already being opened further up (a loop) and chains deeper than
+ * BDRV_BACKING_CHAIN_MAX_DEPTH; leave() after the open, whatever happened.
+ */
+int backing_chain_open_enter(BlockDriverState *bs, const char *backing,
+                             Error **errp);
+void backing_chain_open_leave(void);
+/* Is a backing file of an outer image being opened right now? */
+bool backing_chain_open_nested(void);
+/* child_of_bds's update_filename (bdrv_drop_intermediate) */
+int backing_chain_update_filename(BdrvChild *c, BlockDriverState *base,
+                                  const char *filename,
+                                  bool backing_mask_protocol, Error **errp);
 
 /* registry (driver-table.c) */
 /* "prefix:rest" with the ':' before any '/' ("./a:b" has none) */

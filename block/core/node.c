@@ -131,6 +131,9 @@ static void node_close(BlockDriverState *bs)
         bdrv_drained_end(bs);
     }
     QLIST_FOREACH_SAFE(child, &bs->children, next, next) {
+        if (child->bs->inherits_from == bs) {
+            child->bs->inherits_from = NULL; /* never left dangling */
+        }
         bdrv_unref_child(bs, child);
     }
     assert(!bs->file && !bs->backing);

@@ -52,8 +52,19 @@ static int open_opt_flag(QDict *options, const char *key, int flag,
 int open_generic_options(BlockDriverState *bs, QDict *options, int *flags,
                          Error **errp)
 {
-    bool read_only = !(*flags & BDRV_O_RDWR);
     bool force_share = false;
+    int ret = open_generic_options_parse(options, flags, &force_share, errp);
+
+    if (ret == 0) {
+        bs->force_share = force_share;
+    }
+    return ret;
+}
+
+int open_generic_options_parse(QDict *options, int *flags, bool *force_share,
+                               Error **errp)
+{
+    bool read_only = !(*flags & BDRV_O_RDWR);
     const char *discard;
 
     if (open_opt_bool(options, "read-only", &read_only, errp) < 0 ||
@@ -63,16 +74,15 @@ int open_generic_options(BlockDriverState *bs, QDict *options, int *flags,
                       errp) < 0 ||
         open_opt_flag(options, "cache.no-flush", BDRV_O_NO_FLUSH, flags,
                       errp) < 0 ||
-        open_opt_bool(options, "force-share", &force_share, errp) < 0) {
+        open_opt_bool(options, "force-share", force_share, errp) < 0) {
         return -EINVAL;
     }
     *flags = read_only ? (*flags & ~BDRV_O_RDWR) : (*flags | BDRV_O_RDWR);
-    if (force_share && !read_only) {
+    if (*force_share && !read_only) {
         error_setg(errp, "force-share=on can only be used with read-only "
                    "images");
         return -EINVAL;
     }
-    bs->force_share = force_share;
     discard = qdict_get_try_str(options, "discard");
     if (discard) {
         if (bdrv_parse_discard_flags(discard, flags) < 0) {
@@ -133,8 +143,15 @@ static void open_default_bool(QDict *options, const char *key, bool value)
 int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
                          QDict *child_options)
 {
-    int flags = parent->open_flags;
-    bool parent_is_format = !parent->drv || parent->drv->is_format;
+    return open_inherit_flags(parent->open_flags, parent->force_share,
+                              !parent->drv || parent->drv->is_format, role,
+                              child_options);
+}
+
+int open_inherit_flags(int flags, bool parent_force_share,
+                       bool parent_is_format, BdrvChildRole role,
+                       QDict *child_options)
+{
 
     /* Data children of a non-format (quorum-like) are probed... */
     if (!parent_is_format && (role & BDRV_CHILD_DATA) &&
@@ -150,7 +167,7 @@ int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
                       flags & BDRV_O_NOCACHE);
     open_default_bool(child_options, "cache.no-flush",
                       flags & BDRV_O_NO_FLUSH);
-    if (parent->force_share) {
+    if (parent_force_share) {
         qdict_set_default_str(child_options, "force-share", "on");
     }
     if (role & BDRV_CHILD_COW) {

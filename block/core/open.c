@@ -162,6 +162,7 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
     g_autofree char *prefix = g_strdup_printf("%s.", bdref_key);
     g_autofree char *reference = NULL;
     QDict *image_options = NULL;
+    BlockDriverState *bs;
     QObject *ref_obj;
 
     qdict_extract_subqdict(options, &image_options, prefix);
@@ -183,7 +184,12 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
         }
         return NULL;
     }
-    return open_inherit(filename, reference, image_options, 0, parent, errp);
+    bs = open_inherit(filename, reference, image_options, 0, parent, errp);
+    if (bs && !reference) {
+        /* Opened for this parent: a reopen of the parent reopens it too */
+        bs->inherits_from = parent->bs;
+    }
+    return bs;
 }
 
 static BlockDriverState *open_reference(const char *filename,
@@ -567,8 +573,19 @@ int bdrv_open_backing_file(BlockDriverState *bs, QDict *parent_options,
         !qdict_haskey(parent_options, driver_key)) {
         qdict_put_str(parent_options, driver_key, bs->backing_format);
     }
+    if (!ref && backing_chain_open_enter(bs, filename, errp) < 0) {
+        return -EINVAL;
+    }
     bdrv_open_child(filename, parent_options, bdref_key, bs, &child_of_bds,
                     BDRV_CHILD_COW, true, &local_err);
+    if (!ref) {
+        backing_chain_open_leave();
+    }
+    if (local_err && backing_chain_open_nested()) {
+        /* The outermost backing file open says it once */
+        error_propagate(errp, local_err);
+        return -EINVAL;
+    }
     if (local_err) {
         error_propagate_prepend(errp, local_err,
                                 "Could not open backing file: ");

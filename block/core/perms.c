@@ -150,14 +150,28 @@ void bdrv_default_perms(BlockDriverState *bs, BdrvChild *c, BdrvChildRole role,
     }
 }
 
+/* The reopen whose permissions are being refreshed (reopen.c), or NULL */
+static BlockReopenQueue *perms_reopen_queue;
+
+int perms_refresh_list_reopen(GSList *list, BlockReopenQueue *queue,
+                              Transaction *tran, Error **errp)
+{
+    int ret;
+
+    perms_reopen_queue = queue;
+    ret = perms_refresh_list(list, tran, errp);
+    perms_reopen_queue = NULL;
+    return ret;
+}
+
 void perms_child_perm(BlockDriverState *bs, BdrvChild *c, uint64_t perm,
                       uint64_t shared, uint64_t *nperm, uint64_t *nshared)
 {
     *nperm = 0;
     *nshared = BLK_PERM_ALL;
     if (bs->drv && bs->drv->bdrv_child_perm) {
-        bs->drv->bdrv_child_perm(bs, c, c->role, NULL, perm, shared, nperm,
-                                 nshared);
+        bs->drv->bdrv_child_perm(bs, c, c->role, perms_reopen_queue, perm,
+                                 shared, nperm, nshared);
     }
     /* Whatever the driver asks, an edge to a force-shared node shares all */
     if (c->bs->force_share) {

@@ -289,4 +289,61 @@ int bdrv_change_backing_file(BlockDriverState *bs, const char *backing_file,
 BlockMeasureInfo *bdrv_measure(BlockDriver *drv, QemuOpts *opts,
                                BlockDriverState *in_bs, Error **errp);
 
+/* ---- backing chains (block/core/backing-chain.c) ---- */
+
+/*
+ * The node below @bs (following filters and COW children) whose image is
+ * @backing_file as written in its overlay (relative names are resolved
+ * against that overlay's directory); NULL when none is.
+ */
+BlockDriverState *bdrv_find_backing_image(BlockDriverState *bs,
+                                          const char *backing_file);
+/* The backing file name @bs records, made absolute against its directory */
+char *bdrv_get_full_backing_filename(BlockDriverState *bs, Error **errp);
+/* The directory (with a trailing '/') of @bs's image; caller frees */
+char *bdrv_dirname(BlockDriverState *bs, Error **errp);
+/* The node of @active's chain whose backing (or filtered) child is @bs */
+BlockDriverState *bdrv_find_overlay(BlockDriverState *active,
+                                    BlockDriverState *bs);
+/* The bottom of @bs's backing chain */
+BlockDriverState *bdrv_find_base(BlockDriverState *bs);
+/*
+ * Freeze the links from @bs down to @base (exclusive): a frozen link
+ * refuses every change (set_backing_hd, replace_node, drop_filter, reopen
+ * of backing=, drop_intermediate) until it is unfrozen.
+ */
+int bdrv_freeze_backing_chain(BlockDriverState *bs, BlockDriverState *base,
+                              Error **errp);
+void bdrv_unfreeze_backing_chain(BlockDriverState *bs, BlockDriverState *base);
+bool bdrv_is_backing_chain_frozen(BlockDriverState *bs, BlockDriverState *base,
+                                  Error **errp);
+/*
+ * Remove the nodes between @top and @base: the parents of @top's backing
+ * node point at @base, and the overlays record @backing_file_str (NULL:
+ * @base's filename) as their backing file name.
+ */
+int bdrv_drop_intermediate(BlockDriverState *top, BlockDriverState *base,
+                           const char *backing_file_str);
+/* Backing chains opened from image headers are at most this deep */
+#define BDRV_BACKING_CHAIN_MAX_DEPTH 1000
+
+/* ---- reopen (block/core/reopen.c) ---- */
+
+/*
+ * Queue @bs (and, recursively, the children that inherit from it) to be
+ * reopened with @options (taken over; NULL: none).  With @keep_old_opts,
+ * options not given keep their old values; otherwise they go back to
+ * their defaults.  Returns the queue (a new one when @bs_queue is NULL).
+ */
+BlockReopenQueue *bdrv_reopen_queue(BlockReopenQueue *bs_queue,
+                                    BlockDriverState *bs, QDict *options,
+                                    bool keep_old_opts);
+void bdrv_reopen_queue_free(BlockReopenQueue *bs_queue);
+/* Prepare every queued node, then commit all or abort all; frees the queue */
+int bdrv_reopen_multiple(BlockReopenQueue *bs_queue, Error **errp);
+int bdrv_reopen(BlockDriverState *bs, QDict *opts, bool keep_old_opts,
+                Error **errp);
+int bdrv_reopen_set_read_only(BlockDriverState *bs, bool read_only,
+                              Error **errp);
+
 #endif

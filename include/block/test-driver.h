@@ -64,6 +64,9 @@ typedef struct TestDriverCounters {
     int inactivate;
     int make_empty;
     int change_backing_file;
+    int reopen_prepare;        /* bdrv_reopen_prepare/commit/abort calls */
+    int reopen_commit;
+    int reopen_abort;
     int events[BLKDBG__MAX];   /* debug events raised on the node */
     /* The first reads and writes since the last reset, in order */
     int nb_requests;

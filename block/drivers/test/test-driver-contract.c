@@ -307,3 +307,28 @@ void coroutine_fn test_co_debug_event(BlockDriverState *bs,
     assert(event >= 0 && event < BLKDBG__MAX);
     test_count(bs, &s->counters.events[event]);
 }
+
+/* Reopen: counted; no driver option may change ("Cannot change the
+ * option 'size'" from the core) */
+int test_reopen_prepare(BDRVReopenState *state, BlockReopenQueue *queue,
+                        Error **errp)
+{
+    BDRVTestState *s = state->bs->opaque;
+
+    test_count(state->bs, &s->counters.reopen_prepare);
+    return 0;
+}
+
+void test_reopen_commit(BDRVReopenState *state)
+{
+    BDRVTestState *s = state->bs->opaque;
+
+    test_count(state->bs, &s->counters.reopen_commit);
+}
+
+void test_reopen_abort(BDRVReopenState *state)
+{
+    BDRVTestState *s = state->bs->opaque;
+
+    test_count(state->bs, &s->counters.reopen_abort);
+}

@@ -150,4 +150,10 @@ int coroutine_fn test_co_preadv_snapshot(BlockDriverState *bs,
                                          size_t qiov_offset);
 void test_snapshots_free(BDRVTestState *s);
 
+/* Reopen (test-driver-contract.c): counted; no driver option may change */
+int test_reopen_prepare(BDRVReopenState *state, BlockReopenQueue *queue,
+                        Error **errp);
+void test_reopen_commit(BDRVReopenState *state);
+void test_reopen_abort(BDRVReopenState *state);
+
 #endif

@@ -718,6 +718,9 @@ BlockDriver bdrv_test = {
 
     .bdrv_open = test_open,
     .bdrv_close = test_close,
+    .bdrv_reopen_prepare = test_reopen_prepare,
+    .bdrv_reopen_commit = test_reopen_commit,
+    .bdrv_reopen_abort = test_reopen_abort,
 
     .bdrv_co_create = test_co_create,
 

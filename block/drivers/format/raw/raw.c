@@ -122,6 +122,46 @@ static int raw_apply_options(BlockDriverState *bs, BDRVRawState *s,
     return 0;
 }
 
+/* Reopen: offset and size may change, checked against the file now */
+static int raw_reopen_prepare(BDRVReopenState *state, BlockReopenQueue *queue,
+                              Error **errp)
+{
+    BDRVRawState *s = state->bs->opaque;
+    BDRVRawState *n = g_new(BDRVRawState, 1);
+    int ret;
+
+    *n = *s;
+    n->has_size = false;
+    ret = raw_read_options(n, state->options, errp);
+    if (ret == 0) {
+        ret = raw_apply_options(state->bs, n, errp);
+    }
+    if (ret < 0) {
+        g_free(n);
+        return ret;
+    }
+    state->opaque = n;
+    return 0;
+}
+
+static void raw_reopen_commit(BDRVReopenState *state)
+{
+    BDRVRawState *s = state->bs->opaque;
+    BDRVRawState *n = state->opaque;
+
+    s->offset = n->offset;
+    s->size = n->size;
+    s->has_size = n->has_size;
+    g_free(n);
+    state->opaque = NULL;
+}
+
+static void raw_reopen_abort(BDRVReopenState *state)
+{
+    g_free(state->opaque);
+    state->opaque = NULL;
+}
+
 static void raw_setup_probed(BlockDriverState *bs, BDRVRawState *s)
 {
     warn_report("The format of '%s' was not given and probing found raw: "
@@ -417,6 +457,9 @@ BlockDriver bdrv_raw = {
 
     .bdrv_probe = raw_probe,
     .bdrv_open = raw_open,
+    .bdrv_reopen_prepare = raw_reopen_prepare,
+    .bdrv_reopen_commit = raw_reopen_commit,
+    .bdrv_reopen_abort = raw_reopen_abort,
     .bdrv_close = raw_close,
     .bdrv_co_create_opts = raw_co_create_opts,
     .create_opts = &raw_create_opts,

@@ -74,6 +74,12 @@ ssize_t coroutine_fn file_uring_rw(int fd, bool is_write,
                                    const struct iovec *iov, int niov,
                                    int64_t offset);
 
+/* file-reopen.c */
+int file_reopen_prepare(BDRVReopenState *state, BlockReopenQueue *queue,
+                        Error **errp);
+void file_reopen_commit(BDRVReopenState *state);
+void file_reopen_abort(BDRVReopenState *state);
+
 /* file-io.c */
 int coroutine_fn file_io_co_preadv(BlockDriverState *bs, int64_t offset,
                                    int64_t bytes, QEMUIOVector *qiov,

@@ -486,6 +486,9 @@ BlockDriver bdrv_file = {
     .bdrv_parse_filename = file_parse_filename,
     .bdrv_open = file_open,
     .bdrv_close = file_close,
+    .bdrv_reopen_prepare = file_reopen_prepare,
+    .bdrv_reopen_commit = file_reopen_commit,
+    .bdrv_reopen_abort = file_reopen_abort,
     .bdrv_co_create_opts = file_co_create_opts,
     .create_opts = &file_create_opts,
 

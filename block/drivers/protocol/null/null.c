@@ -88,9 +88,9 @@ static void null_aio_parse_filename(const char *filename, QDict *options,
     null_parse_filename_for("null-aio", filename, errp);
 }
 
-static int null_open(BlockDriverState *bs, QDict *options, Error **errp)
+/* Consume the options into @n (open and reopen) */
+static int null_parse(BDRVNullState *n, QDict *options, Error **errp)
 {
-    BDRVNullState *s = bs->opaque;
     QemuOpts *opts;
     uint64_t size, latency;
     int ret = -EINVAL;
@@ -103,7 +103,7 @@ static int null_open(BlockDriverState *bs, QDict *options, Error **errp)
     if (size > (uint64_t)BDRV_MAX_LENGTH) {
         error_setg(errp, "Invalid size %" PRIu64 " for the %s driver "
                    "(the largest is %" PRId64 ")", size,
-                   s->aio ? "null-aio" : "null-co", (int64_t)BDRV_MAX_LENGTH);
+                   n->aio ? "null-aio" : "null-co", (int64_t)BDRV_MAX_LENGTH);
         goto out;
     }
     latency = qemu_opt_get_number(opts, NULL_OPT_LATENCY, 0);
@@ -112,18 +112,57 @@ static int null_open(BlockDriverState *bs, QDict *options, Error **errp)
                    "%lld)", latency, NULL_MAX_LATENCY_NS);
         goto out;
     }
-    s->length = size;
-    s->default_size = !qemu_opt_find_set(opts, BLOCK_OPT_SIZE);
-    s->latency_ns = latency;
-    s->read_zeroes = qemu_opt_get_bool(opts, NULL_OPT_ZEROES, false);
-    bs->supported_write_flags = BDRV_REQ_FUA;
-    bs->supported_zero_flags = BDRV_REQ_FUA | BDRV_REQ_MAY_UNMAP |
-                               BDRV_REQ_NO_FALLBACK;
+    n->length = size;
+    n->default_size = !qemu_opt_find_set(opts, BLOCK_OPT_SIZE);
+    n->latency_ns = latency;
+    n->read_zeroes = qemu_opt_get_bool(opts, NULL_OPT_ZEROES, false);
     ret = 0;
 
 out:
     qemu_opts_del(opts);
     return ret;
+}
+
+static int null_open(BlockDriverState *bs, QDict *options, Error **errp)
+{
+    int ret = null_parse(bs->opaque, options, errp);
+
+    if (ret == 0) {
+        bs->supported_write_flags = BDRV_REQ_FUA;
+        bs->supported_zero_flags = BDRV_REQ_FUA | BDRV_REQ_MAY_UNMAP |
+                                   BDRV_REQ_NO_FALLBACK;
+    }
+    return ret;
+}
+
+/* Reopen: size, latency-ns and read-zeroes may all change */
+static int null_reopen_prepare(BDRVReopenState *state,
+                               BlockReopenQueue *queue, Error **errp)
+{
+    BDRVNullState *n = g_new(BDRVNullState, 1);
+    int ret;
+
+    *n = *(BDRVNullState *)state->bs->opaque;
+    ret = null_parse(n, state->options, errp);
+    if (ret < 0) {
+        g_free(n);
+        return ret;
+    }
+    state->opaque = n;
+    return 0;
+}
+
+static void null_reopen_commit(BDRVReopenState *state)
+{
+    *(BDRVNullState *)state->bs->opaque = *(BDRVNullState *)state->opaque;
+    g_free(state->opaque);
+    state->opaque = NULL;
+}
+
+static void null_reopen_abort(BDRVReopenState *state)
+{
+    g_free(state->opaque);
+    state->opaque = NULL;
 }
 
 static int null_co_open(BlockDriverState *bs, QDict *options, int flags,
@@ -265,6 +304,9 @@ BlockDriver bdrv_null_co = {
     .protocol_name = "null-co",
     .bdrv_parse_filename = null_co_parse_filename,
     .bdrv_open = null_co_open,
+    .bdrv_reopen_prepare = null_reopen_prepare,
+    .bdrv_reopen_commit = null_reopen_commit,
+    .bdrv_reopen_abort = null_reopen_abort,
     NULL_DRIVER_COMMON,
 };
 
@@ -273,5 +315,8 @@ BlockDriver bdrv_null_aio = {
     .protocol_name = "null-aio",
     .bdrv_parse_filename = null_aio_parse_filename,
     .bdrv_open = null_aio_open,
+    .bdrv_reopen_prepare = null_reopen_prepare,
+    .bdrv_reopen_commit = null_reopen_commit,
+    .bdrv_reopen_abort = null_reopen_abort,
     NULL_DRIVER_COMMON,
 };
