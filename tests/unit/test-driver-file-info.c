@@ -51,7 +51,7 @@ static void test_raw_over_file_get_info_reports_no_clusters(void **state)
 
 static int setup(void **state)
 {
-    bdrv_init();
+    test_common_init(TEST_COMMON_NO_BACKEND);
     assert_int_equal(test_common_tmp_dir_create("test-file-info"), 0);
     return 0;
 }
@@ -65,8 +65,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_get_info_reports_no_clusters),
-        cmocka_unit_test(test_raw_over_file_get_info_reports_no_clusters),
+        T(test_file_get_info_reports_no_clusters),
+        T(test_raw_over_file_get_info_reports_no_clusters),
     };
 
     return test_common_run_group(tests, setup, teardown);
