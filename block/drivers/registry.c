@@ -20,7 +20,8 @@
     DRIVER(null_co)                                                            \
     DRIVER(null_aio)                                                           \
     /* Formats */                                                              \
-    DRIVER(raw)
+    DRIVER(raw)                                                                \
+    DRIVER(qcow2)
 
 #define REGISTRY_DECLARE(name) extern BlockDriver bdrv_##name;
 #define REGISTRY_ENTRY(name) &bdrv_##name,
