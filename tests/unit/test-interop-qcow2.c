@@ -1,0 +1,156 @@
+/*
+ * qcow2 interop with the reference implementation (Debian's qemu-img /
+ * qemu-io), both directions: images created and written by drydock pass
+ * `qemu-img check` and read back through qemu-io; images made by qemu-img
+ * and written by qemu-io (plain, zero writes, backing file, compressed)
+ * read identically through drydock.  Without qemu-io every test is skipped.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/wait.h>
+
+#include "interop-common.h"
+#include "qcow2-common.h"
+#include "test-common.h"
+
+static int run(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* Run a shell command quietly; its exit status */
+static int run(const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    g_autofree char *quiet = NULL;
+    va_list ap;
+    int status;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    quiet = g_strdup_printf("%s >/dev/null 2>&1", cmd);
+    status = system(quiet);
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        print_message("command failed (%d): %s\n", status, cmd);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void fill(uint8_t *buf, size_t len, uint8_t byte)
+{
+    memset(buf, byte, len);
+}
+
+/* Reads of [offset, offset + len) through drydock are all @byte */
+static void expect_bytes(BlockBackend *blk, int64_t offset, size_t len,
+                         uint8_t byte)
+{
+    g_autofree uint8_t *r = g_malloc(len);
+    g_autofree uint8_t *e = g_malloc(len);
+
+    fill(e, len, byte);
+    assert_int_equal(blk_pread(blk, offset, len, r, 0), 0);
+    assert_memory_equal(r, e, len);
+}
+
+static void write_bytes(BlockBackend *blk, int64_t offset, size_t len,
+                        uint8_t byte)
+{
+    g_autofree uint8_t *w = g_malloc(len);
+
+    fill(w, len, byte);
+    assert_int_equal(blk_pwrite(blk, offset, len, w, 0), 0);
+}
+
+/* drydock creates and writes; qemu-img check is clean, qemu-io reads */
+static void drydock_writes_qemu_reads(const char *options)
+{
+    g_autofree char *img = tmp_path("dd.qcow2");
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    qcow2_test_create(img, 4 * 1024 * KiB, options);
+    blk = qcow2_test_open(img, BDRV_O_RDWR | BDRV_O_UNMAP, &err);
+    check_ok(blk != NULL, &err, "open");
+    write_bytes(blk, 0, 64 * KiB, 0x11);
+    write_bytes(blk, 100 * KiB + 7, 5000, 0x22);         /* partial */
+    write_bytes(blk, 1024 * KiB - 512, 200 * KiB, 0x33); /* spans tables */
+    assert_int_equal(blk_pwrite_zeroes(blk, 0, 64 * KiB, 0), 0);
+    write_bytes(blk, 3 * 1024 * KiB, 128 * KiB, 0x44);
+    assert_int_equal(blk_pdiscard(blk, 3 * 1024 * KiB, 64 * KiB), 0);
+    blk_unref(blk);
+    assert_int_equal(run("qemu-img check -f qcow2 %s", img), 0);
+    /* qemu-io fails (1) when a pattern does not match */
+    assert_int_equal(run("qemu-io -f qcow2 -r -c 'read -P 0 0 64k' "
+                         "-c 'read -P 0x22 %ld 5000' -c 'read -P 0 100k 7' "
+                         "-c 'read -P 0x33 %ld 200k' "
+                         "-c 'read -P 0 3M 64k' -c 'read -P 0x44 3136k 64k' "
+                         "%s", (long)(100 * KiB + 7), (long)(1024 * KiB - 512), img), 0);
+}
+
+static void test_interop_qcow2_drydock_image_passes_qemu_check(void **state)
+{
+    if (!interop_have_qemu_io()) {
+        skip();
+    }
+    drydock_writes_qemu_reads(NULL);
+    drydock_writes_qemu_reads("compat=0.10,cluster_size=4096");
+    drydock_writes_qemu_reads("cluster_size=512,refcount_bits=1");
+}
+
+/* qemu-img/qemu-io make the image, drydock reads it */
+static void test_interop_qcow2_qemu_image_reads_in_drydock(void **state)
+{
+    g_autofree char *base = tmp_path("qb.qcow2");
+    g_autofree char *top = tmp_path("qt.qcow2");
+    g_autofree char *comp = tmp_path("qc.qcow2");
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    if (!interop_have_qemu_io()) {
+        skip();
+    }
+    assert_int_equal(run("qemu-img create -f qcow2 %s 2M", base), 0);
+    assert_int_equal(run("qemu-io -f qcow2 -c 'write -P 0x5a 0 192k' "
+                         "-c 'write -z 64k 64k' -c 'write -P 0x6b 1M 1000' "
+                         "%s", base), 0);
+    assert_int_equal(run("qemu-img create -f qcow2 -b %s -F qcow2 %s",
+                         base, top), 0);
+    assert_int_equal(run("qemu-io -f qcow2 -c 'write -P 0x7c 130k 2k' "
+                         "-c 'write -z -u 1M 64k' %s", top), 0);
+    assert_int_equal(run("qemu-img convert -c -O qcow2 %s %s", top, comp),
+                     0);
+
+    blk = qcow2_test_open(top, 0, &err);
+    check_ok(blk != NULL, &err, "open top");
+    assert_non_null(blk_bs(blk)->backing);
+    expect_bytes(blk, 0, 64 * KiB, 0x5a);
+    expect_bytes(blk, 64 * KiB, 64 * KiB, 0);
+    expect_bytes(blk, 128 * KiB, 2 * KiB, 0x5a);
+    expect_bytes(blk, 130 * KiB, 2 * KiB, 0x7c);
+    expect_bytes(blk, 132 * KiB, 60 * KiB, 0x5a);
+    expect_bytes(blk, 1024 * KiB, 1000, 0);
+    blk_unref(blk);
+
+    blk = qcow2_test_open(comp, 0, &err);
+    check_ok(blk != NULL, &err, "open compressed");
+    expect_bytes(blk, 0, 64 * KiB, 0x5a);
+    expect_bytes(blk, 64 * KiB, 64 * KiB, 0);
+    expect_bytes(blk, 130 * KiB, 2 * KiB, 0x7c);
+    expect_bytes(blk, 132 * KiB, 60 * KiB, 0x5a);
+    expect_bytes(blk, 1024 * KiB, 64 * KiB, 0);
+    blk_unref(blk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_interop_qcow2_drydock_image_passes_qemu_check),
+        T(test_interop_qcow2_qemu_image_reads_in_drydock),
+    };
+
+    return test_common_run_group(tests, test_common_group_setup,
+                                 test_common_group_teardown_mem);
+}
