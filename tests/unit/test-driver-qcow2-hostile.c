@@ -290,6 +290,27 @@ static void test_hostile_compressed_garbage(void **state)
     blk_unref(blk);
 }
 
+/* Every refcount says "in use": the search for a free cluster stops at EOF */
+static void test_hostile_refcounts_all_busy(void **state)
+{
+    g_autofree uint8_t *ones = g_malloc(65536);
+    Error *err = NULL;
+    BlockBackend *blk;
+    uint8_t buf[512] = { 1 };
+
+    make_base();
+    for (int i = 0; i < 65536; i += 2) {
+        ones[i] = 0;
+        ones[i + 1] = 1;
+    }
+    qcow2_test_poke(IMG, 0x20000, ones, 65536);
+    blk = qcow2_test_open(IMG, BDRV_O_RDWR, &err);
+    check_ok(blk != NULL, &err, "open");
+    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), -EIO);
+    blk_unref(blk);
+    assert_int_equal(qcow2_test_peek64(IMG, 72) & 2, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +335,7 @@ int main(void)
         T(test_hostile_l1_entry_into_metadata),
         T(test_hostile_data_cluster_over_l1),
         T(test_hostile_compressed_garbage),
+        T(test_hostile_refcounts_all_busy),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

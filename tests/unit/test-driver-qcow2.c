@@ -254,6 +254,59 @@ static void test_qcow2_v2_round_trip(void **state)
     blk_unref(blk);
 }
 
+/* Two L2 tables of cache for twelve: evictions write tables back */
+static void test_qcow2_small_l2_cache_evicts(void **state)
+{
+    BlockBackend *blk;
+    QDict *opts = qdict_new();
+    Error *err = NULL;
+
+    /* 4 KiB clusters: one L2 table maps 2 MiB */
+    qcow2_test_create("lc", 24 * MiB, "cluster_size=4096");
+    qdict_put_str(opts, "driver", "qcow2");
+    qdict_put_str(opts, "l2-cache-size", "8192");
+    qdict_put_str(opts, "refcount-cache-size", "8192");
+    blk = blk_new_open("mem:lc", NULL, opts, BDRV_O_RDWR, &err);
+    check_ok(blk != NULL, &err, "open");
+    for (int i = 0; i < 12; i++) {
+        write_check(blk, (int64_t)i * 2 * MiB + 4096 * i, 5000, i);
+    }
+    for (int i = 0; i < 12; i++) {
+        g_autofree uint8_t *w = g_malloc(5000);
+        g_autofree uint8_t *r = g_malloc(5000);
+
+        qcow2_test_pattern(w, 5000, i);
+        assert_int_equal(blk_pread(blk, (int64_t)i * 2 * MiB + 4096 * i,
+                                   5000, r, 0), 0);
+        assert_memory_equal(w, r, 5000);
+    }
+    blk_unref(blk);
+}
+
+/* The "Formatting ..." line lists the options in qemu-img's order */
+static void test_qcow2_create_options_print_in_qemu_img_order(void **state)
+{
+    QemuOpts *opts = qemu_opts_create(bdrv_find_format("qcow2")->create_opts,
+                                      NULL, 0, &error_abort);
+    g_autofree char *line = NULL;
+
+    qemu_opt_set(opts, "size", "1048576", &error_abort);
+    line = qemu_opts_print_str(opts, " ");
+    assert_string_equal(line, "cluster_size=65536 extended_l2=off "
+                        "compression_type=zlib size=1048576 "
+                        "lazy_refcounts=off refcount_bits=16");
+    g_free(g_steal_pointer(&line));
+    qemu_opt_set(opts, "compat", "0.10", &error_abort);
+    qemu_opt_set(opts, "backing_file", "b.img", &error_abort);
+    qemu_opt_set(opts, "backing_fmt", "raw", &error_abort);
+    line = qemu_opts_print_str(opts, " ");
+    assert_string_equal(line, "cluster_size=65536 extended_l2=off "
+                        "compression_type=zlib size=1048576 compat=0.10 "
+                        "backing_file=b.img backing_fmt=raw "
+                        "lazy_refcounts=off refcount_bits=16");
+    qemu_opts_del(opts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +320,8 @@ int main(void)
         T(test_qcow2_truncate_grows),
         T(test_qcow2_cluster_size_reported),
         T(test_qcow2_v2_round_trip),
+        T(test_qcow2_small_l2_cache_evicts),
+        T(test_qcow2_create_options_print_in_qemu_img_order),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

@@ -269,6 +269,9 @@ int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size)
     /* Refcounts of the new table reach the disk before the header */
     ret = qcow2_cache_flush(bs, s->refblock_cache);
     if (ret == 0) {
+        ret = qcow2_pre_write_check(bs, 0, new_offset, bytes);
+    }
+    if (ret == 0) {
         BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_GROW_WRITE_TABLE);
         ret = bdrv_co_pwrite_sync(bs->file, new_offset, bytes, table, 0);
     }

@@ -219,6 +219,9 @@ static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
         table[i] = cpu_to_be64(table[i]);
     }
     if (ret == 0) {
+        ret = qcow2_pre_write_check(bs, 0, p * s->cluster_size, entries * 8);
+    }
+    if (ret == 0) {
         ret = bdrv_co_pwrite_sync(bs->file, p * s->cluster_size,
                                   entries * 8, table, 0);
     }
@@ -372,12 +375,21 @@ static int coroutine_fn qcow2_refcount_run_free(BlockDriverState *bs,
                                                 int64_t c, int64_t n,
                                                 int64_t *busy)
 {
+    BDRVQcow2State *s = bs->opaque;
+
     for (int64_t i = c; i < c + n; i++) {
         uint64_t rc;
         int ret = qcow2_get_refcount(bs, i, &rc);
 
         if (ret < 0) {
             return ret;
+        }
+        if (rc && i >= DIV_ROUND_UP(s->file_len, s->cluster_size)) {
+            /* Every cluster in use lies in the file: bounds the search */
+            return qcow2_signal_corruption(bs, i * s->cluster_size, 1,
+                                           "Cluster %#" PRIx64 " beyond the "
+                                           "end of the file has a refcount",
+                                           i * s->cluster_size);
         }
         if (rc) {
             *busy = i;
