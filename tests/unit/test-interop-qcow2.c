@@ -144,11 +144,48 @@ static void test_interop_qcow2_qemu_image_reads_in_drydock(void **state)
     blk_unref(blk);
 }
 
+/*
+ * Clusters and L2 tables shared with a qemu-img snapshot: drydock's writes
+ * copy them, refcounts stay right, the snapshot keeps its data.
+ */
+static void test_interop_qcow2_writes_over_qemu_snapshot(void **state)
+{
+    g_autofree char *img = tmp_path("qs.qcow2");
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    if (!interop_have_qemu_io()) {
+        skip();
+    }
+    assert_int_equal(run("qemu-img create -f qcow2 %s 1M", img), 0);
+    assert_int_equal(run("qemu-io -f qcow2 -c 'write -P 0x21 0 256k' %s",
+                         img), 0);
+    assert_int_equal(run("qemu-img snapshot -c s1 %s", img), 0);
+    blk = qcow2_test_open(img, BDRV_O_RDWR | BDRV_O_UNMAP, &err);
+    check_ok(blk != NULL, &err, "open");
+    write_bytes(blk, 1000, 100, 0x31);                   /* COW in cluster */
+    write_bytes(blk, 64 * KiB, 64 * KiB, 0x32);          /* whole cluster */
+    assert_int_equal(blk_pwrite_zeroes(blk, 128 * KiB, 64 * KiB, 0), 0);
+    assert_int_equal(blk_pdiscard(blk, 192 * KiB, 64 * KiB), 0);
+    expect_bytes(blk, 0, 1000, 0x21);
+    expect_bytes(blk, 1000, 100, 0x31);
+    blk_unref(blk);
+    assert_int_equal(run("qemu-img check -f qcow2 %s", img), 0);
+    assert_int_equal(run("qemu-io -f qcow2 -r -c 'read -P 0x21 0 1000' "
+                         "-c 'read -P 0x31 1000 100' -c 'read -P 0x32 64k "
+                         "64k' -c 'read -P 0 128k 128k' %s", img), 0);
+    assert_int_equal(run("qemu-img snapshot -a s1 %s", img), 0);
+    assert_int_equal(run("qemu-io -f qcow2 -r -c 'read -P 0x21 0 256k' %s",
+                         img), 0);
+    assert_int_equal(run("qemu-img check -f qcow2 %s", img), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_interop_qcow2_drydock_image_passes_qemu_check),
         T(test_interop_qcow2_qemu_image_reads_in_drydock),
+        T(test_interop_qcow2_writes_over_qemu_snapshot),
     };
 
     return test_common_run_group(tests, test_common_group_setup,
