@@ -311,6 +311,26 @@ static void test_hostile_refcounts_all_busy(void **state)
     assert_int_equal(qcow2_test_peek64(IMG, 72) & 2, 2);
 }
 
+/* A bitmap directory whose entries do not fit it */
+static void test_hostile_bitmap_directory_entries(void **state)
+{
+    make_base();
+    qcow2_test_poke64(IMG, 88, 1);              /* bitmaps consistent */
+    qcow2_test_poke32(IMG, 112, 0x23852875);
+    qcow2_test_poke32(IMG, 116, 24);
+    qcow2_test_poke32(IMG, 120, 1);
+    qcow2_test_poke32(IMG, 124, 0);
+    qcow2_test_poke64(IMG, 128, 32);
+    qcow2_test_poke64(IMG, 136, 0x50000);
+    qcow2_test_poke32(IMG, 0x50000 + 20, 0xfffffff0);   /* extra data */
+    expect_open_error(0, "goes past the end of the directory");
+    qcow2_test_poke32(IMG, 0x50000 + 20, 0);
+    qcow2_test_poke64(IMG, 128, 24);
+    qcow2_test_poke32(IMG, 120, 2);
+    expect_open_error(0, "Bitmap directory holds 1 bitmaps, the header "
+                      "says 2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +356,7 @@ int main(void)
         T(test_hostile_data_cluster_over_l1),
         T(test_hostile_compressed_garbage),
         T(test_hostile_refcounts_all_busy),
+        T(test_hostile_bitmap_directory_entries),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

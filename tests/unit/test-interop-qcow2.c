@@ -87,7 +87,8 @@ static void drydock_writes_qemu_reads(const char *options)
                          "-c 'read -P 0x22 %ld 5000' -c 'read -P 0 100k 7' "
                          "-c 'read -P 0x33 %ld 200k' "
                          "-c 'read -P 0 3M 64k' -c 'read -P 0x44 3136k 64k' "
-                         "%s", (long)(100 * KiB + 7), (long)(1024 * KiB - 512), img), 0);
+                         "%s", (long)(100 * KiB + 7),
+                         (long)(1024 * KiB - 512), img), 0);
 }
 
 static void test_interop_qcow2_drydock_image_passes_qemu_check(void **state)
@@ -180,12 +181,44 @@ static void test_interop_qcow2_writes_over_qemu_snapshot(void **state)
     assert_int_equal(run("qemu-img check -f qcow2 %s", img), 0);
 }
 
+/* A qemu-img bitmap survives drydock's writes, marked in use; no leaks */
+static void test_interop_qcow2_bitmaps_preserved_in_use(void **state)
+{
+    g_autofree char *img = tmp_path("qbm.qcow2");
+    char out[4096];
+    Error *err = NULL;
+    BlockBackend *blk;
+    FILE *p;
+    size_t n;
+    g_autofree char *cmd = NULL;
+
+    if (!interop_have_qemu_io()) {
+        skip();
+    }
+    assert_int_equal(run("qemu-img create -f qcow2 %s 1M", img), 0);
+    assert_int_equal(run("qemu-img bitmap --add %s b0", img), 0);
+    blk = qcow2_test_open(img, BDRV_O_RDWR, &err);
+    check_ok(blk != NULL, &err, "open");
+    write_bytes(blk, 0, 64 * KiB, 0x42);
+    blk_unref(blk);
+    assert_int_equal(run("qemu-img check -f qcow2 %s", img), 0);
+    cmd = g_strdup_printf("qemu-img info -f qcow2 %s", img);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = 0;
+    pclose(p);
+    assert_non_null(strstr(out, "name: b0"));
+    assert_non_null(strstr(out, "in-use"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_interop_qcow2_drydock_image_passes_qemu_check),
         T(test_interop_qcow2_qemu_image_reads_in_drydock),
         T(test_interop_qcow2_writes_over_qemu_snapshot),
+        T(test_interop_qcow2_bitmaps_preserved_in_use),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

@@ -525,6 +525,9 @@ int qcow2_clear_autoclear(BlockDriverState *bs, Error **errp)
     uint8_t buf[8];
     int ret;
 
+    if (!s->has_bitmaps) {
+        keep &= ~QCOW2_AUTOCLEAR_BITMAPS;
+    }
     if (s->version < 3 || keep == s->autoclear) {
         return 0;
     }

@@ -242,7 +242,8 @@ static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
     s->reftable_size = entries;
     s->reftable_offset = p * s->cluster_size;
     s->reftable_clusters = t;
-    qcow2_free_clusters(bs, old_offset, (int64_t)old_clusters * s->cluster_size);
+    qcow2_free_clusters(bs, old_offset,
+                        (int64_t)old_clusters * s->cluster_size);
     return 0;
 }
 

@@ -235,6 +235,9 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     if (ret == 0) {
         ret = qcow2_open_caches(bs, s, opts, errp);
     }
+    if (ret == 0) {
+        ret = qcow2_bitmaps_open(bs, s, flags & BDRV_O_RDWR, errp);
+    }
     if (ret == 0 && (flags & BDRV_O_RDWR)) {
         ret = qcow2_clear_autoclear(bs, errp);
     }

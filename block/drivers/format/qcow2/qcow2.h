@@ -8,6 +8,8 @@
  *   qcow2-cluster.c  L1/L2 lookups, allocation of guest clusters
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
  *   qcow2-create.c   image creation
+ *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
+ *   qcow2-compress.c decompression of compressed clusters
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
  * accessed with s->lock held.
@@ -56,12 +58,11 @@
     (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT |                          \
      QCOW2_INCOMPAT_COMPRESSION)
 /*
- * Autoclear bits kept when the image is opened read-write: none.  The
- * bitmaps are not updated by guest writes, so their consistency bit is
- * cleared (the spec's rule for writers that do not maintain them); the
- * bitmaps themselves are preserved.
+ * Autoclear bits kept when the image is opened read-write: the bitmaps
+ * bit (the bitmaps are marked in use, see qcow2-bitmaps.c) when the
+ * extension is there; unknown bits are cleared, as the spec requires.
  */
-#define QCOW2_AUTOCLEAR_KNOWN 0ULL
+#define QCOW2_AUTOCLEAR_KNOWN QCOW2_AUTOCLEAR_BITMAPS
 
 /* Header field offsets */
 #define QCOW2_HDR_BACKING_OFFSET 8
@@ -166,7 +167,7 @@ typedef struct BDRVQcow2State {
     Qcow2Cache *refblock_cache;
 
     int64_t file_len;             /* length of the image file, cached */
-    int64_t free_cluster_index;   /* where the search for free clusters starts */
+    int64_t free_cluster_index;   /* where free-cluster searches start */
     bool corrupt_marked;
 } BDRVQcow2State;
 
@@ -263,6 +264,10 @@ int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
                                        int64_t offset, int64_t bytes,
                                        int64_t *pnum, int64_t *map,
                                        BlockDriverState **file);
+
+/* qcow2-bitmaps.c: validate the directory; @rw: mark every bitmap in use */
+int qcow2_bitmaps_open(BlockDriverState *bs, BDRVQcow2State *s, bool rw,
+                       Error **errp);
 
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
