@@ -307,6 +307,59 @@ static void test_qcow2_create_options_print_in_qemu_img_order(void **state)
     qemu_opts_del(opts);
 }
 
+typedef struct ConcurrentWrite {
+    int done;
+    int ret;
+} ConcurrentWrite;
+
+static void concurrent_write_cb(void *opaque, int ret)
+{
+    ConcurrentWrite *c = opaque;
+
+    c->done++;
+    c->ret = c->ret ? c->ret : ret;
+}
+
+/*
+ * Sixteen writes in flight on a file image, several sharing a cluster
+ * (each allocates or copies it): every write lands, none is lost.
+ */
+static void test_qcow2_concurrent_writes_share_clusters(void **state)
+{
+    enum { N = 16, LEN = 40000, STRIDE = 50000 };
+    g_autofree char *img = tmp_path("conc.qcow2");
+    g_autofree uint8_t *bufs = g_malloc(N * LEN);
+    QEMUIOVector qiov[N];
+    ConcurrentWrite c = { 0 };
+    BlockBackend *blk;
+    Error *err = NULL;
+
+    qcow2_test_create(img, 2 * MiB, NULL);
+    blk = qcow2_test_open(img, BDRV_O_RDWR, &err);
+    check_ok(blk != NULL, &err, "open");
+    for (int i = 0; i < N; i++) {
+        qcow2_test_pattern(bufs + i * LEN, LEN, i + 1);
+        qemu_iovec_init_buf(&qiov[i], bufs + i * LEN, LEN);
+        blk_aio_pwritev(blk, (int64_t)i * STRIDE, &qiov[i], 0,
+                        concurrent_write_cb, &c);
+    }
+    while (c.done < N) {
+        aio_poll(qemu_get_aio_context(), true);
+    }
+    assert_int_equal(c.ret, 0);
+    blk_unref(blk);
+    blk = qcow2_test_open(img, 0, &err);
+    check_ok(blk != NULL, &err, "reopen");
+    for (int i = 0; i < N; i++) {
+        uint8_t r[LEN];
+
+        assert_int_equal(blk_pread(blk, (int64_t)i * STRIDE, LEN, r, 0), 0);
+        assert_memory_equal(r, bufs + i * LEN, LEN);
+    }
+    expect_zero(blk, LEN, STRIDE - LEN);
+    blk_unref(blk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +375,7 @@ int main(void)
         T(test_qcow2_v2_round_trip),
         T(test_qcow2_small_l2_cache_evicts),
         T(test_qcow2_create_options_print_in_qemu_img_order),
+        T(test_qcow2_concurrent_writes_share_clusters),
     };
 
     return test_common_run_group(tests, test_common_group_setup,
