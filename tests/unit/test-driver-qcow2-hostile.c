@@ -331,6 +331,23 @@ static void test_hostile_bitmap_directory_entries(void **state)
                       "says 2");
 }
 
+/* Snapshot table entries: L1 size, extra data, L1 offset */
+static void test_hostile_snapshot_entries(void **state)
+{
+    make_base();
+    qcow2_test_poke32(IMG, 60, 1);
+    qcow2_test_poke64(IMG, 64, 0x50000);
+    qcow2_test_poke64(IMG, 0x50000, 0x60000);
+    qcow2_test_poke32(IMG, 0x50000 + 8, 0x10000000);
+    expect_open_error(0, "Snapshot 0: L1 table too large");
+    qcow2_test_poke32(IMG, 0x50000 + 8, 1);
+    qcow2_test_poke32(IMG, 0x50000 + 36, 100000);
+    expect_open_error(0, "Snapshot 0: extra data of 100000 bytes");
+    qcow2_test_poke32(IMG, 0x50000 + 36, 0);
+    qcow2_test_poke64(IMG, 0x50000, 0x60200);
+    expect_open_error(0, "Snapshot 0: L1 table offset 0x60200 invalid");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +374,7 @@ int main(void)
         T(test_hostile_compressed_garbage),
         T(test_hostile_refcounts_all_busy),
         T(test_hostile_bitmap_directory_entries),
+        T(test_hostile_snapshot_entries),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

@@ -164,6 +164,14 @@ static void test_interop_qcow2_writes_over_qemu_snapshot(void **state)
     assert_int_equal(run("qemu-img snapshot -c s1 %s", img), 0);
     blk = qcow2_test_open(img, BDRV_O_RDWR | BDRV_O_UNMAP, &err);
     check_ok(blk != NULL, &err, "open");
+    {
+        QEMUSnapshotInfo *sn = NULL;
+
+        assert_int_equal(bdrv_snapshot_list(blk_bs(blk), &sn), 1);
+        assert_string_equal(sn[0].name, "s1");
+        assert_string_equal(sn[0].id_str, "1");
+        g_free(sn);
+    }
     write_bytes(blk, 1000, 100, 0x31);                   /* COW in cluster */
     write_bytes(blk, 64 * KiB, 64 * KiB, 0x32);          /* whole cluster */
     assert_int_equal(blk_pwrite_zeroes(blk, 128 * KiB, 64 * KiB, 0), 0);

@@ -49,6 +49,8 @@ static const char *qcow2_overlap_name(int kind)
         return "refcount block";
     case QCOW2_OL_SNAPSHOT_TABLE:
         return "snapshot table";
+    case QCOW2_OL_INACTIVE_L1:
+        return "inactive L1 table";
     default:
         return "bitmap directory";
     }
@@ -89,6 +91,7 @@ int qcow2_check_overlap(BlockDriverState *bs, int ignore, int64_t offset,
 {
     BDRVQcow2State *s = bs->opaque;
     int check = QCOW2_OL_ALL & ~ignore;
+    int kind;
 
     if ((check & QCOW2_OL_HEADER) &&
         qcow2_ranges_overlap(offset, size, 0, s->cluster_size)) {
@@ -105,10 +108,9 @@ int qcow2_check_overlap(BlockDriverState *bs, int ignore, int64_t offset,
                              s->cluster_size)) {
         return QCOW2_OL_REFTABLE;
     }
-    if ((check & QCOW2_OL_SNAPSHOT_TABLE) && s->nb_snapshots &&
-        qcow2_ranges_overlap(offset, size, s->snapshots_offset,
-                             s->cluster_size)) {
-        return QCOW2_OL_SNAPSHOT_TABLE;
+    kind = qcow2_snapshot_overlap(s, check, offset, size);
+    if (kind) {
+        return kind;
     }
     if ((check & QCOW2_OL_BITMAP_DIR) && s->has_bitmaps &&
         qcow2_ranges_overlap(offset, size, s->bitmap_dir_offset,
@@ -207,6 +209,8 @@ static void qcow2_free_state(BDRVQcow2State *s)
     g_free(s->l1_table);
     g_free(s->reftable);
     g_free(s->feature_table);
+    g_free(s->snapshots);
+    s->snapshots = NULL;
     s->l2_cache = s->refblock_cache = NULL;
     s->l1_table = s->reftable = NULL;
     s->feature_table = NULL;
@@ -234,6 +238,9 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     }
     if (ret == 0) {
         ret = qcow2_open_caches(bs, s, opts, errp);
+    }
+    if (ret == 0) {
+        ret = qcow2_read_snapshots(bs, s, errp);
     }
     if (ret == 0) {
         ret = qcow2_bitmaps_open(bs, s, flags & BDRV_O_RDWR, errp);
@@ -381,6 +388,7 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_refresh_limits = qcow2_refresh_limits,
     .bdrv_co_get_info = qcow2_co_get_info,
     .bdrv_has_zero_init = qcow2_has_zero_init,
+    .bdrv_snapshot_list = qcow2_snapshot_list,
     .bdrv_child_perm = bdrv_default_perms,
     .strong_runtime_opts = qcow2_strong_runtime_opts,
 };

@@ -10,6 +10,7 @@
  *   qcow2-create.c   image creation
  *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
  *   qcow2-compress.c decompression of compressed clusters
+ *   qcow2-snapshot.c the snapshot table (validated, listed)
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
  * accessed with s->lock held.
@@ -112,8 +113,16 @@ enum {
     QCOW2_OL_REFBLOCK = 1 << 4,
     QCOW2_OL_SNAPSHOT_TABLE = 1 << 5,
     QCOW2_OL_BITMAP_DIR = 1 << 6,
-    QCOW2_OL_ALL = (1 << 7) - 1,
+    QCOW2_OL_INACTIVE_L1 = 1 << 7,
+    QCOW2_OL_ALL = (1 << 8) - 1,
 };
+
+/* An internal snapshot (qcow2-snapshot.c) */
+typedef struct Qcow2Snapshot {
+    uint64_t l1_offset;
+    uint32_t l1_size;
+    QEMUSnapshotInfo info;
+} Qcow2Snapshot;
 
 typedef struct BDRVQcow2State {
     CoMutex lock;
@@ -140,6 +149,8 @@ typedef struct BDRVQcow2State {
     int compression_type;
     uint32_t nb_snapshots;
     uint64_t snapshots_offset;
+    uint64_t snapshots_size;      /* bytes of the snapshot table */
+    Qcow2Snapshot *snapshots;
     uint64_t backing_offset;      /* of the backing file name, 0: none */
 
     /* Feature name table (raw 48-byte entries), for error messages */
@@ -268,6 +279,13 @@ int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
 /* qcow2-bitmaps.c: validate the directory; @rw: mark every bitmap in use */
 int qcow2_bitmaps_open(BlockDriverState *bs, BDRVQcow2State *s, bool rw,
                        Error **errp);
+
+/* qcow2-snapshot.c */
+int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
+                         Error **errp);
+int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+int qcow2_snapshot_overlap(BDRVQcow2State *s, int check, int64_t offset,
+                           int64_t size);
 
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
