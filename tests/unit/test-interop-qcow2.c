@@ -2,8 +2,9 @@
  * qcow2 interop with the reference implementation (Debian's qemu-img /
  * qemu-io), both directions: images created and written by drydock pass
  * `qemu-img check` and read back through qemu-io; images made by qemu-img
- * and written by qemu-io (plain, zero writes, backing file, compressed)
- * read identically through drydock.  Without qemu-io every test is skipped.
+ * and written by qemu-io (plain, zero writes, backing file, compressed
+ * with zlib and zstd, snapshots, bitmaps) read identically through
+ * drydock.  Without qemu-io every test is skipped.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,6 +108,7 @@ static void test_interop_qcow2_qemu_image_reads_in_drydock(void **state)
     g_autofree char *base = tmp_path("qb.qcow2");
     g_autofree char *top = tmp_path("qt.qcow2");
     g_autofree char *comp = tmp_path("qc.qcow2");
+    g_autofree char *zstd = tmp_path("qz.qcow2");
     Error *err = NULL;
     BlockBackend *blk;
 
@@ -123,6 +125,8 @@ static void test_interop_qcow2_qemu_image_reads_in_drydock(void **state)
                          "-c 'write -z -u 1M 64k' %s", top), 0);
     assert_int_equal(run("qemu-img convert -c -O qcow2 %s %s", top, comp),
                      0);
+    assert_int_equal(run("qemu-img convert -c -O qcow2 -o "
+                         "compression_type=zstd %s %s", top, zstd), 0);
 
     blk = qcow2_test_open(top, 0, &err);
     check_ok(blk != NULL, &err, "open top");
@@ -135,14 +139,16 @@ static void test_interop_qcow2_qemu_image_reads_in_drydock(void **state)
     expect_bytes(blk, 1024 * KiB, 1000, 0);
     blk_unref(blk);
 
-    blk = qcow2_test_open(comp, 0, &err);
-    check_ok(blk != NULL, &err, "open compressed");
-    expect_bytes(blk, 0, 64 * KiB, 0x5a);
-    expect_bytes(blk, 64 * KiB, 64 * KiB, 0);
-    expect_bytes(blk, 130 * KiB, 2 * KiB, 0x7c);
-    expect_bytes(blk, 132 * KiB, 60 * KiB, 0x5a);
-    expect_bytes(blk, 1024 * KiB, 64 * KiB, 0);
-    blk_unref(blk);
+    for (int i = 0; i < 2; i++) {
+        blk = qcow2_test_open(i ? zstd : comp, 0, &err);
+        check_ok(blk != NULL, &err, "open compressed");
+        expect_bytes(blk, 0, 64 * KiB, 0x5a);
+        expect_bytes(blk, 64 * KiB, 64 * KiB, 0);
+        expect_bytes(blk, 130 * KiB, 2 * KiB, 0x7c);
+        expect_bytes(blk, 132 * KiB, 60 * KiB, 0x5a);
+        expect_bytes(blk, 1024 * KiB, 64 * KiB, 0);
+        blk_unref(blk);
+    }
 }
 
 /*
