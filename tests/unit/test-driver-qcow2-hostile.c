@@ -31,6 +31,20 @@ static void make_base(void)
     qcow2_test_create(IMG, MiB, NULL);
 }
 
+/* The base image with its first cluster written: L2 and data allocated */
+static void make_base_with_data(void)
+{
+    uint8_t buf[4096] = { 1 };
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    make_base();
+    blk = qcow2_test_open(IMG, BDRV_O_RDWR, &err);
+    check_ok(blk != NULL, &err, "open");
+    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
+    blk_unref(blk);
+}
+
 /* Opening @IMG with @flags fails with an error containing @needle */
 static void expect_open_error(int flags, const char *needle)
 {
@@ -254,11 +268,7 @@ static void test_hostile_data_cluster_over_l1(void **state)
     BlockBackend *blk;
     uint8_t buf[4096] = { 1 };
 
-    make_base();
-    blk = qcow2_test_open(IMG, BDRV_O_RDWR, &err);
-    check_ok(blk != NULL, &err, "open");
-    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
-    blk_unref(blk);
+    make_base_with_data();
     qcow2_test_poke64(IMG, L2_OFF, L1_OFF | COPIED);
     blk = qcow2_test_open(IMG, BDRV_O_RDWR, &err);
     check_ok(blk != NULL, &err, "open");
@@ -276,11 +286,7 @@ static void test_hostile_compressed_garbage(void **state)
     BlockBackend *blk;
     uint8_t buf[4096] = { 1 };
 
-    make_base();
-    blk = qcow2_test_open(IMG, BDRV_O_RDWR, &err);
-    check_ok(blk != NULL, &err, "open");
-    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
-    blk_unref(blk);
+    make_base_with_data();
     /* Compressed, 8 sectors at the (random) data of the data cluster */
     qcow2_test_poke64(IMG, L2_OFF, (1ULL << 62) | (7ULL << 54) | 0x50100);
     qcow2_test_poke(IMG, 0x50100, "garbage!", 8);
@@ -348,6 +354,32 @@ static void test_hostile_snapshot_entries(void **state)
     expect_open_error(0, "Snapshot 0: L1 table offset 0x60200 invalid");
 }
 
+static void check_counts(int flags, int corruptions, int leaks)
+{
+    BdrvCheckResult res;
+    Error *err = NULL;
+    BlockBackend *blk = qcow2_test_open(IMG, flags, &err);
+
+    check_ok(blk != NULL, &err, "open");
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    assert_int_equal(res.corruptions, corruptions);
+    assert_int_equal(res.leaks, leaks);
+    blk_unref(blk);
+}
+
+/* check finds a leaked cluster and a cluster referenced without refcount */
+static void test_hostile_check_finds_leaks_and_corruption(void **state)
+{
+    make_base_with_data();
+    check_counts(0, 0, 0);
+    /* Refcount 1 for cluster 7, which nothing uses */
+    qcow2_test_poke(IMG, 0x20000 + 7 * 2, "\0\1", 2);
+    check_counts(0, 0, 1);
+    /* Refcount 0 for the data cluster 5 */
+    qcow2_test_poke(IMG, 0x20000 + 5 * 2, "\0\0", 2);
+    check_counts(0, 1, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +407,7 @@ int main(void)
         T(test_hostile_refcounts_all_busy),
         T(test_hostile_bitmap_directory_entries),
         T(test_hostile_snapshot_entries),
+        T(test_hostile_check_finds_leaks_and_corruption),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

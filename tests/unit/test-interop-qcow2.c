@@ -65,6 +65,21 @@ static void write_bytes(BlockBackend *blk, int64_t offset, size_t len,
     assert_int_equal(blk_pwrite(blk, offset, len, w, 0), 0);
 }
 
+/* drydock's check of @path: no corruption, no leak */
+static void expect_drydock_check_clean(const char *path)
+{
+    BdrvCheckResult res;
+    Error *err = NULL;
+    BlockBackend *blk = qcow2_test_open(path, 0, &err);
+
+    check_ok(blk != NULL, &err, "open for check");
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    assert_int_equal(res.corruptions, 0);
+    assert_int_equal(res.leaks, 0);
+    assert_int_equal(res.check_errors, 0);
+    blk_unref(blk);
+}
+
 /* drydock creates and writes; qemu-img check is clean, qemu-io reads */
 static void drydock_writes_qemu_reads(const char *options)
 {
@@ -83,6 +98,7 @@ static void drydock_writes_qemu_reads(const char *options)
     assert_int_equal(blk_pdiscard(blk, 3 * 1024 * KiB, 64 * KiB), 0);
     blk_unref(blk);
     assert_int_equal(run("qemu-img check -f qcow2 %s", img), 0);
+    expect_drydock_check_clean(img);
     /* qemu-io fails (1) when a pattern does not match */
     assert_int_equal(run("qemu-io -f qcow2 -r -c 'read -P 0 0 64k' "
                          "-c 'read -P 0x22 %ld 5000' -c 'read -P 0 100k 7' "
@@ -139,6 +155,10 @@ static void test_interop_qcow2_qemu_image_reads_in_drydock(void **state)
     expect_bytes(blk, 1024 * KiB, 1000, 0);
     blk_unref(blk);
 
+    expect_drydock_check_clean(base);
+    expect_drydock_check_clean(top);
+    expect_drydock_check_clean(comp);
+    expect_drydock_check_clean(zstd);
     for (int i = 0; i < 2; i++) {
         blk = qcow2_test_open(i ? zstd : comp, 0, &err);
         check_ok(blk != NULL, &err, "open compressed");
@@ -189,6 +209,7 @@ static void test_interop_qcow2_writes_over_qemu_snapshot(void **state)
     assert_int_equal(run("qemu-io -f qcow2 -r -c 'read -P 0x21 0 1000' "
                          "-c 'read -P 0x31 1000 100' -c 'read -P 0x32 64k "
                          "64k' -c 'read -P 0 128k 128k' %s", img), 0);
+    expect_drydock_check_clean(img);
     assert_int_equal(run("qemu-img snapshot -a s1 %s", img), 0);
     assert_int_equal(run("qemu-io -f qcow2 -r -c 'read -P 0x21 0 256k' %s",
                          img), 0);
@@ -216,6 +237,7 @@ static void test_interop_qcow2_bitmaps_preserved_in_use(void **state)
     write_bytes(blk, 0, 64 * KiB, 0x42);
     blk_unref(blk);
     assert_int_equal(run("qemu-img check -f qcow2 %s", img), 0);
+    expect_drydock_check_clean(img);
     cmd = g_strdup_printf("qemu-img info -f qcow2 %s", img);
     p = popen(cmd, "r");
     assert_non_null(p);

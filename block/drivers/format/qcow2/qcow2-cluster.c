@@ -218,24 +218,31 @@ int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
     return 0;
 }
 
-void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e)
+uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
+                                uint64_t *offset)
 {
-    BDRVQcow2State *s = bs->opaque;
-
     switch (qcow2_entry_type(s, l2e)) {
     case QCOW2_CLUSTER_NORMAL:
     case QCOW2_CLUSTER_ZERO_ALLOC:
-        qcow2_free_clusters(bs, l2e & QCOW2_L2E_OFFSET_MASK, s->cluster_size);
-        break;
-    case QCOW2_CLUSTER_COMPRESSED: {
-        uint64_t coffset = l2e & s->cluster_offset_mask;
-        uint64_t nsect = ((l2e >> s->csize_shift) & s->csize_mask) + 1;
-
-        qcow2_free_clusters(bs, coffset & ~511ULL, nsect * 512);
-        break;
-    }
+        *offset = l2e & QCOW2_L2E_OFFSET_MASK;
+        return s->cluster_size;
+    case QCOW2_CLUSTER_COMPRESSED:
+        /* From the sector of the offset, nsect + 1 sectors */
+        *offset = l2e & s->cluster_offset_mask & ~511ULL;
+        return (((l2e >> s->csize_shift) & s->csize_mask) + 1) * 512;
     default:
-        break;
+        *offset = 0;
+        return 0;
+    }
+}
+
+void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e)
+{
+    uint64_t offset;
+    uint64_t len = qcow2_entry_host_range(bs->opaque, l2e, &offset);
+
+    if (len) {
+        qcow2_free_clusters(bs, offset, len);
     }
 }
 

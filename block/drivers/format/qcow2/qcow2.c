@@ -389,6 +389,7 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_co_get_info = qcow2_co_get_info,
     .bdrv_has_zero_init = qcow2_has_zero_init,
     .bdrv_snapshot_list = qcow2_snapshot_list,
+    .bdrv_co_check = qcow2_co_check,
     .bdrv_child_perm = bdrv_default_perms,
     .strong_runtime_opts = qcow2_strong_runtime_opts,
 };

@@ -11,6 +11,7 @@
  *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
  *   qcow2-compress.c decompression of compressed clusters
  *   qcow2-snapshot.c the snapshot table (validated, listed)
+ *   qcow2-check.c    consistency check (no repair yet)
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
  * accessed with s->lock held.
@@ -249,6 +250,9 @@ int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset);
 /* Replace the L2 entry of @offset, allocating/copying its L2 table */
 int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t l2e);
+/* The host bytes an L2 entry holds (their length, 0: none) */
+uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
+                                uint64_t *offset);
 /* Drop the references an L2 entry held */
 void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e);
 int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size);
@@ -286,6 +290,10 @@ int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
 int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
 int qcow2_snapshot_overlap(BDRVQcow2State *s, int check, int64_t offset,
                            int64_t size);
+
+/* qcow2-check.c: count references, compare with refcounts (no repair) */
+int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
+                                BdrvCheckMode fix);
 
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
