@@ -21,6 +21,7 @@
     DRIVER(null_aio)                                                           \
     /* Formats */                                                              \
     DRIVER(raw)                                                                \
+    DRIVER(qcow2)                                                              \
     /* Filters */                                                              \
     DRIVER(blkdebug)                                                           \
     DRIVER(quorum)                                                             \

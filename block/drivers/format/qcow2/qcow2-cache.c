@@ -1,0 +1,227 @@
+/*
+ * qcow2 metadata cache: a fixed number of cluster-sized tables (L2 tables
+ * or refcount blocks) kept in their on-disk (big-endian) form, evicted
+ * least recently used first, written back on eviction and on flush.  A
+ * cache may depend on another (the L2 cache on the refcount cache): the
+ * other one is flushed first, so no table on disk points to clusters whose
+ * refcounts are not on disk yet.  Callers hold the driver's lock.
+ */
+#include "qcow2.h"
+
+typedef struct Qcow2CacheEntry {
+    uint64_t offset;   /* 0: free slot */
+    void *table;
+    uint64_t lru;
+    int ref;
+    bool dirty;
+} Qcow2CacheEntry;
+
+struct Qcow2Cache {
+    Qcow2CacheEntry *entries;
+    int size;
+    int64_t table_size;
+    uint64_t lru_counter;
+    int overlap_kind;
+    Qcow2Cache *depends;
+};
+
+Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
+                               int64_t table_size, int overlap_kind)
+{
+    Qcow2Cache *c = g_new0(Qcow2Cache, 1);
+
+    c->size = tables;
+    c->table_size = table_size;
+    c->overlap_kind = overlap_kind;
+    c->entries = g_new0(Qcow2CacheEntry, tables);
+    for (int i = 0; i < tables; i++) {
+        c->entries[i].table = qemu_try_blockalign(bs->file->bs, table_size);
+        if (!c->entries[i].table) {
+            qcow2_cache_destroy(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void qcow2_cache_destroy(Qcow2Cache *c)
+{
+    if (!c) {
+        return;
+    }
+    for (int i = 0; i < c->size; i++) {
+        qemu_vfree(c->entries[i].table);
+    }
+    g_free(c->entries);
+    g_free(c);
+}
+
+void qcow2_cache_set_dependency(Qcow2Cache *c, Qcow2Cache *dep)
+{
+    c->depends = dep;
+}
+
+static int coroutine_fn qcow2_cache_write_entry(BlockDriverState *bs,
+                                                Qcow2Cache *c,
+                                                Qcow2CacheEntry *e)
+{
+    int ret;
+
+    if (!e->dirty) {
+        return 0;
+    }
+    if (c->depends) {
+        ret = qcow2_cache_flush(bs, c->depends);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    ret = qcow2_pre_write_check(bs, c->overlap_kind, e->offset,
+                                c->table_size);
+    if (ret < 0) {
+        return ret;
+    }
+    BLKDBG_CO_EVENT(bs->file, c->overlap_kind == QCOW2_OL_ACTIVE_L2 ?
+                    BLKDBG_L2_UPDATE : BLKDBG_REFBLOCK_UPDATE);
+    ret = bdrv_co_pwrite(bs->file, e->offset, c->table_size, e->table, 0);
+    if (ret == 0) {
+        e->dirty = false;
+    }
+    return ret;
+}
+
+int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
+{
+    int result = 0;
+
+    for (int i = 0; i < c->size; i++) {
+        int ret = qcow2_cache_write_entry(bs, c, &c->entries[i]);
+
+        if (ret < 0 && result == 0) {
+            result = ret;
+        }
+    }
+    return result;
+}
+
+static Qcow2CacheEntry *qcow2_cache_find(Qcow2Cache *c, uint64_t offset)
+{
+    for (int i = 0; i < c->size; i++) {
+        if (c->entries[i].offset == offset) {
+            return &c->entries[i];
+        }
+    }
+    return NULL;
+}
+
+/* The least recently used unreferenced slot, written back if dirty */
+static int coroutine_fn qcow2_cache_victim(BlockDriverState *bs, Qcow2Cache *c,
+                                           Qcow2CacheEntry **victim)
+{
+    Qcow2CacheEntry *best = NULL;
+    int ret;
+
+    for (int i = 0; i < c->size; i++) {
+        Qcow2CacheEntry *e = &c->entries[i];
+
+        if (e->ref == 0 && (!best || e->lru < best->lru)) {
+            best = e;
+        }
+    }
+    if (!best) {
+        return -ENOSPC;
+    }
+    ret = qcow2_cache_write_entry(bs, c, best);
+    if (ret < 0) {
+        return ret;
+    }
+    best->offset = 0;
+    *victim = best;
+    return 0;
+}
+
+static int coroutine_fn qcow2_cache_do_get(BlockDriverState *bs,
+                                           Qcow2Cache *c, uint64_t offset,
+                                           bool read, void **table)
+{
+    Qcow2CacheEntry *e = qcow2_cache_find(c, offset);
+    int ret;
+
+    assert(offset);
+    if (!e) {
+        ret = qcow2_cache_victim(bs, c, &e);
+        if (ret < 0) {
+            return ret;
+        }
+        if (read) {
+            BLKDBG_CO_EVENT(bs->file, c->overlap_kind == QCOW2_OL_ACTIVE_L2 ?
+                            BLKDBG_L2_LOAD : BLKDBG_REFBLOCK_LOAD);
+            ret = bdrv_co_pread(bs->file, offset, c->table_size, e->table, 0);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        e->offset = offset;
+    }
+    if (!read) {
+        memset(e->table, 0, c->table_size);
+        e->dirty = true;
+    }
+    e->ref++;
+    e->lru = ++c->lru_counter;
+    *table = e->table;
+    return 0;
+}
+
+int coroutine_fn qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c,
+                                 uint64_t offset, void **table)
+{
+    return qcow2_cache_do_get(bs, c, offset, true, table);
+}
+
+/* A new table at @offset, zero-filled and dirty (nothing is read) */
+int coroutine_fn qcow2_cache_get_empty(BlockDriverState *bs, Qcow2Cache *c,
+                                       uint64_t offset, void **table)
+{
+    return qcow2_cache_do_get(bs, c, offset, false, table);
+}
+
+static Qcow2CacheEntry *qcow2_cache_by_table(Qcow2Cache *c, void *table)
+{
+    for (int i = 0; i < c->size; i++) {
+        if (c->entries[i].table == table) {
+            return &c->entries[i];
+        }
+    }
+    g_assert_not_reached();
+}
+
+void qcow2_cache_put(Qcow2Cache *c, void **table)
+{
+    Qcow2CacheEntry *e = qcow2_cache_by_table(c, *table);
+
+    assert(e->ref > 0);
+    e->ref--;
+    *table = NULL;
+}
+
+void qcow2_cache_mark_dirty(Qcow2Cache *c, void *table)
+{
+    qcow2_cache_by_table(c, table)->dirty = true;
+}
+
+void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset)
+{
+    Qcow2CacheEntry *e = qcow2_cache_find(c, offset);
+
+    if (e && e->ref == 0) {
+        e->offset = 0;
+        e->dirty = false;
+        e->lru = 0;
+    }
+}
+
+bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset)
+{
+    return offset && qcow2_cache_find(c, offset);
+}

@@ -1,0 +1,308 @@
+/*
+ * qcow2 cluster mapping: the active L1 table (in memory, written through)
+ * and the L2 tables (in the L2 cache).  Offsets read from the image are
+ * checked before use; a bad one marks the image corrupt.
+ */
+#include "qcow2.h"
+
+Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e)
+{
+    if (l2e & QCOW2_OFLAG_COMPRESSED) {
+        return QCOW2_CLUSTER_COMPRESSED;
+    }
+    if ((l2e & QCOW2_OFLAG_ZERO) && s->version >= 3) {
+        return (l2e & QCOW2_L2E_OFFSET_MASK) ? QCOW2_CLUSTER_ZERO_ALLOC
+                                             : QCOW2_CLUSTER_ZERO_PLAIN;
+    }
+    return (l2e & QCOW2_L2E_OFFSET_MASK) ? QCOW2_CLUSTER_NORMAL
+                                         : QCOW2_CLUSTER_UNALLOCATED;
+}
+
+uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size)
+{
+    uint64_t l2_span = (uint64_t)s->cluster_size << s->l2_bits;
+
+    return disk_size / l2_span + !!(disk_size % l2_span);
+}
+
+/* An L2 table offset from the L1 table: aligned, not over other metadata */
+int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs, uint64_t l1e,
+                                          uint32_t l1_index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t off = l1e & QCOW2_L1E_OFFSET_MASK;
+    int kind;
+
+    if (off & (s->cluster_size - 1)) {
+        return qcow2_signal_corruption(bs, off, s->cluster_size,
+                                       "L2 table offset %#" PRIx64
+                                       " unaligned (L1 index: %#" PRIx32 ")",
+                                       off, l1_index);
+    }
+    kind = qcow2_check_overlap(bs, QCOW2_OL_ACTIVE_L2, off, s->cluster_size);
+    if (kind) {
+        return qcow2_signal_corruption(bs, off, s->cluster_size,
+                                       "L2 table offset %#" PRIx64
+                                       " (L1 index: %#" PRIx32 ") overlaps "
+                                       "other metadata", off, l1_index);
+    }
+    return 0;
+}
+
+/* The entry, checked: a data cluster offset must be aligned */
+static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
+                                                  uint64_t l2_offset,
+                                                  int64_t index, uint64_t l2e)
+{
+    BDRVQcow2State *s = bs->opaque;
+    Qcow2ClusterType type = qcow2_entry_type(s, l2e);
+    uint64_t host = l2e & QCOW2_L2E_OFFSET_MASK;
+
+    if ((type == QCOW2_CLUSTER_NORMAL || type == QCOW2_CLUSTER_ZERO_ALLOC) &&
+        (host & (s->cluster_size - 1))) {
+        return qcow2_signal_corruption(bs, host, s->cluster_size,
+                                       "Cluster allocation offset %#" PRIx64
+                                       " unaligned (L2 offset: %#" PRIx64
+                                       ", L2 index: %#" PRIx64 ")", host,
+                                       l2_offset, index);
+    }
+    return 0;
+}
+
+int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
+                                    uint64_t *l2e)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
+    int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+    uint64_t l2_offset;
+    uint64_t *table;
+    int ret;
+
+    *l2e = 0;
+    if (l1_index >= s->l1_size) {
+        return 0;
+    }
+    l2_offset = s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK;
+    if (!l2_offset) {
+        return 0;
+    }
+    ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
+    if (ret < 0) {
+        return ret;
+    }
+    ret = qcow2_cache_get(bs, s->l2_cache, l2_offset, (void **)&table);
+    if (ret < 0) {
+        return ret;
+    }
+    *l2e = be64_to_cpu(table[l2_index]);
+    qcow2_cache_put(s->l2_cache, (void **)&table);
+    return qcow2_cluster_check_entry(bs, l2_offset, l2_index, *l2e);
+}
+
+static int coroutine_fn qcow2_cluster_write_l1_entry(BlockDriverState *bs,
+                                                     uint32_t index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t e = cpu_to_be64(s->l1_table[index]);
+    int64_t off = s->l1_offset + (int64_t)index * 8;
+    int ret = qcow2_pre_write_check(bs, QCOW2_OL_ACTIVE_L1, off, 8);
+
+    if (ret < 0) {
+        return ret;
+    }
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_UPDATE);
+    return bdrv_co_pwrite_sync(bs->file, off, 8, &e, 0);
+}
+
+/*
+ * A new L2 table for L1 entry @index: empty, or a copy of the shared one
+ * the entry pointed to.  It is on disk before the L1 entry points to it.
+ */
+static int coroutine_fn qcow2_cluster_new_l2(BlockDriverState *bs,
+                                             uint32_t index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t old = s->l1_table[index] & QCOW2_L1E_OFFSET_MASK;
+    g_autofree void *copy = NULL;
+    void *table;
+    int64_t new;
+    int ret;
+
+    if (old) {
+        copy = g_malloc(s->cluster_size);
+        ret = qcow2_cache_get(bs, s->l2_cache, old, &table);
+        if (ret < 0) {
+            return ret;
+        }
+        memcpy(copy, table, s->cluster_size);
+        qcow2_cache_put(s->l2_cache, &table);
+    }
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_L2_ALLOC_COW_READ);
+    new = qcow2_alloc_clusters(bs, 1);
+    if (new < 0) {
+        return new;
+    }
+    ret = qcow2_cache_get_empty(bs, s->l2_cache, new, &table);
+    if (ret < 0) {
+        qcow2_free_clusters(bs, new, s->cluster_size);
+        return ret;
+    }
+    if (copy) {
+        memcpy(table, copy, s->cluster_size);
+    }
+    qcow2_cache_put(s->l2_cache, &table);
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_L2_ALLOC_WRITE);
+    ret = qcow2_cache_flush(bs, s->l2_cache);
+    if (ret < 0) {
+        return ret;
+    }
+    s->l1_table[index] = new | QCOW2_OFLAG_COPIED;
+    ret = qcow2_cluster_write_l1_entry(bs, index);
+    if (ret < 0) {
+        s->l1_table[index] = old;
+        return ret;
+    }
+    if (old) {
+        qcow2_free_clusters(bs, old, s->cluster_size);
+    }
+    return 0;
+}
+
+/* Make the L2 table of @offset exist and be private to the active L1 */
+int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
+    int ret;
+
+    if (l1_index >= s->l1_size) {
+        ret = qcow2_grow_l1(bs, l1_index + 1);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    if (s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK) {
+        ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    if (!(s->l1_table[l1_index] & QCOW2_OFLAG_COPIED)) {
+        return qcow2_cluster_new_l2(bs, l1_index);
+    }
+    return 0;
+}
+
+int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
+                                    uint64_t l2e)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
+    int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+    uint64_t *table;
+    int ret = qcow2_prepare_l2(bs, offset);
+
+    if (ret < 0) {
+        return ret;
+    }
+    ret = qcow2_cache_get(bs, s->l2_cache,
+                          s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK,
+                          (void **)&table);
+    if (ret < 0) {
+        return ret;
+    }
+    table[l2_index] = cpu_to_be64(l2e);
+    qcow2_cache_mark_dirty(s->l2_cache, table);
+    qcow2_cache_put(s->l2_cache, (void **)&table);
+    return 0;
+}
+
+uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
+                                uint64_t *offset)
+{
+    switch (qcow2_entry_type(s, l2e)) {
+    case QCOW2_CLUSTER_NORMAL:
+    case QCOW2_CLUSTER_ZERO_ALLOC:
+        *offset = l2e & QCOW2_L2E_OFFSET_MASK;
+        return s->cluster_size;
+    case QCOW2_CLUSTER_COMPRESSED:
+        /* From the sector of the offset, nsect + 1 sectors */
+        *offset = l2e & s->cluster_offset_mask & ~511ULL;
+        return (((l2e >> s->csize_shift) & s->csize_mask) + 1) * 512;
+    default:
+        *offset = 0;
+        return 0;
+    }
+}
+
+void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e)
+{
+    uint64_t offset;
+    uint64_t len = qcow2_entry_host_range(bs->opaque, l2e, &offset);
+
+    if (len) {
+        qcow2_free_clusters(bs, offset, len);
+    }
+}
+
+/* Grow the active L1 table to at least @min_size entries */
+int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t new_size = MAX(min_size, (uint64_t)s->l1_size);
+    int64_t bytes, new_offset;
+    g_autofree uint64_t *table = NULL;
+    uint8_t hdr[12];
+    int ret;
+
+    if (new_size * 8 > QCOW2_MAX_L1_BYTES) {
+        return -EFBIG;
+    }
+    if (new_size == s->l1_size) {
+        return 0;
+    }
+    bytes = ROUND_UP(new_size * 8, s->cluster_size);
+    new_size = bytes / 8;
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_GROW_ALLOC_TABLE);
+    new_offset = qcow2_alloc_clusters(bs, bytes / s->cluster_size);
+    if (new_offset < 0) {
+        return new_offset;
+    }
+    table = g_new0(uint64_t, new_size);
+    for (uint32_t i = 0; i < s->l1_size; i++) {
+        table[i] = cpu_to_be64(s->l1_table[i]);
+    }
+    /* Refcounts of the new table reach the disk before the header */
+    ret = qcow2_cache_flush(bs, s->refblock_cache);
+    if (ret == 0) {
+        ret = qcow2_pre_write_check(bs, 0, new_offset, bytes);
+    }
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_GROW_WRITE_TABLE);
+        ret = bdrv_co_pwrite_sync(bs->file, new_offset, bytes, table, 0);
+    }
+    stl_be_p(hdr, new_size);
+    stq_be_p(hdr + 4, new_offset);
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_GROW_ACTIVATE_TABLE);
+        ret = qcow2_write_header_field(bs, QCOW2_HDR_L1_SIZE, hdr, 12);
+    }
+    if (ret < 0) {
+        qcow2_free_clusters(bs, new_offset, bytes);
+        return ret;
+    }
+    for (uint64_t i = 0; i < new_size; i++) {
+        table[i] = be64_to_cpu(table[i]);
+    }
+    if (s->l1_size) {
+        qcow2_free_clusters(bs, s->l1_offset,
+                            ROUND_UP((int64_t)s->l1_size * 8,
+                                     s->cluster_size));
+    }
+    g_free(s->l1_table);
+    s->l1_table = g_steal_pointer(&table);
+    s->l1_size = new_size;
+    s->l1_offset = new_offset;
+    return 0;
+}

@@ -1,0 +1,467 @@
+/*
+ * qcow2 refcounts: the refcount table (kept in memory) and refcount
+ * blocks (in the refcount-block cache), allocation and freeing of host
+ * clusters.
+ *
+ * A missing refcount block is created inside the range it covers (at its
+ * first cluster, free by definition since every refcount of the range is
+ * 0).  When the table itself is too small, a bigger copy is written past
+ * everything the old one covers, together with the refcount blocks that
+ * cover the new table, and the header is switched to it.
+ */
+#include "qcow2.h"
+
+uint64_t qcow2_refblock_get(BDRVQcow2State *s, const void *block,
+                            int64_t index)
+{
+    const uint8_t *b = block;
+
+    switch (s->refcount_order) {
+    case 6:
+        return ldq_be_p(b + index * 8);
+    case 5:
+        return ldl_be_p(b + index * 4);
+    case 4:
+        return lduw_be_p(b + index * 2);
+    case 3:
+        return b[index];
+    default: {
+        int per_byte = 8 >> s->refcount_order;
+        int shift = (index % per_byte) << s->refcount_order;
+
+        return (b[index / per_byte] >> shift) & s->refcount_max;
+    }
+    }
+}
+
+void qcow2_refblock_set(BDRVQcow2State *s, void *block, int64_t index,
+                        uint64_t value)
+{
+    uint8_t *b = block;
+
+    switch (s->refcount_order) {
+    case 6:
+        stq_be_p(b + index * 8, value);
+        break;
+    case 5:
+        stl_be_p(b + index * 4, value);
+        break;
+    case 4:
+        stw_be_p(b + index * 2, value);
+        break;
+    case 3:
+        b[index] = value;
+        break;
+    default: {
+        int per_byte = 8 >> s->refcount_order;
+        int shift = (index % per_byte) << s->refcount_order;
+
+        b[index / per_byte] &= ~(s->refcount_max << shift);
+        b[index / per_byte] |= value << shift;
+    }
+    }
+}
+
+/* The refcount block holding @cluster's count (0 when there is none) */
+static uint64_t qcow2_refcount_block_of(BDRVQcow2State *s, int64_t cluster)
+{
+    uint64_t index = (uint64_t)cluster >> s->refblock_bits;
+
+    return index < s->reftable_size ? s->reftable[index] : 0;
+}
+
+int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
+                                    uint64_t *refcount)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t block_offset = qcow2_refcount_block_of(s, cluster);
+    void *block;
+    int ret;
+
+    *refcount = 0;
+    if (!block_offset) {
+        return 0;
+    }
+    ret = qcow2_cache_get(bs, s->refblock_cache, block_offset, &block);
+    if (ret < 0) {
+        return ret;
+    }
+    *refcount = qcow2_refblock_get(s, block,
+                                   cluster & (s->refblock_entries - 1));
+    qcow2_cache_put(s->refblock_cache, &block);
+    return 0;
+}
+
+int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret;
+
+    if (end <= s->file_len) {
+        return 0;
+    }
+    /* In steps, not one cluster at a time (storage may copy to resize) */
+    end = ROUND_UP(end, MAX(s->cluster_size, QCOW2_FILE_GROW_STEP));
+    ret = bdrv_co_truncate(bs->file, end, false, PREALLOC_MODE_OFF, 0, NULL);
+    if (ret == 0) {
+        s->file_len = end;
+    }
+    return ret;
+}
+
+/* Write refcount table entries [first, first + n) to the image */
+static int coroutine_fn qcow2_refcount_write_table(BlockDriverState *bs,
+                                                   uint64_t first, uint64_t n)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint64_t *buf = g_new(uint64_t, n);
+    int64_t offset = s->reftable_offset + first * 8;
+    int ret;
+
+    for (uint64_t i = 0; i < n; i++) {
+        buf[i] = cpu_to_be64(s->reftable[first + i]);
+    }
+    ret = qcow2_pre_write_check(bs, QCOW2_OL_REFTABLE, offset, n * 8);
+    if (ret < 0) {
+        return ret;
+    }
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_REFTABLE_UPDATE);
+    return bdrv_co_pwrite_sync(bs->file, offset, n * 8, buf, 0);
+}
+
+/* A table of @entries whose copy and new blocks fit at cluster @p */
+static void qcow2_refcount_grow_plan(BDRVQcow2State *s, uint64_t min_index,
+                                     int64_t p, int64_t *t, int64_t *b,
+                                     uint64_t *entries)
+{
+    *t = s->reftable_clusters;
+    *b = 0;
+    for (;;) {
+        int64_t end = p + *t + *b;
+        int64_t last = (end - 1) >> s->refblock_bits;
+        int64_t nb = last - (p >> s->refblock_bits) + 1;
+        uint64_t need = MAX(min_index, (uint64_t)last) + 1;
+        int64_t nt = MAX(*t, (int64_t)DIV_ROUND_UP(need * 8, s->cluster_size));
+
+        nt = MAX(nt, (int64_t)s->reftable_clusters * 3 / 2);
+        if (nt == *t && nb == *b) {
+            break;
+        }
+        *t = nt;
+        *b = nb;
+    }
+    *entries = *t * s->cluster_size / 8;
+}
+
+/* Write the new refcount blocks for [p, p + t + b) at p + t */
+static int coroutine_fn qcow2_refcount_write_new_blocks(BlockDriverState *bs,
+                                                        int64_t p, int64_t t,
+                                                        int64_t b,
+                                                        uint64_t *table)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree void *block = g_malloc(s->cluster_size);
+    int64_t first_index = p >> s->refblock_bits;
+
+    for (int64_t k = 0; k < b; k++) {
+        int64_t start = (first_index + k) << s->refblock_bits;
+        int64_t boff = (p + t + k) * s->cluster_size;
+        int ret;
+
+        memset(block, 0, s->cluster_size);
+        for (int64_t c = MAX(start, p);
+             c < MIN(start + s->refblock_entries, p + t + b); c++) {
+            qcow2_refblock_set(s, block, c - start, 1);
+        }
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_WRITE_BLOCKS);
+        ret = bdrv_co_pwrite(bs->file, boff, s->cluster_size, block, 0);
+        if (ret < 0) {
+            return ret;
+        }
+        table[first_index + k] = boff;
+    }
+    return 0;
+}
+
+static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
+                                                  uint64_t min_index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t file_len, p, t, b;
+    uint64_t entries, *table, old_offset = s->reftable_offset;
+    uint32_t old_clusters = s->reftable_clusters;
+    uint8_t hdr[12];
+    int ret;
+
+    ret = qcow2_cache_flush(bs, s->l2_cache);
+    if (ret < 0) {
+        return ret;
+    }
+    file_len = s->file_len;
+    p = MAX(DIV_ROUND_UP(file_len, s->cluster_size),
+            (int64_t)(s->reftable_size << s->refblock_bits));
+    qcow2_refcount_grow_plan(s, min_index, p, &t, &b, &entries);
+    if (t * s->cluster_size > QCOW2_MAX_REFTABLE_BYTES) {
+        return -EFBIG;
+    }
+    ret = qcow2_ensure_file_len(bs, (p + t + b) * s->cluster_size);
+    if (ret < 0) {
+        return ret;
+    }
+    table = g_try_malloc0(entries * sizeof(uint64_t));
+    if (!table) {
+        return -ENOMEM;
+    }
+    memcpy(table, s->reftable, s->reftable_size * 8);
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_REFTABLE_GROW);
+    ret = qcow2_refcount_write_new_blocks(bs, p, t, b, table);
+    for (uint64_t i = 0; ret == 0 && i < entries; i++) {
+        table[i] = cpu_to_be64(table[i]);
+    }
+    if (ret == 0) {
+        ret = qcow2_pre_write_check(bs, 0, p * s->cluster_size, entries * 8);
+    }
+    if (ret == 0) {
+        ret = bdrv_co_pwrite_sync(bs->file, p * s->cluster_size,
+                                  entries * 8, table, 0);
+    }
+    for (uint64_t i = 0; i < entries; i++) {
+        table[i] = be64_to_cpu(table[i]);
+    }
+    stq_be_p(hdr, p * s->cluster_size);
+    stl_be_p(hdr + 8, t);
+    if (ret == 0) {
+        ret = qcow2_write_header_field(bs, QCOW2_HDR_REFTABLE_OFFSET, hdr, 12);
+    }
+    if (ret < 0) {
+        g_free(table);
+        return ret;
+    }
+    g_free(s->reftable);
+    s->reftable = table;
+    s->reftable_size = entries;
+    s->reftable_offset = p * s->cluster_size;
+    s->reftable_clusters = t;
+    qcow2_free_clusters(bs, old_offset,
+                        (int64_t)old_clusters * s->cluster_size);
+    return 0;
+}
+
+/* Make sure the refcount block of @cluster exists */
+static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
+                                                    int64_t cluster)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t index = (uint64_t)cluster >> s->refblock_bits;
+    int64_t start = (int64_t)index << s->refblock_bits;
+    void *block;
+    int ret;
+
+    if (index >= s->reftable_size) {
+        ret = qcow2_refcount_grow_table(bs, index);
+        if (ret < 0 || s->reftable[index]) {
+            return ret;
+        }
+    }
+    if (s->reftable[index]) {
+        return 0;
+    }
+    if (start == 0) {
+        return qcow2_signal_corruption(bs, s->reftable_offset, 8,
+                                       "Refcount block of the header missing");
+    }
+    /* The block counts itself, at the start of its range */
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC);
+    ret = qcow2_ensure_file_len(bs, (start + 1) * s->cluster_size);
+    if (ret < 0) {
+        return ret;
+    }
+    ret = qcow2_cache_get_empty(bs, s->refblock_cache,
+                                start * s->cluster_size, &block);
+    if (ret < 0) {
+        return ret;
+    }
+    qcow2_refblock_set(s, block, 0, 1);
+    qcow2_cache_put(s->refblock_cache, &block);
+    s->reftable[index] = start * s->cluster_size;
+    ret = qcow2_cache_flush(bs, s->refblock_cache);
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_HOOKUP);
+        ret = qcow2_refcount_write_table(bs, index, 1);
+    }
+    if (ret < 0) {
+        s->reftable[index] = 0;
+        qcow2_cache_discard(s->refblock_cache, start * s->cluster_size);
+    }
+    return ret;
+}
+
+static int coroutine_fn qcow2_refcount_update_one(BlockDriverState *bs,
+                                                  int64_t cluster,
+                                                  int64_t addend)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t index = cluster & (s->refblock_entries - 1);
+    uint64_t old, new;
+    void *block;
+    int ret;
+
+    if (addend > 0) {
+        ret = qcow2_refcount_ensure_block(bs, cluster);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    if (!qcow2_refcount_block_of(s, cluster)) {
+        return qcow2_signal_corruption(bs, cluster * s->cluster_size, 1,
+                                       "Freeing cluster %#" PRIx64 " without "
+                                       "a refcount block",
+                                       cluster * s->cluster_size);
+    }
+    ret = qcow2_cache_get(bs, s->refblock_cache,
+                          qcow2_refcount_block_of(s, cluster), &block);
+    if (ret < 0) {
+        return ret;
+    }
+    old = qcow2_refblock_get(s, block, index);
+    new = old + addend;
+    if ((addend < 0 && old < (uint64_t)-addend) ||
+        (addend > 0 && (new < old || new > s->refcount_max))) {
+        qcow2_cache_put(s->refblock_cache, &block);
+        if (addend > 0) {
+            return -ERANGE;
+        }
+        return qcow2_signal_corruption(bs, cluster * s->cluster_size, 1,
+                                       "Refcount of cluster %#" PRIx64
+                                       " would drop below 0",
+                                       cluster * s->cluster_size);
+    }
+    qcow2_refblock_set(s, block, index, new);
+    qcow2_cache_mark_dirty(s->refblock_cache, block);
+    qcow2_cache_put(s->refblock_cache, &block);
+    if (new == 0) {
+        s->free_cluster_index = MIN(s->free_cluster_index, cluster);
+        qcow2_cache_discard(s->l2_cache, cluster * s->cluster_size);
+        qcow2_cache_discard(s->refblock_cache, cluster * s->cluster_size);
+    }
+    return 0;
+}
+
+int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
+                                       int64_t length, int64_t addend)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t first = offset >> s->cluster_bits;
+    int64_t last = (offset + length - 1) >> s->cluster_bits;
+
+    if (length <= 0) {
+        return 0;
+    }
+    for (int64_t c = first; c <= last; c++) {
+        int ret = qcow2_refcount_update_one(bs, c, addend);
+
+        if (ret < 0) {
+            /* Undo what was done, so a failure leaks nothing */
+            for (int64_t u = first; u < c; u++) {
+                qcow2_refcount_update_one(bs, u, -addend);
+            }
+            return ret;
+        }
+    }
+    return 0;
+}
+
+/* Are clusters [c, c + n) free?  The first busy one in *busy */
+static int coroutine_fn qcow2_refcount_run_free(BlockDriverState *bs,
+                                                int64_t c, int64_t n,
+                                                int64_t *busy)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    for (int64_t i = c; i < c + n; i++) {
+        uint64_t rc;
+        int ret = qcow2_get_refcount(bs, i, &rc);
+
+        if (ret < 0) {
+            return ret;
+        }
+        if (rc && i >= DIV_ROUND_UP(s->file_len, s->cluster_size)) {
+            /* Every cluster in use lies in the file: bounds the search */
+            return qcow2_signal_corruption(bs, i * s->cluster_size, 1,
+                                           "Cluster %#" PRIx64 " beyond the "
+                                           "end of the file has a refcount",
+                                           i * s->cluster_size);
+        }
+        if (rc) {
+            *busy = i;
+            return 0;
+        }
+    }
+    *busy = -1;
+    return 0;
+}
+
+int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t start = MAX(s->free_cluster_index, 1), c = start, busy;
+    int64_t limit = QCOW2_L2E_OFFSET_MASK >> s->cluster_bits;
+    int ret;
+
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_CLUSTER_ALLOC);
+    for (;;) {
+        if (c + n > limit) {
+            return -EFBIG;
+        }
+        ret = qcow2_refcount_run_free(bs, c, n, &busy);
+        if (ret < 0) {
+            return ret;
+        }
+        if (busy >= 0) {
+            c = busy + 1;
+            continue;
+        }
+        /* Creating refcount blocks may take clusters of the run */
+        for (int64_t i = c; i < c + n; i++) {
+            ret = qcow2_refcount_ensure_block(bs, i);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        ret = qcow2_refcount_run_free(bs, c, n, &busy);
+        if (ret < 0) {
+            return ret;
+        }
+        if (busy < 0) {
+            break;
+        }
+        c = busy + 1;
+    }
+    ret = qcow2_ensure_file_len(bs, (c + n) * s->cluster_size);
+    if (ret == 0) {
+        ret = qcow2_update_refcount(bs, c * s->cluster_size,
+                                    n * s->cluster_size, 1);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    /* Every cluster between start and c is busy when n is 1 */
+    if (n == 1 || c == start) {
+        s->free_cluster_index = c + n;
+    }
+    return c * s->cluster_size;
+}
+
+void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset,
+                                      int64_t length)
+{
+    int ret;
+
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_CLUSTER_FREE);
+    ret = qcow2_update_refcount(bs, offset, length, -1);
+    if (ret < 0) {
+        /* The clusters leak: check finds them, nothing is corrupted */
+        warn_report("qcow2: Could not free clusters at %#" PRIx64 ": %s",
+                    offset, strerror(-ret));
+    }
+}

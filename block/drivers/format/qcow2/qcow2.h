@@ -1,0 +1,307 @@
+/*
+ * qcow2: the driver's internal state and the interfaces between its files.
+ *
+ *   qcow2.c          the BlockDriver, open/close, flush, truncate, info
+ *   qcow2-header.c   header and extension parsing, validation, updates
+ *   qcow2-cache.c    the metadata cache (L2 tables, refcount blocks)
+ *   qcow2-refcount.c refcounts and host cluster allocation
+ *   qcow2-cluster.c  L1/L2 lookups, allocation of guest clusters
+ *   qcow2-io.c       reads, writes, zero writes, discard, block status
+ *   qcow2-create.c   image creation
+ *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
+ *   qcow2-compress.c decompression of compressed clusters
+ *   qcow2-snapshot.c the snapshot table (validated, listed)
+ *   qcow2-check.c    consistency check (no repair yet)
+ *
+ * Every field of the image is big-endian (util/bswap.h).  All metadata is
+ * accessed with s->lock held.
+ */
+#ifndef QCOW2_H
+#define QCOW2_H
+
+#include "block/driver.h"
+#include "util/bswap.h"
+#include "util/coroutine.h"
+
+#define QCOW2_MAGIC 0x514649fbU /* "QFI\xfb" */
+
+/* Limits of the format as QEMU implements it (REFERENCE.md) */
+#define QCOW2_MIN_CLUSTER_BITS 9
+#define QCOW2_MAX_CLUSTER_BITS 21
+#define QCOW2_MAX_L1_BYTES (32 * 1024 * 1024)
+#define QCOW2_MAX_REFTABLE_BYTES (8 * 1024 * 1024)
+#define QCOW2_MAX_REFCOUNT_ORDER 6
+#define QCOW2_MAX_BACKING_NAME 1023
+#define QCOW2_MAX_SNAPSHOTS 65536
+#define QCOW2_MAX_BITMAPS 65535
+#define QCOW2_MAX_BITMAP_DIR_BYTES (64 * 1024 * 1024)
+#define QCOW2_V2_HEADER_LEN 72
+#define QCOW2_V3_MIN_HEADER_LEN 104
+
+/* Header extension types */
+#define QCOW2_EXT_END 0x00000000U
+#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
+#define QCOW2_EXT_FEATURE_TABLE 0x6803f857U
+#define QCOW2_EXT_BITMAPS 0x23852875U
+#define QCOW2_EXT_CRYPTO 0x0537be77U
+#define QCOW2_EXT_DATA_FILE 0x44415441U
+
+/* Feature bits */
+#define QCOW2_INCOMPAT_DIRTY (1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT (1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE (1ULL << 2)
+#define QCOW2_INCOMPAT_COMPRESSION (1ULL << 3)
+#define QCOW2_INCOMPAT_EXTL2 (1ULL << 4)
+#define QCOW2_COMPAT_LAZY_REFCOUNTS (1ULL << 0)
+#define QCOW2_AUTOCLEAR_BITMAPS (1ULL << 0)
+#define QCOW2_AUTOCLEAR_DATA_FILE_RAW (1ULL << 1)
+/* What this driver implements */
+#define QCOW2_INCOMPAT_SUPPORTED                                              \
+    (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT |                          \
+     QCOW2_INCOMPAT_COMPRESSION)
+/*
+ * Autoclear bits kept when the image is opened read-write: the bitmaps
+ * bit (the bitmaps are marked in use, see qcow2-bitmaps.c) when the
+ * extension is there; unknown bits are cleared, as the spec requires.
+ */
+#define QCOW2_AUTOCLEAR_KNOWN QCOW2_AUTOCLEAR_BITMAPS
+
+/* Header field offsets */
+#define QCOW2_HDR_BACKING_OFFSET 8
+#define QCOW2_HDR_L1_SIZE 36
+#define QCOW2_HDR_REFTABLE_OFFSET 48
+#define QCOW2_HDR_INCOMPAT 72
+#define QCOW2_HDR_AUTOCLEAR 88
+
+/* Table entries */
+#define QCOW2_OFLAG_COPIED (1ULL << 63)
+#define QCOW2_OFLAG_COMPRESSED (1ULL << 62)
+#define QCOW2_OFLAG_ZERO (1ULL << 0)
+#define QCOW2_L1E_OFFSET_MASK 0x00fffffffffffe00ULL
+#define QCOW2_L2E_OFFSET_MASK 0x00fffffffffffe00ULL
+#define QCOW2_REFT_OFFSET_MASK 0xfffffffffffffe00ULL
+#define QCOW2_L1E_RESERVED 0x7f000000000001ffULL
+#define QCOW2_L2E_RESERVED 0x3f000000000001feULL
+
+#define QCOW2_COMPRESSION_ZLIB 0
+#define QCOW2_COMPRESSION_ZSTD 1
+
+/* Default and smallest cache sizes, in bytes */
+#define QCOW2_DEFAULT_L2_CACHE (1024 * 1024)
+#define QCOW2_DEFAULT_REFCOUNT_CACHE (256 * 1024)
+#define QCOW2_MIN_CACHE_TABLES 2
+#define QCOW2_MAX_CACHE_TABLES 65536
+/* The image file grows by multiples of this when clusters are allocated */
+#define QCOW2_FILE_GROW_STEP (1024 * 1024)
+
+typedef struct Qcow2Cache Qcow2Cache;
+
+/* What a guest cluster maps to (qcow2-cluster.c) */
+typedef enum Qcow2ClusterType {
+    QCOW2_CLUSTER_UNALLOCATED,
+    QCOW2_CLUSTER_ZERO_PLAIN,  /* zero flag, no host cluster */
+    QCOW2_CLUSTER_ZERO_ALLOC,  /* zero flag with a host cluster */
+    QCOW2_CLUSTER_NORMAL,
+    QCOW2_CLUSTER_COMPRESSED,
+} Qcow2ClusterType;
+
+/* Metadata kinds for overlap checks (bit masks) */
+enum {
+    QCOW2_OL_HEADER = 1 << 0,
+    QCOW2_OL_ACTIVE_L1 = 1 << 1,
+    QCOW2_OL_ACTIVE_L2 = 1 << 2,
+    QCOW2_OL_REFTABLE = 1 << 3,
+    QCOW2_OL_REFBLOCK = 1 << 4,
+    QCOW2_OL_SNAPSHOT_TABLE = 1 << 5,
+    QCOW2_OL_BITMAP_DIR = 1 << 6,
+    QCOW2_OL_INACTIVE_L1 = 1 << 7,
+    QCOW2_OL_ALL = (1 << 8) - 1,
+};
+
+/* An internal snapshot (qcow2-snapshot.c) */
+typedef struct Qcow2Snapshot {
+    uint64_t l1_offset;
+    uint32_t l1_size;
+    QEMUSnapshotInfo info;
+} Qcow2Snapshot;
+
+typedef struct BDRVQcow2State {
+    CoMutex lock;
+
+    /* Header */
+    int version;
+    int cluster_bits;
+    int64_t cluster_size;
+    int64_t cluster_offset_mask;  /* compressed descriptors */
+    int csize_shift;
+    uint64_t csize_mask;
+    int l2_bits;                  /* log2 of entries per L2 table */
+    int64_t l2_size;              /* entries per L2 table */
+    uint64_t disk_size;
+    uint32_t header_length;
+    uint64_t incompatible;
+    uint64_t compatible;
+    uint64_t autoclear;
+    int refcount_order;
+    int refcount_bits;
+    uint64_t refcount_max;
+    int64_t refblock_entries;     /* refcounts per refcount block */
+    int refblock_bits;            /* log2 of refblock_entries */
+    int compression_type;
+    uint32_t nb_snapshots;
+    uint64_t snapshots_offset;
+    uint64_t snapshots_size;      /* bytes of the snapshot table */
+    Qcow2Snapshot *snapshots;
+    uint64_t backing_offset;      /* of the backing file name, 0: none */
+
+    /* Feature name table (raw 48-byte entries), for error messages */
+    uint8_t *feature_table;
+    size_t feature_table_len;
+
+    /* Persistent bitmaps extension (preserved, not interpreted) */
+    bool has_bitmaps;
+    uint32_t nb_bitmaps;
+    uint64_t bitmap_dir_size;
+    uint64_t bitmap_dir_offset;
+
+    /* Active L1 table, in host byte order */
+    uint64_t *l1_table;
+    uint32_t l1_size;
+    uint64_t l1_offset;
+
+    /* Refcount table, in host byte order */
+    uint64_t *reftable;
+    uint64_t reftable_size;       /* entries */
+    uint64_t reftable_offset;
+    uint32_t reftable_clusters;
+
+    Qcow2Cache *l2_cache;
+    Qcow2Cache *refblock_cache;
+
+    int64_t file_len;             /* length of the image file, cached */
+    int64_t free_cluster_index;   /* where free-cluster searches start */
+    bool corrupt_marked;
+} BDRVQcow2State;
+
+/* qcow2-header.c */
+int qcow2_read_header(BlockDriverState *bs, BDRVQcow2State *s, Error **errp);
+int coroutine_fn qcow2_write_header_field(BlockDriverState *bs,
+                                          int64_t offset, const void *buf,
+                                          int64_t bytes);
+int coroutine_fn qcow2_update_incompatible(BlockDriverState *bs,
+                                           uint64_t bits);
+int qcow2_clear_autoclear(BlockDriverState *bs, Error **errp);
+int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp);
+
+/* qcow2.c */
+/* Fatal corruption found at run time: marks the image, returns -EIO */
+int coroutine_fn qcow2_signal_corruption(BlockDriverState *bs, int64_t offset,
+                                         int64_t size, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+/* 0, or the QCOW2_OL_* kind @offset..+@size overlaps (not in @ignore) */
+int qcow2_check_overlap(BlockDriverState *bs, int ignore, int64_t offset,
+                        int64_t size);
+/* qcow2_check_overlap, and a corruption (-EIO) when it finds one */
+int coroutine_fn qcow2_pre_write_check(BlockDriverState *bs, int ignore,
+                                       int64_t offset, int64_t size);
+
+/* qcow2-cache.c */
+Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
+                               int64_t table_size, int overlap_kind);
+void qcow2_cache_destroy(Qcow2Cache *c);
+/* A dependency: before c writes, @dep is flushed */
+void qcow2_cache_set_dependency(Qcow2Cache *c, Qcow2Cache *dep);
+int coroutine_fn qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c,
+                                 uint64_t offset, void **table);
+int coroutine_fn qcow2_cache_get_empty(BlockDriverState *bs, Qcow2Cache *c,
+                                       uint64_t offset, void **table);
+void qcow2_cache_put(Qcow2Cache *c, void **table);
+void qcow2_cache_mark_dirty(Qcow2Cache *c, void *table);
+int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c);
+/* Forget the table at @offset (freed), without writing it */
+void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset);
+/* Is @offset one of the cached tables? */
+bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset);
+
+/* qcow2-refcount.c */
+int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
+                                    uint64_t *refcount);
+int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
+                                       int64_t length, int64_t addend);
+/* @n contiguous free clusters with refcount 1; their offset or -errno */
+int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n);
+/* Make the image file at least @end bytes long (storage may not grow) */
+int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end);
+/* Drop one reference of every cluster of [offset, offset + length) */
+void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset,
+                                      int64_t length);
+/* Refblock getters for values of the entries */
+uint64_t qcow2_refblock_get(BDRVQcow2State *s, const void *block,
+                            int64_t index);
+void qcow2_refblock_set(BDRVQcow2State *s, void *block, int64_t index,
+                        uint64_t value);
+
+/* qcow2-cluster.c */
+Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e);
+/* The L2 entry of the guest cluster at @offset (0: unallocated) */
+int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
+                                    uint64_t *l2e);
+int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset);
+/* Replace the L2 entry of @offset, allocating/copying its L2 table */
+int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
+                                    uint64_t l2e);
+/* The host bytes an L2 entry holds (their length, 0: none) */
+uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
+                                uint64_t *offset);
+/* Drop the references an L2 entry held */
+void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e);
+int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size);
+/* qcow2.c: grow the guest disk to @size (takes the lock) */
+int coroutine_fn qcow2_grow(BlockDriverState *bs, uint64_t size);
+uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size);
+int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs,
+                                          uint64_t l1e, uint32_t l1_index);
+
+/* qcow2-io.c */
+int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      size_t qiov_offset,
+                                      BdrvRequestFlags flags);
+int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset,
+                                       int64_t bytes, QEMUIOVector *qiov,
+                                       size_t qiov_offset,
+                                       BdrvRequestFlags flags);
+int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes, BdrvRequestFlags flags);
+int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset,
+                                   int64_t bytes);
+int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
+                                       int64_t offset, int64_t bytes,
+                                       int64_t *pnum, int64_t *map,
+                                       BlockDriverState **file);
+
+/* qcow2-bitmaps.c: validate the directory; @rw: mark every bitmap in use */
+int qcow2_bitmaps_open(BlockDriverState *bs, BDRVQcow2State *s, bool rw,
+                       Error **errp);
+
+/* qcow2-snapshot.c */
+int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
+                         Error **errp);
+int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+int qcow2_snapshot_overlap(BDRVQcow2State *s, int check, int64_t offset,
+                           int64_t size);
+
+/* qcow2-check.c: count references, compare with refcounts (no repair) */
+int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
+                                BdrvCheckMode fix);
+
+/* qcow2-compress.c */
+int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
+                     const uint8_t *src, size_t src_size);
+
+/* qcow2-create.c */
+extern QemuOptsList qcow2_create_opts;
+int coroutine_fn qcow2_co_create_opts(BlockDriver *drv, const char *filename,
+                                      QemuOpts *opts, Error **errp);
+
+#endif

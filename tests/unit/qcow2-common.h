@@ -1,0 +1,27 @@
+/*
+ * Helpers of the qcow2 driver tests (qcow2_common.c): images created in
+ * mem: buffers, byte pokes for hostile images, opening through a backend.
+ */
+#ifndef TESTS_UNIT_QCOW2_COMMON_H
+#define TESTS_UNIT_QCOW2_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "block/block-backend.h"
+
+/* A new qcow2 image "mem:@name" of @size with creation @options (or NULL) */
+void qcow2_test_create(const char *name, uint64_t size, const char *options);
+/* Open "mem:@name" (or a path when @name contains '/') as qcow2 */
+BlockBackend *qcow2_test_open(const char *name, int flags, Error **errp);
+/* Overwrite big-endian fields of mem image @name */
+void qcow2_test_poke32(const char *name, size_t offset, uint32_t value);
+void qcow2_test_poke64(const char *name, size_t offset, uint64_t value);
+void qcow2_test_poke(const char *name, size_t offset, const void *data,
+                     size_t len);
+uint64_t qcow2_test_peek64(const char *name, size_t offset);
+/* Fill @buf with a pattern depending on @seed */
+void qcow2_test_pattern(uint8_t *buf, size_t len, int seed);
+
+#endif

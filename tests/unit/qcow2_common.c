@@ -1,0 +1,81 @@
+/*
+ * Helpers of the qcow2 driver tests (see qcow2-common.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "block/mem.h"
+#include "util/bswap.h"
+#include "qcow2-common.h"
+#include "test-common.h"
+
+void qcow2_test_create(const char *name, uint64_t size, const char *options)
+{
+    g_autofree char *path = strchr(name, '/') ? g_strdup(name)
+                                              : g_strdup_printf("mem:%s", name);
+    g_autofree char *o = g_strdup(options);
+    Error *err = NULL;
+
+    bdrv_img_create(path, "qcow2", NULL, NULL, o, size, 0, true, &err);
+    check_ok(!err, &err, "qcow2 create");
+}
+
+BlockBackend *qcow2_test_open(const char *name, int flags, Error **errp)
+{
+    g_autofree char *path = strchr(name, '/') ? g_strdup(name)
+                                              : g_strdup_printf("mem:%s", name);
+    QDict *opts = qdict_new();
+
+    qdict_put_str(opts, "driver", "qcow2");
+    return blk_new_open(path, NULL, opts, flags, errp);
+}
+
+void qcow2_test_poke(const char *name, size_t offset, const void *data,
+                     size_t len)
+{
+    size_t img_len;
+    const uint8_t *img = mem_image_get(name, &img_len);
+    g_autofree uint8_t *copy = NULL;
+
+    assert_non_null(img);
+    copy = g_malloc0(MAX(img_len, offset + len));
+    memcpy(copy, img, img_len);
+    memcpy(copy + offset, data, len);
+    mem_image_set(name, copy, MAX(img_len, offset + len), &error_abort);
+}
+
+void qcow2_test_poke32(const char *name, size_t offset, uint32_t value)
+{
+    uint8_t b[4];
+
+    stl_be_p(b, value);
+    qcow2_test_poke(name, offset, b, 4);
+}
+
+void qcow2_test_poke64(const char *name, size_t offset, uint64_t value)
+{
+    uint8_t b[8];
+
+    stq_be_p(b, value);
+    qcow2_test_poke(name, offset, b, 8);
+}
+
+uint64_t qcow2_test_peek64(const char *name, size_t offset)
+{
+    size_t img_len;
+    const uint8_t *img = mem_image_get(name, &img_len);
+
+    assert_non_null(img);
+    assert_true(offset + 8 <= img_len);
+    return ldq_be_p(img + offset);
+}
+
+void qcow2_test_pattern(uint8_t *buf, size_t len, int seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = (uint8_t)(i * 7 + seed * 13 + (i >> 9));
+    }
+}
