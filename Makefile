@@ -5,6 +5,8 @@
 #                        example, interop with qemu-io; summary, exit != 0 on failure
 #   make BUILD=<flavour> build one flavour: release asan tsan coverage
 #   make CC=clang check  the same with clang
+#   make fuzz            the main job: build the fuzz engines and run every
+#                        target for FUZZ_TIME seconds (mk/fuzz.mk)
 
 BUILD ?= release
 CC ?= cc
@@ -92,8 +94,10 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=release examples
 	@$(MAKE) --no-print-directory BUILD=asan unit
 	@$(MAKE) --no-print-directory BUILD=tsan unit
-	@scripts/run-unit --examples build/release$(SFX)/examples \
-	    build/asan$(SFX) build/tsan$(SFX)
+	@$(MAKE) --no-print-directory BUILD=asan fuzz-replay
+	@rc=0; scripts/run-unit --examples build/release$(SFX)/examples \
+	    build/asan$(SFX) build/tsan$(SFX) || rc=1; \
+	    scripts/fuzz-replay build/asan$(SFX) || rc=1; exit $$rc
 
 deps:
 	@scripts/install-deps --check-or-install
@@ -103,5 +107,8 @@ format:
 
 clean:
 	rm -rf build
+
+# Fuzz targets, engines and campaigns (make fuzz, make fuzz-build)
+include mk/fuzz.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(UNIT_HELPER_OBJS:.o=.d)
