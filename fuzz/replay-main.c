@@ -79,7 +79,9 @@ static int replay_dir(const char *dir, int *count)
         }
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), replay_sort);
+    if (n) {
+        qsort(names, n, sizeof(*names), replay_sort);
+    }
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         struct stat st;
