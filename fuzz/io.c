@@ -36,7 +36,7 @@
 #define IO_MAX_SIZE (128 * 1024)       /* image sizes and truncates */
 #define IO_MAX_LEN (32 * 1024)         /* one request */
 #define IO_MAX_REQS 16                 /* in flight, and per epoch */
-#define IO_MAX_OPS 256
+#define IO_MAX_OPS 64
 #define IO_POLL_LIMIT 100000
 #define IO_MEM_NAME "fuzz-io"
 
@@ -560,7 +560,9 @@ static bool io_open(FuzzInput *in, IoState *s)
     s->stack = fuzz_u8(in) % IO_NB_STACKS;
     align = 1u << (fuzz_u8(in) % 13);
     mt_sel = fuzz_u8(in);
-    mt = mt_sel % 4 == 0 ? 0 : align * (mt_sel / 4 % 64 + 1);
+    /* 0 (none) or a multiple of the alignment, at least a sector: tinier
+     * limits only multiply the requests (and slow every input down) */
+    mt = mt_sel % 4 == 0 ? 0 : MAX(align, 512u) * (mt_sel / 4 % 64 + 1);
     size = 1 + fuzz_u16(in) % IO_MAX_SIZE;
     if (size % 8 != 1) {
         size = ROUND_UP(size, 512);   /* mostly sector multiples */

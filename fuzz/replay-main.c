@@ -28,28 +28,32 @@ static int replay_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *buf;
+    long len;
     size_t n;
 
     if (!f) {
         perror(path);
         return -1;
     }
-    buf = malloc(REPLAY_MAX_INPUT);
-    if (!buf) {
+    if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) < 0) {
+        perror(path);
         fclose(f);
         return -1;
     }
-    n = fread(buf, 1, REPLAY_MAX_INPUT, f);
+    len = len < REPLAY_MAX_INPUT ? len : REPLAY_MAX_INPUT;
+    /* Exactly the input's size, so that ASan sees reads past its end */
+    buf = malloc(len ? (size_t)len : 1);
+    n = buf ? fread(buf, 1, (size_t)len, f) : 0;
     fclose(f);
+    if (!buf) {
+        return -1;
+    }
     if (getenv("REPLAY_VERBOSE")) {
         fprintf(stderr, "replay: %s (%zu bytes)\n", path, n);
     }
-    /* A copy of exactly n bytes, so ASan sees reads past the input */
-    uint8_t *copy = malloc(n ? n : 1);
-    memcpy(copy, buf, n);
+    LLVMFuzzerTestOneInput(buf, n);
     free(buf);
-    LLVMFuzzerTestOneInput(copy, n);
-    free(copy);
     return 0;
 }
 
