@@ -1,10 +1,11 @@
 /*
  * Standalone replay main: runs a fuzz target over the files and
- * directories named on the command line (directories non-recursively,
- * files ending in ".desc" (descriptions) and ".dict" are skipped), with any
- * compiler and no fuzzing engine.  Used by `make check` (scripts/fuzz-replay)
- * to replay corpora and regressions under ASan+UBSan, and by the coverage
- * build.  Prints one line: "replay: N inputs".
+ * directories named on the command line (directories non-recursively;
+ * files ending in ".desc" (descriptions), ".dict" and ".options" are
+ * skipped), with any compiler and no fuzzing engine.  Used by `make
+ * check` (scripts/fuzz-replay) to replay corpora and regressions under
+ * ASan+UBSan, and by the coverage build.  Prints one line: "replay: N
+ * inputs".
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -61,7 +62,8 @@ static bool replay_skip(const char *name)
 {
     size_t len = strlen(name);
     return name[0] == '.' || (len > 5 && !strcmp(name + len - 5, ".desc")) ||
-           (len > 5 && !strcmp(name + len - 5, ".dict"));
+           (len > 5 && !strcmp(name + len - 5, ".dict")) ||
+           (len > 8 && !strcmp(name + len - 8, ".options"));
 }
 
 static int replay_dir(const char *dir, int *count)
