@@ -5,6 +5,8 @@
 #                        build (build/afl-cmplog/), and the replay mains
 #   make fuzz            fuzz-build, then every target for FUZZ_TIME seconds
 #                        with its corpus (FUZZ_ENGINE=libfuzzer|afl); a table
+#   make oss-fuzz-check  .clusterfuzzlite/build.sh under the OSS-Fuzz build
+#                        contract produces and runs every target
 #   make fuzz-replay     the replay mains only ($(O)/fuzz/replay-<target>),
 #                        what `make check` runs over corpora/ under ASan+UBSan
 #
@@ -70,7 +72,7 @@ $(O)/fuzz/replay-%: $(O)/fuzz/%.o $(O)/fuzz/fuzz-common.o $(O)/fuzz/replay-main.
 FUZZ_LF_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=build/afl/%) $(FUZZ_TARGETS:%=build/afl-cmplog/%)
 
-.PHONY: fuzz fuzz-build fuzz-libfuzzer fuzz-afl fuzz-replay
+.PHONY: fuzz fuzz-build fuzz-libfuzzer fuzz-afl fuzz-replay oss-fuzz-check
 fuzz-libfuzzer: $(FUZZ_LF_BINS)
 fuzz-afl: $(FUZZ_AFL_BINS)
 fuzz-replay: $(FUZZ_REPLAY_BINS)
@@ -81,5 +83,9 @@ fuzz-build: deps
 
 fuzz: fuzz-build
 	@scripts/fuzz --all --engine $(FUZZ_ENGINE) --time $(FUZZ_TIME)
+
+# The OSS-Fuzz / ClusterFuzzLite build.sh produces every target
+oss-fuzz-check: deps
+	@scripts/test-oss-fuzz-build
 
 -include $(FUZZ_TARGETS:%=$(O)/fuzz/%.d) $(O)/fuzz/fuzz-common.d $(O)/fuzz/replay-main.d
