@@ -110,5 +110,7 @@ clean:
 
 # Fuzz targets, engines and campaigns (make fuzz, make fuzz-build)
 include mk/fuzz.mk
+# Line and branch coverage (make coverage)
+include mk/coverage.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(UNIT_HELPER_OBJS:.o=.d)
