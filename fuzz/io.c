@@ -421,6 +421,27 @@ static void io_truncate(FuzzInput *in, IoState *s)
     }
 }
 
+/*
+ * The length may grow without a truncate: a write padded to a request
+ * alignment larger than the sector grows a node whose length is not
+ * aligned up to the padded end (io_write_finish, as QEMU's write_req_finish
+ * does).  The shadow follows, with the new bytes unknown; it never shrinks
+ * without a truncate.
+ */
+static void io_follow_length(IoState *s)
+{
+    int64_t len = blk_getlength(s->blk);
+
+    if (len < s->size || len > IO_MAX_SIZE) {
+        fuzz_die("io: %s: length %" PRId64 " without a truncate (was %" PRId64
+                 ")", io_stack_names[s->stack], len, s->size);
+    }
+    if (len > s->size) {
+        memset(s->known + s->size, 0, (size_t)(len - s->size));
+        s->size = len;
+    }
+}
+
 static void io_park(FuzzInput *in, IoState *s)
 {
     uint8_t n = fuzz_u8(in);
@@ -470,6 +491,7 @@ static void io_step(FuzzInput *in, IoState *s)
         break;
     }
     io_epoch_end(s);
+    io_follow_length(s);
 }
 
 /* ---- set-up ------------------------------------------------------------- */
