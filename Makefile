@@ -6,6 +6,8 @@
 #                        with qemu-io; summary, exit != 0 on failure
 #   make BUILD=<flavour> build one flavour: release asan tsan coverage
 #   make CC=clang check  the same with clang
+#   make fuzz            the main job: build the fuzz engines and run every
+#                        target for FUZZ_TIME seconds (mk/fuzz.mk)
 
 BUILD ?= release
 CC ?= cc
@@ -95,8 +97,10 @@ check: deps
 	@scripts/api-coverage --brief --lib build/release$(SFX)/libblock.a
 	@$(MAKE) --no-print-directory BUILD=asan unit tools
 	@$(MAKE) --no-print-directory BUILD=tsan unit
-	@scripts/run-unit --examples build/release$(SFX)/examples \
-	    --tools build/asan$(SFX)/bin build/asan$(SFX) build/tsan$(SFX)
+	@$(MAKE) --no-print-directory BUILD=asan fuzz-replay
+	@rc=0; scripts/run-unit --examples build/release$(SFX)/examples \
+	    --tools build/asan$(SFX)/bin build/asan$(SFX) build/tsan$(SFX) || rc=1; \
+	    scripts/fuzz-replay build/asan$(SFX) || rc=1; exit $$rc
 
 deps:
 	@scripts/install-deps --check-or-install
@@ -109,5 +113,9 @@ clean:
 
 # The harness and its tools (drydock-io, ...)
 include mk/harness.mk
+# Fuzz targets, engines and campaigns (make fuzz, make fuzz-build)
+include mk/fuzz.mk
+# Line and branch coverage (make coverage)
+include mk/coverage.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(UNIT_HELPER_OBJS:.o=.d)

@@ -1,0 +1,68 @@
+/*
+ * Helpers shared by the fuzz targets (see fuzz-common.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "block/block-global-state.h"
+#include "block/block-debug.h"
+#include "block/test-driver.h"
+#include "util/aio.h"
+#include "fuzz-common.h"
+
+bool fuzz_trace;
+
+void fuzz_init(void)
+{
+    static bool done;
+
+    if (!done) {
+        fuzz_trace = getenv("FUZZ_TRACE") != NULL;
+        bdrv_init();
+        /* bdrv_init() leaves the test driver out; the harness registers it */
+        test_driver_register();
+        done = true;
+    }
+}
+
+void fuzz_die(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "fuzz: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    abort();
+}
+
+void fuzz_check_graph(const char *step)
+{
+    Error *err = NULL;
+
+    if (bdrv_debug_check_graph(&err) < 0) {
+        fuzz_die("graph invariant broken after %s: %s", step,
+                 error_get_pretty(err));
+    }
+}
+
+void fuzz_check_nodes(int before, const char *target)
+{
+    int now = bdrv_debug_node_count();
+
+    if (now != before) {
+        fuzz_die("%s: %d node(s) left after the input (%d before)", target,
+                 now - before, before);
+    }
+}
+
+void fuzz_poll_until(const bool *done, int limit)
+{
+    for (int i = 0; i < limit && !*done; i++) {
+        if (!aio_poll(qemu_get_aio_context(), false)) {
+            break;
+        }
+    }
+}

@@ -1,0 +1,91 @@
+# Fuzzing (docs/fuzzing.md): included from the Makefile.
+#
+#   make fuzz-build      every target of fuzz/ for libFuzzer (build/fuzz/),
+#                        AFL++ persistent mode (build/afl/) and its CMPLOG
+#                        build (build/afl-cmplog/), and the replay mains
+#   make fuzz            fuzz-build, then every target for FUZZ_TIME seconds
+#                        with its corpus (FUZZ_ENGINE=libfuzzer|afl); a table
+#   make oss-fuzz-check  .clusterfuzzlite/build.sh under the OSS-Fuzz build
+#                        contract produces and runs every target
+#   make fuzz-replay     the replay mains only ($(O)/fuzz/replay-<target>),
+#                        what `make check` runs over corpora/ under ASan+UBSan
+#
+# A target is fuzz/<name>.c with LLVMFuzzerTestOneInput; fuzz-common.c is
+# linked into each, the mains are replay-main.c (any compiler) and
+# afl-main.c (afl-clang-fast).  The library is rebuilt for each engine with
+# that engine's instrumentation.
+
+FUZZ_HELPERS := fuzz/fuzz-common.c
+FUZZ_MAINS := fuzz/replay-main.c fuzz/afl-main.c
+FUZZ_TARGETS := $(sort $(basename $(notdir \
+    $(filter-out $(FUZZ_HELPERS) $(FUZZ_MAINS),$(wildcard fuzz/*.c)))))
+FUZZ_TIME ?= 20
+FUZZ_ENGINE ?= libfuzzer
+
+FUZZ_CLANG ?= clang
+AFL_CC ?= afl-clang-fast
+FUZZ_WARN := -Wall -Wextra -Werror -Wno-unused-parameter \
+             -Wno-missing-field-initializers -Wshadow -Wformat=2 \
+             -Wno-format-nonliteral -Wvla -Wno-gnu-zero-variadic-macro-arguments
+FUZZ_BASE := -std=gnu11 -g $(FUZZ_WARN) -Iinclude -D_GNU_SOURCE -pthread -MMD -MP \
+             -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+LF_SAN := address,undefined
+LF_CFLAGS := $(FUZZ_BASE) -O1 -fno-omit-frame-pointer \
+             -fsanitize=fuzzer-no-link,$(LF_SAN) -fno-sanitize-recover=undefined
+AFL_CFLAGS := $(FUZZ_BASE) -O2
+
+# $(1): engine directory, $(2): compile command
+define FUZZ_ENGINE_RULES
+$(1)/obj/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@echo "  CC [$(notdir $(1))] $$<"
+	@$(2) -c $$< -o $$@
+
+$(1)/libblock.a: $(LIB_SRCS:%.c=$(1)/obj/%.o)
+	@rm -f $$@
+	@ar rcs $$@ $$^
+
+-include $(LIB_SRCS:%.c=$(1)/obj/%.d) $(FUZZ_HELPERS:%.c=$(1)/obj/%.d) \
+         $(FUZZ_TARGETS:%=$(1)/obj/fuzz/%.d)
+endef
+
+$(eval $(call FUZZ_ENGINE_RULES,build/fuzz,$(FUZZ_CLANG) $(LF_CFLAGS)))
+$(eval $(call FUZZ_ENGINE_RULES,build/afl,$(AFL_CC) $(AFL_CFLAGS)))
+$(eval $(call FUZZ_ENGINE_RULES,build/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC) $(AFL_CFLAGS)))
+
+build/fuzz/%: build/fuzz/obj/fuzz/%.o build/fuzz/obj/fuzz/fuzz-common.o build/fuzz/libblock.a
+	$(FUZZ_CLANG) -fsanitize=fuzzer,$(LF_SAN) -o $@ $^ $(LIBS)
+
+build/afl/%: build/afl/obj/fuzz/%.o build/afl/obj/fuzz/fuzz-common.o \
+             build/afl/obj/fuzz/afl-main.o build/afl/libblock.a
+	$(AFL_CC) -o $@ $^ $(LIBS)
+
+build/afl-cmplog/%: build/afl-cmplog/obj/fuzz/%.o build/afl-cmplog/obj/fuzz/fuzz-common.o \
+                    build/afl-cmplog/obj/fuzz/afl-main.o build/afl-cmplog/libblock.a
+	AFL_LLVM_CMPLOG=1 $(AFL_CC) -o $@ $^ $(LIBS)
+
+# Replay mains in the current flavour ($(O)), e.g. build/asan/fuzz/replay-io
+FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(O)/fuzz/replay-%)
+$(O)/fuzz/replay-%: $(O)/fuzz/%.o $(O)/fuzz/fuzz-common.o $(O)/fuzz/replay-main.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+FUZZ_LF_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
+FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=build/afl/%) $(FUZZ_TARGETS:%=build/afl-cmplog/%)
+
+.PHONY: fuzz fuzz-build fuzz-libfuzzer fuzz-afl fuzz-replay oss-fuzz-check
+fuzz-libfuzzer: $(FUZZ_LF_BINS)
+fuzz-afl: $(FUZZ_AFL_BINS)
+fuzz-replay: $(FUZZ_REPLAY_BINS)
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory fuzz-libfuzzer fuzz-afl
+	@$(MAKE) --no-print-directory BUILD=asan fuzz-replay
+
+fuzz: fuzz-build
+	@scripts/fuzz --all --engine $(FUZZ_ENGINE) --time $(FUZZ_TIME)
+
+# The OSS-Fuzz / ClusterFuzzLite build.sh produces every target
+oss-fuzz-check: deps
+	@scripts/test-oss-fuzz-build
+
+-include $(FUZZ_TARGETS:%=$(O)/fuzz/%.d) $(O)/fuzz/fuzz-common.d $(O)/fuzz/replay-main.d
