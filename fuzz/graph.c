@@ -109,12 +109,18 @@ static BlockDriver g_filter_drv = {
 
 /* ---- parking ------------------------------------------------------------ */
 
-/* Release every parked request of every test node (drains wait for them) */
+/*
+ * Release every parked request of every test node and stop parking: drains
+ * wait for requests in flight, and a request woken from a backend's queue
+ * may still reach its node after this, so it must not park again (the
+ * "park" operation turns parking back on)
+ */
 static void g_release_all(void)
 {
     for (BlockDriverState *bs = bdrv_next_all_states(NULL); bs;
          bs = bdrv_next_all_states(bs)) {
         if (bs->drv == &bdrv_test) {
+            test_driver_set_parking(bs, false);
             test_driver_release(bs, INT32_MAX);
         }
     }
