@@ -3,9 +3,9 @@
  * (qemu-img commit without a job), then empty the active layer where its
  * driver can.
  *
- * Note for the merge: the "gs-chains" helper adds bdrv_reopen_set_read_only;
- * until then a read-only backing file is refused here (-EACCES) instead of
- * being reopened read-write for the commit.
+ * A read-only backing file is reopened read-write for the commit and back
+ * to read-only afterwards (as QEMU does); when that reopen fails, nothing
+ * is written and the commit fails with -EACCES.
  */
 #include "core.h"
 #include "block/block-backend.h"
@@ -115,6 +115,8 @@ out:
 int bdrv_commit(BlockDriverState *bs)
 {
     BlockDriverState *backing_bs;
+    Error *local_err = NULL;
+    bool ro;
     int ret;
 
     GLOBAL_STATE_CODE();
@@ -129,14 +131,26 @@ int bdrv_commit(BlockDriverState *bs)
         bdrv_op_is_blocked(backing_bs, BLOCK_OP_TYPE_COMMIT_TARGET, NULL)) {
         return -EBUSY;
     }
-    if (bdrv_is_read_only(backing_bs) ||
-        (bs->open_flags & BDRV_O_INACTIVE) ||
+    if ((bs->open_flags & BDRV_O_INACTIVE) ||
         (backing_bs->open_flags & BDRV_O_INACTIVE)) {
         return -EACCES;
     }
     bdrv_ref(bs);
     bdrv_ref(backing_bs);
+    ro = bdrv_is_read_only(backing_bs);
+    if (ro && bdrv_reopen_set_read_only(backing_bs, false, &local_err) < 0) {
+        error_report_err(local_err);
+        ret = -EACCES;
+        goto out;
+    }
     ret = commit_run(bs, backing_bs);
+    if (ro) {
+        /* Back to read-only; a failure leaves it read-write (as QEMU) */
+        if (bdrv_reopen_set_read_only(backing_bs, true, &local_err) < 0) {
+            error_report_err(local_err);
+        }
+    }
+out:
     bdrv_unref(backing_bs);
     bdrv_unref(bs);
     return ret;

@@ -92,6 +92,9 @@ int open_inherit_options(BlockDriverState *parent, BdrvChildRole role,
 /* The generic options without touching a node (@force_share: force-share) */
 int open_generic_options_parse(QDict *options, int *flags, bool *force_share,
                                Error **errp);
+/* A boolean option @key (removed) sets or clears @flag of *@flags */
+int open_opt_flag(QDict *options, const char *key, int flag, int *flags,
+                  Error **errp);
 /* open_inherit_options() from a parent's (new) flags rather than a node */
 int open_inherit_flags(int parent_flags, bool parent_force_share,
                        bool parent_is_format, BdrvChildRole role,
@@ -112,6 +115,12 @@ bool backing_chain_open_nested(void);
 int backing_chain_update_filename(BdrvChild *c, BlockDriverState *base,
                                   const char *filename,
                                   bool backing_mask_protocol, Error **errp);
+
+/* snapshot-temp.c: snapshot=on, a temporary qcow2 overlay */
+int snapshot_temp_option(QDict *options, int *flags, Error **errp);
+void snapshot_temp_base_options(QDict *options, int *flags);
+BlockDriverState *snapshot_temp_append(BlockDriverState *bs, int flags,
+                                       Error **errp);
 
 /* registry (driver-table.c) */
 /* "prefix:rest" with the ':' before any '/' ("./a:b" has none) */

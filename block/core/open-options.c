@@ -33,7 +33,7 @@ static int open_opt_bool(QDict *options, const char *key, bool *value,
     return 1;
 }
 
-static int open_opt_flag(QDict *options, const char *key, int flag,
+int open_opt_flag(QDict *options, const char *key, int flag,
                          int *flags, Error **errp)
 {
     bool value = false;

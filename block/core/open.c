@@ -389,6 +389,7 @@ static BlockDriverState *open_inherit(const char *filename,
                                       Error **errp)
 {
     BlockDriverState *bs = NULL;
+    int snapshot_flags;
 
     if (!options) {
         options = qdict_new();
@@ -398,23 +399,28 @@ static BlockDriverState *open_inherit(const char *filename,
         qobject_unref(options);
         return bs;
     }
-    if (flags & BDRV_O_SNAPSHOT) {
-        error_setg(errp, "snapshot=on (a temporary overlay) is not supported "
-                   "yet");
-        qobject_unref(options);
-        return NULL;
-    }
     if (open_parse_json_filename(&filename, options, errp) < 0) {
         qobject_unref(options);
         return NULL;
     }
     qdict_flatten(options);
+    if (snapshot_temp_option(options, &flags, errp) < 0) {
+        qobject_unref(options);
+        return NULL;
+    }
+    snapshot_flags = flags;
+    if (flags & BDRV_O_SNAPSHOT) {
+        snapshot_temp_base_options(options, &flags);
+    }
     bs = bdrv_new();
     if (open_node(bs, filename, options, flags, parent, errp) < 0) {
         bdrv_unref(bs);
         bs = NULL;
     } else {
         bdrv_refresh_filename(bs);
+        if (snapshot_flags & BDRV_O_SNAPSHOT) {
+            bs = snapshot_temp_append(bs, snapshot_flags, errp);
+        }
     }
     qobject_unref(options);
     return bs;

@@ -271,8 +271,9 @@ int bdrv_inactivate_all(void);
  * Copy what @bs itself holds into its backing file (grown to @bs's length
  * if shorter), then empty @bs where its driver can.  -ENOTSUP without a
  * backing file, -EBUSY when an op blocker (commit-source on @bs,
- * commit-target on the backing file) refuses, -EACCES when the backing
- * file is read-only or a node is inactive, or the I/O error.
+ * commit-target on the backing file) refuses, -EACCES when a node is
+ * inactive or a read-only backing file cannot be reopened read-write (it
+ * is for the commit, and back to read-only afterwards), or the I/O error.
  */
 int bdrv_commit(BlockDriverState *bs);
 /* Drop every allocation of @c's node (the edge must hold WRITE) */

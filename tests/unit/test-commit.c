@@ -137,17 +137,65 @@ static void test_commit_refused_by_op_blockers(void **state)
     end_test();
 }
 
-static void test_commit_refuses_read_only_backing(void **state)
+/* A read-only backing file is reopened read-write for the commit only */
+static void test_commit_reopens_read_only_backing_read_write(void **state)
 {
     BlockDriverState *base = cm_open("cr-base", "1M", NULL, 0, NULL);
     BlockDriverState *top = cm_open("cr-top", "1M", "cr-base", BDRV_O_RDWR,
                                     NULL);
 
     bdrv_unref(base);
-    cm_write(top, 0, 4096, 0x55);
+    cm_write(top, 0, 65536, 0x55);
+    expect_true(bdrv_is_read_only(base));
+    expect_int(bdrv_commit(top), 0);
+    expect_true(cm_reads(base, 0, 65536, 0x55));
+    expect_int(test_driver_counters(top)->make_empty, 1);
+    /* Read-only again, and the reopens went both ways */
+    expect_true(bdrv_is_read_only(base));
+    expect_false(base->open_flags & BDRV_O_RDWR);
+    expect_int(test_driver_counters(base)->reopen_commit, 2);
+    expect_graph_ok();
+    bdrv_unref(top);
+    end_test();
+}
+
+/*
+ * The read-write reopen of the backing file fails (a parent of its file
+ * shares no write): the commit fails with -EACCES, nothing is written and
+ * every node stays as it was.
+ */
+static void test_commit_fails_cleanly_when_backing_reopen_fails(void **state)
+{
+    BlockDriverState *file = cm_open("cf-file", "1M", NULL, BDRV_O_RDWR,
+                                     NULL);
+    BlockDriverState *base, *top;
+    BlockBackend *reader;
+    QDict *opts = qdict_new();
+
+    qdict_put_str(opts, "driver", "test");
+    qdict_put_str(opts, "node-name", "cf-base");
+    qdict_put_str(opts, "size", "1M");
+    qdict_put_str(opts, "file", "cf-file");
+    base = open_ok(NULL, opts, 0);
+    top = cm_open("cf-top", "1M", "cf-base", BDRV_O_RDWR, NULL);
+    bdrv_unref(base);
+    bdrv_unref(file);
+    cm_write(top, 0, 65536, 0x5a);
+    reader = test_common_new_blk(file, BLK_PERM_CONSISTENT_READ,
+                                 BLK_PERM_CONSISTENT_READ);
     expect_int(bdrv_commit(top), -EACCES);
-    expect_true(cm_reads(base, 0, 4096, 0));
+    expect_true(bdrv_is_read_only(base));
+    expect_false(base->file->perm & BLK_PERM_WRITE);
+    expect_int(test_driver_counters(base)->reopen_commit, 0);
+    expect_int(test_driver_counters(base)->writes, 0);
     expect_int(test_driver_counters(top)->make_empty, 0);
+    expect_true(cm_reads(top, 0, 65536, 0x5a));
+    expect_graph_ok();
+    blk_unref(reader);
+    /* Without the reader, the same commit goes through */
+    expect_int(bdrv_commit(top), 0);
+    expect_true(cm_reads(base, 0, 65536, 0x5a));
+    expect_true(bdrv_is_read_only(base));
     bdrv_unref(top);
     end_test();
 }
@@ -199,7 +247,8 @@ int main(void)
         T(test_commit_grows_shorter_backing_file),
         T(test_commit_without_backing_is_not_supported),
         T(test_commit_refused_by_op_blockers),
-        T(test_commit_refuses_read_only_backing),
+        T(test_commit_reopens_read_only_backing_read_write),
+        T(test_commit_fails_cleanly_when_backing_reopen_fails),
         T(test_commit_fails_on_permission_conflict),
         T(test_commit_returns_write_error_and_keeps_overlay),
     };

@@ -2,7 +2,7 @@
  * Unit tests of the blkdebug filter: its config file and options, error
  * injection (once, immediately, sector, iotype), the set-state machine,
  * breakpoints through the core's bdrv_debug_* entry points, its limit
- * options, and one interop check with qemu-io on the same config file.
+ * and child permission options, and one interop check with qemu-io on the same config file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -547,6 +547,85 @@ static void test_blkdebug_impossible_limits_are_refused(void **s)
                     NULL);
 }
 
+/* ---- child permissions ------------------------------------------------ */
+
+/* A blkdebug node over null-co, read-write, with two more options */
+static BlockDriverState *open_perm_node(const char *key, const char *value)
+{
+    QDict *opts = opts_new("blkdebug", "bd-perm");
+
+    qdict_put_str(opts, "image.driver", "null-co");
+    if (key) {
+        qdict_put_str(opts, key, value);
+    }
+    return open_ok(NULL, opts, BDRV_O_RDWR);
+}
+
+/* A second writer on the image child: 0, or the refusal (in @errp) */
+static int insert_writer(BlockDriverState *child, BlockBackend **blk,
+                         Error **errp)
+{
+    *blk = blk_new(qemu_get_aio_context(), BLK_PERM_WRITE, BLK_PERM_ALL);
+    return blk_insert_bs(*blk, child, errp);
+}
+
+static void test_blkdebug_unshare_child_perms_write_refuses_writer(void **s)
+{
+    BlockDriverState *bs = open_perm_node(NULL, NULL);
+    BlockBackend *blk;
+    Error *err = NULL;
+
+    /* Without the option, another writer on the image is welcome */
+    check_ok(insert_writer(bs->file->bs, &blk, &err) == 0, &err, "writer");
+    blk_unref(blk);
+    bdrv_unref(bs);
+    bs = open_perm_node("unshare-child-perms.0", "write");
+    expect_false(bs->file->shared_perm & BLK_PERM_WRITE);
+    expect_true(bs->file->shared_perm & BLK_PERM_RESIZE);
+    expect_int(insert_writer(bs->file->bs, &blk, &err), -EPERM);
+    check_error_has(&err, "Permission conflict on node", "write", NULL);
+    blk_unref(blk);
+    expect_graph_ok();
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_blkdebug_take_child_perms_resize_is_cumulative(void **s)
+{
+    BlockDriverState *bs = open_perm_node(NULL, NULL);
+    uint64_t perm, shared;
+
+    bdrv_get_cumulative_perm(bs->file->bs, &perm, &shared);
+    expect_false(perm & BLK_PERM_RESIZE);
+    bdrv_unref(bs);
+    bs = open_perm_node("take-child-perms.0", "resize");
+    bdrv_get_cumulative_perm(bs->file->bs, &perm, &shared);
+    expect_true(perm & BLK_PERM_RESIZE);
+    expect_false(perm & BLK_PERM_WRITE); /* only what was asked for */
+    expect_true(bs->file->perm & BLK_PERM_RESIZE);
+    expect_graph_ok();
+    bdrv_unref(bs);
+    end_test();
+}
+
+static void test_blkdebug_bad_child_perm_names_are_refused(void **s)
+{
+    Error *err = NULL;
+
+    assert_null(open_blkdebug_opts("null-co", &err, "take-child-perms.0",
+                                   "write", "take-child-perms.1", "bogus",
+                                   NULL));
+    check_error(&err, "Parameter 'take-child-perms.1' does not accept value "
+                "'bogus'");
+    assert_null(open_blkdebug_opts("null-co", &err, "unshare-child-perms.0",
+                                   "graph-mod", NULL));
+    check_error(&err, "Parameter 'unshare-child-perms.0' does not accept "
+                "value 'graph-mod'");
+    assert_null(open_blkdebug_opts("null-co", &err, "take-child-perms.x",
+                                   "write", NULL));
+    check_error_has(&err, "'take-child-perms.x'", NULL);
+}
+
 /* ---- interop ------------------------------------------------------------ */
 
 static void test_blkdebug_config_fails_write_like_qemu_io(void **s)
@@ -619,6 +698,9 @@ int main(void)
         T(test_debug_breakpoint_without_blkdebug_is_enotsup),
         T(test_blkdebug_limits_make_the_core_split_and_pad),
         T(test_blkdebug_impossible_limits_are_refused),
+        T(test_blkdebug_unshare_child_perms_write_refuses_writer),
+        T(test_blkdebug_take_child_perms_resize_is_cumulative),
+        T(test_blkdebug_bad_child_perm_names_are_refused),
         T(test_blkdebug_config_fails_write_like_qemu_io),
     };
 

@@ -82,6 +82,10 @@ typedef struct BDRVBlkdebugState {
     uint64_t max_discard;
 
     char *config_file;
+
+    /* Taken on / not shared on the image child besides the usual ones */
+    uint64_t take_child_perms;
+    uint64_t unshare_child_perms;
 } BDRVBlkdebugState;
 
 /* blkdebug-config.c: rules from the config file and the options */

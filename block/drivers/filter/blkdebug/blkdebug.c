@@ -8,7 +8,9 @@
  * Options (QAPI's BlockdevOptionsBlkdebug): config (a rules file), image,
  * inject-error.N.{event,state,iotype,errno,sector,once,immediately},
  * set-state.N.{event,state,new_state}, align, max-transfer,
- * opt-write-zero, max-write-zero, opt-discard, max-discard.  Filename:
+ * opt-write-zero, max-write-zero, opt-discard, max-discard,
+ * take-child-perms.N and unshare-child-perms.N (permission names:
+ * consistent-read, write, write-unchanged, resize).  Filename:
  * "blkdebug:CONFIG:IMAGE" (CONFIG may be empty).
  */
 #include "blkdebug-int.h"
@@ -112,6 +114,54 @@ static int blkdebug_read_limits(BlockDriverState *bs, BDRVBlkdebugState *s,
     return 0;
 }
 
+/* QAPI's BlockPermission names, in the order of the BLK_PERM_* bits */
+static const char *const blkdebug_perm_names[] = {
+    "consistent-read", "write", "write-unchanged", "resize",
+};
+
+/* The list "@name.0", "@name.1", ... of permission names into *@perms */
+static int blkdebug_parse_perm_list(QDict *options, const char *name,
+                                    uint64_t *perms, Error **errp)
+{
+    g_autofree char *prefix = g_strdup_printf("%s.", name);
+    QDict *list = NULL;
+    const QDictEntry *e;
+    int ret = 0;
+
+    *perms = 0;
+    qdict_extract_subqdict(options, &list, prefix);
+    for (int i = 0; ret == 0; i++) {
+        g_autofree char *key = g_strdup_printf("%d", i);
+        const char *value = qdict_get_try_str(list, key);
+        size_t p;
+
+        if (!value) {
+            break;
+        }
+        for (p = 0; p < ARRAY_SIZE(blkdebug_perm_names); p++) {
+            if (!strcmp(value, blkdebug_perm_names[p])) {
+                break;
+            }
+        }
+        if (p == ARRAY_SIZE(blkdebug_perm_names)) {
+            error_setg(errp, "Parameter '%s%s' does not accept value '%s'",
+                       prefix, key, value);
+            ret = -EINVAL;
+        } else {
+            *perms |= 1ULL << p;
+        }
+        qdict_del(list, key);
+    }
+    e = qdict_first(list);
+    if (ret == 0 && e) {
+        error_setg(errp, "Invalid parameter '%s%s' (a list of permission "
+                   "names is expected)", prefix, qdict_entry_key(e));
+        ret = -EINVAL;
+    }
+    qobject_unref(list);
+    return ret;
+}
+
 static void blkdebug_free_state(BDRVBlkdebugState *s)
 {
     blkdebug_free_rules(s);
@@ -138,6 +188,14 @@ static int blkdebug_open(BlockDriverState *bs, QDict *options, int flags,
     ret = s->config_file ? blkdebug_read_config(s, s->config_file, errp) : 0;
     if (ret == 0) {
         ret = blkdebug_read_rule_options(s, options, errp);
+    }
+    if (ret == 0) {
+        ret = blkdebug_parse_perm_list(options, "take-child-perms",
+                                       &s->take_child_perms, errp);
+    }
+    if (ret == 0) {
+        ret = blkdebug_parse_perm_list(options, "unshare-child-perms",
+                                       &s->unshare_child_perms, errp);
     }
     if (ret < 0) {
         goto out;
@@ -278,6 +336,20 @@ static int coroutine_fn blkdebug_co_block_status(BlockDriverState *bs,
     return BDRV_BLOCK_RAW | BDRV_BLOCK_OFFSET_VALID;
 }
 
+static void blkdebug_child_perm(BlockDriverState *bs, BdrvChild *c,
+                                BdrvChildRole role,
+                                BlockReopenQueue *reopen_queue,
+                                uint64_t perm, uint64_t shared,
+                                uint64_t *nperm, uint64_t *nshared)
+{
+    BDRVBlkdebugState *s = bs->opaque;
+
+    bdrv_filter_default_perms(bs, c, role, reopen_queue, perm, shared,
+                              nperm, nshared);
+    *nperm |= s->take_child_perms;
+    *nshared &= ~s->unshare_child_perms;
+}
+
 static int64_t coroutine_fn blkdebug_co_getlength(BlockDriverState *bs)
 {
     return bdrv_co_getlength(bs->file->bs);
@@ -292,7 +364,7 @@ BlockDriver bdrv_blkdebug = {
     .bdrv_parse_filename = blkdebug_parse_filename,
     .bdrv_open = blkdebug_open,
     .bdrv_close = blkdebug_close,
-    .bdrv_child_perm = bdrv_filter_default_perms,
+    .bdrv_child_perm = blkdebug_child_perm,
     .bdrv_refresh_limits = blkdebug_refresh_limits,
     .bdrv_co_getlength = blkdebug_co_getlength,
 
