@@ -52,7 +52,8 @@ static uint8_t io_part_pattern(size_t i)
 
 /*
  * raw (offset=RAW_OFFSET) over blkdebug (max-transfer 4096, alignment
- * @align) over a node of @image ("mem", "file" or "null-co")
+ * @align) over a node of @image ("mem", "file", "null-co", or
+ * "blkverify" over the mem images "part" and "part-raw")
  */
 static BlockBackend *io_part_open(const char *image, const char *align)
 {
@@ -68,6 +69,11 @@ static BlockBackend *io_part_open(const char *image, const char *align)
         qdict_put_str(opts, "file.image.filename", "part");
     } else if (!strcmp(image, "file")) {
         qdict_put_str(opts, "file.image.filename", img_path);
+    } else if (!strcmp(image, "blkverify")) {
+        qdict_put_str(opts, "file.image.test.driver", "mem");
+        qdict_put_str(opts, "file.image.test.filename", "part");
+        qdict_put_str(opts, "file.image.raw.driver", "mem");
+        qdict_put_str(opts, "file.image.raw.filename", "part-raw");
     } else {
         qdict_put_str(opts, "file.image.read-zeroes", "on");
     }
@@ -162,6 +168,20 @@ static void test_padded_split_request_over_file_is_never_sliced(void **state)
     end_test();
 }
 
+/* blkverify passes the vector and offset to both of its children */
+static void test_split_request_over_blkverify_is_never_sliced(void **state)
+{
+    /* Both children start equal, or a padded write's read mismatches */
+    mem_image_set("part", NULL, IMG_SIZE, &error_abort);
+    mem_image_set("part-raw", NULL, IMG_SIZE, &error_abort);
+    io_part_roundtrip("blkverify", "512", 2048);
+    io_part_check_mem_image(2048);
+    io_part_roundtrip("blkverify", "4096", 5555);
+    io_part_check_mem_image(5555);
+    mem_image_delete("part-raw");
+    end_test();
+}
+
 static void test_split_request_over_null_reads_zeroes_unsliced(void **state)
 {
     io_part_roundtrip("null-co", "512", 1024);
@@ -198,6 +218,7 @@ int main(void)
         T(test_split_request_over_file_is_never_sliced),
         T(test_padded_split_request_over_file_is_never_sliced),
         T(test_split_request_over_null_reads_zeroes_unsliced),
+        T(test_split_request_over_blkverify_is_never_sliced),
     };
 
     return test_common_run_group(tests, setup, teardown);
