@@ -53,7 +53,8 @@ static uint8_t io_part_pattern(size_t i)
 /*
  * raw (offset=RAW_OFFSET) over blkdebug (max-transfer 4096, alignment
  * @align) over a node of @image ("mem", "file", "null-co", or
- * "blkverify" over the mem images "part" and "part-raw")
+ * "blkverify" or "quorum" (2 of 2) over the mem images "part" and
+ * "part-raw")
  */
 static BlockBackend *io_part_open(const char *image, const char *align)
 {
@@ -74,6 +75,12 @@ static BlockBackend *io_part_open(const char *image, const char *align)
         qdict_put_str(opts, "file.image.test.filename", "part");
         qdict_put_str(opts, "file.image.raw.driver", "mem");
         qdict_put_str(opts, "file.image.raw.filename", "part-raw");
+    } else if (!strcmp(image, "quorum")) {
+        qdict_put_str(opts, "file.image.vote-threshold", "2");
+        qdict_put_str(opts, "file.image.children.0.driver", "mem");
+        qdict_put_str(opts, "file.image.children.0.filename", "part");
+        qdict_put_str(opts, "file.image.children.1.driver", "mem");
+        qdict_put_str(opts, "file.image.children.1.filename", "part-raw");
     } else {
         qdict_put_str(opts, "file.image.read-zeroes", "on");
     }
@@ -168,17 +175,28 @@ static void test_padded_split_request_over_file_is_never_sliced(void **state)
     end_test();
 }
 
-/* blkverify passes the vector and offset to both of its children */
-static void test_split_request_over_blkverify_is_never_sliced(void **state)
+/* A filter of two mem children gets the vector and offset for both */
+static void io_part_two_children(const char *filter)
 {
     /* Both children start equal, or a padded write's read mismatches */
     mem_image_set("part", NULL, IMG_SIZE, &error_abort);
     mem_image_set("part-raw", NULL, IMG_SIZE, &error_abort);
-    io_part_roundtrip("blkverify", "512", 2048);
+    io_part_roundtrip(filter, "512", 2048);
     io_part_check_mem_image(2048);
-    io_part_roundtrip("blkverify", "4096", 5555);
+    io_part_roundtrip(filter, "4096", 5555);
     io_part_check_mem_image(5555);
     mem_image_delete("part-raw");
+}
+
+static void test_split_request_over_blkverify_is_never_sliced(void **state)
+{
+    io_part_two_children("blkverify");
+    end_test();
+}
+
+static void test_split_request_over_quorum_is_never_sliced(void **state)
+{
+    io_part_two_children("quorum");
     end_test();
 }
 
@@ -219,6 +237,7 @@ int main(void)
         T(test_padded_split_request_over_file_is_never_sliced),
         T(test_split_request_over_null_reads_zeroes_unsliced),
         T(test_split_request_over_blkverify_is_never_sliced),
+        T(test_split_request_over_quorum_is_never_sliced),
     };
 
     return test_common_run_group(tests, setup, teardown);
