@@ -13,6 +13,7 @@
  */
 #include "io-int.h"
 #include "util/atomic.h"
+#include "block/block-debug.h"
 
 /* ---- small helpers ---- */
 
@@ -122,6 +123,13 @@ typedef int coroutine_fn IoDriverFn(BlockDriverState *bs, int64_t offset,
  * a _part callback gets the vector as it is; only a driver with the plain
  * callback gets a sub-vector when the range is not the whole vector.
  */
+static uint64_t io_driver_slices;
+
+uint64_t bdrv_debug_io_slices(void)
+{
+    return qatomic_read(&io_driver_slices);
+}
+
 static int coroutine_fn io_driver_rw(BlockDriverState *bs, bool write,
                                      int64_t offset, int64_t bytes,
                                      QEMUIOVector *qiov, size_t qiov_offset,
@@ -145,6 +153,7 @@ static int coroutine_fn io_driver_rw(BlockDriverState *bs, bool write,
     } else if (qiov_offset == 0 && (size_t)bytes == qiov->size) {
         ret = fn(bs, offset, bytes, qiov, flags);
     } else {
+        qatomic_inc(&io_driver_slices);
         qemu_iovec_init_slice(&slice, qiov, qiov_offset, (size_t)bytes);
         ret = fn(bs, offset, bytes, &slice, flags);
         qemu_iovec_destroy(&slice);

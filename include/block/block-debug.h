@@ -35,4 +35,11 @@ int bdrv_debug_node_count(void);
  */
 uint64_t bdrv_debug_subtree_visits(void);
 
+/*
+ * Sub-vectors the core built so far for drivers with only the plain
+ * bdrv_co_preadv/pwritev callback (a request on part of a vector): a test
+ * compares two readings to prove a path never slices.
+ */
+uint64_t bdrv_debug_io_slices(void);
+
 #endif

@@ -108,10 +108,12 @@ static int blkverify_results(const char *op, int64_t offset, int64_t bytes,
     return test;
 }
 
-static int coroutine_fn blkverify_co_preadv(BlockDriverState *bs,
-                                            int64_t offset, int64_t bytes,
-                                            QEMUIOVector *qiov,
-                                            BdrvRequestFlags flags)
+static int coroutine_fn blkverify_co_preadv_part(BlockDriverState *bs,
+                                                 int64_t offset,
+                                                 int64_t bytes,
+                                                 QEMUIOVector *qiov,
+                                                 size_t qiov_offset,
+                                                 BdrvRequestFlags flags)
 {
     BDRVBlkverifyState *s = bs->opaque;
     uint8_t *raw_buf = qemu_try_blockalign(bs->file->bs, (size_t)bytes);
@@ -121,14 +123,15 @@ static int coroutine_fn blkverify_co_preadv(BlockDriverState *bs,
     if (!raw_buf) {
         return -ENOMEM;
     }
-    ret = bdrv_co_preadv(s->test_file, offset, bytes, qiov, flags);
+    ret = bdrv_co_preadv_part(s->test_file, offset, bytes, qiov, qiov_offset,
+                              flags);
     raw_ret = bdrv_co_pread(bs->file, offset, bytes, raw_buf, flags);
     ret = blkverify_results("read", offset, bytes, ret, raw_ret);
     if (ret == 0) {
         int64_t at = 0;
 
         test_buf = g_malloc((size_t)bytes);
-        qemu_iovec_to_buf(qiov, 0, test_buf, (size_t)bytes);
+        qemu_iovec_to_buf(qiov, qiov_offset, test_buf, (size_t)bytes);
         while (at < bytes && test_buf[at] == raw_buf[at]) {
             at++;
         }
@@ -143,14 +146,18 @@ static int coroutine_fn blkverify_co_preadv(BlockDriverState *bs,
     return ret;
 }
 
-static int coroutine_fn blkverify_co_pwritev(BlockDriverState *bs,
-                                             int64_t offset, int64_t bytes,
-                                             QEMUIOVector *qiov,
-                                             BdrvRequestFlags flags)
+static int coroutine_fn blkverify_co_pwritev_part(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  int64_t bytes,
+                                                  QEMUIOVector *qiov,
+                                                  size_t qiov_offset,
+                                                  BdrvRequestFlags flags)
 {
     BDRVBlkverifyState *s = bs->opaque;
-    int ret = bdrv_co_pwritev(s->test_file, offset, bytes, qiov, flags);
-    int raw_ret = bdrv_co_pwritev(bs->file, offset, bytes, qiov, flags);
+    int ret = bdrv_co_pwritev_part(s->test_file, offset, bytes, qiov,
+                                   qiov_offset, flags);
+    int raw_ret = bdrv_co_pwritev_part(bs->file, offset, bytes, qiov,
+                                       qiov_offset, flags);
 
     return blkverify_results("write", offset, bytes, ret, raw_ret);
 }
@@ -188,8 +195,8 @@ BlockDriver bdrv_blkverify = {
     .bdrv_refresh_limits = blkverify_refresh_limits,
     .bdrv_co_getlength = blkverify_co_getlength,
 
-    .bdrv_co_preadv = blkverify_co_preadv,
-    .bdrv_co_pwritev = blkverify_co_pwritev,
+    .bdrv_co_preadv_part = blkverify_co_preadv_part,
+    .bdrv_co_pwritev_part = blkverify_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = blkverify_co_pwrite_zeroes,
     .bdrv_co_flush = blkverify_co_flush,
 };

@@ -45,12 +45,14 @@ static int quorum_result(BDRVQuorumState *s, const int *rets, int n)
 static int coroutine_fn quorum_co_read_fifo(BDRVQuorumState *s,
                                             int64_t offset, int64_t bytes,
                                             QEMUIOVector *qiov,
+                                            size_t qiov_offset,
                                             BdrvRequestFlags flags)
 {
     int ret = -EIO;
 
     for (int i = 0; i < s->num_children; i++) {
-        ret = bdrv_co_preadv(s->children[i], offset, bytes, qiov, flags);
+        ret = bdrv_co_preadv_part(s->children[i], offset, bytes, qiov,
+                                  qiov_offset, flags);
         if (ret == 0) {
             break;
         }
@@ -136,6 +138,7 @@ static void coroutine_fn quorum_fix_losers(BlockDriverState *bs,
 static int coroutine_fn quorum_co_read_vote(BlockDriverState *bs,
                                             int64_t offset, int64_t bytes,
                                             QEMUIOVector *qiov,
+                                            size_t qiov_offset,
                                             BdrvRequestFlags flags)
 {
     BDRVQuorumState *s = bs->opaque;
@@ -161,7 +164,8 @@ static int coroutine_fn quorum_co_read_vote(BlockDriverState *bs,
         }
     }
     if (ret == 0) {
-        qemu_iovec_from_buf(qiov, 0, bufs[r.winner], (size_t)bytes);
+        qemu_iovec_from_buf(qiov, qiov_offset, bufs[r.winner],
+                            (size_t)bytes);
         quorum_fix_losers(bs, &r, offset, bytes);
     }
     for (int i = 0; i < n; i++) {
@@ -170,27 +174,31 @@ static int coroutine_fn quorum_co_read_vote(BlockDriverState *bs,
     return ret;
 }
 
-int coroutine_fn quorum_co_preadv(BlockDriverState *bs, int64_t offset,
-                                  int64_t bytes, QEMUIOVector *qiov,
-                                  BdrvRequestFlags flags)
+int coroutine_fn quorum_co_preadv_part(BlockDriverState *bs, int64_t offset,
+                                       int64_t bytes, QEMUIOVector *qiov,
+                                       size_t qiov_offset,
+                                       BdrvRequestFlags flags)
 {
     BDRVQuorumState *s = bs->opaque;
 
     if (s->read_pattern == QUORUM_READ_PATTERN_FIFO) {
-        return quorum_co_read_fifo(s, offset, bytes, qiov, flags);
+        return quorum_co_read_fifo(s, offset, bytes, qiov, qiov_offset,
+                                   flags);
     }
-    return quorum_co_read_vote(bs, offset, bytes, qiov, flags);
+    return quorum_co_read_vote(bs, offset, bytes, qiov, qiov_offset, flags);
 }
 
-int coroutine_fn quorum_co_pwritev(BlockDriverState *bs, int64_t offset,
-                                   int64_t bytes, QEMUIOVector *qiov,
-                                   BdrvRequestFlags flags)
+int coroutine_fn quorum_co_pwritev_part(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes, QEMUIOVector *qiov,
+                                        size_t qiov_offset,
+                                        BdrvRequestFlags flags)
 {
     BDRVQuorumState *s = bs->opaque;
     g_autofree int *rets = g_new0(int, s->num_children);
 
     for (int i = 0; i < s->num_children; i++) {
-        rets[i] = bdrv_co_pwritev(s->children[i], offset, bytes, qiov, flags);
+        rets[i] = bdrv_co_pwritev_part(s->children[i], offset, bytes, qiov,
+                                       qiov_offset, flags);
     }
     return quorum_result(s, rets, s->num_children);
 }

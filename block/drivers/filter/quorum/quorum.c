@@ -238,8 +238,8 @@ BlockDriver bdrv_quorum = {
     .bdrv_refresh_limits = quorum_refresh_limits,
     .bdrv_co_getlength = quorum_co_getlength,
 
-    .bdrv_co_preadv = quorum_co_preadv,
-    .bdrv_co_pwritev = quorum_co_pwritev,
+    .bdrv_co_preadv_part = quorum_co_preadv_part,
+    .bdrv_co_pwritev_part = quorum_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = quorum_co_pwrite_zeroes,
     .bdrv_co_flush = quorum_co_flush,
 

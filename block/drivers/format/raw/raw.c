@@ -248,9 +248,11 @@ static int raw_adjust_offset(BDRVRawState *s, int64_t *offset, int64_t bytes,
     return 0;
 }
 
-static int coroutine_fn raw_co_preadv(BlockDriverState *bs, int64_t offset,
-                                      int64_t bytes, QEMUIOVector *qiov,
-                                      BdrvRequestFlags flags)
+static int coroutine_fn raw_co_preadv_part(BlockDriverState *bs,
+                                           int64_t offset, int64_t bytes,
+                                           QEMUIOVector *qiov,
+                                           size_t qiov_offset,
+                                           BdrvRequestFlags flags)
 {
     int ret = raw_adjust_offset(bs->opaque, &offset, bytes, false);
 
@@ -258,12 +260,15 @@ static int coroutine_fn raw_co_preadv(BlockDriverState *bs, int64_t offset,
         return ret;
     }
     BLKDBG_CO_EVENT(bs->file, BLKDBG_READ_AIO);
-    return bdrv_co_preadv(bs->file, offset, bytes, qiov, flags);
+    return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset,
+                               flags);
 }
 
-static int coroutine_fn raw_co_pwritev(BlockDriverState *bs, int64_t offset,
-                                       int64_t bytes, QEMUIOVector *qiov,
-                                       BdrvRequestFlags flags)
+static int coroutine_fn raw_co_pwritev_part(BlockDriverState *bs,
+                                            int64_t offset, int64_t bytes,
+                                            QEMUIOVector *qiov,
+                                            size_t qiov_offset,
+                                            BdrvRequestFlags flags)
 {
     BDRVRawState *s = bs->opaque;
     QEMUIOVector checked_qiov;
@@ -279,7 +284,7 @@ static int coroutine_fn raw_co_pwritev(BlockDriverState *bs, int64_t offset,
         if (!sector) {
             return -ENOMEM;
         }
-        qemu_iovec_to_buf(qiov, 0, sector, BLOCK_PROBE_BUF_SIZE);
+        qemu_iovec_to_buf(qiov, qiov_offset, sector, BLOCK_PROBE_BUF_SIZE);
         if (bdrv_probe_format(sector, BLOCK_PROBE_BUF_SIZE,
                               s->probe_filename) != bs->drv) {
             qemu_vfree(sector);
@@ -288,16 +293,19 @@ static int coroutine_fn raw_co_pwritev(BlockDriverState *bs, int64_t offset,
         /* Write the copy we checked: the guest may change its buffer */
         qemu_iovec_init(&checked_qiov, qiov->niov + 1);
         qemu_iovec_add(&checked_qiov, sector, BLOCK_PROBE_BUF_SIZE);
-        qemu_iovec_concat(&checked_qiov, qiov, BLOCK_PROBE_BUF_SIZE,
-                          qiov->size - BLOCK_PROBE_BUF_SIZE);
+        qemu_iovec_concat(&checked_qiov, qiov,
+                          qiov_offset + BLOCK_PROBE_BUF_SIZE,
+                          bytes - BLOCK_PROBE_BUF_SIZE);
         qiov = &checked_qiov;
+        qiov_offset = 0;
         flags &= ~BDRV_REQ_REGISTERED_BUF;
     }
 
     ret = raw_adjust_offset(s, &offset, bytes, true);
     if (ret == 0) {
         BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-        ret = bdrv_co_pwritev(bs->file, offset, bytes, qiov, flags);
+        ret = bdrv_co_pwritev_part(bs->file, offset, bytes, qiov,
+                                   qiov_offset, flags);
     }
     if (sector) {
         qemu_iovec_destroy(&checked_qiov);
@@ -464,8 +472,8 @@ BlockDriver bdrv_raw = {
     .bdrv_co_create_opts = raw_co_create_opts,
     .create_opts = &raw_create_opts,
 
-    .bdrv_co_preadv = raw_co_preadv,
-    .bdrv_co_pwritev = raw_co_pwritev,
+    .bdrv_co_preadv_part = raw_co_preadv_part,
+    .bdrv_co_pwritev_part = raw_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = raw_co_pwrite_zeroes,
     .bdrv_co_pdiscard = raw_co_pdiscard,
     .bdrv_co_truncate = raw_co_truncate,

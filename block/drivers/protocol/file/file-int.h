@@ -81,12 +81,14 @@ void file_reopen_commit(BDRVReopenState *state);
 void file_reopen_abort(BDRVReopenState *state);
 
 /* file-io.c */
-int coroutine_fn file_io_co_preadv(BlockDriverState *bs, int64_t offset,
-                                   int64_t bytes, QEMUIOVector *qiov,
-                                   BdrvRequestFlags flags);
-int coroutine_fn file_io_co_pwritev(BlockDriverState *bs, int64_t offset,
-                                    int64_t bytes, QEMUIOVector *qiov,
-                                    BdrvRequestFlags flags);
+int coroutine_fn file_io_co_preadv_part(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes, QEMUIOVector *qiov,
+                                        size_t qiov_offset,
+                                        BdrvRequestFlags flags);
+int coroutine_fn file_io_co_pwritev_part(BlockDriverState *bs, int64_t offset,
+                                         int64_t bytes, QEMUIOVector *qiov,
+                                         size_t qiov_offset,
+                                         BdrvRequestFlags flags);
 int coroutine_fn file_io_co_pwrite_zeroes(BlockDriverState *bs,
                                           int64_t offset, int64_t bytes,
                                           BdrvRequestFlags flags);

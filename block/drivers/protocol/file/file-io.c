@@ -444,25 +444,40 @@ static bool file_io_qiov_aligned(QEMUIOVector *qiov, size_t align)
     return true;
 }
 
+/*
+ * The request's data is [qiov_offset, qiov_offset + bytes) of @qiov: the
+ * iovec window for it is built once, here, and only when the request is
+ * not the whole vector; every path (RWF_NOWAIT, io_uring, thread pool)
+ * then takes that array.
+ */
 static int coroutine_fn file_io_co_rw(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
-                                      FileReqType type)
+                                      size_t qiov_offset, FileReqType type)
 {
     BDRVFileState *s = bs->opaque;
+    QEMUIOVector window;
+    bool sliced = qiov_offset != 0 || (size_t)bytes != qiov->size;
     FileReq r = {
         .type = type, .fd = s->fd, .offset = offset, .bytes = bytes,
-        .iov = qiov->iov, .niov = qiov->niov, .direct = s->needs_alignment,
+        .direct = s->needs_alignment,
     };
     struct iovec bounce_iov;
     void *bounce = NULL;
     int ret;
 
-    assert((size_t)bytes == qiov->size);
+    assert(qiov_offset + (size_t)bytes <= qiov->size);
+    if (sliced) {
+        qemu_iovec_init_slice(&window, qiov, qiov_offset, (size_t)bytes);
+        qiov = &window;
+    }
+    r.iov = qiov->iov;
+    r.niov = qiov->niov;
     /* O_DIRECT also constrains the memory: bounce misaligned buffers */
     if (s->needs_alignment && !file_io_qiov_aligned(qiov, s->buf_align)) {
         bounce = qemu_try_blockalign(bs, bytes);
         if (!bounce) {
-            return -ENOMEM;
+            ret = -ENOMEM;
+            goto out;
         }
         if (type == FILE_REQ_WRITE) {
             qemu_iovec_to_buf(qiov, 0, bounce, bytes);
@@ -482,21 +497,29 @@ static int coroutine_fn file_io_co_rw(BlockDriverState *bs, int64_t offset,
         }
         qemu_vfree(bounce);
     }
+out:
+    if (sliced) {
+        qemu_iovec_destroy(&window);
+    }
     return ret;
 }
 
-int coroutine_fn file_io_co_preadv(BlockDriverState *bs, int64_t offset,
-                                   int64_t bytes, QEMUIOVector *qiov,
-                                   BdrvRequestFlags flags)
+int coroutine_fn file_io_co_preadv_part(BlockDriverState *bs, int64_t offset,
+                                        int64_t bytes, QEMUIOVector *qiov,
+                                        size_t qiov_offset,
+                                        BdrvRequestFlags flags)
 {
-    return file_io_co_rw(bs, offset, bytes, qiov, FILE_REQ_READ);
+    return file_io_co_rw(bs, offset, bytes, qiov, qiov_offset,
+                         FILE_REQ_READ);
 }
 
-int coroutine_fn file_io_co_pwritev(BlockDriverState *bs, int64_t offset,
-                                    int64_t bytes, QEMUIOVector *qiov,
-                                    BdrvRequestFlags flags)
+int coroutine_fn file_io_co_pwritev_part(BlockDriverState *bs, int64_t offset,
+                                         int64_t bytes, QEMUIOVector *qiov,
+                                         size_t qiov_offset,
+                                         BdrvRequestFlags flags)
 {
-    return file_io_co_rw(bs, offset, bytes, qiov, FILE_REQ_WRITE);
+    return file_io_co_rw(bs, offset, bytes, qiov, qiov_offset,
+                         FILE_REQ_WRITE);
 }
 
 int coroutine_fn file_io_co_pwrite_zeroes(BlockDriverState *bs,

@@ -492,8 +492,8 @@ BlockDriver bdrv_file = {
     .bdrv_co_create_opts = file_co_create_opts,
     .create_opts = &file_create_opts,
 
-    .bdrv_co_preadv = file_io_co_preadv,
-    .bdrv_co_pwritev = file_io_co_pwritev,
+    .bdrv_co_preadv_part = file_io_co_preadv_part,
+    .bdrv_co_pwritev_part = file_io_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = file_io_co_pwrite_zeroes,
     .bdrv_co_pdiscard = file_io_co_pdiscard,
     .bdrv_co_flush_to_disk = file_io_co_flush_to_disk,

@@ -329,9 +329,11 @@ static void mem_refresh_filename(BlockDriverState *bs)
              MEM_PREFIX, s->buf->name);
 }
 
-static int coroutine_fn mem_co_preadv(BlockDriverState *bs, int64_t offset,
-                                      int64_t bytes, QEMUIOVector *qiov,
-                                      BdrvRequestFlags flags)
+static int coroutine_fn mem_co_preadv_part(BlockDriverState *bs,
+                                           int64_t offset, int64_t bytes,
+                                           QEMUIOVector *qiov,
+                                           size_t qiov_offset,
+                                           BdrvRequestFlags flags)
 {
     MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
     uint64_t avail;
@@ -341,9 +343,9 @@ static int coroutine_fn mem_co_preadv(BlockDriverState *bs, int64_t offset,
     avail = (uint64_t)offset < buf->len ? buf->len - offset : 0;
     avail = MIN(avail, (uint64_t)bytes);
     if (avail) {
-        qemu_iovec_from_buf(qiov, 0, buf->data + offset, avail);
+        qemu_iovec_from_buf(qiov, qiov_offset, buf->data + offset, avail);
     }
-    qemu_iovec_memset(qiov, avail, 0, bytes - avail);
+    qemu_iovec_memset(qiov, qiov_offset + avail, 0, bytes - avail);
     pthread_mutex_unlock(&buf->lock);
     return 0;
 }
@@ -355,16 +357,18 @@ static bool mem_in_range(MemBuffer *buf, int64_t offset, int64_t bytes)
            (uint64_t)bytes <= buf->len - offset;
 }
 
-static int coroutine_fn mem_co_pwritev(BlockDriverState *bs, int64_t offset,
-                                       int64_t bytes, QEMUIOVector *qiov,
-                                       BdrvRequestFlags flags)
+static int coroutine_fn mem_co_pwritev_part(BlockDriverState *bs,
+                                            int64_t offset, int64_t bytes,
+                                            QEMUIOVector *qiov,
+                                            size_t qiov_offset,
+                                            BdrvRequestFlags flags)
 {
     MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
     int ret = -EIO;
 
     pthread_mutex_lock(&buf->lock);
     if (mem_in_range(buf, offset, bytes)) {
-        qemu_iovec_to_buf(qiov, 0, buf->data + offset, bytes);
+        qemu_iovec_to_buf(qiov, qiov_offset, buf->data + offset, bytes);
         ret = 0;
     }
     pthread_mutex_unlock(&buf->lock);
@@ -490,8 +494,8 @@ BlockDriver bdrv_mem = {
     .bdrv_co_create_opts = mem_co_create_opts,
     .create_opts = &mem_create_opts,
 
-    .bdrv_co_preadv = mem_co_preadv,
-    .bdrv_co_pwritev = mem_co_pwritev,
+    .bdrv_co_preadv_part = mem_co_preadv_part,
+    .bdrv_co_pwritev_part = mem_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = mem_co_pwrite_zeroes,
     .bdrv_co_pdiscard = mem_co_pdiscard,
     .bdrv_co_truncate = mem_co_truncate,

@@ -202,21 +202,25 @@ static int coroutine_fn null_co_finish(BlockDriverState *bs)
     return 0;
 }
 
-static int coroutine_fn null_co_preadv(BlockDriverState *bs, int64_t offset,
-                                       int64_t bytes, QEMUIOVector *qiov,
-                                       BdrvRequestFlags flags)
+static int coroutine_fn null_co_preadv_part(BlockDriverState *bs,
+                                            int64_t offset, int64_t bytes,
+                                            QEMUIOVector *qiov,
+                                            size_t qiov_offset,
+                                            BdrvRequestFlags flags)
 {
     BDRVNullState *s = bs->opaque;
 
     if (s->read_zeroes) {
-        qemu_iovec_memset(qiov, 0, 0, bytes);
+        qemu_iovec_memset(qiov, qiov_offset, 0, bytes);
     }
     return null_co_finish(bs);
 }
 
-static int coroutine_fn null_co_pwritev(BlockDriverState *bs, int64_t offset,
-                                        int64_t bytes, QEMUIOVector *qiov,
-                                        BdrvRequestFlags flags)
+static int coroutine_fn null_co_pwritev_part(BlockDriverState *bs,
+                                             int64_t offset, int64_t bytes,
+                                             QEMUIOVector *qiov,
+                                             size_t qiov_offset,
+                                             BdrvRequestFlags flags)
 {
     return null_co_finish(bs);
 }
@@ -288,8 +292,8 @@ static void null_refresh_filename(BlockDriverState *bs)
 #define NULL_DRIVER_COMMON                                              \
     .instance_size = sizeof(BDRVNullState),                             \
     .bdrv_refresh_filename = null_refresh_filename,                     \
-    .bdrv_co_preadv = null_co_preadv,                                   \
-    .bdrv_co_pwritev = null_co_pwritev,                                 \
+    .bdrv_co_preadv_part = null_co_preadv_part,                         \
+    .bdrv_co_pwritev_part = null_co_pwritev_part,                       \
     .bdrv_co_pwrite_zeroes = null_co_pwrite_zeroes,                     \
     .bdrv_co_pdiscard = null_co_pdiscard,                               \
     .bdrv_co_flush_to_disk = null_co_flush,                             \
