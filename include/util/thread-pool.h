@@ -60,4 +60,12 @@ unsigned thread_pool_ctx_nr_workers(AioContext *ctx);
 void thread_pool_ctx_get_stats(AioContext *ctx, uint64_t *bh_runs,
                                uint64_t *completions);
 
+/*
+ * How long a worker waits for the next request after a short function
+ * before it sleeps (ns; 0: never; negative: the default)
+ */
+void thread_pool_set_spin_ns(int64_t ns);
+/* Sleeping workers signalled for a request, in all pools (for tests) */
+uint64_t thread_pool_nr_signals(void);
+
 #endif /* DRYDOCK_UTIL_THREAD_POOL_H */

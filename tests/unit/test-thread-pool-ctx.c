@@ -216,6 +216,60 @@ static void test_short_functions_share_few_workers(void **state)
     aio_context_unref(ctx);
 }
 
+/* Depth 1: each callback submits the next request, as a lone guest would */
+typedef struct Chain {
+    int left;
+    int done;
+    Req req;
+} Chain;
+
+static void chain_cb(void *opaque, int ret);
+
+static void chain_submit(Chain *c)
+{
+    c->req = (Req) { .i = c->left, .ran = &c->done, .done = &c->done };
+    thread_pool_submit_aio_cb(req_func, &c->req, chain_cb, c);
+}
+
+static void chain_cb(void *opaque, int ret)
+{
+    Chain *c = opaque;
+
+    assert_int_equal(ret, c->req.i + 100);
+    if (--c->left > 0) {
+        chain_submit(c);
+    }
+}
+
+static void chain_start_bh(void *opaque)
+{
+    chain_submit(opaque);
+}
+
+/*
+ * A worker done with a short function waits for the next request before
+ * it sleeps, so requests at depth 1 need no wake-up: with a spin window
+ * longer than any gap, no sleeping worker is ever signalled, and stopping
+ * the pool ends the spin
+ */
+static void test_worker_waits_for_next_request_at_depth_1(void **state)
+{
+    AioContext *ctx = aio_context_new(&error_abort);
+    Chain c = { .left = 64 };
+    uint64_t signals;
+
+    thread_pool_set_spin_ns(INT64_MAX / 2);
+    signals = thread_pool_nr_signals();
+    aio_bh_schedule_oneshot(ctx, chain_start_bh, &c);
+    while (c.left > 0) {
+        aio_poll(ctx, true);
+    }
+    assert_int_equal(thread_pool_nr_signals() - signals, 0);
+    assert_int_equal(thread_pool_ctx_nr_workers(ctx), 1);
+    aio_context_unref(ctx);     /* joins the spinning worker */
+    thread_pool_set_spin_ns(-1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +277,7 @@ int main(void)
         T(test_iothread_pool_completes_in_iothread),
         T(test_det_completion_order_replays_by_seed),
         T(test_short_functions_share_few_workers),
+        T(test_worker_waits_for_next_request_at_depth_1),
     };
 
     test_common_init(0);
