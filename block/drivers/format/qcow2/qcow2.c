@@ -209,8 +209,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     g_free(s->l1_table);
     g_free(s->reftable);
     g_free(s->feature_table);
-    g_free(s->snapshots);
-    s->snapshots = NULL;
+    qcow2_snapshots_free(s);
     s->l2_cache = s->refblock_cache = NULL;
     s->l1_table = s->reftable = NULL;
     s->feature_table = NULL;
@@ -332,6 +331,10 @@ static int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset,
                    "(%" PRId64 " < %" PRIu64 ")", offset, s->disk_size);
         return -ENOTSUP;
     }
+    ret = qcow2_snapshot_check_resize(bs, errp);
+    if (ret < 0) {
+        return ret;
+    }
     if (offset % BDRV_SECTOR_SIZE) {
         error_setg(errp, "The new size %" PRId64 " must be a multiple of %d",
                    offset, (int)BDRV_SECTOR_SIZE);
@@ -352,6 +355,7 @@ static int coroutine_fn qcow2_co_get_info(BlockDriverState *bs,
 
     bdi->cluster_size = s->cluster_size;
     bdi->is_dirty = !!(s->incompatible & QCOW2_INCOMPAT_DIRTY);
+    bdi->vm_state_offset = qcow2_vm_state_offset(s);
     return 0;
 }
 
@@ -388,7 +392,13 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_refresh_limits = qcow2_refresh_limits,
     .bdrv_co_get_info = qcow2_co_get_info,
     .bdrv_has_zero_init = qcow2_has_zero_init,
+    .bdrv_snapshot_create = qcow2_snapshot_create,
+    .bdrv_snapshot_goto = qcow2_snapshot_goto,
+    .bdrv_snapshot_delete = qcow2_snapshot_delete,
     .bdrv_snapshot_list = qcow2_snapshot_list,
+    .bdrv_snapshot_load_tmp = qcow2_snapshot_load_tmp,
+    .bdrv_co_load_vmstate = qcow2_co_load_vmstate,
+    .bdrv_co_save_vmstate = qcow2_co_save_vmstate,
     .bdrv_co_check = qcow2_co_check,
     .bdrv_child_perm = bdrv_default_perms,
     .strong_runtime_opts = qcow2_strong_runtime_opts,

@@ -10,7 +10,9 @@
  *   qcow2-create.c   image creation
  *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
  *   qcow2-compress.c decompression of compressed clusters
- *   qcow2-snapshot.c the snapshot table (validated, listed)
+ *   qcow2-snapshot.c the snapshot table (validated, listed, rewritten)
+ *   qcow2-snapshot-ops.c  snapshot create, goto, delete, load_tmp, vmstate
+ *   qcow2-snapshot-refs.c refcounts and COPIED flags of a whole L1 table
  *   qcow2-check.c    consistency check (no repair yet)
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
@@ -122,7 +124,12 @@ enum {
 typedef struct Qcow2Snapshot {
     uint64_t l1_offset;
     uint32_t l1_size;
-    QEMUSnapshotInfo info;
+    QEMUSnapshotInfo info;        /* as listed (id and name may be cut) */
+    uint64_t disk_size;           /* guest disk size when it was taken */
+    char *id;                     /* the whole id and name */
+    char *name;
+    uint8_t *unknown_extra;       /* extra data past the known fields */
+    uint32_t unknown_extra_size;
 } Qcow2Snapshot;
 
 typedef struct BDRVQcow2State {
@@ -290,6 +297,36 @@ int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
 int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
 int qcow2_snapshot_overlap(BDRVQcow2State *s, int check, int64_t offset,
                            int64_t size);
+void qcow2_snapshots_free(BDRVQcow2State *s);
+/* Index of the snapshot with @id and/or @name (NULL: any), or -1 */
+int qcow2_snapshot_find(BDRVQcow2State *s, const char *id, const char *name);
+/* Write s->snapshots as a new table and switch the header to it */
+int coroutine_fn qcow2_snapshot_write_table(BlockDriverState *bs);
+/* A v2 image with snapshots cannot change its size (their sizes are lost) */
+int qcow2_snapshot_check_resize(BlockDriverState *bs, Error **errp);
+
+/* qcow2-snapshot-refs.c: add @addend (-1, 0, 1) to every refcount @l1
+ * reaches and rebuild its COPIED flags; *@l1_changed if @l1's were */
+int coroutine_fn qcow2_snapshot_update_refs(BlockDriverState *bs,
+                                            uint64_t *l1, uint32_t l1_size,
+                                            int addend, bool *l1_changed);
+/* Write the active L1 table as it is in memory */
+int coroutine_fn qcow2_snapshot_write_active_l1(BlockDriverState *bs);
+
+/* qcow2-snapshot-ops.c */
+int qcow2_snapshot_create(BlockDriverState *bs, QEMUSnapshotInfo *sn_info);
+int qcow2_snapshot_goto(BlockDriverState *bs, const char *snapshot_id,
+                        Error **errp);
+int qcow2_snapshot_delete(BlockDriverState *bs, const char *snapshot_id,
+                          const char *name, Error **errp);
+int qcow2_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id,
+                            const char *name, Error **errp);
+/* Guest offset where the VM state starts (past the disk's L1 entries) */
+int64_t qcow2_vm_state_offset(BDRVQcow2State *s);
+int coroutine_fn qcow2_co_load_vmstate(BlockDriverState *bs,
+                                       QEMUIOVector *qiov, int64_t pos);
+int coroutine_fn qcow2_co_save_vmstate(BlockDriverState *bs,
+                                       QEMUIOVector *qiov, int64_t pos);
 
 /* qcow2-check.c: count references, compare with refcounts (no repair) */
 int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
