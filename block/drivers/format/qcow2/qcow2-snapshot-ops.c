@@ -94,15 +94,20 @@ static int coroutine_fn qcow2_snapshot_flush(BlockDriverState *bs)
     return ret;
 }
 
-/* Rebuild the COPIED flags of the active tables (refcounts unchanged) */
-static int coroutine_fn qcow2_snapshot_refresh_copied(BlockDriverState *bs)
+/*
+ * Rebuild the COPIED flags of the active tables (refcounts unchanged);
+ * the L1 table is written when they changed or when @write (the table on
+ * disk may differ from the one in memory)
+ */
+static int coroutine_fn qcow2_snapshot_refresh_copied(BlockDriverState *bs,
+                                                      bool write)
 {
     BDRVQcow2State *s = bs->opaque;
     bool changed;
     int ret = qcow2_snapshot_update_refs(bs, s->l1_table, s->l1_size, 0,
                                          &changed);
 
-    if (ret == 0 && changed) {
+    if (ret == 0 && (changed || write)) {
         ret = qcow2_snapshot_write_active_l1(bs);
     }
     if (ret == 0) {
@@ -229,7 +234,7 @@ static int coroutine_fn qcow2_snapshot_do_create(Qcow2SnapshotCall *c)
         }
         qcow2_snapshot_update_refs(bs, s->l1_table, s->l1_size, -1,
                                    &changed);
-        qcow2_snapshot_refresh_copied(bs);
+        qcow2_snapshot_refresh_copied(bs, true);
     }
     return ret;
 }
@@ -369,7 +374,7 @@ static int coroutine_fn qcow2_snapshot_apply(BlockDriverState *bs,
         warn_report("qcow2: Could not release the clusters of the previous "
                     "active L1 table: %s", strerror(-ret));
     }
-    return qcow2_snapshot_refresh_copied(bs);
+    return qcow2_snapshot_refresh_copied(bs, false);
 }
 
 static int coroutine_fn qcow2_snapshot_goto_fn(Qcow2SnapshotCall *c)
@@ -428,7 +433,7 @@ static int coroutine_fn qcow2_snapshot_release(BlockDriverState *bs,
         qcow2_free_clusters(bs, sn->l1_offset, sn->l1_size * 8LL);
     }
     if (ret == 0) {
-        ret = qcow2_snapshot_refresh_copied(bs);
+        ret = qcow2_snapshot_refresh_copied(bs, false);
     }
     return ret;
 }

@@ -1,0 +1,34 @@
+/*
+ * Helpers of the qcow2 snapshot tests (qcow2_snap_common.c): patterned
+ * I/O, snapshot calls through the bdrv_snapshot_* API, check and the
+ * COPIED flags of the active tables of a mem image.
+ */
+#ifndef TESTS_UNIT_QCOW2_SNAP_COMMON_H
+#define TESTS_UNIT_QCOW2_SNAP_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "block/block-backend.h"
+
+#define QSNAP_COPIED (1ULL << 63)
+#define QSNAP_OFFSET_MASK 0x00fffffffffffe00ULL
+
+/* Open qcow2 image @name (mem, or a path), which must succeed */
+BlockBackend *qsnap_open(const char *name, int flags);
+/* The bytes [offset, offset + len) of pattern @seed (seed < 0: zeroes) */
+void qsnap_fill(uint8_t *buf, int64_t offset, int64_t len, int seed);
+/* Write / compare pattern @seed at @offset */
+void qsnap_write(BlockBackend *blk, int64_t offset, int64_t len, int seed);
+bool qsnap_reads(BlockBackend *blk, int64_t offset, int64_t len, int seed);
+/* A snapshot @name (id @id, or chosen by the driver when NULL) */
+int qsnap_create(BlockBackend *blk, const char *id, const char *name);
+int qsnap_goto(BlockBackend *blk, const char *id_or_name);
+int qsnap_count(BlockBackend *blk);
+/* drydock's check: no corruption, @leaks leaks */
+void qsnap_check(BlockBackend *blk, int leaks);
+/* Every COPIED flag of the active tables of mem image @name matches the
+ * refcount (closed or flushed image) */
+void qsnap_check_copied(const char *name);
+
+#endif
