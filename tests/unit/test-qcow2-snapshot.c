@@ -425,7 +425,8 @@ static void test_failures_leave_consistent_image(void **state)
             if (op == 0) {
                 assert_int_equal(n, ret ? 1 : 2);
             } else if (op == 2) {
-                assert_int_equal(n, ret ? 1 : 0);
+                /* A failure after the table was rewritten: it is gone */
+                assert_true(n == 0 || (ret && n == 1));
             }
             assert_true(qsnap_reads(blk, 0, 8192, op == 1 && !ret ? 1 : 2));
             blk_unref(blk);

@@ -474,10 +474,10 @@ static int coroutine_fn qcow2_snapshot_delete_fn(Qcow2SnapshotCall *c)
     g_free(sn.unknown_extra);
     if (ret < 0) {
         /* The snapshot is gone; what it held may have leaked */
-        warn_report("qcow2: Could not release the clusters of a deleted "
-                    "snapshot: %s", strerror(-ret));
+        error_setg_errno(c->errp, -ret, "Failed to free the cluster and L1 "
+                         "table");
     }
-    return 0;
+    return ret;
 }
 
 int qcow2_snapshot_delete(BlockDriverState *bs, const char *snapshot_id,
