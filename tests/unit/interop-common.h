@@ -44,4 +44,12 @@ int interop_peer_stop(QemuPeer *peer);
  */
 int interop_lock_bytes_held(const char *path);
 
+/* Run a shell command with its output discarded: its exit status (a
+ * failure is printed) */
+int interop_run(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* What a shell command prints on stdout (the caller frees it) */
+char *interop_output(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 #endif

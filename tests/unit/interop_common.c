@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "interop-common.h"
+#include "util/osdep.h"
 
 #define INTEROP_PERM_LOCK_BASE 100
 #define INTEROP_SHARED_LOCK_BASE 200
@@ -118,4 +119,48 @@ int interop_lock_bytes_held(const char *path)
     }
     close(fd);
     return mask;
+}
+
+int interop_run(const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    g_autofree char *quiet = NULL;
+    va_list ap;
+    int status;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    quiet = g_strdup_printf("%s >/dev/null 2>&1", cmd);
+    status = system(quiet);
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        print_message("command failed (%d): %s\n", status, cmd);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *interop_output(const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    size_t len = 0, size = 4096;
+    char *out = g_malloc(size);
+    va_list ap;
+    size_t n;
+    FILE *p;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    while ((n = fread(out + len, 1, size - len - 1, p)) > 0) {
+        len += n;
+        if (size - len - 1 == 0) {
+            size *= 2;
+            out = g_realloc(out, size);
+        }
+    }
+    out[len] = 0;
+    pclose(p);
+    return out;
 }

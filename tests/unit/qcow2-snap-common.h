@@ -16,6 +16,9 @@
 
 /* Open qcow2 image @name (mem, or a path), which must succeed */
 BlockBackend *qsnap_open(const char *name, int flags);
+/* A pattern of byte @b everywhere (what qemu-io -P writes) */
+#define QSNAP_BYTE(b) (0x100 | (b))
+
 /* The bytes [offset, offset + len) of pattern @seed (seed < 0: zeroes) */
 void qsnap_fill(uint8_t *buf, int64_t offset, int64_t len, int seed);
 /* Write / compare pattern @seed at @offset */
@@ -30,5 +33,9 @@ void qsnap_check(BlockBackend *blk, int leaks);
 /* Every COPIED flag of the active tables of mem image @name matches the
  * refcount (closed or flushed image) */
 void qsnap_check_copied(const char *name);
+
+/* Group fixtures: a temporary directory for tmp_path(), mem images */
+int qsnap_group_setup(void **state);
+int qsnap_group_teardown(void **state);
 
 #endif

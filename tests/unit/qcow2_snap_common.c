@@ -27,7 +27,8 @@ void qsnap_fill(uint8_t *buf, int64_t offset, int64_t len, int seed)
     for (int64_t i = 0; i < len; i++) {
         uint64_t o = offset + i;
 
-        buf[i] = seed < 0 ? 0 : (uint8_t)(o * 7 + seed * 13 + (o >> 9));
+        buf[i] = seed < 0 ? 0 : (seed & QSNAP_BYTE(0)) ? (uint8_t)seed
+                 : (uint8_t)(o * 7 + seed * 13 + (o >> 9));
     }
 }
 
@@ -155,4 +156,19 @@ void qsnap_check_copied(const char *name)
             }
         }
     }
+}
+
+int qsnap_group_setup(void **state)
+{
+    if (test_common_tmp_dir_create("qsnap") < 0) {
+        return -1;
+    }
+    return test_common_group_setup(state);
+}
+
+int qsnap_group_teardown(void **state)
+{
+    int ret = test_common_tmp_dir_remove();
+
+    return test_common_group_teardown_mem(state) ?: ret;
 }

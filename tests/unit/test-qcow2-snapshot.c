@@ -488,6 +488,6 @@ int main(void)
         T(test_temporary_overlay),
     };
 
-    return test_common_run_group(tests, test_common_group_setup,
-                                 test_common_group_teardown_mem);
+    return test_common_run_group(tests, qsnap_group_setup,
+                                 qsnap_group_teardown);
 }
