@@ -374,7 +374,8 @@ static int coroutine_fn qcow2_snapshot_apply(BlockDriverState *bs,
         warn_report("qcow2: Could not release the clusters of the previous "
                     "active L1 table: %s", strerror(-ret));
     }
-    return qcow2_snapshot_refresh_copied(bs, false);
+    /* The copy was written without COPIED flags: write the rebuilt ones */
+    return qcow2_snapshot_refresh_copied(bs, true);
 }
 
 static int coroutine_fn qcow2_snapshot_goto_fn(Qcow2SnapshotCall *c)
