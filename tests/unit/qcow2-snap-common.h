@@ -27,6 +27,10 @@ bool qsnap_reads(BlockBackend *blk, int64_t offset, int64_t len, int seed);
 /* A snapshot @name (id @id, or chosen by the driver when NULL) */
 int qsnap_create(BlockBackend *blk, const char *id, const char *name);
 int qsnap_goto(BlockBackend *blk, const char *id_or_name);
+/* Save pattern @seed as VM state, or load and compare it: len or -errno
+ * (-EILSEQ: other data) */
+int qsnap_vmstate(BlockBackend *blk, bool save, int64_t pos, int len,
+                  int seed);
 int qsnap_count(BlockBackend *blk);
 /* drydock's check: no corruption, @leaks leaks */
 void qsnap_check(BlockBackend *blk, int leaks);

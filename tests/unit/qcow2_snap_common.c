@@ -60,6 +60,21 @@ int qsnap_create(BlockBackend *blk, const char *id, const char *name)
     return bdrv_snapshot_create(blk_bs(blk), &sn);
 }
 
+int qsnap_vmstate(BlockBackend *blk, bool save, int64_t pos, int len,
+                  int seed)
+{
+    g_autofree uint8_t *buf = g_malloc(len);
+    g_autofree uint8_t *want = g_malloc(len);
+    int ret;
+
+    qsnap_fill(want, pos, len, seed);
+    if (save) {
+        return bdrv_save_vmstate(blk_bs(blk), want, pos, len);
+    }
+    ret = bdrv_load_vmstate(blk_bs(blk), buf, pos, len);
+    return ret != len ? ret : memcmp(buf, want, len) ? -EILSEQ : len;
+}
+
 int qsnap_goto(BlockBackend *blk, const char *id_or_name)
 {
     Error *err = NULL;

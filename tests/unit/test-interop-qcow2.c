@@ -18,26 +18,8 @@
 #include "qcow2-common.h"
 #include "test-common.h"
 
-static int run(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
 /* Run a shell command quietly; its exit status */
-static int run(const char *fmt, ...)
-{
-    g_autofree char *cmd = NULL;
-    g_autofree char *quiet = NULL;
-    va_list ap;
-    int status;
-
-    va_start(ap, fmt);
-    cmd = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    quiet = g_strdup_printf("%s >/dev/null 2>&1", cmd);
-    status = system(quiet);
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        print_message("command failed (%d): %s\n", status, cmd);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#define run interop_run
 
 static void fill(uint8_t *buf, size_t len, uint8_t byte)
 {

@@ -152,21 +152,6 @@ static void test_drydock_snapshots_applied_by_qemu(void **state)
     drydock_snapshots_applied_by_qemu("cluster_size=512");
 }
 
-static int vmstate_bytes(BlockBackend *blk, bool save, int64_t pos, int len,
-                         int seed)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-    g_autofree uint8_t *want = g_malloc(len);
-    int ret;
-
-    qsnap_fill(want, pos, len, seed);
-    if (save) {
-        return bdrv_save_vmstate(blk_bs(blk), want, pos, len);
-    }
-    ret = bdrv_load_vmstate(blk_bs(blk), buf, pos, len);
-    return ret != len ? ret : memcmp(buf, want, len) ? -EILSEQ : len;
-}
-
 /* The VM state area: where qemu-io's write -b puts it, both ways
  * (qemu-io takes whole sectors only) */
 static void test_vmstate_both_ways(void **state)
@@ -180,9 +165,9 @@ static void test_vmstate_both_ways(void **state)
     assert_int_equal(interop_run("qemu-io -f qcow2 -c 'write -b -P 0x66 0 "
                                  "100k' %s", img), 0);
     blk = qsnap_open(img, RW);
-    assert_int_equal(vmstate_bytes(blk, false, 0, 100 * KiB, B(0x66)),
+    assert_int_equal(qsnap_vmstate(blk, false, 0, 100 * KiB, B(0x66)),
                      100 * KiB);
-    assert_int_equal(vmstate_bytes(blk, true, 4096, 5120, B(0x77)), 5120);
+    assert_int_equal(qsnap_vmstate(blk, true, 4096, 5120, B(0x77)), 5120);
     assert_true(qsnap_reads(blk, 0, MiB, -1));
     blk_unref(blk);
     expect_qemu_check_clean(img);

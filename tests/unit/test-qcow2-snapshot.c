@@ -291,23 +291,6 @@ static void test_read_only_and_load_tmp(void **state)
     blk_unref(blk);
 }
 
-static int vmstate_io(BlockBackend *blk, bool save, int64_t pos, int len,
-                      int seed)
-{
-    g_autofree uint8_t *buf = g_malloc0(len);
-    g_autofree uint8_t *want = g_malloc0(len);
-    int ret;
-
-    if (seed >= 0) {
-        qsnap_fill(want, pos, len, seed);
-    }
-    if (save) {
-        return bdrv_save_vmstate(blk_bs(blk), want, pos, len);
-    }
-    ret = bdrv_load_vmstate(blk_bs(blk), buf, pos, len);
-    return ret != len ? ret : memcmp(buf, want, len) ? -EILSEQ : len;
-}
-
 /* VM state: beside the guest data, kept by a snapshot taken after it */
 static void test_vmstate_round_trip(void **state)
 {
@@ -317,21 +300,21 @@ static void test_vmstate_round_trip(void **state)
 
     assert_int_equal(bdrv_get_info(blk_bs(blk), &bdi), 0);
     assert_int_equal(bdi.vm_state_offset, 512 * MiB);   /* one L2 span */
-    assert_int_equal(vmstate_io(blk, true, 0, 100000, 40), 100000);
-    assert_int_equal(vmstate_io(blk, true, 70001, 333, 41), 333);
-    assert_int_equal(vmstate_io(blk, false, 70001, 333, 41), 333);
-    assert_int_equal(vmstate_io(blk, false, 0, 4096, 40), 4096);
+    assert_int_equal(qsnap_vmstate(blk, true, 0, 100000, 40), 100000);
+    assert_int_equal(qsnap_vmstate(blk, true, 70001, 333, 41), 333);
+    assert_int_equal(qsnap_vmstate(blk, false, 70001, 333, 41), 333);
+    assert_int_equal(qsnap_vmstate(blk, false, 0, 4096, 40), 4096);
     assert_true(qsnap_reads(blk, 0, 256 * KiB, 1));
     assert_true(qsnap_reads(blk, 256 * KiB, 768 * KiB, -1));
-    assert_int_equal(vmstate_io(blk, true, 0, 100000, 42), 100000);
+    assert_int_equal(qsnap_vmstate(blk, true, 0, 100000, 42), 100000);
     strcpy(sn.name, "vm");
     assert_int_equal(bdrv_snapshot_create(blk_bs(blk), &sn), 0);
     /* The active image dropped it; the snapshot has it */
-    assert_int_equal(vmstate_io(blk, false, 0, 100000, -1), 100000);
+    assert_int_equal(qsnap_vmstate(blk, false, 0, 100000, -1), 100000);
     qsnap_check(blk, 0);
     qsnap_write(blk, 0, 64 * KiB, 2);
     assert_int_equal(qsnap_goto(blk, "vm"), 0);
-    assert_int_equal(vmstate_io(blk, false, 0, 100000, 42), 100000);
+    assert_int_equal(qsnap_vmstate(blk, false, 0, 100000, 42), 100000);
     assert_true(qsnap_reads(blk, 0, 256 * KiB, 1));
     {
         QEMUSnapshotInfo *list = NULL;

@@ -527,38 +527,34 @@ int qcow2_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id,
     return qcow2_snapshot_run(&c);
 }
 
-/* [pos, pos + bytes) of the VM state: its guest offset, or -errno */
-static int64_t qcow2_snapshot_vmstate_pos(BDRVQcow2State *s, int64_t pos,
-                                          int64_t bytes)
+/* [pos, pos + qiov->size) of the VM state, read or written as guest data */
+static int coroutine_fn qcow2_snapshot_vmstate_rw(BlockDriverState *bs,
+                                                  QEMUIOVector *qiov,
+                                                  int64_t pos, bool write)
 {
-    int64_t start = qcow2_vm_state_offset(s);
+    int64_t start = qcow2_vm_state_offset(bs->opaque);
+    int64_t bytes = qiov->size;
 
-    if (pos < 0 || bytes < 0 || pos > INT64_MAX - start - bytes) {
+    if (pos < 0 || pos > INT64_MAX - start - bytes) {
         return -EINVAL;
     }
-    return start + pos;
+    if (write) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_VMSTATE_SAVE);
+        return bs->drv->bdrv_co_pwritev_part(bs, start + pos, bytes, qiov, 0,
+                                             0);
+    }
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_VMSTATE_LOAD);
+    return bs->drv->bdrv_co_preadv_part(bs, start + pos, bytes, qiov, 0, 0);
 }
 
 int coroutine_fn qcow2_co_save_vmstate(BlockDriverState *bs,
                                        QEMUIOVector *qiov, int64_t pos)
 {
-    int64_t offset = qcow2_snapshot_vmstate_pos(bs->opaque, pos, qiov->size);
-
-    if (offset < 0) {
-        return offset;
-    }
-    BLKDBG_CO_EVENT(bs->file, BLKDBG_VMSTATE_SAVE);
-    return bs->drv->bdrv_co_pwritev_part(bs, offset, qiov->size, qiov, 0, 0);
+    return qcow2_snapshot_vmstate_rw(bs, qiov, pos, true);
 }
 
 int coroutine_fn qcow2_co_load_vmstate(BlockDriverState *bs,
                                        QEMUIOVector *qiov, int64_t pos)
 {
-    int64_t offset = qcow2_snapshot_vmstate_pos(bs->opaque, pos, qiov->size);
-
-    if (offset < 0) {
-        return offset;
-    }
-    BLKDBG_CO_EVENT(bs->file, BLKDBG_VMSTATE_LOAD);
-    return bs->drv->bdrv_co_preadv_part(bs, offset, qiov->size, qiov, 0, 0);
+    return qcow2_snapshot_vmstate_rw(bs, qiov, pos, false);
 }
