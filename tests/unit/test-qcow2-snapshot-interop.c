@@ -224,6 +224,41 @@ static void test_disk_sizes_both_ways(void **state)
     expect_qemu_check_clean(img);
 }
 
+/* Compressed clusters (qemu-img convert -c) shared with snapshots */
+static void test_compressed_clusters_in_snapshots(void **state)
+{
+    g_autofree char *raw = tmp_path("c.raw");
+    g_autofree char *img = tmp_path("c.qcow2");
+    BlockBackend *blk;
+
+    assert_int_equal(interop_run("(qemu-img create -f raw %s 1M && qemu-io "
+                                 "-f raw -c 'write -P 0x5a 0 512k' %s)", raw,
+                                 raw), 0);
+    assert_int_equal(interop_run("qemu-img convert -c -O qcow2 %s %s", raw,
+                                 img), 0);
+    blk = qsnap_open(img, RW);
+    assert_int_equal(qsnap_create(blk, NULL, "c"), 0);
+    qsnap_write(blk, 0, 64 * KiB, B(0x11));
+    qsnap_write(blk, 100 * KiB, 1000, B(0x12));
+    assert_int_equal(qsnap_create(blk, NULL, "d"), 0);
+    assert_int_equal(qsnap_goto(blk, "c"), 0);
+    assert_true(qsnap_reads(blk, 0, 512 * KiB, B(0x5a)));
+    blk_unref(blk);
+    expect_qemu_check_clean(img);
+    expect_drydock_check_clean(img);
+    assert_int_equal(interop_run("qemu-img snapshot -a d %s", img), 0);
+    expect_qemu_reads(img, "-c 'read -P 0x11 0 64k' -c 'read -P 0x5a 64k 36k'"
+                      " -c 'read -P 0x12 100k 1000' -c 'read -P 0x5a 200k "
+                      "312k'");
+    blk = qsnap_open(img, RW);
+    assert_int_equal(bdrv_snapshot_delete(blk_bs(blk), NULL, "c", NULL), 0);
+    assert_int_equal(bdrv_snapshot_delete(blk_bs(blk), NULL, "d", NULL), 0);
+    blk_unref(blk);
+    expect_qemu_check_clean(img);
+    expect_qemu_reads(img, "-c 'read -P 0x11 0 64k' -c 'read -P 0x5a 200k "
+                      "312k'");
+}
+
 /* Many qemu-img snapshots; drydock deletes every other one */
 static void test_many_qemu_snapshots_deleted_by_drydock(void **state)
 {
@@ -271,6 +306,7 @@ int main(void)
         T(test_vmstate_both_ways),
         T(test_disk_sizes_both_ways),
         T(test_many_qemu_snapshots_deleted_by_drydock),
+        T(test_compressed_clusters_in_snapshots),
     };
 
     return test_common_run_group(tests, snapshot_interop_group_setup,

@@ -211,6 +211,34 @@ static void test_many_snapshots(void **state)
     close_and_check(blk, N / 2);
 }
 
+/*
+ * 512-byte clusters over 8 MiB: an L1 table of four clusters, refcount
+ * blocks created and the refcount table grown while snapshots are taken
+ */
+static void test_multi_cluster_l1_and_refcount_growth(void **state)
+{
+    BlockBackend *blk;
+
+    qcow2_test_create(IMG, 8 * MiB, "cluster_size=512");
+    blk = qsnap_open(IMG, RW);
+    qsnap_write(blk, 0, 2 * MiB, 1);
+    qsnap_write(blk, 7 * MiB, 512 * KiB, 2);
+    assert_int_equal(qsnap_create(blk, NULL, "a"), 0);
+    qsnap_write(blk, MiB, 2 * MiB, 3);
+    assert_int_equal(qsnap_create(blk, NULL, "b"), 0);
+    qsnap_write(blk, 0, 8 * MiB, 4);
+    qsnap_check(blk, 0);
+    assert_int_equal(qsnap_goto(blk, "a"), 0);
+    assert_true(qsnap_reads(blk, 0, 2 * MiB, 1));
+    assert_true(qsnap_reads(blk, 2 * MiB, 5 * MiB, -1));
+    assert_true(qsnap_reads(blk, 7 * MiB, 512 * KiB, 2));
+    assert_int_equal(bdrv_snapshot_delete(blk_bs(blk), NULL, "a", NULL), 0);
+    assert_int_equal(qsnap_goto(blk, "b"), 0);
+    assert_true(qsnap_reads(blk, 0, MiB, 1));
+    assert_true(qsnap_reads(blk, MiB, 2 * MiB, 3));
+    close_and_check(blk, 1);
+}
+
 /* A v3 snapshot keeps its disk size: goto resizes the disk */
 static void test_disk_size_follows_snapshot(void **state)
 {
@@ -461,6 +489,7 @@ int main(void)
         T(test_goto_after_writes),
         T(test_delete_middle_then_all),
         T(test_many_snapshots),
+        T(test_multi_cluster_l1_and_refcount_growth),
         T(test_disk_size_follows_snapshot),
         T(test_v2_resize_refused),
         T(test_refcount_overflow_rolls_back),
