@@ -212,30 +212,32 @@ static void test_many_snapshots(void **state)
 }
 
 /*
- * 512-byte clusters over 8 MiB: an L1 table of four clusters, refcount
- * blocks created and the refcount table grown while snapshots are taken
+ * 512-byte clusters over 8 MiB: an L1 table of four clusters; 64-bit
+ * refcounts, so that refcount blocks are created and the refcount table
+ * grows while snapshots are taken
  */
 static void test_multi_cluster_l1_and_refcount_growth(void **state)
 {
     BlockBackend *blk;
 
-    qcow2_test_create(IMG, 8 * MiB, "cluster_size=512");
+    qcow2_test_create(IMG, 8 * MiB, "cluster_size=512,refcount_bits=64");
     blk = qsnap_open(IMG, RW);
-    qsnap_write(blk, 0, 2 * MiB, 1);
+    qsnap_write(blk, 0, 1536 * KiB, 1);
     qsnap_write(blk, 7 * MiB, 512 * KiB, 2);
     assert_int_equal(qsnap_create(blk, NULL, "a"), 0);
-    qsnap_write(blk, MiB, 2 * MiB, 3);
+    qsnap_write(blk, MiB, MiB, 3);
     assert_int_equal(qsnap_create(blk, NULL, "b"), 0);
-    qsnap_write(blk, 0, 8 * MiB, 4);
+    qsnap_write(blk, 0, 2 * MiB, 4);
     qsnap_check(blk, 0);
+    assert_true(qcow2_test_peek64(IMG, 48) != 0x200);   /* table moved */
     assert_int_equal(qsnap_goto(blk, "a"), 0);
-    assert_true(qsnap_reads(blk, 0, 2 * MiB, 1));
-    assert_true(qsnap_reads(blk, 2 * MiB, 5 * MiB, -1));
+    assert_true(qsnap_reads(blk, 0, 1536 * KiB, 1));
+    assert_true(qsnap_reads(blk, 1536 * KiB, 5632 * KiB, -1));
     assert_true(qsnap_reads(blk, 7 * MiB, 512 * KiB, 2));
     assert_int_equal(bdrv_snapshot_delete(blk_bs(blk), NULL, "a", NULL), 0);
     assert_int_equal(qsnap_goto(blk, "b"), 0);
     assert_true(qsnap_reads(blk, 0, MiB, 1));
-    assert_true(qsnap_reads(blk, MiB, 2 * MiB, 3));
+    assert_true(qsnap_reads(blk, MiB, MiB, 3));
     close_and_check(blk, 1);
 }
 
