@@ -265,6 +265,65 @@ static void test_long_names_kept(void **state)
     blk_unref(blk);
 }
 
+/* Every operation on @IMG, whatever it holds: errors, never a crash */
+static void try_everything(void)
+{
+    Error *err = NULL;
+    BlockBackend *blk = qcow2_test_open(IMG, RW, &err);
+    QEMUSnapshotInfo *list = NULL;
+    BdrvCheckResult res;
+    int n;
+
+    if (!blk) {
+        assert_non_null(err);
+        error_free(err);
+        return;
+    }
+    n = bdrv_snapshot_list(blk_bs(blk), &list);
+    g_free(list);
+    if (bdrv_snapshot_goto(blk_bs(blk), n > 0 ? "s" : "1", &err) == 0) {
+        assert_true(blk_pread(blk, 0, 4096, (uint8_t[4096]){ 0 }, 0) == 0 ||
+                    blk_bs(blk)->corrupt);
+    }
+    error_free(err);
+    err = NULL;
+    qsnap_create(blk, NULL, "new");
+    bdrv_snapshot_delete(blk_bs(blk), "1", NULL, &err);
+    error_free(err);
+    bdrv_check(blk_bs(blk), &res, 0);
+    blk_unref(blk);
+}
+
+#ifndef QSNAP_MUTATIONS
+#define QSNAP_MUTATIONS 60
+#endif
+#ifndef QSNAP_SEED
+#define QSNAP_SEED 0x5eed
+#endif
+
+/* Random bytes in the snapshot table and the snapshot's L1 and L2 tables */
+static void test_mutated_tables_never_crash(void **state)
+{
+    uint64_t table = make_base(), seed = QSNAP_SEED;
+    uint64_t l1 = qcow2_test_peek64(IMG, table);
+    uint64_t where[3] = { table, l1,
+                          qcow2_test_peek64(IMG, l1) & QSNAP_OFFSET_MASK };
+    size_t len = 0;
+    const uint8_t *pristine = mem_image_get(IMG, &len);
+    g_autofree uint8_t *base = g_memdup2(pristine, len);
+    g_autofree uint8_t *img = g_malloc(len);
+
+    for (int i = 0; i < QSNAP_MUTATIONS; i++) {
+        memcpy(img, base, len);
+        for (int k = 0; k < 1 + i % 3; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            img[where[(seed >> 8) % 3] + (seed >> 16) % 80] = seed >> 56;
+        }
+        mem_image_set(IMG, img, len, &error_abort);
+        try_everything();
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +337,7 @@ int main(void)
         T(test_bad_l2_offsets_in_snapshot),
         T(test_bad_data_offsets_in_snapshot),
         T(test_long_names_kept),
+        T(test_mutated_tables_never_crash),
     };
 
     return test_common_run_group(tests, qsnap_group_setup,
