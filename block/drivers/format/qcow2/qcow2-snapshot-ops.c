@@ -208,7 +208,8 @@ static int coroutine_fn qcow2_snapshot_do_create(Qcow2SnapshotCall *c)
     }
     if (!info->id_str[0]) {
         qcow2_snapshot_new_id(s, info->id_str, sizeof(info->id_str));
-    } else if (qcow2_snapshot_find(s, info->id_str, NULL) >= 0) {
+    }
+    if (qcow2_snapshot_find(s, info->id_str, NULL) >= 0) {
         return -EEXIST;
     }
     /* Refcounts up (COPIED flags off) before the copy is referenced */
