@@ -38,6 +38,18 @@ void qsnap_check(BlockBackend *blk, int leaks);
  * refcount (closed or flushed image) */
 void qsnap_check_copied(const char *name);
 
+/*
+ * Failures half-way: mem image @name gets pattern 1 over 256 KiB,
+ * snapshot "a", pattern 2 over 8 KiB; then @op runs over blkdebug with
+ * the first write after @event failing, or every write after it when
+ * @crash.  The result of @op.
+ */
+enum { QSNAP_OP_CREATE, QSNAP_OP_GOTO, QSNAP_OP_DELETE, QSNAP_OPS };
+#define QSNAP_FAIL_EVENTS 5
+extern const char *const qsnap_fail_events[QSNAP_FAIL_EVENTS];
+int qsnap_failing_op(const char *name, const char *event, int op,
+                     bool crash);
+
 /* Group fixtures: a temporary directory for tmp_path(), mem images */
 int qsnap_group_setup(void **state);
 int qsnap_group_teardown(void **state);

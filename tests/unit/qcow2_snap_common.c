@@ -187,3 +187,49 @@ int qsnap_group_teardown(void **state)
 
     return test_common_group_teardown_mem(state) ?: ret;
 }
+
+const char *const qsnap_fail_events[QSNAP_FAIL_EVENTS] = {
+    "l1_update", "l2_update", "refblock_update", "cluster_alloc",
+    "refblock_alloc",
+};
+
+/* qcow2 over blkdebug over mem image @name, writes failing after @event */
+static BlockBackend *qsnap_open_failing(const char *name, const char *event,
+                                        bool crash)
+{
+    QDict *opts = qdict_new();
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    qdict_put_str(opts, "driver", "qcow2");
+    qdict_put_str(opts, "file.driver", "blkdebug");
+    qdict_put_str(opts, "file.image.driver", "mem");
+    qdict_put_str(opts, "file.image.filename", name);
+    qdict_put_str(opts, "file.inject-error.0.event", event);
+    qdict_put_str(opts, "file.inject-error.0.once", crash ? "off" : "on");
+    qdict_put_str(opts, "file.inject-error.0.iotype", "write");
+    blk = blk_new_open(NULL, NULL, opts,
+                       BDRV_O_RDWR | BDRV_O_UNMAP, &err);
+    check_ok(blk != NULL, &err, "open over blkdebug");
+    return blk;
+}
+
+int qsnap_failing_op(const char *name, const char *event, int op,
+                     bool crash)
+{
+    BlockBackend *blk;
+    int ret;
+
+    qcow2_test_create(name, MiB, "cluster_size=4096");
+    blk = qsnap_open(name, BDRV_O_RDWR);
+    qsnap_write(blk, 0, 256 * KiB, 1);
+    assert_int_equal(qsnap_create(blk, NULL, "a"), 0);
+    qsnap_write(blk, 0, 8192, 2);
+    blk_unref(blk);
+    blk = qsnap_open_failing(name, event, crash);
+    ret = op == QSNAP_OP_CREATE ? qsnap_create(blk, NULL, "b") :
+          op == QSNAP_OP_GOTO ? qsnap_goto(blk, "a") :
+          bdrv_snapshot_delete(blk_bs(blk), NULL, "a", NULL);
+    blk_unref(blk);
+    return ret;
+}

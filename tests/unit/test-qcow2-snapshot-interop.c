@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "block/mem.h"
 #include "interop-common.h"
 #include "qcow2-common.h"
 #include "qcow2-snap-common.h"
@@ -290,6 +291,54 @@ static void test_many_qemu_snapshots_deleted_by_drydock(void **state)
     expect_qemu_check_clean(img);
 }
 
+/*
+ * A crash in @op after @event (every later write lost), judged by qemu-img
+ * check: leaks and OFLAG_COPIED mismatches (repairable: the extra
+ * references are leaks, so no data is shared that a write could reach)
+ * but no cluster with fewer references counted than it has; after
+ * repair the image shows the state before or after @op
+ */
+static void crash_one(const char *event, int op)
+{
+    g_autofree char *img = tmp_path("crash.qcow2");
+    g_autofree char *out = NULL;
+    int ret = qsnap_failing_op("crash", event, op, true);
+    size_t len;
+    const uint8_t *bytes = mem_image_get("crash", &len);
+    BlockBackend *blk;
+    FILE *f = fopen(img, "w");
+    int n;
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+    out = interop_output("qemu-img check -f qcow2 %s 2>&1", img);
+    for (char *l = strstr(out, "ERROR"); l; l = strstr(l + 1, "ERROR")) {
+        if (strncmp(l, "ERROR OFLAG_COPIED", 18)) {
+            fail_msg("%s, op %d: %s", event, op, out);
+        }
+    }
+    assert_int_equal(interop_run("qemu-img check -r all -f qcow2 %s", img),
+                     0);
+    expect_qemu_check_clean(img);
+    blk = qsnap_open(img, 0);
+    n = qsnap_count(blk);
+    assert_true(n == (op == QSNAP_OP_CREATE ? 2 : op == QSNAP_OP_DELETE
+                      ? 0 : 1) || (ret && n == 1));
+    assert_true(qsnap_reads(blk, 0, 8192, 2) ||
+                (op == QSNAP_OP_GOTO && qsnap_reads(blk, 0, 8192, 1)));
+    blk_unref(blk);
+}
+
+static void test_crash_at_each_metadata_event(void **state)
+{
+    for (size_t e = 0; e < ARRAY_SIZE(qsnap_fail_events); e++) {
+        for (int op = 0; op < QSNAP_OPS; op++) {
+            crash_one(qsnap_fail_events[e], op);
+        }
+    }
+}
+
 static int snapshot_interop_group_setup(void **state)
 {
     if (interop_require_reference_tools() < 0) {
@@ -307,6 +356,7 @@ int main(void)
         T(test_disk_sizes_both_ways),
         T(test_many_qemu_snapshots_deleted_by_drydock),
         T(test_compressed_clusters_in_snapshots),
+        T(test_crash_at_each_metadata_event),
     };
 
     return test_common_run_group(tests, snapshot_interop_group_setup,

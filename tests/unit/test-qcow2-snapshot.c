@@ -388,62 +388,38 @@ static void test_unknown_extra_data_kept(void **state)
     close_and_check(blk, 2);
 }
 
-/* Open qcow2 over blkdebug, failing the first request after @event */
-static BlockBackend *open_failing(const char *event)
+/* Operation @op with the first write after @event failing */
+static void fail_one(const char *event, int op)
 {
-    QDict *opts = qdict_new();
-    Error *err = NULL;
-    BlockBackend *blk;
+    int ret = qsnap_failing_op(IMG, event, op, false), n;
+    BlockBackend *blk = qsnap_open(IMG, 0);
 
-    qdict_put_str(opts, "driver", "qcow2");
-    qdict_put_str(opts, "file.driver", "blkdebug");
-    qdict_put_str(opts, "file.image.driver", "mem");
-    qdict_put_str(opts, "file.image.filename", IMG);
-    qdict_put_str(opts, "file.inject-error.0.event", event);
-    qdict_put_str(opts, "file.inject-error.0.once", "on");
-    qdict_put_str(opts, "file.inject-error.0.iotype", "write");
-    blk = blk_new_open(NULL, NULL, opts, RW, &err);
-    check_ok(blk != NULL, &err, "open over blkdebug");
-    return blk;
+    n = qsnap_count(blk);
+    qsnap_check(blk, 0);
+    /* The state before the call or after it, never a mix */
+    if (op == QSNAP_OP_CREATE) {
+        assert_int_equal(n, ret ? 1 : 2);
+    } else if (op == QSNAP_OP_DELETE) {
+        /* A failure after the table was rewritten: it is gone */
+        assert_true(n == 0 || (ret && n == 1));
+    }
+    assert_true(qsnap_reads(blk, 0, 8192, op == QSNAP_OP_GOTO && !ret ? 1
+                                                                       : 2));
+    blk_unref(blk);
+    qsnap_check_copied(IMG);
 }
 
 /*
  * A write failing in the middle of create, goto or delete (at each of
  * the metadata events they go through): the image stays consistent (no
- * corruption, no leak) and shows the state before or after the call.
+ * corruption, no leak) and shows the state before or after the call
+ * (crashes at the same points: test-qcow2-snapshot-interop.c)
  */
 static void test_failures_leave_consistent_image(void **state)
 {
-    static const char *const events[] = {
-        "l1_update", "l2_update", "refblock_update", "cluster_alloc",
-        "refblock_alloc",
-    };
-
-    for (size_t e = 0; e < ARRAY_SIZE(events); e++) {
-        for (int op = 0; op < 3; op++) {
-            BlockBackend *blk = make_image("cluster_size=4096");
-            int ret, n;
-
-            assert_int_equal(qsnap_create(blk, NULL, "a"), 0);
-            qsnap_write(blk, 0, 8192, 2);
-            blk_unref(blk);
-            blk = open_failing(events[e]);
-            ret = op == 0 ? qsnap_create(blk, NULL, "b") :
-                  op == 1 ? qsnap_goto(blk, "a") :
-                  bdrv_snapshot_delete(blk_bs(blk), NULL, "a", NULL);
-            blk_unref(blk);
-            blk = qsnap_open(IMG, 0);
-            n = qsnap_count(blk);
-            qsnap_check(blk, 0);
-            if (op == 0) {
-                assert_int_equal(n, ret ? 1 : 2);
-            } else if (op == 2) {
-                /* A failure after the table was rewritten: it is gone */
-                assert_true(n == 0 || (ret && n == 1));
-            }
-            assert_true(qsnap_reads(blk, 0, 8192, op == 1 && !ret ? 1 : 2));
-            blk_unref(blk);
-            qsnap_check_copied(IMG);
+    for (size_t e = 0; e < ARRAY_SIZE(qsnap_fail_events); e++) {
+        for (int op = 0; op < QSNAP_OPS; op++) {
+            fail_one(qsnap_fail_events[e], op);
         }
     }
 }
