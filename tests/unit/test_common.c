@@ -517,8 +517,23 @@ const char *test_common_tmp_dir(void)
     return test_common_dir;
 }
 
+static void test_common_tmp_dir_remove_at_exit(void)
+{
+    test_common_tmp_dir_remove();
+}
+
 char *test_common_tmp_path(const char *name)
 {
+    /* A suite that never made its directory gets one (removed at exit),
+     * rather than paths at the root of the file system */
+    if (!test_common_dir[0]) {
+        if (test_common_tmp_dir_create("suite") < 0) {
+            fprintf(stderr, "Cannot create a temporary directory: %s\n",
+                    strerror(errno));
+            abort();
+        }
+        atexit(test_common_tmp_dir_remove_at_exit);
+    }
     return g_strdup_printf("%s/%s", test_common_dir, name);
 }
 
