@@ -248,6 +248,12 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     if (ret == 0 && (flags & BDRV_O_RDWR)) {
         ret = qcow2_clear_autoclear(bs, errp);
     }
+    /* Lazy refcounts were in use and the image was not closed cleanly */
+    if (ret == 0 && (flags & BDRV_O_RDWR) && !(flags & BDRV_O_CHECK) &&
+        (s->incompatible & QCOW2_INCOMPAT_DIRTY)) {
+        qcow2_cache_set_dependency(s->l2_cache, NULL);
+        ret = qcow2_repair_dirty(bs, errp);
+    }
     if (ret < 0) {
         goto out;
     }
@@ -263,7 +269,14 @@ out:
 
 static void qcow2_close(BlockDriverState *bs)
 {
-    qcow2_free_state(bs->opaque);
+    BDRVQcow2State *s = bs->opaque;
+
+    /* A clean close: the refcounts on disk are accurate again */
+    if ((s->incompatible & QCOW2_INCOMPAT_DIRTY) && !bdrv_is_read_only(bs) &&
+        !s->corrupt_marked && !bs->corrupt) {
+        qcow2_close_clean(bs);
+    }
+    qcow2_free_state(s);
 }
 
 static void qcow2_refresh_limits(BlockDriverState *bs, Error **errp)

@@ -11,7 +11,8 @@
  *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
  *   qcow2-compress.c decompression of compressed clusters
  *   qcow2-snapshot.c the snapshot table (validated, listed)
- *   qcow2-check.c    consistency check (no repair yet)
+ *   qcow2-check.c    consistency check: counting references
+ *   qcow2-repair.c   check -r leaks/all, refcount rebuild, dirty bit
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
  * accessed with s->lock held.
@@ -291,9 +292,17 @@ int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
 int qcow2_snapshot_overlap(BDRVQcow2State *s, int check, int64_t offset,
                            int64_t size);
 
-/* qcow2-check.c: count references, compare with refcounts (no repair) */
+/* qcow2-repair.c: check and repair (qemu-img check [-r leaks|all]) */
 int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
                                 BdrvCheckMode fix);
+/* Lazy refcounts: set the dirty bit before a refcount changes */
+int coroutine_fn qcow2_mark_dirty(BlockDriverState *bs);
+/* Flush the caches, then clear incompatible @bits */
+int coroutine_fn qcow2_mark_clean(BlockDriverState *bs, uint64_t bits);
+/* Open of a dirty image read-write: repair its refcounts */
+int qcow2_repair_dirty(BlockDriverState *bs, Error **errp);
+/* Clean close: clear the dirty bit (outside coroutines) */
+int qcow2_close_clean(BlockDriverState *bs);
 
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
