@@ -308,7 +308,13 @@ static int coroutine_fn qcow2_repair_copied(Qcow2Check *c, uint64_t *e,
                                             uint32_t l1_index)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    bool fix = c->fix & BDRV_FIX_ERRORS;
+    /*
+     * As qemu-img: -r leaks repairs these flags too when the refcounts are
+     * known to be right (every other problem was fixed)
+     */
+    bool fix = (c->fix & BDRV_FIX_ERRORS) ||
+               ((c->fix & BDRV_FIX_LEAKS) && !c->res->check_errors &&
+                !c->res->corruptions && !c->res->leaks);
     uint64_t rc;
     int ret = qcow2_get_refcount(c->bs, host >> s->cluster_bits, &rc);
 
