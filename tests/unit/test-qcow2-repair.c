@@ -281,7 +281,16 @@ static int repair_group_setup(void **state)
     if (interop_require_reference_tools() < 0) {
         return -1;
     }
+    if (test_common_tmp_dir_create("qcow2-repair") < 0) {
+        return -1;
+    }
     return test_common_group_setup(state);
+}
+
+static int repair_group_teardown(void **state)
+{
+    test_common_tmp_dir_remove();
+    return test_common_group_teardown_mem(state);
 }
 
 int main(void)
@@ -302,5 +311,5 @@ int main(void)
     };
 
     return test_common_run_group(tests, repair_group_setup,
-                                 test_common_group_teardown_mem);
+                                 repair_group_teardown);
 }

@@ -403,6 +403,8 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_has_zero_init = qcow2_has_zero_init,
     .bdrv_snapshot_list = qcow2_snapshot_list,
     .bdrv_co_check = qcow2_co_check,
+    .bdrv_get_specific_info = qcow2_get_specific_info,
+    .bdrv_measure = qcow2_measure,
     .bdrv_child_perm = bdrv_default_perms,
     .strong_runtime_opts = qcow2_strong_runtime_opts,
 };

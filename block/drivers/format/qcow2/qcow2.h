@@ -13,6 +13,8 @@
  *   qcow2-snapshot.c the snapshot table (validated, listed)
  *   qcow2-check.c    consistency check: counting references
  *   qcow2-repair.c   check -r leaks/all, refcount rebuild, dirty bit
+ *   qcow2-info.c     format-specific information, measure
+ *   qcow2-amend.c    amend (compat, refcount_bits, lazy refcounts, ...)
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
  * accessed with s->lock held.
@@ -303,6 +305,15 @@ int coroutine_fn qcow2_mark_clean(BlockDriverState *bs, uint64_t bits);
 int qcow2_repair_dirty(BlockDriverState *bs, Error **errp);
 /* Clean close: clear the dirty bit (outside coroutines) */
 int qcow2_close_clean(BlockDriverState *bs);
+
+/* qcow2-info.c */
+ImageInfoSpecific *qcow2_get_specific_info(BlockDriverState *bs,
+                                           Error **errp);
+BlockMeasureInfo *qcow2_measure(QemuOpts *opts, BlockDriverState *in_bs,
+                                Error **errp);
+/* Clusters of refcount table and blocks counting @clusters and selves */
+int64_t qcow2_refcount_metadata_clusters(int64_t clusters,
+                                         int64_t cluster_size, int order);
 
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
