@@ -534,61 +534,70 @@ int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
     return ret;
 }
 
-typedef struct Qcow2RepairCo {
+typedef struct Qcow2CoCall {
     BlockDriverState *bs;
-    bool check;          /* repair (open), or only clear the dirty bit */
-    BdrvCheckResult res;
+    int coroutine_fn (*fn)(BlockDriverState *bs, void *opaque);
+    void *opaque;
     int ret;
     bool done;
-} Qcow2RepairCo;
+} Qcow2CoCall;
 
-static void coroutine_fn qcow2_repair_co_entry(void *opaque)
+static void coroutine_fn qcow2_co_call_entry(void *opaque)
 {
-    Qcow2RepairCo *r = opaque;
-    BDRVQcow2State *s = r->bs->opaque;
+    Qcow2CoCall *c = opaque;
 
-    if (r->check) {
-        r->ret = qcow2_co_check(r->bs, &r->res,
-                                BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);
-    } else {
-        qemu_co_mutex_lock(&s->lock);
-        r->ret = qcow2_mark_clean(r->bs, QCOW2_INCOMPAT_DIRTY);
-        qemu_co_mutex_unlock(&s->lock);
-    }
-    qatomic_store_release(&r->done, true);
+    c->ret = c->fn(c->bs, c->opaque);
+    qatomic_store_release(&c->done, true);
     aio_wait_kick();
 }
 
-static void qcow2_repair_run(Qcow2RepairCo *r)
+int qcow2_co_run(BlockDriverState *bs,
+                 int coroutine_fn (*fn)(BlockDriverState *bs, void *opaque),
+                 void *opaque)
 {
-    if (qemu_in_coroutine()) {
-        qcow2_repair_co_entry(r);
-    } else {
-        Coroutine *co = qemu_coroutine_create(qcow2_repair_co_entry, r);
+    Qcow2CoCall c = { .bs = bs, .fn = fn, .opaque = opaque };
 
-        aio_co_enter(bdrv_get_aio_context(r->bs), co);
-        AIO_WAIT_WHILE(bdrv_get_aio_context(r->bs),
-                       !qatomic_load_acquire(&r->done));
+    if (qemu_in_coroutine()) {
+        return fn(bs, opaque);
     }
+    aio_co_enter(bdrv_get_aio_context(bs),
+                 qemu_coroutine_create(qcow2_co_call_entry, &c));
+    AIO_WAIT_WHILE(bdrv_get_aio_context(bs), !qatomic_load_acquire(&c.done));
+    return c.ret;
+}
+
+static int coroutine_fn qcow2_repair_dirty_co(BlockDriverState *bs,
+                                              void *opaque)
+{
+    return qcow2_co_check(bs, opaque, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);
 }
 
 int qcow2_repair_dirty(BlockDriverState *bs, Error **errp)
 {
-    Qcow2RepairCo r = { .bs = bs, .check = true };
+    BdrvCheckResult res = { 0 };
+    int ret = qcow2_co_run(bs, qcow2_repair_dirty_co, &res);
 
-    qcow2_repair_run(&r);
-    if (r.ret < 0 || r.res.check_errors) {
-        error_setg_errno(errp, r.ret < 0 ? -r.ret : EIO,
+    if (ret < 0 || res.check_errors) {
+        error_setg_errno(errp, ret < 0 ? -ret : EIO,
                          "Could not repair dirty image");
-        return r.ret < 0 ? r.ret : -EIO;
+        return ret < 0 ? ret : -EIO;
     }
     return 0;
 }
 
+static int coroutine_fn qcow2_close_clean_co(BlockDriverState *bs,
+                                             void *opaque)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret;
+
+    qemu_co_mutex_lock(&s->lock);
+    ret = qcow2_mark_clean(bs, QCOW2_INCOMPAT_DIRTY);
+    qemu_co_mutex_unlock(&s->lock);
+    return ret;
+}
+
 int qcow2_close_clean(BlockDriverState *bs)
 {
-    Qcow2RepairCo r = { .bs = bs };
-
-    qcow2_repair_run(&r);
-    return r.ret;
+    return qcow2_co_run(bs, qcow2_close_clean_co, NULL);
 }

@@ -305,6 +305,16 @@ int coroutine_fn qcow2_mark_clean(BlockDriverState *bs, uint64_t bits);
 int qcow2_repair_dirty(BlockDriverState *bs, Error **errp);
 /* Clean close: clear the dirty bit (outside coroutines) */
 int qcow2_close_clean(BlockDriverState *bs);
+/* Run @fn in a coroutine (directly when already in one); its result */
+int qcow2_co_run(BlockDriverState *bs,
+                 int coroutine_fn (*fn)(BlockDriverState *bs, void *opaque),
+                 void *opaque);
+
+/* qcow2-amend.c */
+extern QemuOptsList qcow2_amend_opts;
+int qcow2_amend_options(BlockDriverState *bs, QemuOpts *opts,
+                        BlockDriverAmendStatusCB *status_cb, void *cb_opaque,
+                        bool force, Error **errp);
 
 /* qcow2-info.c */
 ImageInfoSpecific *qcow2_get_specific_info(BlockDriverState *bs,
