@@ -246,8 +246,12 @@ static int img_info(int argc, char **argv)
 
 static void img_check_report(const BdrvCheckResult *r)
 {
-    const BlockFragInfo *f = &r->bfi;
-
+    if (r->corruptions_fixed || r->leaks_fixed) {
+        printf("The following inconsistencies were found and repaired:\n\n"
+               "    %d leaked clusters\n    %d corruptions\n\n"
+               "Double checking the fixed image now...\n",
+               r->leaks_fixed, r->corruptions_fixed);
+    }
     if (!(r->corruptions || r->leaks || r->check_errors)) {
         printf("No errors were found on the image.\n");
     }
@@ -264,33 +268,9 @@ static void img_check_report(const BdrvCheckResult *r)
         printf("\n%d internal errors have occurred during the check.\n",
                r->check_errors);
     }
-    if (f->total_clusters && f->allocated_clusters) {
-        printf("%" PRIu64 "/%" PRIu64 " = %0.2f%% allocated, %0.2f%% "
-               "fragmented, %0.2f%% compressed clusters\n",
-               f->allocated_clusters, f->total_clusters,
-               f->allocated_clusters * 100.0 / f->total_clusters,
-               f->fragmented_clusters * 100.0 / f->allocated_clusters,
-               f->compressed_clusters * 100.0 / f->allocated_clusters);
-    }
     if (r->image_end_offset > 0) {
         printf("Image end offset: %" PRId64 "\n", r->image_end_offset);
     }
-}
-
-/* After a repair, as qemu-img: what was fixed, then a check without -r */
-static int img_check_double(BlockDriverState *bs, BdrvCheckResult *res,
-                            bool quiet)
-{
-    if (!res->corruptions_fixed && !res->leaks_fixed) {
-        return 0;
-    }
-    if (!quiet) {
-        printf("The following inconsistencies were found and repaired:\n\n"
-               "    %d leaked clusters\n    %d corruptions\n\n"
-               "Double checking the fixed image now...\n",
-               res->leaks_fixed, res->corruptions_fixed);
-    }
-    return bdrv_check(bs, res, 0);
 }
 
 static int img_check_fix_mode(const char *arg, BdrvCheckMode *fix)
@@ -347,9 +327,6 @@ static int img_check(int argc, char **argv)
         return 1;
     }
     ret = bdrv_check(blk_bs(blk), &res, fix);
-    if (ret == 0) {
-        ret = img_check_double(blk_bs(blk), &res, quiet);
-    }
     blk_unref(blk);
     if (ret == -ENOTSUP) {
         error_report("This image format does not support checks");
