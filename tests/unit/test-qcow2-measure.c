@@ -16,7 +16,9 @@
 #include "qcow2-common.h"
 #include "test-common.h"
 
-/* qemu-img measure's two numbers for @args (-1: it failed) */
+static int64_t qemu_bitmaps;
+
+/* qemu-img measure's numbers for @args (-1: it failed) */
 static void qemu_measure(const char *args, int64_t *required, int64_t *full)
 {
     g_autofree char *cmd = g_strdup_printf("qemu-img measure -O qcow2 %s "
@@ -24,11 +26,12 @@ static void qemu_measure(const char *args, int64_t *required, int64_t *full)
     char line[256];
     FILE *p = popen(cmd, "r");
 
-    *required = *full = -1;
+    *required = *full = qemu_bitmaps = -1;
     assert_non_null(p);
     while (fgets(line, sizeof(line), p)) {
         sscanf(line, "required size: %" SCNd64, required);
         sscanf(line, "fully allocated size: %" SCNd64, full);
+        sscanf(line, "bitmaps size: %" SCNd64, &qemu_bitmaps);
     }
     pclose(p);
 }
@@ -127,7 +130,42 @@ static void test_measure_existing_image(void **state)
         assert_int_equal(info->required, required);
         assert_int_equal(info->fully_allocated, full);
         assert_true(info->has_bitmaps);
-        assert_int_equal(info->bitmaps, 0);
+        assert_int_equal(info->bitmaps, qemu_bitmaps);
+        qapi_free_BlockMeasureInfo(info);
+    }
+    blk_unref(blk);
+}
+
+/* Persistent bitmaps of a qcow2 source: their size for the new image */
+static void test_measure_bitmaps(void **state)
+{
+    g_autofree char *path = tmp_path("measure-bm.qcow2");
+    static const char *const opts[] = { "", "cluster_size=512",
+                                        "cluster_size=4096" };
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    assert_int_equal(qcow2_test_sh(
+        "qemu-img create -f qcow2 %s 10G && qemu-img bitmap --add -g 512 %s "
+        "a_rather_long_bitmap_name_of_many_characters && "
+        "qemu-img bitmap --add %s b && "
+        "qemu-img bitmap --add -g 2M --disable %s c", path, path, path, path),
+        0);
+    blk = qcow2_test_open(path, 0, &err);
+    check_ok(blk != NULL, &err, "open");
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+        g_autofree char *args = g_strdup_printf("%s%s -f qcow2 %s",
+                                                *opts[i] ? "-o " : "",
+                                                opts[i], path);
+        BlockMeasureInfo *info = measure(opts[i], blk_bs(blk), &err);
+        int64_t required, full;
+
+        check_ok(info != NULL, &err, "measure");
+        qemu_measure(args, &required, &full);
+        assert_true(info->has_bitmaps);
+        assert_int_equal(info->bitmaps, qemu_bitmaps);
+        assert_int_equal(info->required, required);
+        assert_int_equal(info->fully_allocated, full);
         qapi_free_BlockMeasureInfo(info);
     }
     blk_unref(blk);
@@ -173,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_measure_new_image_matrix),
         T(test_measure_existing_image),
+        T(test_measure_bitmaps),
         T(test_measure_bad_options),
     };
 

@@ -14,46 +14,65 @@
 
 #define QCOW2_INFO_DEFAULT_CLUSTER 65536
 
-/* The persistent bitmaps as qemu-img lists them: name, granularity, flags */
-static QList *qcow2_info_bitmaps(BlockDriverState *bs)
+typedef void Qcow2BitmapFn(void *opaque, const uint8_t *entry,
+                           const char *name);
+
+/* Call @fn for each entry of the bitmap directory (validated at open) */
+static void qcow2_info_each_bitmap(BlockDriverState *bs, Qcow2BitmapFn *fn,
+                                   void *opaque)
 {
     BDRVQcow2State *s = bs->opaque;
-    QList *list = qlist_new();
-    g_autofree uint8_t *dir = g_try_malloc(s->bitmap_dir_size);
+    g_autofree uint8_t *dir = NULL;
     uint64_t pos = 0;
 
+    if (!s->has_bitmaps || !(s->autoclear & QCOW2_AUTOCLEAR_BITMAPS)) {
+        return;
+    }
+    dir = g_try_malloc(s->bitmap_dir_size);
     if (!dir || bdrv_pread(bs->file, s->bitmap_dir_offset,
                            s->bitmap_dir_size, dir, 0) < 0) {
-        return list;
+        return;
     }
-    /* Validated at open: every entry lies inside the directory */
     while (pos + 24 <= s->bitmap_dir_size) {
         const uint8_t *e = dir + pos;
-        uint32_t flags = ldl_be_p(e + 12);
         uint16_t name_len = lduw_be_p(e + 18);
         uint32_t extra = ldl_be_p(e + 20);
-        QDict *b = qdict_new();
-        QList *fl = qlist_new();
         g_autofree char *name = NULL;
 
         if (pos + 24 + extra + name_len > s->bitmap_dir_size) {
-            qobject_unref(b);
-            qobject_unref(fl);
             break;
         }
         name = g_strndup((const char *)e + 24 + extra, name_len);
-        if (flags & 1) {
-            qlist_append_str(fl, "in-use");
-        }
-        if (flags & 2) {
-            qlist_append_str(fl, "auto");
-        }
-        qdict_put(b, "flags", fl);
-        qdict_put_str(b, "name", name);
-        qdict_put_int(b, "granularity", 1LL << MIN(e[17], 63));
-        qlist_append_obj(list, QOBJECT(b));
+        fn(opaque, e, name);
         pos += ROUND_UP(24 + (uint64_t)extra + name_len, 8);
     }
+}
+
+/* One bitmap as qemu-img lists it: flags, name, granularity */
+static void qcow2_info_list_bitmap(void *opaque, const uint8_t *e,
+                                   const char *name)
+{
+    uint32_t flags = ldl_be_p(e + 12);
+    QDict *b = qdict_new();
+    QList *fl = qlist_new();
+
+    if (flags & 1) {
+        qlist_append_str(fl, "in-use");
+    }
+    if (flags & 2) {
+        qlist_append_str(fl, "auto");
+    }
+    qdict_put(b, "flags", fl);
+    qdict_put_str(b, "name", name);
+    qdict_put_int(b, "granularity", 1LL << MIN(e[17], 63));
+    qlist_append_obj(opaque, QOBJECT(b));
+}
+
+static QList *qcow2_info_bitmaps(BlockDriverState *bs)
+{
+    QList *list = qlist_new();
+
+    qcow2_info_each_bitmap(bs, qcow2_info_list_bitmap, list);
     return list;
 }
 
@@ -146,6 +165,26 @@ static int64_t qcow2_info_in_use(BlockDriverState *in_bs, int64_t size,
         }
     }
     return required;
+}
+
+typedef struct Qcow2BitmapSize {
+    int64_t cluster_size;
+    uint64_t disk_size;
+    uint64_t bytes;       /* bitmap data and tables */
+    uint64_t dir;         /* directory entries */
+} Qcow2BitmapSize;
+
+/* What a copy of one bitmap takes: all of its data, its table, its entry */
+static void qcow2_info_size_bitmap(void *opaque, const uint8_t *e,
+                                   const char *name)
+{
+    Qcow2BitmapSize *b = opaque;
+    uint64_t bits = DIV_ROUND_UP(b->disk_size, 1ULL << MIN(e[17], 63));
+    uint64_t clusters = DIV_ROUND_UP(DIV_ROUND_UP(bits, 8), b->cluster_size);
+
+    b->bytes += clusters * b->cluster_size +
+                ROUND_UP(clusters * 8, b->cluster_size);
+    b->dir += ROUND_UP(24 + strlen(name), 8);
 }
 
 typedef struct Qcow2MeasureOpts {
@@ -241,6 +280,12 @@ BlockMeasureInfo *qcow2_measure(QemuOpts *opts, BlockDriverState *in_bs,
     /* Only qcow2 sources carry bitmaps convert --bitmaps could copy */
     info->has_bitmaps = m.v3 && in_bs && in_bs->drv &&
                         !strcmp(in_bs->drv->format_name, "qcow2");
-    info->bitmaps = 0;
+    if (info->has_bitmaps) {
+        Qcow2BitmapSize b = { .cluster_size = m.cluster_size,
+                              .disk_size = bdrv_getlength(in_bs) };
+
+        qcow2_info_each_bitmap(in_bs, qcow2_info_size_bitmap, &b);
+        info->bitmaps = b.bytes + ROUND_UP(b.dir, m.cluster_size);
+    }
     return info;
 }
