@@ -161,6 +161,28 @@ static int qcow2_check_std_entry(Qcow2Check *c, uint64_t *l2e, bool active,
     return 0;
 }
 
+/*
+ * An entry with bits it must not have: an error, or with -r all in an
+ * active table (beyond what qemu-img repairs) the bits are cleared
+ */
+static void qcow2_check_bad_bits(Qcow2Check *c, uint64_t *e, uint64_t bad,
+                                 bool active, bool *modified,
+                                 const char *what)
+{
+    if (!(*e & bad)) {
+        return;
+    }
+    if (active && (c->fix & BDRV_FIX_ERRORS)) {
+        qcow2_check_msg(c, "Repairing %s: %" PRIx64, what, *e);
+        *e &= ~bad;
+        *modified = true;
+        c->res->corruptions_fixed++;
+        return;
+    }
+    qcow2_check_msg(c, "ERROR found %s: %" PRIx64, what, *e);
+    c->res->corruptions++;
+}
+
 static int qcow2_check_l2_entry(Qcow2Check *c, uint64_t *l2e, bool active,
                                 bool *modified)
 {
@@ -171,10 +193,19 @@ static int qcow2_check_l2_entry(Qcow2Check *c, uint64_t *l2e, bool active,
     switch (qcow2_entry_type(s, *l2e)) {
     case QCOW2_CLUSTER_COMPRESSED:
         if (*l2e & QCOW2_OFLAG_COPIED) {
-            qcow2_check_msg(c, "ERROR: coffset=%#" PRIx64 ": copied flag "
+            bool fix = active && (c->fix & BDRV_FIX_ERRORS);
+
+            qcow2_check_msg(c, "%s: coffset=%#" PRIx64 ": copied flag "
                             "must never be set for compressed clusters",
+                            fix ? "Repairing" : "ERROR",
                             *l2e & s->cluster_offset_mask);
-            c->res->corruptions++;
+            if (fix) {
+                *l2e &= ~QCOW2_OFLAG_COPIED;
+                *modified = true;
+                c->res->corruptions_fixed++;
+            } else {
+                c->res->corruptions++;
+            }
         }
         if (active) {
             c->res->bfi.allocated_clusters++;
@@ -185,18 +216,12 @@ static int qcow2_check_l2_entry(Qcow2Check *c, uint64_t *l2e, bool active,
         return qcow2_check_ref(c, off, len);
     case QCOW2_CLUSTER_NORMAL:
     case QCOW2_CLUSTER_ZERO_ALLOC:
-        if (*l2e & QCOW2_L2E_RESERVED) {
-            qcow2_check_msg(c, "ERROR found l2 entry with reserved bits set: "
-                            "%" PRIx64, *l2e);
-            c->res->corruptions++;
-        }
+        qcow2_check_bad_bits(c, l2e, QCOW2_L2E_RESERVED, active, modified,
+                             "l2 entry with reserved bits set");
         return qcow2_check_std_entry(c, l2e, active, modified);
     default:
-        if (*l2e & QCOW2_L2E_RESERVED) {
-            qcow2_check_msg(c, "ERROR found l2 entry with reserved bits set: "
-                            "%" PRIx64, *l2e);
-            c->res->corruptions++;
-        }
+        qcow2_check_bad_bits(c, l2e, QCOW2_L2E_RESERVED, active, modified,
+                             "l2 entry with reserved bits set");
         return 0;
     }
 }
@@ -240,23 +265,23 @@ static int coroutine_fn qcow2_check_l2(Qcow2Check *c, uint64_t off,
     return ret;
 }
 
-/* Clear active L1 entry @i (its table is unusable) */
-static int coroutine_fn qcow2_check_clear_l1(Qcow2Check *c, uint32_t i)
+/* Active L1 entry @i repaired to @e */
+static int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
+                                             uint64_t e)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    uint64_t zero = 0;
+    uint64_t be = cpu_to_be64(e);
     int64_t at = s->l1_offset + (int64_t)i * 8;
     int ret = qcow2_pre_write_check(c->bs, QCOW2_OL_ACTIVE_L1, at, 8);
 
     if (ret == 0) {
-        ret = bdrv_co_pwrite_sync(c->bs->file, at, 8, &zero, 0);
+        ret = bdrv_co_pwrite_sync(c->bs->file, at, 8, &be, 0);
     }
     if (ret < 0) {
         c->res->check_errors++;
         return ret;
     }
-    s->l1_table[i] = 0;
-    c->res->corruptions_fixed++;
+    s->l1_table[i] = e;
     return 0;
 }
 
@@ -273,20 +298,34 @@ static int coroutine_fn qcow2_check_l1_entry(Qcow2Check *c, uint64_t l1e,
     int ret;
 
     if (l1e & QCOW2_L1E_RESERVED) {
-        qcow2_check_msg(c, "ERROR found L1 entry with reserved bits set: %"
-                        PRIx64, l1e);
-        c->res->corruptions++;
+        bool modified = false;
+
+        qcow2_check_bad_bits(c, &l1e, QCOW2_L1E_RESERVED, active, &modified,
+                             "L1 entry with reserved bits set");
+        /* Nothing left but flags: no table */
+        ret = modified ? qcow2_check_write_l1(c, i, off ? l1e : 0) : 0;
+        if (ret < 0 || (modified && !off)) {
+            return ret;
+        }
     }
-    if (!off) {
+    if (!l1e) {
         return 0;
     }
+    if (!off && fix) {
+        qcow2_check_msg(c, "Repairing L1 entry without an L2 table offset: "
+                        "%" PRIx64, l1e);
+        c->res->corruptions_fixed++;
+        return qcow2_check_write_l1(c, i, 0);
+    }
+    /* (Without -r all, as qemu-img: flags alone name the header as L2) */
     if (!aligned || (!inside && fix)) {
         qcow2_check_msg(c, "%s l2_offset=%" PRIx64 ": Table is %s; L1 entry "
                         "corrupted", fix ? "Repairing" : "ERROR", off,
                         aligned ? "beyond the end of the file"
                                 : "not cluster aligned");
         if (fix) {
-            return qcow2_check_clear_l1(c, i);
+            c->res->corruptions_fixed++;
+            return qcow2_check_write_l1(c, i, 0);
         }
         c->res->corruptions++;
     }
@@ -395,6 +434,13 @@ static int coroutine_fn qcow2_check_refblocks(Qcow2Check *c)
         uint64_t off = be64_to_cpu(table[i]) & QCOW2_REFT_OFFSET_MASK;
         int64_t cluster = off >> s->cluster_bits;
 
+        if (be64_to_cpu(table[i]) & ~QCOW2_REFT_OFFSET_MASK) {
+            qcow2_check_msg(c, "ERROR refcount table entry %" PRIu64 " has "
+                            "reserved bits set", i);
+            c->res->corruptions++;
+            c->rebuild = true;
+            continue;
+        }
         if (!off) {
             continue;
         }
