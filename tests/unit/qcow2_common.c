@@ -11,6 +11,7 @@
 
 #include "block/mem.h"
 #include "util/bswap.h"
+#include "interop-common.h"
 #include "qcow2-common.h"
 #include "test-common.h"
 
@@ -136,4 +137,19 @@ int qcow2_test_check(const char *name, int flags, BdrvCheckMode fix,
     ret = bdrv_check(blk_bs(blk), res, fix);
     blk_unref(blk);
     return ret;
+}
+
+int qcow2_test_interop_setup(void **state, const char *prefix)
+{
+    if (interop_require_reference_tools() < 0 ||
+        test_common_tmp_dir_create(prefix) < 0) {
+        return -1;
+    }
+    return test_common_group_setup(state);
+}
+
+int qcow2_test_interop_teardown(void **state)
+{
+    test_common_tmp_dir_remove();
+    return test_common_group_teardown_mem(state);
 }

@@ -271,17 +271,7 @@ static void test_amend_refusals(void **state)
 
 static int amend_group_setup(void **state)
 {
-    if (interop_require_reference_tools() < 0 ||
-        test_common_tmp_dir_create("qcow2-amend") < 0) {
-        return -1;
-    }
-    return test_common_group_setup(state);
-}
-
-static int amend_group_teardown(void **state)
-{
-    test_common_tmp_dir_remove();
-    return test_common_group_teardown_mem(state);
+    return qcow2_test_interop_setup(state, "qcow2-amend");
 }
 
 int main(void)
@@ -298,5 +288,5 @@ int main(void)
     };
 
     return test_common_run_group(tests, amend_group_setup,
-                                 amend_group_teardown);
+                                 qcow2_test_interop_teardown);
 }

@@ -114,17 +114,7 @@ static void test_info_corrupt_bit(void **state)
 
 static int info_group_setup(void **state)
 {
-    if (interop_require_reference_tools() < 0 ||
-        test_common_tmp_dir_create("qcow2-info") < 0) {
-        return -1;
-    }
-    return test_common_group_setup(state);
-}
-
-static int info_group_teardown(void **state)
-{
-    test_common_tmp_dir_remove();
-    return test_common_group_teardown_mem(state);
+    return qcow2_test_interop_setup(state, "qcow2-info");
 }
 
 int main(void)
@@ -136,5 +126,5 @@ int main(void)
     };
 
     return test_common_run_group(tests, info_group_setup,
-                                 info_group_teardown);
+                                 qcow2_test_interop_teardown);
 }

@@ -156,19 +156,7 @@ static void test_lazy_qemu_made_dirty_image(void **state)
 
 static int lazy_group_setup(void **state)
 {
-    if (interop_require_reference_tools() < 0) {
-        return -1;
-    }
-    if (test_common_tmp_dir_create("qcow2-lazy") < 0) {
-        return -1;
-    }
-    return test_common_group_setup(state);
-}
-
-static int lazy_group_teardown(void **state)
-{
-    test_common_tmp_dir_remove();
-    return test_common_group_teardown_mem(state);
+    return qcow2_test_interop_setup(state, "qcow2-lazy");
 }
 
 int main(void)
@@ -182,5 +170,5 @@ int main(void)
     };
 
     return test_common_run_group(tests, lazy_group_setup,
-                                 lazy_group_teardown);
+                                 qcow2_test_interop_teardown);
 }

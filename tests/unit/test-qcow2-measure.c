@@ -102,23 +102,15 @@ static void test_measure_new_image_matrix(void **state)
     }
 }
 
-/* Converting an image: only its allocated clusters count as data */
-static void test_measure_existing_image(void **state)
+/* Measuring a conversion of @path with each of @opts: as qemu-img */
+static void expect_same_conversion(const char *path,
+                                   const char *const *opts, size_t n)
 {
-    g_autofree char *path = tmp_path("measure-src.qcow2");
-    static const char *const opts[] = { "", "cluster_size=4096",
-                                        "preallocation=full",
-                                        "cluster_size=2M,refcount_bits=1" };
     Error *err = NULL;
-    BlockBackend *blk;
+    BlockBackend *blk = qcow2_test_open(path, 0, &err);
 
-    assert_int_equal(qcow2_test_sh("qemu-img create -f qcow2 %s 5M && "
-                                   "qemu-io -c 'write 0 100k' "
-                                   "-c 'write -z 1M 1M' -c 'write 3M 7k' %s",
-                                   path, path), 0);
-    blk = qcow2_test_open(path, 0, &err);
     check_ok(blk != NULL, &err, "open");
-    for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+    for (size_t i = 0; i < n; i++) {
         g_autofree char *args = g_strdup_printf("%s%s -f qcow2 %s",
                                                 *opts[i] ? "-o " : "",
                                                 opts[i], path);
@@ -136,14 +128,27 @@ static void test_measure_existing_image(void **state)
     blk_unref(blk);
 }
 
+/* Converting an image: only its allocated clusters count as data */
+static void test_measure_existing_image(void **state)
+{
+    g_autofree char *path = tmp_path("measure-src.qcow2");
+    static const char *const opts[] = { "", "cluster_size=4096",
+                                        "preallocation=full",
+                                        "cluster_size=2M,refcount_bits=1" };
+
+    assert_int_equal(qcow2_test_sh("qemu-img create -f qcow2 %s 5M && "
+                                   "qemu-io -c 'write 0 100k' "
+                                   "-c 'write -z 1M 1M' -c 'write 3M 7k' %s",
+                                   path, path), 0);
+    expect_same_conversion(path, opts, ARRAY_SIZE(opts));
+}
+
 /* Persistent bitmaps of a qcow2 source: their size for the new image */
 static void test_measure_bitmaps(void **state)
 {
     g_autofree char *path = tmp_path("measure-bm.qcow2");
     static const char *const opts[] = { "", "cluster_size=512",
                                         "cluster_size=4096" };
-    Error *err = NULL;
-    BlockBackend *blk;
 
     assert_int_equal(qcow2_test_sh(
         "qemu-img create -f qcow2 %s 10G && qemu-img bitmap --add -g 512 %s "
@@ -151,24 +156,7 @@ static void test_measure_bitmaps(void **state)
         "qemu-img bitmap --add %s b && "
         "qemu-img bitmap --add -g 2M --disable %s c", path, path, path, path),
         0);
-    blk = qcow2_test_open(path, 0, &err);
-    check_ok(blk != NULL, &err, "open");
-    for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-        g_autofree char *args = g_strdup_printf("%s%s -f qcow2 %s",
-                                                *opts[i] ? "-o " : "",
-                                                opts[i], path);
-        BlockMeasureInfo *info = measure(opts[i], blk_bs(blk), &err);
-        int64_t required, full;
-
-        check_ok(info != NULL, &err, "measure");
-        qemu_measure(args, &required, &full);
-        assert_true(info->has_bitmaps);
-        assert_int_equal(info->bitmaps, qemu_bitmaps);
-        assert_int_equal(info->required, required);
-        assert_int_equal(info->fully_allocated, full);
-        qapi_free_BlockMeasureInfo(info);
-    }
-    blk_unref(blk);
+    expect_same_conversion(path, opts, ARRAY_SIZE(opts));
 }
 
 static void test_measure_bad_options(void **state)
@@ -191,19 +179,7 @@ static void test_measure_bad_options(void **state)
 
 static int measure_group_setup(void **state)
 {
-    if (interop_require_reference_tools() < 0) {
-        return -1;
-    }
-    if (test_common_tmp_dir_create("qcow2-measure") < 0) {
-        return -1;
-    }
-    return test_common_group_setup(state);
-}
-
-static int measure_group_teardown(void **state)
-{
-    test_common_tmp_dir_remove();
-    return test_common_group_teardown_mem(state);
+    return qcow2_test_interop_setup(state, "qcow2-measure");
 }
 
 int main(void)
@@ -216,5 +192,5 @@ int main(void)
     };
 
     return test_common_run_group(tests, measure_group_setup,
-                                 measure_group_teardown);
+                                 qcow2_test_interop_teardown);
 }

@@ -331,19 +331,7 @@ static void test_repair_random_damage_sweep(void **state)
 
 static int repair_group_setup(void **state)
 {
-    if (interop_require_reference_tools() < 0) {
-        return -1;
-    }
-    if (test_common_tmp_dir_create("qcow2-repair") < 0) {
-        return -1;
-    }
-    return test_common_group_setup(state);
-}
-
-static int repair_group_teardown(void **state)
-{
-    test_common_tmp_dir_remove();
-    return test_common_group_teardown_mem(state);
+    return qcow2_test_interop_setup(state, "qcow2-repair");
 }
 
 int main(void)
@@ -365,5 +353,5 @@ int main(void)
     };
 
     return test_common_run_group(tests, repair_group_setup,
-                                 repair_group_teardown);
+                                 qcow2_test_interop_teardown);
 }

@@ -265,9 +265,8 @@ static int coroutine_fn qcow2_check_l2(Qcow2Check *c, uint64_t off,
     return ret;
 }
 
-/* Active L1 entry @i repaired to @e */
-static int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
-                                             uint64_t e)
+int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
+                                      uint64_t e)
 {
     BDRVQcow2State *s = c->bs->opaque;
     uint64_t be = cpu_to_be64(e);

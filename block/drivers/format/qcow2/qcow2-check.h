@@ -29,6 +29,9 @@ int coroutine_fn qcow2_check_init(Qcow2Check *c);
 void qcow2_check_free(Qcow2Check *c);
 /* Count every reference of every structure (refs zeroed first) */
 int coroutine_fn qcow2_check_calculate(Qcow2Check *c);
+/* Repair active L1 entry @i to @e (on disk and in memory) */
+int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
+                                      uint64_t e);
 /* Make room in refs for cluster @cluster; -ENOMEM */
 int qcow2_check_grow(Qcow2Check *c, int64_t cluster);
 

@@ -291,17 +291,6 @@ int coroutine_fn qcow2_repair_rebuild(Qcow2Check *c, int order)
     return ret;
 }
 
-static int coroutine_fn qcow2_repair_write_l1(BlockDriverState *bs,
-                                              uint32_t i)
-{
-    BDRVQcow2State *s = bs->opaque;
-    uint64_t e = cpu_to_be64(s->l1_table[i]);
-    int64_t at = s->l1_offset + (int64_t)i * 8;
-    int ret = qcow2_pre_write_check(bs, QCOW2_OL_ACTIVE_L1, at, 8);
-
-    return ret ? ret : bdrv_co_pwrite_sync(bs->file, at, 8, &e, 0);
-}
-
 /* Compare @e's OFLAG_COPIED with the refcount of @host; may flip it */
 static int coroutine_fn qcow2_repair_copied(Qcow2Check *c, uint64_t *e,
                                             uint64_t host, const char *what,
@@ -377,14 +366,15 @@ static int coroutine_fn qcow2_repair_check_copied(Qcow2Check *c)
     int ret = 0;
 
     for (uint32_t i = 0; ret == 0 && i < s->l1_size; i++) {
-        uint64_t off = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
+        uint64_t e = s->l1_table[i];
+        uint64_t off = e & QCOW2_L1E_OFFSET_MASK;
 
         if (!off || (off & (s->cluster_size - 1))) {
             continue;
         }
-        ret = qcow2_repair_copied(c, &s->l1_table[i], off, NULL, i);
+        ret = qcow2_repair_copied(c, &e, off, NULL, i);
         if (ret > 0) {
-            ret = qcow2_repair_write_l1(c->bs, i);
+            ret = qcow2_check_write_l1(c, i, e);
         }
         if (ret == 0 && off + s->cluster_size <= (uint64_t)c->file_len) {
             ret = qcow2_repair_copied_l2(c, off);
