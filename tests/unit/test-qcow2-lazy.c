@@ -133,6 +133,24 @@ static void test_lazy_check_repair_clears_dirty_bit(void **state)
     assert_int_equal(qcow2_test_peek64(CRASH, 72) & DIRTY, 0);
 }
 
+/* Handing the image over (inactivate) leaves it clean, as a close does */
+static void test_lazy_inactivate_clears_dirty_bit(void **state)
+{
+    BlockBackend *blk;
+    BdrvCheckResult res;
+
+    qcow2_test_create(IMG, 4 * MiB, "lazy_refcounts=on");
+    blk = open_rw(IMG);
+    write_clusters(blk, 3);
+    assert_int_equal(qcow2_test_peek64(IMG, 72) & DIRTY, DIRTY);
+    assert_int_equal(bdrv_inactivate_all(), 0);
+    assert_int_equal(qcow2_test_peek64(IMG, 72) & DIRTY, 0);
+    crash_copy();
+    blk_unref(blk);
+    assert_int_equal(qcow2_test_check(CRASH, 0, 0, &res), 0);
+    assert_int_equal(res.corruptions + res.leaks, 0);
+}
+
 /* An image qemu-io left dirty (killed while writing) is repaired too */
 static void test_lazy_qemu_made_dirty_image(void **state)
 {
@@ -166,6 +184,7 @@ int main(void)
         T(test_lazy_off_never_sets_dirty_bit),
         T(test_lazy_crash_repaired_on_read_write_open),
         T(test_lazy_check_repair_clears_dirty_bit),
+        T(test_lazy_inactivate_clears_dirty_bit),
         T(test_lazy_qemu_made_dirty_image),
     };
 

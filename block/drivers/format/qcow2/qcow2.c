@@ -406,6 +406,8 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_get_specific_info = qcow2_get_specific_info,
     .bdrv_measure = qcow2_measure,
     .bdrv_amend_options = qcow2_amend_options,
+    /* Another process takes over: refcounts accurate, dirty bit clear */
+    .bdrv_inactivate = qcow2_close_clean,
     .amend_opts = &qcow2_amend_opts,
     .bdrv_child_perm = bdrv_default_perms,
     .strong_runtime_opts = qcow2_strong_runtime_opts,
