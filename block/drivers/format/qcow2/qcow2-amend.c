@@ -133,8 +133,7 @@ static bool qcow2_amend_ext(uint8_t *buf, size_t cap, size_t *pos,
 
 /* The extensions of @old (validated at open) that the new header keeps */
 static bool qcow2_amend_copy_exts(BDRVQcow2State *s, const uint8_t *old,
-                                  uint8_t *buf, size_t *pos, int version,
-                                  bool new_fmt)
+                                  uint8_t *buf, size_t *pos, int version)
 {
     uint64_t end = s->backing_offset ? s->backing_offset
                                      : (uint64_t)s->cluster_size;
@@ -145,8 +144,10 @@ static bool qcow2_amend_copy_exts(BDRVQcow2State *s, const uint8_t *old,
         if (type == QCOW2_EXT_END || len > end - off - 8) {
             break;
         }
-        if (!(type == QCOW2_EXT_FEATURE_TABLE && version < 3) &&
-            !(type == QCOW2_EXT_BACKING_FORMAT && new_fmt) &&
+        /* A version 3 header gets a fresh feature table when it is new */
+        if (!(type == QCOW2_EXT_FEATURE_TABLE &&
+              (version < 3 || s->version < 3)) &&
+            type != QCOW2_EXT_BACKING_FORMAT &&
             !qcow2_amend_ext(buf, s->cluster_size, pos, type, old + off + 8,
                              len)) {
             return false;
@@ -205,7 +206,8 @@ static int coroutine_fn qcow2_amend_rewrite_header(BlockDriverState *bs,
                                         strlen(fmt))) {
         goto too_big;
     }
-    if (!qcow2_amend_copy_exts(s, old, buf, &pos, a->version, true)) {
+    /* (the backing format, if any, went first) */
+    if (!qcow2_amend_copy_exts(s, old, buf, &pos, a->version)) {
         goto too_big;
     }
     for (size_t i = 0; s->version < 3 && a->version >= 3 &&

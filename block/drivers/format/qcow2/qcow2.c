@@ -249,7 +249,8 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
         ret = qcow2_clear_autoclear(bs, errp);
     }
     /* Lazy refcounts were in use and the image was not closed cleanly */
-    if (ret == 0 && (flags & BDRV_O_RDWR) && !(flags & BDRV_O_CHECK) &&
+    if (ret == 0 && (flags & BDRV_O_RDWR) &&
+        !(flags & (BDRV_O_CHECK | BDRV_O_INACTIVE)) &&
         (s->incompatible & QCOW2_INCOMPAT_DIRTY)) {
         qcow2_cache_set_dependency(s->l2_cache, NULL);
         ret = qcow2_repair_dirty(bs, errp);
@@ -273,7 +274,8 @@ static void qcow2_close(BlockDriverState *bs)
 
     /* A clean close: the refcounts on disk are accurate again */
     if ((s->incompatible & QCOW2_INCOMPAT_DIRTY) && !bdrv_is_read_only(bs) &&
-        !s->corrupt_marked && !bs->corrupt) {
+        !(bs->open_flags & BDRV_O_INACTIVE) && !s->corrupt_marked &&
+        !bs->corrupt) {
         qcow2_close_clean(bs);
     }
     qcow2_free_state(s);
