@@ -128,10 +128,16 @@ static void io_dump_qobject(const QObject *obj, int indent)
         break;
     case QTYPE_QLIST: {
         const QListEntry *e;
+        int i = 0;
 
+        /* "[i]:" then a nested value below it, a scalar on the same line */
         QLIST_FOREACH_ENTRY(qobject_to(QList, obj), e) {
-            printf("%*s[%s]:\n", indent * 4, "", "");
-            io_dump_qobject(qlist_entry_obj(e), indent + 1);
+            QObject *v = qlist_entry_obj(e);
+            bool nested = qobject_type(v) == QTYPE_QDICT ||
+                          qobject_type(v) == QTYPE_QLIST;
+
+            printf("%*s[%d]:%s", indent * 4, "", i++, nested ? "\n" : " ");
+            io_dump_qobject(v, nested ? indent + 1 : indent);
         }
         break;
     }

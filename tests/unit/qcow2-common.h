@@ -24,4 +24,18 @@ uint64_t qcow2_test_peek64(const char *name, size_t offset);
 /* Fill @buf with a pattern depending on @seed */
 void qcow2_test_pattern(uint8_t *buf, size_t len, int seed);
 
+/* Copy mem image @name to file @path and back; a shell command's status */
+void qcow2_test_save(const char *name, const char *path);
+void qcow2_test_load(const char *path, const char *name);
+int qcow2_test_sh(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/*
+ * Group fixtures of suites that compare with qemu-img: the reference
+ * tools required, a temporary directory "drydock-@prefix-*" made / removed
+ */
+int qcow2_test_interop_setup(void **state, const char *prefix);
+int qcow2_test_interop_teardown(void **state);
+/* bdrv_check of @name opened with @flags; its return value */
+int qcow2_test_check(const char *name, int flags, BdrvCheckMode fix,
+                     BdrvCheckResult *res);
+
 #endif

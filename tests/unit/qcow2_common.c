@@ -7,8 +7,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/wait.h>
+
 #include "block/mem.h"
 #include "util/bswap.h"
+#include "interop-common.h"
 #include "qcow2-common.h"
 #include "test-common.h"
 
@@ -78,4 +81,75 @@ void qcow2_test_pattern(uint8_t *buf, size_t len, int seed)
     for (size_t i = 0; i < len; i++) {
         buf[i] = (uint8_t)(i * 7 + seed * 13 + (i >> 9));
     }
+}
+
+void qcow2_test_save(const char *name, const char *path)
+{
+    size_t len;
+    const uint8_t *img = mem_image_get(name, &len);
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(img);
+    assert_non_null(f);
+    assert_int_equal(fwrite(img, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+void qcow2_test_load(const char *path, const char *name)
+{
+    FILE *f = fopen(path, "rb");
+    g_autofree uint8_t *data = NULL;
+    long len;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    rewind(f);
+    data = g_malloc(MAX(len, 1));
+    assert_int_equal(fread(data, 1, len, f), len);
+    fclose(f);
+    mem_image_set(name, data, len, &error_abort);
+}
+
+int qcow2_test_sh(const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    g_autofree char *quiet = NULL;
+    va_list ap;
+    int status;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    quiet = g_strdup_printf("%s >/dev/null 2>&1", cmd);
+    status = system(quiet);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int qcow2_test_check(const char *name, int flags, BdrvCheckMode fix,
+                     BdrvCheckResult *res)
+{
+    Error *err = NULL;
+    BlockBackend *blk = qcow2_test_open(name, flags | BDRV_O_CHECK, &err);
+    int ret;
+
+    check_ok(blk != NULL, &err, "open for check");
+    ret = bdrv_check(blk_bs(blk), res, fix);
+    blk_unref(blk);
+    return ret;
+}
+
+int qcow2_test_interop_setup(void **state, const char *prefix)
+{
+    if (interop_require_reference_tools() < 0 ||
+        test_common_tmp_dir_create(prefix) < 0) {
+        return -1;
+    }
+    return test_common_group_setup(state);
+}
+
+int qcow2_test_interop_teardown(void **state)
+{
+    test_common_tmp_dir_remove();
+    return test_common_group_teardown_mem(state);
 }

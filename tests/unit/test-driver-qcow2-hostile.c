@@ -375,9 +375,9 @@ static void test_hostile_check_finds_leaks_and_corruption(void **state)
     /* Refcount 1 for cluster 7, which nothing uses */
     qcow2_test_poke(IMG, 0x20000 + 7 * 2, "\0\1", 2);
     check_counts(0, 0, 1);
-    /* Refcount 0 for the data cluster 5 */
+    /* Refcount 0 for the data cluster 5: and its OFLAG_COPIED is wrong */
     qcow2_test_poke(IMG, 0x20000 + 5 * 2, "\0\0", 2);
-    check_counts(0, 1, 1);
+    check_counts(0, 2, 1);
 }
 
 int main(void)

@@ -1,98 +1,374 @@
 /*
- * qcow2 consistency check (qemu-img check, without repair): every cluster
- * the metadata references is counted -- header, L1 tables (active and of
- * each snapshot), L2 tables, data and compressed clusters, the refcount
- * table and blocks, the snapshot table, the bitmap directory, bitmap
- * tables and their data -- and the counts are compared with the stored
- * refcounts.  A cluster referenced but not counted is a corruption, one
- * counted but not referenced a leak.
+ * qcow2 consistency check, first half: every cluster the metadata
+ * references is counted -- header, L1 tables (active and of each
+ * snapshot), L2 tables, data and compressed clusters, the snapshot table,
+ * the refcount table and blocks, the bitmap directory, bitmap tables and
+ * their data.  Entries that are wrong on their own (reserved bits,
+ * misaligned, beyond the end of the file) are reported here with
+ * qemu-img's wording; with BDRV_FIX_ERRORS the active L2 entries among
+ * them are cleared.  qcow2-repair.c compares the counts with the refcounts.
  */
-#include "qcow2.h"
+#include "qcow2-check.h"
 
-typedef struct Qcow2CheckState {
-    BlockDriverState *bs;
-    BdrvCheckResult *res;
-    uint32_t *refs;     /* references found, per cluster of the file */
-    int64_t nb_clusters;
-} Qcow2CheckState;
+void qcow2_check_msg(Qcow2Check *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (c->quiet) {
+        return;
+    }
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int qcow2_check_grow(Qcow2Check *c, int64_t cluster)
+{
+    if (cluster >= c->alloc) {
+        int64_t n = MAX(cluster + 1, c->alloc + c->alloc / 4);
+        uint32_t *r = g_try_realloc(c->refs, n * sizeof(uint32_t));
+
+        if (!r) {
+            return -ENOMEM;
+        }
+        memset(r + c->alloc, 0, (n - c->alloc) * sizeof(uint32_t));
+        c->refs = r;
+        c->alloc = n;
+    }
+    c->nb_clusters = MAX(c->nb_clusters, cluster + 1);
+    return 0;
+}
+
+int coroutine_fn qcow2_check_init(Qcow2Check *c)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    int64_t len = bdrv_co_getlength(c->bs->file->bs);
+
+    if (len < 0) {
+        return len;
+    }
+    c->file_len = len;
+    g_free(c->refs);
+    c->refs = NULL;
+    c->alloc = c->nb_clusters = 0;
+    if (DIV_ROUND_UP(len, s->cluster_size) > INT32_MAX) {
+        return -EFBIG;
+    }
+    /* Two spare clusters: references may end just past the file */
+    if (qcow2_check_grow(c, DIV_ROUND_UP(len, s->cluster_size) + 1) < 0) {
+        return -ENOMEM;
+    }
+    c->nb_clusters = DIV_ROUND_UP(len, s->cluster_size);
+    return 0;
+}
+
+void qcow2_check_free(Qcow2Check *c)
+{
+    g_free(c->refs);
+    c->refs = NULL;
+}
+
+/*
+ * Does [offset, offset + size) end less than a cluster past the file?
+ * (qemu-img counts such references; farther ones are corruptions.)
+ */
+static bool qcow2_check_in_file(Qcow2Check *c, uint64_t offset,
+                                uint64_t size)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+
+    return offset + size >= offset &&
+           offset + size < (uint64_t)c->file_len + s->cluster_size;
+}
 
 /* One more reference to every cluster of [offset, offset + size) */
-static void qcow2_check_ref(Qcow2CheckState *c, uint64_t offset,
-                            uint64_t size)
+static int qcow2_check_ref(Qcow2Check *c, uint64_t offset, uint64_t size)
 {
     BDRVQcow2State *s = c->bs->opaque;
 
     if (!size) {
-        return;
+        return 0;
+    }
+    if (!qcow2_check_in_file(c, offset, size)) {
+        qcow2_check_msg(c, "ERROR: counting reference for region exceeding "
+                        "the end of the file by one cluster or more: offset "
+                        "%#" PRIx64 " size %#" PRIx64, offset, size);
+        c->res->corruptions++;
+        return 0;
     }
     for (uint64_t i = offset >> s->cluster_bits;
          i <= (offset + size - 1) >> s->cluster_bits; i++) {
-        if (i >= (uint64_t)c->nb_clusters) {
-            fprintf(stderr, "ERROR: reference to cluster %#" PRIx64
-                    " beyond the end of the image file\n",
-                    i << s->cluster_bits);
-            c->res->corruptions++;
-            return;
+        if (qcow2_check_grow(c, i) < 0) {
+            return -ENOMEM;
         }
         if (c->refs[i] < UINT32_MAX) {
             c->refs[i]++;
         }
     }
+    return 0;
 }
 
-static void qcow2_check_l2_entry(Qcow2CheckState *c, uint64_t l2e)
+/* The entry a repair leaves: reads as zeroes (v3) or unallocated (v2) */
+static uint64_t qcow2_check_cleared(BDRVQcow2State *s)
+{
+    return s->version >= 3 ? QCOW2_OFLAG_ZERO : 0;
+}
+
+static void qcow2_check_frag(Qcow2Check *c, uint64_t offset, bool frag)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    uint64_t offset;
-    uint64_t len = qcow2_entry_host_range(s, l2e, &offset);
 
-    if (qcow2_entry_type(s, l2e) != QCOW2_CLUSTER_COMPRESSED &&
-        (offset & (s->cluster_size - 1))) {
-        fprintf(stderr, "ERROR: unaligned data cluster offset %#" PRIx64
-                "\n", offset);
-        c->res->corruptions++;
+    if (!frag) {
         return;
     }
-    qcow2_check_ref(c, offset, len);
+    c->res->bfi.allocated_clusters++;
+    if (c->next_contig && offset != c->next_contig) {
+        c->res->bfi.fragmented_clusters++;
+    }
+    c->next_contig = offset + s->cluster_size;
 }
 
-/* An L1 table and everything it reaches */
-static int coroutine_fn qcow2_check_l1(Qcow2CheckState *c, uint64_t l1_offset,
-                                       uint32_t l1_size)
+/* A standard (not compressed) allocated entry; may rewrite *l2e */
+static int qcow2_check_std_entry(Qcow2Check *c, uint64_t *l2e, bool active,
+                                 bool *modified)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    bool prealloc = qcow2_entry_type(s, *l2e) == QCOW2_CLUSTER_ZERO_ALLOC;
+    uint64_t off = *l2e & QCOW2_L2E_OFFSET_MASK;
+    bool fix = active && (c->fix & BDRV_FIX_ERRORS);
+
+    qcow2_check_frag(c, off, active);
+    if (off & (s->cluster_size - 1)) {
+        qcow2_check_msg(c, "%s offset=%" PRIx64 ": %s cluster is not "
+                        "properly aligned; L2 entry corrupted.",
+                        fix ? "Repairing" : "ERROR", off,
+                        prealloc ? "Preallocated" : "Data");
+    } else if (!qcow2_check_in_file(c, off, s->cluster_size) && fix) {
+        qcow2_check_msg(c, "Repairing offset=%" PRIx64 ": Cluster lies "
+                        "beyond the end of the file; L2 entry corrupted.",
+                        off);
+    } else {
+        return qcow2_check_ref(c, off, s->cluster_size);
+    }
+    if (!fix) {
+        c->res->corruptions++;
+        return qcow2_check_ref(c, off, s->cluster_size);
+    }
+    *l2e = prealloc ? QCOW2_OFLAG_ZERO : qcow2_check_cleared(s);
+    *modified = true;
+    c->res->corruptions_fixed++;
+    return 0;
+}
+
+/*
+ * An entry with bits it must not have: an error, or with -r all in an
+ * active table (beyond what qemu-img repairs) the bits are cleared
+ */
+static void qcow2_check_bad_bits(Qcow2Check *c, uint64_t *e, uint64_t bad,
+                                 bool active, bool *modified,
+                                 const char *what)
+{
+    if (!(*e & bad)) {
+        return;
+    }
+    if (active && (c->fix & BDRV_FIX_ERRORS)) {
+        qcow2_check_msg(c, "Repairing %s: %" PRIx64, what, *e);
+        *e &= ~bad;
+        *modified = true;
+        c->res->corruptions_fixed++;
+        return;
+    }
+    qcow2_check_msg(c, "ERROR found %s: %" PRIx64, what, *e);
+    c->res->corruptions++;
+}
+
+static int qcow2_check_l2_entry(Qcow2Check *c, uint64_t *l2e, bool active,
+                                bool *modified)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    uint64_t off;
+    uint64_t len;
+
+    switch (qcow2_entry_type(s, *l2e)) {
+    case QCOW2_CLUSTER_COMPRESSED:
+        if (*l2e & QCOW2_OFLAG_COPIED) {
+            bool fix = active && (c->fix & BDRV_FIX_ERRORS);
+
+            qcow2_check_msg(c, "%s: coffset=%#" PRIx64 ": copied flag "
+                            "must never be set for compressed clusters",
+                            fix ? "Repairing" : "ERROR",
+                            *l2e & s->cluster_offset_mask);
+            if (fix) {
+                *l2e &= ~QCOW2_OFLAG_COPIED;
+                *modified = true;
+                c->res->corruptions_fixed++;
+            } else {
+                c->res->corruptions++;
+            }
+        }
+        if (active) {
+            c->res->bfi.allocated_clusters++;
+            c->res->bfi.compressed_clusters++;
+            c->res->bfi.fragmented_clusters++;
+        }
+        len = qcow2_entry_host_range(s, *l2e, &off);
+        return qcow2_check_ref(c, off, len);
+    case QCOW2_CLUSTER_NORMAL:
+    case QCOW2_CLUSTER_ZERO_ALLOC:
+        qcow2_check_bad_bits(c, l2e, QCOW2_L2E_RESERVED, active, modified,
+                             "l2 entry with reserved bits set");
+        return qcow2_check_std_entry(c, l2e, active, modified);
+    default:
+        qcow2_check_bad_bits(c, l2e, QCOW2_L2E_RESERVED, active, modified,
+                             "l2 entry with reserved bits set");
+        return 0;
+    }
+}
+
+/* The L2 table at @off (inside the file); repaired entries written back */
+static int coroutine_fn qcow2_check_l2(Qcow2Check *c, uint64_t off,
+                                       bool active, uint64_t *l2)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    bool modified = false;
+    int ret = bdrv_co_pread(c->bs->file, off, s->cluster_size, l2, 0);
+
+    if (ret < 0) {
+        qcow2_check_msg(c, "ERROR: I/O error in check_refcounts_l2");
+        c->res->check_errors++;
+        return ret;
+    }
+    for (int64_t j = 0; j < s->l2_size; j++) {
+        uint64_t e = be64_to_cpu(l2[j]);
+
+        ret = qcow2_check_l2_entry(c, &e, active, &modified);
+        if (ret < 0) {
+            return ret;
+        }
+        l2[j] = cpu_to_be64(e);
+    }
+    if (!modified) {
+        return 0;
+    }
+    ret = qcow2_pre_write_check(c->bs, QCOW2_OL_ACTIVE_L2, off,
+                                s->cluster_size);
+    if (ret == 0) {
+        ret = bdrv_co_pwrite_sync(c->bs->file, off, s->cluster_size, l2, 0);
+    }
+    qcow2_cache_discard(s->l2_cache, off);
+    if (ret < 0) {
+        qcow2_check_msg(c, "ERROR: Could not write the repaired L2 table at "
+                        "%#" PRIx64 ": %s", off, strerror(-ret));
+        c->res->check_errors++;
+    }
+    return ret;
+}
+
+int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
+                                      uint64_t e)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    uint64_t be = cpu_to_be64(e);
+    int64_t at = s->l1_offset + (int64_t)i * 8;
+    int ret = qcow2_pre_write_check(c->bs, QCOW2_OL_ACTIVE_L1, at, 8);
+
+    if (ret == 0) {
+        ret = bdrv_co_pwrite_sync(c->bs->file, at, 8, &be, 0);
+    }
+    if (ret < 0) {
+        c->res->check_errors++;
+        return ret;
+    }
+    s->l1_table[i] = e;
+    return 0;
+}
+
+/* One L1 entry: its L2 table and everything the table reaches */
+static int coroutine_fn qcow2_check_l1_entry(Qcow2Check *c, uint64_t l1e,
+                                             uint32_t i, bool active,
+                                             uint64_t *l2)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    uint64_t off = l1e & QCOW2_L1E_OFFSET_MASK;
+    bool fix = active && (c->fix & BDRV_FIX_ERRORS);
+    bool aligned = !(off & (s->cluster_size - 1));
+    bool inside = qcow2_check_in_file(c, off, s->cluster_size);
+    int ret;
+
+    if (l1e & QCOW2_L1E_RESERVED) {
+        bool modified = false;
+
+        qcow2_check_bad_bits(c, &l1e, QCOW2_L1E_RESERVED, active, &modified,
+                             "L1 entry with reserved bits set");
+        /* Nothing left but flags: no table */
+        ret = modified ? qcow2_check_write_l1(c, i, off ? l1e : 0) : 0;
+        if (ret < 0 || (modified && !off)) {
+            return ret;
+        }
+    }
+    if (!l1e) {
+        return 0;
+    }
+    if (!off && fix) {
+        qcow2_check_msg(c, "Repairing L1 entry without an L2 table offset: "
+                        "%" PRIx64, l1e);
+        c->res->corruptions_fixed++;
+        return qcow2_check_write_l1(c, i, 0);
+    }
+    /* (Without -r all, as qemu-img: flags alone name the header as L2) */
+    if (!aligned || (!inside && fix)) {
+        qcow2_check_msg(c, "%s l2_offset=%" PRIx64 ": Table is %s; L1 entry "
+                        "corrupted", fix ? "Repairing" : "ERROR", off,
+                        aligned ? "beyond the end of the file"
+                                : "not cluster aligned");
+        if (fix) {
+            c->res->corruptions_fixed++;
+            return qcow2_check_write_l1(c, i, 0);
+        }
+        c->res->corruptions++;
+    }
+    ret = qcow2_check_ref(c, off, s->cluster_size);
+    if (ret < 0 || off + s->cluster_size > (uint64_t)c->file_len) {
+        return ret;
+    }
+    return qcow2_check_l2(c, off, active, l2);
+}
+
+/* An L1 table (the active one from memory) and everything it reaches */
+static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
+                                       uint32_t l1_size, bool active)
 {
     BDRVQcow2State *s = c->bs->opaque;
     g_autofree uint64_t *l1 = g_try_malloc(MAX(l1_size, 1) * 8ULL);
-    g_autofree uint64_t *l2 = g_malloc(s->cluster_size);
+    g_autofree uint64_t *l2 = g_try_malloc(s->cluster_size);
     int ret;
 
-    if (!l1) {
+    if (!l1 || !l2) {
+        c->res->check_errors++;
         return -ENOMEM;
     }
-    qcow2_check_ref(c, l1_offset, (uint64_t)l1_size * 8);
-    ret = bdrv_co_pread(c->bs->file, l1_offset, l1_size * 8LL, l1, 0);
+    ret = qcow2_check_ref(c, l1_offset, (uint64_t)l1_size * 8);
+    if (ret == 0 && active) {
+        memcpy(l1, s->l1_table, l1_size * 8ULL);
+    } else if (ret == 0) {
+        ret = bdrv_co_pread(c->bs->file, l1_offset, l1_size * 8LL, l1, 0);
+        for (uint32_t i = 0; ret == 0 && i < l1_size; i++) {
+            l1[i] = be64_to_cpu(l1[i]);
+        }
+        if (ret < 0) {
+            qcow2_check_msg(c, "ERROR: I/O error in check_refcounts_l1");
+            c->res->check_errors++;
+        }
+    }
     for (uint32_t i = 0; ret == 0 && i < l1_size; i++) {
-        uint64_t off = be64_to_cpu(l1[i]) & QCOW2_L1E_OFFSET_MASK;
-
-        if (!off) {
-            continue;
-        }
-        if (off & (s->cluster_size - 1)) {
-            fprintf(stderr, "ERROR: unaligned L2 table offset %#" PRIx64
-                    "\n", off);
-            c->res->corruptions++;
-            continue;
-        }
-        qcow2_check_ref(c, off, s->cluster_size);
-        ret = bdrv_co_pread(c->bs->file, off, s->cluster_size, l2, 0);
-        for (int64_t j = 0; ret == 0 && j < s->l2_size; j++) {
-            qcow2_check_l2_entry(c, be64_to_cpu(l2[j]));
-        }
+        ret = qcow2_check_l1_entry(c, l1[i], i, active, l2);
     }
     return ret;
 }
 
 /* The bitmap directory, each bitmap table and the clusters it names */
-static int coroutine_fn qcow2_check_bitmaps(Qcow2CheckState *c)
+static int coroutine_fn qcow2_check_bitmaps(Qcow2Check *c)
 {
     BDRVQcow2State *s = c->bs->opaque;
     g_autofree uint8_t *dir = NULL;
@@ -102,10 +378,12 @@ static int coroutine_fn qcow2_check_bitmaps(Qcow2CheckState *c)
     if (!s->has_bitmaps || !(s->autoclear & QCOW2_AUTOCLEAR_BITMAPS)) {
         return 0;
     }
-    qcow2_check_ref(c, s->bitmap_dir_offset, s->bitmap_dir_size);
+    ret = qcow2_check_ref(c, s->bitmap_dir_offset, s->bitmap_dir_size);
     dir = g_malloc(s->bitmap_dir_size);
-    ret = bdrv_co_pread(c->bs->file, s->bitmap_dir_offset, s->bitmap_dir_size,
-                        dir, 0);
+    if (ret == 0) {
+        ret = bdrv_co_pread(c->bs->file, s->bitmap_dir_offset,
+                            s->bitmap_dir_size, dir, 0);
+    }
     /* The directory was validated at open: every entry fits */
     while (ret == 0 && pos + 24 <= s->bitmap_dir_size) {
         uint8_t *e = dir + pos;
@@ -114,18 +392,20 @@ static int coroutine_fn qcow2_check_bitmaps(Qcow2CheckState *c)
         uint32_t extra = ldl_be_p(e + 20);
         g_autofree uint64_t *table = NULL;
 
-        if ((uint64_t)tsize * 8 > (uint64_t)c->nb_clusters * s->cluster_size) {
+        if ((uint64_t)tsize * 8 > (uint64_t)c->file_len) {
             c->res->corruptions++;
             return 0;
         }
-        qcow2_check_ref(c, toff, tsize * 8ULL);
+        ret = qcow2_check_ref(c, toff, tsize * 8ULL);
         table = g_malloc(MAX(tsize, 1) * 8ULL);
-        ret = bdrv_co_pread(c->bs->file, toff, tsize * 8LL, table, 0);
+        if (ret == 0) {
+            ret = bdrv_co_pread(c->bs->file, toff, tsize * 8LL, table, 0);
+        }
         for (uint32_t i = 0; ret == 0 && i < tsize; i++) {
             uint64_t off = be64_to_cpu(table[i]) & QCOW2_L2E_OFFSET_MASK;
 
             if (off) {
-                qcow2_check_ref(c, off, s->cluster_size);
+                ret = qcow2_check_ref(c, off, s->cluster_size);
             }
         }
         pos += ROUND_UP(24 + (uint64_t)extra + lduw_be_p(e + 18), 8);
@@ -133,81 +413,88 @@ static int coroutine_fn qcow2_check_bitmaps(Qcow2CheckState *c)
     return ret;
 }
 
-/* Compare the references found with the refcounts */
-static int coroutine_fn qcow2_check_compare(Qcow2CheckState *c)
+/*
+ * The refcount blocks as the table on disk names them: each must be
+ * aligned, inside the file and referenced by nothing else; otherwise the
+ * structure has to be rebuilt.
+ */
+static int coroutine_fn qcow2_check_refblocks(Qcow2Check *c)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    BdrvCheckResult *res = c->res;
-
-    for (int64_t i = 0; i < c->nb_clusters; i++) {
-        uint64_t rc;
-        int ret = qcow2_get_refcount(c->bs, i, &rc);
-
-        if (ret < 0) {
-            res->check_errors++;
-            return ret;
-        }
-        if (c->refs[i]) {
-            res->image_end_offset = (i + 1) * s->cluster_size;
-        }
-        if (rc == c->refs[i]) {
-            continue;
-        }
-        if (c->refs[i] == 0) {
-            fprintf(stderr, "Leaked cluster %" PRId64 " refcount=%" PRIu64
-                    " reference=0\n", i, rc);
-            res->leaks++;
-        } else {
-            fprintf(stderr, "ERROR cluster %" PRId64 " refcount=%" PRIu64
-                    " reference=%u\n", i, rc, c->refs[i]);
-            res->corruptions++;
-        }
-    }
-    return 0;
-}
-
-int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
-                                BdrvCheckMode fix)
-{
-    BDRVQcow2State *s = bs->opaque;
-    Qcow2CheckState c = { .bs = bs, .res = res };
+    g_autofree uint64_t *table = g_try_malloc(s->reftable_size * 8);
     int ret;
 
-    if (fix) {
-        return -ENOTSUP;
-    }
-    c.nb_clusters = DIV_ROUND_UP(s->file_len, s->cluster_size);
-    c.refs = g_try_malloc0(MAX(c.nb_clusters, 1) * sizeof(uint32_t));
-    if (!c.refs) {
-        res->check_errors++;
+    if (!table) {
         return -ENOMEM;
     }
-    qemu_co_mutex_lock(&s->lock);
-    ret = qcow2_cache_flush(bs, s->l2_cache);
-    qcow2_check_ref(&c, 0, s->cluster_size);
+    ret = bdrv_co_pread(c->bs->file, s->reftable_offset,
+                        s->reftable_size * 8, table, 0);
+    for (uint64_t i = 0; ret == 0 && i < s->reftable_size; i++) {
+        uint64_t off = be64_to_cpu(table[i]) & QCOW2_REFT_OFFSET_MASK;
+        int64_t cluster = off >> s->cluster_bits;
+
+        if (be64_to_cpu(table[i]) & ~QCOW2_REFT_OFFSET_MASK) {
+            qcow2_check_msg(c, "ERROR refcount table entry %" PRIu64 " has "
+                            "reserved bits set", i);
+            c->res->corruptions++;
+            c->rebuild = true;
+            continue;
+        }
+        if (!off) {
+            continue;
+        }
+        if (off & (s->cluster_size - 1)) {
+            qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " is not "
+                            "cluster aligned; refcount table entry "
+                            "corrupted", i);
+        } else if (cluster >= DIV_ROUND_UP(c->file_len, s->cluster_size)) {
+            qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " is outside "
+                            "image", i);
+        } else {
+            ret = qcow2_check_ref(c, off, s->cluster_size);
+            if (ret < 0 || c->refs[cluster] == 1) {
+                continue;
+            }
+            qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " refcount=%"
+                            PRIu32, i, c->refs[cluster]);
+        }
+        c->res->corruptions++;
+        c->rebuild = true;
+    }
+    return ret;
+}
+
+int coroutine_fn qcow2_check_calculate(Qcow2Check *c)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    int ret;
+
+    memset(c->refs, 0, c->alloc * sizeof(uint32_t));
+    c->nb_clusters = MIN(c->nb_clusters,
+                         DIV_ROUND_UP(c->file_len, s->cluster_size));
+    c->next_contig = 0;
+    c->res->bfi.total_clusters = DIV_ROUND_UP(s->disk_size, s->cluster_size);
+    ret = qcow2_check_ref(c, 0, s->cluster_size);
     if (ret == 0) {
-        ret = qcow2_check_l1(&c, s->l1_offset, s->l1_size);
+        ret = qcow2_check_l1(c, s->l1_offset, s->l1_size, true);
     }
     for (uint32_t i = 0; ret == 0 && i < s->nb_snapshots; i++) {
-        ret = qcow2_check_l1(&c, s->snapshots[i].l1_offset,
-                             s->snapshots[i].l1_size);
-    }
-    qcow2_check_ref(&c, s->snapshots_offset, s->snapshots_size);
-    qcow2_check_ref(&c, s->reftable_offset,
-                    (uint64_t)s->reftable_clusters * s->cluster_size);
-    for (uint64_t i = 0; i < s->reftable_size; i++) {
-        qcow2_check_ref(&c, s->reftable[i], s->reftable[i] ? s->cluster_size
-                                                           : 0);
+        ret = qcow2_check_l1(c, s->snapshots[i].l1_offset,
+                             s->snapshots[i].l1_size, false);
     }
     if (ret == 0) {
-        ret = qcow2_check_bitmaps(&c);
+        ret = qcow2_check_ref(c, s->snapshots_offset, s->snapshots_size);
     }
     if (ret == 0) {
-        ret = qcow2_check_compare(&c);
-    } else {
-        res->check_errors++;
+        ret = qcow2_check_ref(c, s->reftable_offset,
+                              (uint64_t)s->reftable_clusters *
+                              s->cluster_size);
     }
-    qemu_co_mutex_unlock(&s->lock);
-    g_free(c.refs);
+    if (ret == 0) {
+        ret = qcow2_check_bitmaps(c);
+    }
+    if (ret == 0) {
+        ret = qcow2_check_refblocks(c);
+    }
     return ret;
 }

@@ -248,17 +248,12 @@ static int qcow2_header_check_features(BlockDriverState *bs,
         qcow2_header_report_features(s, unsupported, errp);
         return -ENOTSUP;
     }
-    if ((s->incompatible & QCOW2_INCOMPAT_CORRUPT) && (flags & BDRV_O_RDWR)) {
+    /* qemu-img check -r opens a corrupt image read-write to repair it */
+    if ((s->incompatible & QCOW2_INCOMPAT_CORRUPT) && (flags & BDRV_O_RDWR) &&
+        !(flags & BDRV_O_CHECK)) {
         error_setg(errp, "qcow2: Image is corrupt; cannot be opened "
                    "read/write");
         return -EACCES;
-    }
-    if ((s->incompatible & QCOW2_INCOMPAT_DIRTY) && (flags & BDRV_O_RDWR) &&
-        !(flags & BDRV_O_CHECK)) {
-        error_setg(errp, "qcow2: Image is dirty (lazy refcounts were in use); "
-                   "repairing its refcounts is not supported yet, open it "
-                   "read-only");
-        return -ENOTSUP;
     }
     s->compression_type = s->header_length > 104 ? h->buf[104] : 0;
     if (!!(s->incompatible & QCOW2_INCOMPAT_COMPRESSION) !=
@@ -478,12 +473,19 @@ int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
         return ret;
     }
     for (uint64_t i = 0; i < s->reftable_size; i++) {
-        s->reftable[i] = be64_to_cpu(s->reftable[i]);
-        if (s->reftable[i] & ~QCOW2_REFT_OFFSET_MASK ||
-            (s->reftable[i] & (s->cluster_size - 1)) ||
-            (s->reftable[i] && s->reftable[i] < (uint64_t)s->cluster_size)) {
+        uint64_t e = be64_to_cpu(s->reftable[i]);
+        bool bad = (e & ~QCOW2_REFT_OFFSET_MASK) ||
+                   (e & (s->cluster_size - 1)) ||
+                   (e && e < (uint64_t)s->cluster_size);
+
+        s->reftable[i] = e;
+        /* check reports them from the table on disk and rebuilds */
+        if ((bad || e >= (uint64_t)s->file_len) &&
+            (bs->open_flags & BDRV_O_CHECK)) {
+            s->reftable[i] = 0;
+        } else if (bad) {
             error_setg(errp, "Refcount table entry %" PRIu64 " is invalid: "
-                       "%#" PRIx64, i, s->reftable[i]);
+                       "%#" PRIx64, i, e);
             return -EINVAL;
         }
     }

@@ -353,12 +353,17 @@ int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
     BDRVQcow2State *s = bs->opaque;
     int64_t first = offset >> s->cluster_bits;
     int64_t last = (offset + length - 1) >> s->cluster_bits;
+    int ret;
 
     if (length <= 0) {
         return 0;
     }
+    ret = qcow2_mark_dirty(bs);
+    if (ret < 0) {
+        return ret;
+    }
     for (int64_t c = first; c <= last; c++) {
-        int ret = qcow2_refcount_update_one(bs, c, addend);
+        ret = qcow2_refcount_update_one(bs, c, addend);
 
         if (ret < 0) {
             /* Undo what was done, so a failure leaks nothing */

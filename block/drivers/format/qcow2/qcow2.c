@@ -247,6 +247,13 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     if (ret == 0 && (flags & BDRV_O_RDWR)) {
         ret = qcow2_clear_autoclear(bs, errp);
     }
+    /* Lazy refcounts were in use and the image was not closed cleanly */
+    if (ret == 0 && (flags & BDRV_O_RDWR) &&
+        !(flags & (BDRV_O_CHECK | BDRV_O_INACTIVE)) &&
+        (s->incompatible & QCOW2_INCOMPAT_DIRTY)) {
+        qcow2_cache_set_dependency(s->l2_cache, NULL);
+        ret = qcow2_repair_dirty(bs, errp);
+    }
     if (ret < 0) {
         goto out;
     }
@@ -262,7 +269,15 @@ out:
 
 static void qcow2_close(BlockDriverState *bs)
 {
-    qcow2_free_state(bs->opaque);
+    BDRVQcow2State *s = bs->opaque;
+
+    /* A clean close: the refcounts on disk are accurate again */
+    if ((s->incompatible & QCOW2_INCOMPAT_DIRTY) && !bdrv_is_read_only(bs) &&
+        !(bs->open_flags & BDRV_O_INACTIVE) && !s->corrupt_marked &&
+        !bs->corrupt) {
+        qcow2_close_clean(bs);
+    }
+    qcow2_free_state(s);
 }
 
 static void qcow2_refresh_limits(BlockDriverState *bs, Error **errp)
@@ -400,6 +415,12 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_co_load_vmstate = qcow2_co_load_vmstate,
     .bdrv_co_save_vmstate = qcow2_co_save_vmstate,
     .bdrv_co_check = qcow2_co_check,
+    .bdrv_get_specific_info = qcow2_get_specific_info,
+    .bdrv_measure = qcow2_measure,
+    .bdrv_amend_options = qcow2_amend_options,
+    /* Another process takes over: refcounts accurate, dirty bit clear */
+    .bdrv_inactivate = qcow2_close_clean,
+    .amend_opts = &qcow2_amend_opts,
     .bdrv_child_perm = bdrv_default_perms,
     .strong_runtime_opts = qcow2_strong_runtime_opts,
 };

@@ -13,7 +13,10 @@
  *   qcow2-snapshot.c the snapshot table (validated, listed, rewritten)
  *   qcow2-snapshot-ops.c  snapshot create, goto, delete, load_tmp, vmstate
  *   qcow2-snapshot-refs.c refcounts and COPIED flags of a whole L1 table
- *   qcow2-check.c    consistency check (no repair yet)
+ *   qcow2-check.c    consistency check: counting references
+ *   qcow2-repair.c   check -r leaks/all, refcount rebuild, dirty bit
+ *   qcow2-info.c     format-specific information, measure
+ *   qcow2-amend.c    amend (compat, refcount_bits, lazy refcounts, ...)
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
  * accessed with s->lock held.
@@ -328,9 +331,36 @@ int coroutine_fn qcow2_co_load_vmstate(BlockDriverState *bs,
 int coroutine_fn qcow2_co_save_vmstate(BlockDriverState *bs,
                                        QEMUIOVector *qiov, int64_t pos);
 
-/* qcow2-check.c: count references, compare with refcounts (no repair) */
+/* qcow2-repair.c: check and repair (qemu-img check [-r leaks|all]) */
 int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
                                 BdrvCheckMode fix);
+/* Lazy refcounts: set the dirty bit before a refcount changes */
+int coroutine_fn qcow2_mark_dirty(BlockDriverState *bs);
+/* Flush the caches, then clear incompatible @bits */
+int coroutine_fn qcow2_mark_clean(BlockDriverState *bs, uint64_t bits);
+/* Open of a dirty image read-write: repair its refcounts */
+int qcow2_repair_dirty(BlockDriverState *bs, Error **errp);
+/* Clean close: clear the dirty bit (outside coroutines) */
+int qcow2_close_clean(BlockDriverState *bs);
+/* Run @fn in a coroutine (directly when already in one); its result */
+int qcow2_co_run(BlockDriverState *bs,
+                 int coroutine_fn (*fn)(BlockDriverState *bs, void *opaque),
+                 void *opaque);
+
+/* qcow2-amend.c */
+extern QemuOptsList qcow2_amend_opts;
+int qcow2_amend_options(BlockDriverState *bs, QemuOpts *opts,
+                        BlockDriverAmendStatusCB *status_cb, void *cb_opaque,
+                        bool force, Error **errp);
+
+/* qcow2-info.c */
+ImageInfoSpecific *qcow2_get_specific_info(BlockDriverState *bs,
+                                           Error **errp);
+BlockMeasureInfo *qcow2_measure(QemuOpts *opts, BlockDriverState *in_bs,
+                                Error **errp);
+/* Clusters of refcount table and blocks counting @clusters and selves */
+int64_t qcow2_refcount_metadata_clusters(int64_t clusters,
+                                         int64_t cluster_size, int order);
 
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
