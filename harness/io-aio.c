@@ -25,17 +25,27 @@ static void io_aio_report(IoAioCtx *ctx, int64_t bytes)
                     bytes, bytes, 1, ctx->machine);
 }
 
+/* Completions that failed or read the wrong pattern (the scenario's wait) */
+static uint64_t io_aio_failed;
+
+uint64_t io_aio_failures(void)
+{
+    return io_aio_failed;
+}
+
 static void io_aio_done(void *opaque, int ret)
 {
     IoAioCtx *ctx = opaque;
     int64_t bytes = ctx->qiov.size;
 
     if (ret < 0) {
+        io_aio_failed++;
         printf("%s failed: %s\n", ctx->is_write ? "aio_write" : "readv",
                strerror(-ret));
     } else {
-        if (ctx->pattern_set && !ctx->is_write) {
-            io_verify_qiov(&ctx->qiov, ctx->offset, ctx->pattern);
+        if (ctx->pattern_set && !ctx->is_write &&
+            io_verify_qiov(&ctx->qiov, ctx->offset, ctx->pattern) < 0) {
+            io_aio_failed++;
         }
         if (!ctx->quiet) {
             if (ctx->verbose && !ctx->is_write) {
