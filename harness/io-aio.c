@@ -33,6 +33,14 @@ uint64_t io_aio_failures(void)
     return io_aio_failed;
 }
 
+/* Requests issued and not completed yet */
+static unsigned io_aio_in_flight;
+
+unsigned io_aio_pending(void)
+{
+    return io_aio_in_flight;
+}
+
 static void io_aio_done(void *opaque, int ret)
 {
     IoAioCtx *ctx = opaque;
@@ -59,6 +67,7 @@ static void io_aio_done(void *opaque, int ret)
         }
     }
     fflush(stdout);
+    io_aio_in_flight--;
     blk_dec_in_flight(ctx->blk);
     blk_unref(ctx->blk);
     if (ctx->zero) {
@@ -186,6 +195,7 @@ static int io_aio_f(BlockBackend *blk, int argc, char **argv, bool is_write)
         return ret;
     }
     blk_ref(blk);
+    io_aio_in_flight++;
     blk_inc_in_flight(blk);
     clock_gettime(CLOCK_MONOTONIC, &ctx->t1);
     if (ctx->zero) {

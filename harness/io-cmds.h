@@ -54,6 +54,8 @@ const IoCmd *io_cmd_nth(int i);
 
 /* aio_read/aio_write completions that failed or mismatched -P, so far */
 uint64_t io_aio_failures(void);
+/* aio_read/aio_write requests issued and not completed */
+unsigned io_aio_pending(void);
 
 /* Wait until every aio_read/aio_write issued by the commands completed */
 void io_drain_aio(void);

@@ -11,6 +11,22 @@
 
 /* The backends backend-add created, deleted at the end */
 static GSList *scn_io_backends;
+/*
+ * Temporary backends of io commands on nodes, kept while aio requests
+ * are in flight: the last reference must not go from a completion
+ * callback (deleting a backend drains it, and the request is its own)
+ */
+static GSList *scn_io_temps;
+
+void scn_io_reap(void)
+{
+    while (scn_io_temps && io_aio_pending() == 0) {
+        BlockBackend *blk = scn_io_temps->data;
+
+        scn_io_temps = g_slist_remove(scn_io_temps, blk);
+        blk_unref(blk);
+    }
+}
 
 /*
  * The target of an io command: a backend by name, or a node through a
@@ -54,7 +70,8 @@ static int scn_io_f(ScnRunner *r, int argc, char **argv)
     }
     ret = io_command_argv(blk, argc - 2, argv + 2);
     if (tmp) {
-        blk_unref(blk);
+        scn_io_temps = g_slist_prepend(scn_io_temps, blk);
+        scn_io_reap();
     }
     return ret < 0 ? SCN_CMD_FAIL : 0;
 }
@@ -202,6 +219,7 @@ static int scn_wait_f(ScnRunner *r, int argc, char **argv)
     uint64_t failed;
 
     io_drain_aio();
+    scn_io_reap();
     failed = io_aio_failures() - scn_io_failures_seen;
     scn_io_failures_seen = io_aio_failures();
     if (failed) {
@@ -209,6 +227,11 @@ static int scn_wait_f(ScnRunner *r, int argc, char **argv)
         return SCN_CMD_FAIL;
     }
     return 0;
+}
+
+uint64_t scn_io_unwaited_failures(void)
+{
+    return io_aio_failures() - scn_io_failures_seen;
 }
 
 /* Run events until none is ready (without waiting for the requests) */
@@ -233,6 +256,8 @@ void scn_io_cleanup(void)
             test_driver_release(bs, INT_MAX);
         }
     }
+    io_drain_aio();
+    scn_io_reap();
     while (scn_io_backends) {
         BlockBackend *blk = scn_io_backends->data;
 

@@ -206,6 +206,7 @@ static int scn_run_step(ScnRunner *r, const ScnStep *st)
     if (expect) {
         scn_capture_begin(&cap);
     }
+    scn_io_reap();
     ret = c->func(r, st->argc, st->argv);
     fflush(stdout);
     fflush(stderr);
@@ -241,11 +242,8 @@ static int scn_run_step(ScnRunner *r, const ScnStep *st)
 /* After the last step: complete what is in flight, undo what is left */
 static int scn_finish(ScnRunner *r, int ret)
 {
-    uint64_t failed = io_aio_failures();
-
     scn_io_cleanup();
-    io_drain_aio();
-    if (ret == SCN_EXIT_OK && io_aio_failures() != failed) {
+    if (ret == SCN_EXIT_OK && scn_io_unwaited_failures()) {
         fprintf(stderr, "%s: an asynchronous request failed after the last "
                 "'wait'\n", r->file);
         ret = SCN_EXIT_FAIL;

@@ -92,5 +92,9 @@ void scn_drain_cleanup(void);
 void scn_chain_cleanup(void);
 void scn_iothread_cleanup(void);
 void scn_io_cleanup(void);
+/* Drop the temporary backends of io commands once nothing is in flight */
+void scn_io_reap(void);
+/* aio failures no wait reported yet */
+uint64_t scn_io_unwaited_failures(void);
 
 #endif
