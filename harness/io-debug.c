@@ -170,11 +170,11 @@ static int io_reopen_f(BlockBackend *blk, int argc, char **argv)
         qdict_put_bool(a.opts, "cache.direct", flags & BDRV_O_NOCACHE);
         qdict_put_bool(a.opts, "cache.no-flush", flags & BDRV_O_NO_FLUSH);
     }
+    /* bdrv_reopen takes the options over */
     ret = gap_bdrv_reopen(blk_bs(blk), a.opts, true, &err);
     if (ret < 0) {
         error_report_err(err);
     }
-    qobject_unref(a.opts);
     return ret;
 }
 

@@ -212,7 +212,26 @@ static int scn_peek_f(ScnRunner *r, int argc, char **argv)
     return 0;
 }
 
+/* cat FILE: print a (text) file, e.g. what graph --dot wrote */
+static int scn_cat_f(ScnRunner *r, int argc, char **argv)
+{
+    FILE *f = fopen(argv[1], "r");
+    char buf[4096];
+    size_t n;
+
+    if (!f) {
+        scn_error("Cannot open '%s': %s", argv[1], strerror(errno));
+        return SCN_CMD_FAIL;
+    }
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        fwrite(buf, 1, n, stdout);
+    }
+    fclose(f);
+    return 0;
+}
+
 const ScnCmd scn_image_cmds[] = {
+    { "cat", scn_cat_f, 1, 1, "FILE", "print FILE" },
     { "create", scn_create_f, 1, -1,
       "[-f FMT] [-b BACKING] [-F BFMT] [-o OPTS] [-u] [-q] FILE [SIZE]",
       "create an image as qemu-img create does" },
