@@ -211,6 +211,18 @@ static int scn_parked_f(ScnRunner *r, int argc, char **argv)
     return 0;
 }
 
+/*
+ * Complete every aio request.  A drain alone is not enough: a request of
+ * a backend in an IOThread that has not entered its context yet waits
+ * out the drain queued, and completes after it
+ */
+static void scn_io_wait_all(void)
+{
+    io_drain_aio();
+    AIO_WAIT_WHILE(qemu_get_aio_context(), io_aio_pending() > 0);
+    scn_io_reap();
+}
+
 /* Complete every aio request; fail if one failed since the last wait */
 static uint64_t scn_io_failures_seen;
 
@@ -218,8 +230,7 @@ static int scn_wait_f(ScnRunner *r, int argc, char **argv)
 {
     uint64_t failed;
 
-    io_drain_aio();
-    scn_io_reap();
+    scn_io_wait_all();
     failed = io_aio_failures() - scn_io_failures_seen;
     scn_io_failures_seen = io_aio_failures();
     if (failed) {
@@ -256,8 +267,7 @@ void scn_io_cleanup(void)
             test_driver_release(bs, INT_MAX);
         }
     }
-    io_drain_aio();
-    scn_io_reap();
+    scn_io_wait_all();
     while (scn_io_backends) {
         BlockBackend *blk = scn_io_backends->data;
 
