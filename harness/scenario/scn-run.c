@@ -79,6 +79,14 @@ static int scn_check_step(const char *file, const ScnStep *st)
     if (!strcmp(c->name, "io")) {
         return scn_check_io(file, st);
     }
+    if (!strcmp(c->name, "try")) {
+        ScnStep inner = *st;
+
+        inner.argc--;
+        inner.argv++;
+        inner.cols++;
+        return scn_check_step(file, &inner);
+    }
     return 0;
 }
 
@@ -307,6 +315,15 @@ static int scn_require_format_f(ScnRunner *r, int argc, char **argv)
     return SCN_CMD_NOTRUN;
 }
 
+/* try CMD ...: run CMD, whether it fails or not */
+static int scn_try_f(ScnRunner *r, int argc, char **argv)
+{
+    const ScnCmd *c = scn_cmd_find(argv[1]);
+    int ret = c->func(r, argc - 1, argv + 1);
+
+    return ret == SCN_CMD_NOTRUN ? ret : 0;
+}
+
 static int scn_echo_f(ScnRunner *r, int argc, char **argv)
 {
     int i;
@@ -323,6 +340,8 @@ const ScnCmd scn_run_cmds[] = {
       "the next command must fail, its output containing MESSAGE" },
     { "require-format", scn_require_format_f, 1, -1, "FMT...",
       "not run (exit 77) unless $IMGFMT is one of FMT" },
+    { "try", scn_try_f, 1, -1, "CMD [ARG...]",
+      "run CMD; go on whether it fails or not" },
     { "echo", scn_echo_f, 0, -1, "[WORD...]", "print the words" },
     { NULL },
 };

@@ -72,6 +72,10 @@ out=$("$dd" run "$S/nul.scn" 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ "$out" == *"nul.scn:1:7: error: NUL byte in line"* ]] &&
     ok nul-byte || fail nul-byte "exit $rc: $out"
 
+expect try-checked 2 "try-checked.scn:1:5: error: Unknown command 'blokdev-del' (did you mean 'blockdev-del'?)" \
+    'try blokdev-del x' run
+expect try-goes-on 0 "after" $'try blockdev-del nosuch\necho after' run
+
 # ---- expansion ----
 export DRYDOCK_T_A=alpha
 expect expand 0 "alpha alpha-b alpha \$DRYDOCK_T_A dflt" \
