@@ -56,24 +56,6 @@ static int scn_unfreeze_f(ScnRunner *r, int argc, char **argv)
 
 /* ---- op blockers ---- */
 
-static const char *const scn_op_names[BLOCK_OP_TYPE_MAX] = {
-    [BLOCK_OP_TYPE_BACKUP_SOURCE] = "backup-source",
-    [BLOCK_OP_TYPE_BACKUP_TARGET] = "backup-target",
-    [BLOCK_OP_TYPE_CHANGE] = "change",
-    [BLOCK_OP_TYPE_COMMIT_SOURCE] = "commit-source",
-    [BLOCK_OP_TYPE_COMMIT_TARGET] = "commit-target",
-    [BLOCK_OP_TYPE_DRIVE_DEL] = "drive-del",
-    [BLOCK_OP_TYPE_EJECT] = "eject",
-    [BLOCK_OP_TYPE_EXTERNAL_SNAPSHOT] = "external-snapshot",
-    [BLOCK_OP_TYPE_INTERNAL_SNAPSHOT] = "internal-snapshot",
-    [BLOCK_OP_TYPE_INTERNAL_SNAPSHOT_DELETE] = "internal-snapshot-delete",
-    [BLOCK_OP_TYPE_MIRROR_SOURCE] = "mirror-source",
-    [BLOCK_OP_TYPE_MIRROR_TARGET] = "mirror-target",
-    [BLOCK_OP_TYPE_RESIZE] = "resize",
-    [BLOCK_OP_TYPE_STREAM] = "stream",
-    [BLOCK_OP_TYPE_REPLACE] = "replace",
-};
-
 #define SCN_OP_ALL BLOCK_OP_TYPE_MAX
 
 /* An op name, "all" (SCN_OP_ALL), or -1 after the error */
@@ -82,7 +64,7 @@ static int scn_op_parse(const char *name)
     int i;
 
     for (i = 0; i < BLOCK_OP_TYPE_MAX; i++) {
-        if (!strcmp(name, scn_op_names[i])) {
+        if (!strcmp(name, BlockOpType_str(i))) {
             return i;
         }
     }

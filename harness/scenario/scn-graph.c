@@ -93,16 +93,23 @@ static int scn_blockdev_reopen_f(ScnRunner *r, int argc, char **argv)
     return bdrv_reopen(bs, opts, false, &err) < 0 ? scn_report_err(err) : 0;
 }
 
-static int scn_append_f(ScnRunner *r, int argc, char **argv)
+/* append NEW TOP, replace FROM TO: two nodes, one graph change */
+static int scn_graph_pair_f(ScnRunner *r, int argc, char **argv)
 {
-    BlockDriverState *bs_new = scn_node(argv[1]);
-    BlockDriverState *top = bs_new ? scn_node(argv[2]) : NULL;
+    BlockDriverState *a = scn_node(argv[1]);
+    BlockDriverState *b = a ? scn_node(argv[2]) : NULL;
     Error *err = NULL;
+    int ret;
 
-    if (!top) {
+    if (!b) {
         return SCN_CMD_FAIL;
     }
-    return bdrv_append(bs_new, top, &err) < 0 ? scn_report_err(err) : 0;
+    if (!strcmp(argv[0], "append")) {
+        ret = bdrv_append(a, b, &err);
+    } else {
+        ret = bdrv_replace_node(a, b, &err);
+    }
+    return ret < 0 ? scn_report_err(err) : 0;
 }
 
 /* insert NODE OPTIONS: a new node (monitor-owned) takes NODE's place */
@@ -123,18 +130,6 @@ static int scn_insert_f(ScnRunner *r, int argc, char **argv)
     bdrv_monitor_add(new_bs);
     bdrv_unref(new_bs);
     return 0;
-}
-
-static int scn_replace_f(ScnRunner *r, int argc, char **argv)
-{
-    BlockDriverState *from = scn_node(argv[1]);
-    BlockDriverState *to = from ? scn_node(argv[2]) : NULL;
-    Error *err = NULL;
-
-    if (!to) {
-        return SCN_CMD_FAIL;
-    }
-    return bdrv_replace_node(from, to, &err) < 0 ? scn_report_err(err) : 0;
 }
 
 static int scn_drop_filter_f(ScnRunner *r, int argc, char **argv)
@@ -241,11 +236,11 @@ const ScnCmd scn_graph_cmds[] = {
       "delete a node blockdev-add created (when unused)" },
     { "blockdev-reopen", scn_blockdev_reopen_f, 1, 1, "OPTIONS",
       "reopen the node named in OPTIONS with exactly those options" },
-    { "append", scn_append_f, 2, 2, "NEW TOP",
+    { "append", scn_graph_pair_f, 2, 2, "NEW TOP",
       "put NEW on top of TOP (bdrv_append)" },
     { "insert", scn_insert_f, 2, 2, "NODE OPTIONS",
       "open a node from OPTIONS in NODE's place (bdrv_insert_node)" },
-    { "replace", scn_replace_f, 2, 2, "FROM TO",
+    { "replace", scn_graph_pair_f, 2, 2, "FROM TO",
       "the parents of FROM point at TO (bdrv_replace_node)" },
     { "drop-filter", scn_drop_filter_f, 1, 1, "NODE",
       "remove the filter NODE from the graph" },
