@@ -10,7 +10,7 @@
 
 #include "block/block-global-state.h"
 
-/* bdrv_reopen(bs, opts, keep_old_opts, errp): issue 6 */
+/* bdrv_reopen(bs, opts, keep_old_opts, errp); takes @opts over */
 int gap_bdrv_reopen(BlockDriverState *bs, QDict *opts, bool keep_old_opts,
                     Error **errp);
 

@@ -5,6 +5,8 @@
  */
 #include "io-cmds-int.h"
 
+#include "util/main-loop.h"
+
 typedef struct IoAioCtx {
     BlockBackend *blk;
     QEMUIOVector qiov;
@@ -25,17 +27,40 @@ static void io_aio_report(IoAioCtx *ctx, int64_t bytes)
                     bytes, bytes, 1, ctx->machine);
 }
 
+/* Completions that failed or read the wrong pattern (the scenario's wait) */
+static uint64_t io_aio_failed;
+
+uint64_t io_aio_failures(void)
+{
+    return qatomic_read(&io_aio_failed);
+}
+
+/* Requests issued and not completed yet */
+static unsigned io_aio_in_flight;
+
+unsigned io_aio_pending(void)
+{
+    return qatomic_read(&io_aio_in_flight);
+}
+
+static void io_aio_unref_bh(void *opaque)
+{
+    blk_unref(opaque);
+}
+
 static void io_aio_done(void *opaque, int ret)
 {
     IoAioCtx *ctx = opaque;
     int64_t bytes = ctx->qiov.size;
 
     if (ret < 0) {
+        qatomic_inc(&io_aio_failed);
         printf("%s failed: %s\n", ctx->is_write ? "aio_write" : "readv",
                strerror(-ret));
     } else {
-        if (ctx->pattern_set && !ctx->is_write) {
-            io_verify_qiov(&ctx->qiov, ctx->offset, ctx->pattern);
+        if (ctx->pattern_set && !ctx->is_write &&
+            io_verify_qiov(&ctx->qiov, ctx->offset, ctx->pattern) < 0) {
+            qatomic_inc(&io_aio_failed);
         }
         if (!ctx->quiet) {
             if (ctx->verbose && !ctx->is_write) {
@@ -49,8 +74,14 @@ static void io_aio_done(void *opaque, int ret)
         }
     }
     fflush(stdout);
-    blk_dec_in_flight(ctx->blk);
-    blk_unref(ctx->blk);
+    qatomic_dec(&io_aio_in_flight);
+    /* A backend in an IOThread completes there; unref is main-thread code */
+    if (qemu_in_main_thread()) {
+        blk_unref(ctx->blk);
+    } else {
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), io_aio_unref_bh,
+                                ctx->blk);
+    }
     if (ctx->zero) {
         qemu_iovec_destroy(&ctx->qiov);
     } else {
@@ -176,7 +207,12 @@ static int io_aio_f(BlockBackend *blk, int argc, char **argv, bool is_write)
         return ret;
     }
     blk_ref(blk);
-    blk_inc_in_flight(blk);
+    /*
+     * The backend counts the request in flight until this callback ran;
+     * counting it again here would deadlock a drain that began before a
+     * request queued behind it (a backend in an IOThread enters later)
+     */
+    qatomic_inc(&io_aio_in_flight);
     clock_gettime(CLOCK_MONOTONIC, &ctx->t1);
     if (ctx->zero) {
         blk_aio_pwrite_zeroes(blk, ctx->offset, ctx->qiov.size, ctx->flags,

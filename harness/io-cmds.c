@@ -63,6 +63,17 @@ static const IoCmd *io_cmds_find(const char *name)
     return NULL;
 }
 
+const IoCmd *io_cmd_find(const char *name)
+{
+    return io_cmds_find(name);
+}
+
+const IoCmd *io_cmd_nth(int i)
+{
+    io_cmds_init();
+    return i >= 0 && i < io_cmds_count ? io_cmds[i] : NULL;
+}
+
 static void io_cmds_oneline(const char *name, const IoCmd *cmd)
 {
     printf("%s ", name);

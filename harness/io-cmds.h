@@ -47,6 +47,16 @@ void io_command_usage(const IoCmd *cmd);
 /* Misaligned buffers (qemu-io -m): every I/O buffer starts 16 bytes off */
 void io_set_misalign(bool misalign);
 
+/* The command named @name (or its alias), or NULL */
+const IoCmd *io_cmd_find(const char *name);
+/* The @i-th command in name order, NULL past the last (for suggestions) */
+const IoCmd *io_cmd_nth(int i);
+
+/* aio_read/aio_write completions that failed or mismatched -P, so far */
+uint64_t io_aio_failures(void);
+/* aio_read/aio_write requests issued and not completed */
+unsigned io_aio_pending(void);
+
 /* Wait until every aio_read/aio_write issued by the commands completed */
 void io_drain_aio(void);
 

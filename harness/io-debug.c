@@ -71,7 +71,11 @@ static int io_wait_break_f(BlockBackend *blk, int argc, char **argv)
 
     /* qemu-io loops forever where nothing can suspend; drydock says so */
     while ((ret = gap_bdrv_debug_is_suspended(blk_bs(blk), argv[1])) == 0) {
-        aio_poll(blk_get_aio_context(blk), true);
+        /* Nothing left that could reach the breakpoint: do not hang */
+        if (!aio_poll(blk_get_aio_context(blk), true)) {
+            ret = -ENOENT;
+            break;
+        }
     }
     if (ret < 0) {
         printf("Could not wait for breakpoint %s: %s\n", argv[1],
@@ -166,11 +170,11 @@ static int io_reopen_f(BlockBackend *blk, int argc, char **argv)
         qdict_put_bool(a.opts, "cache.direct", flags & BDRV_O_NOCACHE);
         qdict_put_bool(a.opts, "cache.no-flush", flags & BDRV_O_NO_FLUSH);
     }
+    /* bdrv_reopen takes the options over */
     ret = gap_bdrv_reopen(blk_bs(blk), a.opts, true, &err);
     if (ret < 0) {
         error_report_err(err);
     }
-    qobject_unref(a.opts);
     return ret;
 }
 

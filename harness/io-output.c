@@ -61,10 +61,27 @@ static double io_output_rate(double value, const struct timespec *t)
     return value / (t->tv_sec + t->tv_nsec / 1e9);
 }
 
+static bool io_output_fixed_stats;
+
+void io_set_fixed_stats(bool fixed)
+{
+    io_output_fixed_stats = fixed;
+}
+
 void io_print_report(const char *op, const struct timespec *t, int64_t offset,
                      int64_t count, int64_t total, int cnt, bool machine)
 {
     char s1[64], s2[64], ts[64];
+
+    if (io_output_fixed_stats) {
+        io_fmt_size(total, s1, sizeof(s1));
+        if (!machine) {
+            printf("%s %" PRId64 "/%" PRId64 " bytes at offset %" PRId64 "\n",
+                   op, total, count, offset);
+        }
+        printf("%s, X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)\n", s1);
+        return;
+    }
 
     io_fmt_time(t, machine, ts, sizeof(ts));
     if (machine) {

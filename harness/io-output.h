@@ -29,6 +29,13 @@ void io_time_diff(struct timespec *t, const struct timespec *start,
 void io_print_report(const char *op, const struct timespec *t, int64_t offset,
                      int64_t count, int64_t total, int cnt, bool machine);
 
+/*
+ * Seeded scenario runs: the statistics line prints the iotests filter's
+ * placeholder ("X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)") instead
+ * of real timings, so output is byte-identical run after run
+ */
+void io_set_fixed_stats(bool fixed);
+
 /* Hex and ASCII dump of @buf, 16 bytes a line, addresses from @offset */
 void io_dump_buffer(const void *buf, int64_t offset, int64_t len);
 

@@ -1,6 +1,8 @@
 # The harness: shared command code (harness/*.c) in build/<flavour>/libharness.a
 # and the tools (harness/tools/*.c) in build/<flavour>/bin/.
 HARNESS_SRCS := $(sort $(wildcard harness/*.c))
+# The scenario language (drydock run): harness/scenario/*.c
+HARNESS_SRCS += $(sort $(wildcard harness/scenario/*.c))
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o)
 HARNESS_LIB := $(O)/libharness.a
 TOOL_SRCS := $(sort $(wildcard harness/tools/*.c))

@@ -164,6 +164,11 @@ static const char *const node_info_op_names[BLOCK_OP_TYPE_MAX] = {
     [BLOCK_OP_TYPE_REPLACE] = "replace",
 };
 
+const char *BlockOpType_str(BlockOpType op)
+{
+    return op >= 0 && op < BLOCK_OP_TYPE_MAX ? node_info_op_names[op] : NULL;
+}
+
 bool bdrv_op_is_blocked(BlockDriverState *bs, BlockOpType op, Error **errp)
 {
     BdrvOpBlocker *blocker;

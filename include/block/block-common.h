@@ -338,6 +338,8 @@ typedef enum BlkdebugEvent {
 
 /* "l1_update", ... (blkdebug's config names); NULL when out of range */
 const char *BlkdebugEvent_str(BlkdebugEvent event);
+/* QAPI's name of an operation ("commit-source", ...), NULL out of range */
+const char *BlockOpType_str(BlockOpType op);
 /* The event named @name, or -1 */
 int BlkdebugEvent_lookup(const char *name);
 
