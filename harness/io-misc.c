@@ -318,22 +318,25 @@ static const IoCmd io_alloc_cmd = {
     .oneline = "checks if offset is allocated in the file",
 };
 
-/* Allocation status of the longest run of one status from @offset */
+/*
+ * Allocation status in @bs itself (not its backing chain: qemu-io's map
+ * says "not allocated" for data only a backing file has; iotest
+ * chain-zero-over-backing) of the longest run of one status from @offset
+ */
 static int io_map_run(BlockDriverState *bs, int64_t offset, int64_t bytes,
                       int64_t *pnum)
 {
     int64_t num;
     int first, ret;
 
-    ret = bdrv_is_allocated_above(bs, NULL, false, offset, bytes, &num);
+    ret = bdrv_is_allocated(bs, offset, bytes, &num);
     if (ret < 0) {
         return ret;
     }
     first = ret;
     *pnum = num;
     while (num && *pnum < bytes) {
-        ret = bdrv_is_allocated_above(bs, NULL, false, offset + *pnum,
-                                      bytes - *pnum, &num);
+        ret = bdrv_is_allocated(bs, offset + *pnum, bytes - *pnum, &num);
         if (ret < 0 || ret != first) {
             break;
         }

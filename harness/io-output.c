@@ -3,6 +3,8 @@
  */
 #include "io-output.h"
 
+#include <ctype.h>
+
 #include "util/cutils.h"
 
 void io_fmt_size(double value, char *buf, size_t size)
@@ -112,7 +114,8 @@ void io_dump_buffer(const void *buf, int64_t offset, int64_t len)
         printf("  ");
         for (j = 0; j < n; j++) {
             uint8_t c = p[i + j];
-            putchar(c >= 0x20 && c < 0x7f ? c : '.');
+            /* qemu-io shows letters and digits only (iotest io-read-hexdump) */
+            putchar(isalnum(c) ? c : '.');
         }
         putchar('\n');
     }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# group: backing error
+# formats: qcow2
+# A backing file with a wrong backing format
+. "$IOTESTS/common.rc"
+_known_bug qcow2 -- qemu-img create does not open the backing file to check its format
+
+"$QEMU_IMG" create -q -f raw "$TEST_DIR/base.raw" 1M
+_rc _make_test_img -b "$TEST_DIR/base.raw" -F qcow2 1M
+_rc _make_test_img -b "$TEST_DIR/base.raw" -F raw 1M
+_io -c 'read -P 0 0 4k' | grep -v ' ops; '
+
+echo "*** done"

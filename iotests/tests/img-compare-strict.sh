@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# group: img compare
+# compare -s (strict): allocation differences count
+. "$IOTESTS/common.rc"
+
+_require_img 'compare -s' qcow2 raw
+_make_test_img 1M
+cp "$TEST_IMG" "$TEST_DIR/b.$IMGFMT"
+"$QEMU_IO" -f "$IMGFMT" -c 'write -z 0 64k' "$TEST_DIR/b.$IMGFMT" >/dev/null
+_rc "$QEMU_IMG" compare -s -f "$IMGFMT" -F "$IMGFMT" "$TEST_IMG" "$TEST_DIR/b.$IMGFMT"
+_rc "$QEMU_IMG" compare -s -f "$IMGFMT" -F "$IMGFMT" "$TEST_IMG" "$TEST_IMG"
+
+echo "*** done"
