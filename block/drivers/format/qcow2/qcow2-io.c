@@ -269,6 +269,109 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset,
 }
 
 /*
+ * Store @len compressed bytes of @out as guest cluster @offset: the data
+ * reaches the file before the L2 entry names it.
+ */
+static int coroutine_fn qcow2_io_store_compressed(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  const uint8_t *out,
+                                                  int64_t len)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t old, l2e, nsect;
+    int64_t host;
+    int ret = qcow2_get_l2_entry(bs, offset, &old);
+
+    if (ret == 0) {
+        ret = qcow2_prepare_l2(bs, offset);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    host = qcow2_alloc_bytes(bs, len);
+    if (host < 0) {
+        return host;
+    }
+    nsect = ((host + len - 1) >> 9) - (host >> 9);
+    l2e = QCOW2_OFLAG_COMPRESSED | (nsect << s->csize_shift) | host;
+    ret = qcow2_pre_write_check(bs, 0, host, len);
+    if (ret == 0 && ((uint64_t)host > (uint64_t)s->cluster_offset_mask ||
+                     nsect > s->csize_mask)) {
+        ret = -EFBIG;           /* beyond what a descriptor can hold */
+    }
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_COMPRESSED);
+        ret = bdrv_co_pwrite(bs->file, host, len, out, 0);
+    }
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_L2_UPDATE_COMPRESSED);
+        ret = qcow2_set_l2_entry(bs, offset, l2e);
+    }
+    if (ret == 0) {
+        qcow2_free_entry(bs, old);
+        return 0;
+    }
+    qcow2_free_entry(bs, l2e);
+    return ret;
+}
+
+/* One guest cluster (shorter at the end of the disk), compressed if smaller */
+static int coroutine_fn qcow2_io_write_compressed_one(BlockDriverState *bs,
+                                                      int64_t offset,
+                                                      int64_t bytes,
+                                                      QEMUIOVector *qiov,
+                                                      size_t qiov_offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint8_t *in = g_malloc0(s->cluster_size);
+    g_autofree uint8_t *out = g_malloc(s->cluster_size);
+    ssize_t len;
+    int ret;
+
+    qemu_iovec_to_buf(qiov, qiov_offset, in, bytes);
+    /* Smaller than a cluster, or it is written as it is */
+    len = qcow2_compress(s->compression_type, out, s->cluster_size - 1, in,
+                         s->cluster_size);
+    if (len < 0 && len != -ENOSPC) {
+        return len;
+    }
+    qemu_co_mutex_lock(&s->lock);
+    if (len == -ENOSPC) {
+        ret = qcow2_io_write_locked(bs, offset, bytes, qiov, qiov_offset);
+    } else {
+        ret = qcow2_io_store_compressed(bs, offset, out, len);
+    }
+    qemu_co_mutex_unlock(&s->lock);
+    return ret;
+}
+
+int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  int64_t bytes,
+                                                  QEMUIOVector *qiov,
+                                                  size_t qiov_offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    if (s->data_file) {
+        return -ENOTSUP;
+    }
+    while (bytes > 0) {
+        int64_t n = MIN(bytes, s->cluster_size);
+        int ret = qcow2_io_write_compressed_one(bs, offset, n, qiov,
+                                                qiov_offset);
+
+        if (ret < 0) {
+            return ret;
+        }
+        offset += n;
+        bytes -= n;
+        qiov_offset += n;
+    }
+    return 0;
+}
+
+/*
  * Make whole clusters of [offset, offset + bytes) read as zeroes (v3):
  * the zero flag, keeping a private allocation unless @unmap.
  */

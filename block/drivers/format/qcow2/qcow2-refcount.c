@@ -341,6 +341,10 @@ static int coroutine_fn qcow2_refcount_update_one(BlockDriverState *bs,
     qcow2_cache_put(s->refblock_cache, &block);
     if (new == 0) {
         s->free_cluster_index = MIN(s->free_cluster_index, cluster);
+        /* Compressed data never goes on into a freed cluster */
+        if (s->free_byte_offset >> s->cluster_bits == cluster) {
+            s->free_byte_offset = 0;
+        }
         qcow2_cache_discard(s->l2_cache, cluster * s->cluster_size);
         qcow2_cache_discard(s->refblock_cache, cluster * s->cluster_size);
     }

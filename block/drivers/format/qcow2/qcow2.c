@@ -253,6 +253,7 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     }
     bs->total_sectors = DIV_ROUND_UP(s->disk_size, BDRV_SECTOR_SIZE);
     bs->supported_zero_flags = BDRV_REQ_MAY_UNMAP;
+    bs->compressed_multi_cluster = true;
 out:
     qemu_opts_del(opts);
     if (ret < 0) {
@@ -379,6 +380,7 @@ BlockDriver bdrv_qcow2 = {
 
     .bdrv_co_preadv_part = qcow2_co_preadv_part,
     .bdrv_co_pwritev_part = qcow2_co_pwritev_part,
+    .bdrv_co_pwritev_compressed_part = qcow2_co_pwritev_compressed_part,
     .bdrv_co_pwrite_zeroes = qcow2_co_pwrite_zeroes,
     .bdrv_co_pdiscard = qcow2_co_pdiscard,
     .bdrv_co_flush_to_os = qcow2_co_flush_to_os,

@@ -9,7 +9,7 @@
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
  *   qcow2-create.c   image creation
  *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
- *   qcow2-compress.c decompression of compressed clusters
+ *   qcow2-compress.c compression, decompression, compressed allocation
  *   qcow2-snapshot.c the snapshot table (validated, listed)
  *   qcow2-check.c    consistency check (no repair yet)
  *
@@ -178,8 +178,13 @@ typedef struct BDRVQcow2State {
     Qcow2Cache *l2_cache;
     Qcow2Cache *refblock_cache;
 
+    /* External data file (NULL: guest data in the image file) */
+    BdrvChild *data_file;
+    bool data_file_raw;
+
     int64_t file_len;             /* length of the image file, cached */
     int64_t free_cluster_index;   /* where free-cluster searches start */
+    int64_t free_byte_offset;     /* end of the last compressed data, 0 */
     bool corrupt_marked;
 } BDRVQcow2State;
 
@@ -271,6 +276,11 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset,
                                        int64_t bytes, QEMUIOVector *qiov,
                                        size_t qiov_offset,
                                        BdrvRequestFlags flags);
+int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  int64_t bytes,
+                                                  QEMUIOVector *qiov,
+                                                  size_t qiov_offset);
 int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
                                         int64_t bytes, BdrvRequestFlags flags);
 int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset,
@@ -298,6 +308,11 @@ int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
                      const uint8_t *src, size_t src_size);
+/* The compressed length (at most @dest_size), -ENOSPC: it does not fit */
+ssize_t qcow2_compress(int type, uint8_t *dest, size_t dest_size,
+                       const uint8_t *src, size_t src_size);
+/* Host bytes for compressed data (refcounts taken); offset or -errno */
+int64_t coroutine_fn qcow2_alloc_bytes(BlockDriverState *bs, int64_t len);
 
 /* qcow2-create.c */
 extern QemuOptsList qcow2_create_opts;
