@@ -10,6 +10,11 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e)
     if (l2e & QCOW2_OFLAG_COMPRESSED) {
         return QCOW2_CLUSTER_COMPRESSED;
     }
+    /* In a data file, guest offset 0 maps to host offset 0 */
+    if (s->data_file && (l2e & QCOW2_OFLAG_COPIED) &&
+        !(l2e & QCOW2_OFLAG_ZERO)) {
+        return QCOW2_CLUSTER_NORMAL;
+    }
     if ((l2e & QCOW2_OFLAG_ZERO) && s->version >= 3) {
         return (l2e & QCOW2_L2E_OFFSET_MASK) ? QCOW2_CLUSTER_ZERO_ALLOC
                                              : QCOW2_CLUSTER_ZERO_PLAIN;
@@ -221,7 +226,13 @@ int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
 uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
                                 uint64_t *offset)
 {
-    switch (qcow2_entry_type(s, l2e)) {
+    Qcow2ClusterType t = qcow2_entry_type(s, l2e);
+
+    /* Clusters of a data file have no refcounts */
+    if (s->data_file && t != QCOW2_CLUSTER_COMPRESSED) {
+        t = QCOW2_CLUSTER_UNALLOCATED;
+    }
+    switch (t) {
     case QCOW2_CLUSTER_NORMAL:
     case QCOW2_CLUSTER_ZERO_ALLOC:
         *offset = l2e & QCOW2_L2E_OFFSET_MASK;
@@ -304,5 +315,38 @@ int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size)
     s->l1_table = g_steal_pointer(&table);
     s->l1_size = new_size;
     s->l1_offset = new_offset;
+    return 0;
+}
+
+/* Drop the L2 tables of L1 entries from @keep on (the entries become 0) */
+int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t n = (int64_t)s->l1_size - (int64_t)keep;
+    int64_t off = s->l1_offset + (int64_t)keep * 8;
+    g_autofree uint64_t *zeroes = NULL;
+    int ret;
+
+    if (n <= 0) {
+        return 0;
+    }
+    zeroes = g_new0(uint64_t, n);
+    ret = qcow2_pre_write_check(bs, QCOW2_OL_ACTIVE_L1, off, n * 8);
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_SHRINK_WRITE_TABLE);
+        ret = bdrv_co_pwrite_sync(bs->file, off, n * 8, zeroes, 0);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    for (uint64_t i = keep; i < s->l1_size; i++) {
+        uint64_t l2 = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
+
+        s->l1_table[i] = 0;
+        if (l2) {
+            BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_SHRINK_FREE_L2_CLUSTERS);
+            qcow2_free_clusters(bs, l2, s->cluster_size);
+        }
+    }
     return 0;
 }

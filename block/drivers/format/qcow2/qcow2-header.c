@@ -130,8 +130,9 @@ static int qcow2_header_ext_one(BlockDriverState *bs, BDRVQcow2State *s,
         error_setg(errp, "Encrypted qcow2 images are not supported "
                    "(full disk encryption header extension present)");
         return -ENOTSUP;
+    case QCOW2_EXT_DATA_FILE:
+        return qcow2_datafile_ext(s, d, len, errp);
     default:
-        /* The data file name matters only with its incompatible bit */
         return 0;
     }
 }
@@ -527,6 +528,9 @@ int qcow2_clear_autoclear(BlockDriverState *bs, Error **errp)
 
     if (!s->has_bitmaps) {
         keep &= ~QCOW2_AUTOCLEAR_BITMAPS;
+    }
+    if (!(s->incompatible & QCOW2_INCOMPAT_DATA_FILE)) {
+        keep &= ~QCOW2_AUTOCLEAR_DATA_FILE_RAW;
     }
     if (s->version < 3 || keep == s->autoclear) {
         return 0;

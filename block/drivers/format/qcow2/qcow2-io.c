@@ -117,8 +117,8 @@ static int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs,
             break;
         case QCOW2_CLUSTER_NORMAL:
             BLKDBG_CO_EVENT(bs->file, BLKDBG_READ_AIO);
-            ret = bdrv_co_preadv_part(bs->file, x.host, x.bytes, qiov,
-                                      qiov_offset, 0);
+            ret = bdrv_co_preadv_part(qcow2_data_child(bs), x.host, x.bytes,
+                                      qiov, qiov_offset, 0);
             break;
         case QCOW2_CLUSTER_COMPRESSED:
             ret = qcow2_io_read_compressed(bs, x.l2e,
@@ -172,18 +172,20 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
     if (ret < 0) {
         return ret;
     }
-    host = qcow2_alloc_clusters(bs, 1);
+    /* A data file holds the cluster at its guest offset, unrefcounted */
+    host = s->data_file ? start : qcow2_alloc_clusters(bs, 1);
     if (host < 0) {
         return host;
     }
-    ret = qcow2_pre_write_check(bs, 0, host, s->cluster_size);
+    ret = s->data_file ? 0 : qcow2_pre_write_check(bs, 0, host,
+                                                    s->cluster_size);
     if (ret < 0) {
-        return ret;
+        goto fail;
     }
     if (bytes == s->cluster_size) {
         BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-        ret = bdrv_co_pwritev_part(bs->file, host, bytes, qiov, qiov_offset,
-                                   0);
+        ret = bdrv_co_pwritev_part(qcow2_data_child(bs), host, bytes, qiov,
+                                   qiov_offset, 0);
     } else {
         QEMUIOVector cow;
 
@@ -201,7 +203,10 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
         }
         qemu_iovec_to_buf(qiov, qiov_offset, buf + in_cluster, bytes);
         BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_WRITE);
-        ret = bdrv_co_pwrite(bs->file, host, s->cluster_size, buf, 0);
+        ret = bdrv_co_pwrite(qcow2_data_child(bs), host,
+                             MIN(s->cluster_size, s->data_file ?
+                                 (int64_t)s->disk_size - start :
+                                 s->cluster_size), buf, 0);
         qemu_vfree(g_steal_pointer(&buf));
     }
     if (ret == 0) {
@@ -212,7 +217,9 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
         return 0;
     }
 fail:
-    qcow2_free_clusters(bs, host, s->cluster_size);
+    if (!s->data_file) {
+        qcow2_free_clusters(bs, host, s->cluster_size);
+    }
     return ret;
 }
 
@@ -221,6 +228,8 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
                                               QEMUIOVector *qiov,
                                               size_t qiov_offset)
 {
+    BDRVQcow2State *s = bs->opaque;
+
     while (bytes > 0) {
         Qcow2Extent x;
         int ret = qcow2_io_extent(bs, offset, bytes, &x);
@@ -230,15 +239,14 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
         }
         if (x.type == QCOW2_CLUSTER_NORMAL &&
             (x.l2e & QCOW2_OFLAG_COPIED)) {
-            ret = qcow2_pre_write_check(bs, 0, x.host, x.bytes);
+            ret = s->data_file ? 0 : qcow2_pre_write_check(bs, 0, x.host,
+                                                            x.bytes);
             if (ret == 0) {
                 BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-                ret = bdrv_co_pwritev_part(bs->file, x.host, x.bytes, qiov,
-                                           qiov_offset, 0);
+                ret = bdrv_co_pwritev_part(qcow2_data_child(bs), x.host,
+                                           x.bytes, qiov, qiov_offset, 0);
             }
         } else {
-            BDRVQcow2State *s = bs->opaque;
-
             x.bytes = MIN(x.bytes, s->cluster_size -
                           (offset & (s->cluster_size - 1)));
             ret = qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset,
@@ -436,7 +444,9 @@ int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
     BDRVQcow2State *s = bs->opaque;
     int ret;
 
-    if (s->version < 3 || !qcow2_io_whole_clusters(bs, offset, &bytes)) {
+    /* A raw data file must read as the disk: the core writes zeroes */
+    if (s->version < 3 || s->data_file_raw ||
+        !qcow2_io_whole_clusters(bs, offset, &bytes)) {
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
@@ -473,7 +483,9 @@ int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset,
     BDRVQcow2State *s = bs->opaque;
     int ret;
 
-    if (!qcow2_io_whole_clusters(bs, offset, &bytes)) {
+    /* v2 has no zero flag: unmapping would expose the backing file */
+    if (!qcow2_io_whole_clusters(bs, offset, &bytes) ||
+        (s->version < 3 && bs->backing) || s->data_file_raw) {
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
@@ -517,6 +529,6 @@ int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
         break;
     }
     *map = x.host;
-    *file = bs->file->bs;
+    *file = qcow2_data_child(bs)->bs;
     return ret | BDRV_BLOCK_OFFSET_VALID;
 }

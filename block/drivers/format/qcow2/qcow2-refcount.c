@@ -102,7 +102,7 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     }
     /* In steps, not one cluster at a time (storage may copy to resize) */
     end = ROUND_UP(end, MAX(s->cluster_size, QCOW2_FILE_GROW_STEP));
-    ret = bdrv_co_truncate(bs->file, end, false, PREALLOC_MODE_OFF, 0, NULL);
+    ret = bdrv_co_truncate(bs->file, end, false, s->file_prealloc, 0, NULL);
     if (ret == 0) {
         s->file_len = end;
     }

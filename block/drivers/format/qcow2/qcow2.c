@@ -211,6 +211,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     g_free(s->feature_table);
     g_free(s->snapshots);
     s->snapshots = NULL;
+    qcow2_datafile_close(s);
     s->l2_cache = s->refblock_cache = NULL;
     s->l1_table = s->reftable = NULL;
     s->feature_table = NULL;
@@ -233,6 +234,9 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
         goto out;
     }
     ret = qcow2_read_header(bs, s, errp);
+    if (ret == 0) {
+        ret = qcow2_datafile_open(bs, s, options, errp);
+    }
     if (ret == 0) {
         ret = qcow2_load_tables(bs, s, errp);
     }
@@ -313,36 +317,6 @@ int coroutine_fn qcow2_grow(BlockDriverState *bs, uint64_t size)
         s->disk_size = size;
     }
     qemu_co_mutex_unlock(&s->lock);
-    return ret;
-}
-
-static int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset,
-                                          bool exact, PreallocMode prealloc,
-                                          BdrvRequestFlags flags, Error **errp)
-{
-    BDRVQcow2State *s = bs->opaque;
-    int ret;
-
-    if (prealloc != PREALLOC_MODE_OFF) {
-        error_setg(errp, "Preallocation mode %d is not supported for qcow2 "
-                   "resize yet", prealloc);
-        return -ENOTSUP;
-    }
-    if ((uint64_t)offset < s->disk_size) {
-        error_setg(errp, "qcow2 doesn't support shrinking images yet "
-                   "(%" PRId64 " < %" PRIu64 ")", offset, s->disk_size);
-        return -ENOTSUP;
-    }
-    if (offset % BDRV_SECTOR_SIZE) {
-        error_setg(errp, "The new size %" PRId64 " must be a multiple of %d",
-                   offset, (int)BDRV_SECTOR_SIZE);
-        return -EINVAL;
-    }
-    ret = qcow2_grow(bs, offset);
-    if (ret < 0) {
-        error_setg_errno(errp, -ret, "Failed to grow the L1 table to %"
-                         PRId64 " bytes", offset);
-    }
     return ret;
 }
 

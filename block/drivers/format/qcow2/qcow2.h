@@ -8,6 +8,8 @@
  *   qcow2-cluster.c  L1/L2 lookups, allocation of guest clusters
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
  *   qcow2-create.c   image creation
+ *   qcow2-resize.c   growing with preallocation, shrinking
+ *   qcow2-datafile.c the external data file
  *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
  *   qcow2-compress.c compression, decompression, compressed allocation
  *   qcow2-snapshot.c the snapshot table (validated, listed)
@@ -58,13 +60,14 @@
 /* What this driver implements */
 #define QCOW2_INCOMPAT_SUPPORTED                                              \
     (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT |                          \
-     QCOW2_INCOMPAT_COMPRESSION)
+     QCOW2_INCOMPAT_COMPRESSION | QCOW2_INCOMPAT_DATA_FILE)
 /*
  * Autoclear bits kept when the image is opened read-write: the bitmaps
  * bit (the bitmaps are marked in use, see qcow2-bitmaps.c) when the
  * extension is there; unknown bits are cleared, as the spec requires.
  */
-#define QCOW2_AUTOCLEAR_KNOWN QCOW2_AUTOCLEAR_BITMAPS
+#define QCOW2_AUTOCLEAR_KNOWN                                                 \
+    (QCOW2_AUTOCLEAR_BITMAPS | QCOW2_AUTOCLEAR_DATA_FILE_RAW)
 
 /* Header field offsets */
 #define QCOW2_HDR_BACKING_OFFSET 8
@@ -181,8 +184,10 @@ typedef struct BDRVQcow2State {
     /* External data file (NULL: guest data in the image file) */
     BdrvChild *data_file;
     bool data_file_raw;
+    char *data_file_name;         /* from the header extension */
 
     int64_t file_len;             /* length of the image file, cached */
+    PreallocMode file_prealloc;   /* how the image file grows */
     int64_t free_cluster_index;   /* where free-cluster searches start */
     int64_t free_byte_offset;     /* end of the last compressed data, 0 */
     bool corrupt_marked;
@@ -261,6 +266,7 @@ uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
 /* Drop the references an L2 entry held */
 void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e);
 int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size);
+int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep);
 /* qcow2.c: grow the guest disk to @size (takes the lock) */
 int coroutine_fn qcow2_grow(BlockDriverState *bs, uint64_t size);
 uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size);
@@ -289,6 +295,28 @@ int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
                                        int64_t offset, int64_t bytes,
                                        int64_t *pnum, int64_t *map,
                                        BlockDriverState **file);
+
+/* qcow2-datafile.c */
+int qcow2_datafile_ext(BDRVQcow2State *s, const uint8_t *d, uint32_t len,
+                       Error **errp);
+int qcow2_datafile_open(BlockDriverState *bs, BDRVQcow2State *s,
+                        QDict *options, Error **errp);
+void qcow2_datafile_close(BDRVQcow2State *s);
+/* Where guest data goes: the data file, or the image file */
+static inline BdrvChild *qcow2_data_child(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    return s->data_file ? s->data_file : bs->file;
+}
+
+/* qcow2-resize.c */
+/* Allocate the unallocated clusters of [start, end) (takes the lock) */
+int coroutine_fn qcow2_preallocate(BlockDriverState *bs, uint64_t start,
+                                   uint64_t end, PreallocMode mode);
+int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset,
+                                   bool exact, PreallocMode prealloc,
+                                   BdrvRequestFlags flags, Error **errp);
 
 /* qcow2-bitmaps.c: validate the directory; @rw: mark every bitmap in use */
 int qcow2_bitmaps_open(BlockDriverState *bs, BDRVQcow2State *s, bool rw,
