@@ -101,6 +101,10 @@ static int qcow2_create_refuse(Qcow2CreateParams *p, QemuOpts *opts,
         error_setg(errp, "data-file-raw requires data-file");
         return -EINVAL;
     }
+    /* A raw data file maps every cluster, as QEMU makes it */
+    if (p->data_file_raw && p->prealloc == PREALLOC_MODE_OFF) {
+        p->prealloc = PREALLOC_MODE_METADATA;
+    }
     return 0;
 }
 

@@ -75,3 +75,20 @@ void qcow2_datafile_close(BDRVQcow2State *s)
     g_free(s->data_file_name);
     s->data_file_name = NULL;
 }
+
+/*
+ * The data file is written and grown like the image file, also with no
+ * parent (creation, preallocation): it gets the image file's permissions
+ */
+void qcow2_datafile_child_perm(BlockDriverState *bs, BdrvChild *c,
+                               BdrvChildRole role,
+                               BlockReopenQueue *reopen_queue, uint64_t perm,
+                               uint64_t shared, uint64_t *nperm,
+                               uint64_t *nshared)
+{
+    if (role == BDRV_CHILD_DATA) {
+        role |= BDRV_CHILD_METADATA;
+    }
+    bdrv_default_perms(bs, c, role, reopen_queue, perm, shared, nperm,
+                       nshared);
+}

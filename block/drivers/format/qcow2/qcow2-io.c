@@ -389,6 +389,16 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
 {
     BDRVQcow2State *s = bs->opaque;
 
+    /* A raw data file must read as the disk does */
+    if (s->data_file_raw) {
+        int ret = bdrv_co_pwrite_zeroes(s->data_file, offset,
+                                        MIN(bytes, (int64_t)s->disk_size -
+                                            offset), BDRV_REQ_MAY_UNMAP);
+
+        if (ret < 0) {
+            return ret;
+        }
+    }
     for (int64_t off = offset; off < offset + bytes; off += s->cluster_size) {
         uint64_t old, new = QCOW2_OFLAG_ZERO;
         Qcow2ClusterType t;
@@ -402,8 +412,11 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
             (t == QCOW2_CLUSTER_ZERO_ALLOC && !unmap)) {
             continue;
         }
-        if (!unmap && (old & QCOW2_OFLAG_COPIED) &&
-            t == QCOW2_CLUSTER_NORMAL) {
+        if (s->data_file) {
+            /* The data file keeps the cluster at its guest offset */
+            new = off | QCOW2_OFLAG_COPIED | QCOW2_OFLAG_ZERO;
+        } else if (!unmap && (old & QCOW2_OFLAG_COPIED) &&
+                   t == QCOW2_CLUSTER_NORMAL) {
             new = (old & QCOW2_L2E_OFFSET_MASK) | QCOW2_OFLAG_COPIED |
                   QCOW2_OFLAG_ZERO;
         }
@@ -444,9 +457,7 @@ int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
     BDRVQcow2State *s = bs->opaque;
     int ret;
 
-    /* A raw data file must read as the disk: the core writes zeroes */
-    if (s->version < 3 || s->data_file_raw ||
-        !qcow2_io_whole_clusters(bs, offset, &bytes)) {
+    if (s->version < 3 || !qcow2_io_whole_clusters(bs, offset, &bytes)) {
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
@@ -485,7 +496,7 @@ int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset,
 
     /* v2 has no zero flag: unmapping would expose the backing file */
     if (!qcow2_io_whole_clusters(bs, offset, &bytes) ||
-        (s->version < 3 && bs->backing) || s->data_file_raw) {
+        (s->version < 3 && bs->backing)) {
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);

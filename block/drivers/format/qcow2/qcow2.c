@@ -366,6 +366,6 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_has_zero_init = qcow2_has_zero_init,
     .bdrv_snapshot_list = qcow2_snapshot_list,
     .bdrv_co_check = qcow2_co_check,
-    .bdrv_child_perm = bdrv_default_perms,
+    .bdrv_child_perm = qcow2_datafile_child_perm,
     .strong_runtime_opts = qcow2_strong_runtime_opts,
 };

@@ -302,6 +302,11 @@ int qcow2_datafile_ext(BDRVQcow2State *s, const uint8_t *d, uint32_t len,
 int qcow2_datafile_open(BlockDriverState *bs, BDRVQcow2State *s,
                         QDict *options, Error **errp);
 void qcow2_datafile_close(BDRVQcow2State *s);
+void qcow2_datafile_child_perm(BlockDriverState *bs, BdrvChild *c,
+                               BdrvChildRole role,
+                               BlockReopenQueue *reopen_queue, uint64_t perm,
+                               uint64_t shared, uint64_t *nperm,
+                               uint64_t *nshared);
 /* Where guest data goes: the data file, or the image file */
 static inline BdrvChild *qcow2_data_child(BlockDriverState *bs)
 {
