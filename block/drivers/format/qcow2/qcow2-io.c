@@ -380,6 +380,30 @@ int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs,
 }
 
 /*
+ * A guest discard of a cluster the image owned alone: with
+ * pass-discard-request its host cluster is discarded in the file too
+ * (freed, or kept as preallocation with discard-no-unref).
+ */
+static void coroutine_fn qcow2_io_pass_discard(BlockDriverState *bs,
+                                               uint64_t old, uint64_t new,
+                                               bool unmap)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t host = old & QCOW2_L2E_OFFSET_MASK;
+
+    if (!unmap || !s->discard_request || s->data_file ||
+        qcow2_entry_type(s, old) != QCOW2_CLUSTER_NORMAL ||
+        !(old & QCOW2_OFLAG_COPIED)) {
+        return;
+    }
+    if ((new & QCOW2_L2E_OFFSET_MASK) && (new & QCOW2_L2E_OFFSET_MASK) != host) {
+        return;
+    }
+    /* Best effort: the cluster reads as zeroes whatever the file does */
+    bdrv_co_pdiscard(bs->file, host, s->cluster_size);
+}
+
+/*
  * Make whole clusters of [offset, offset + bytes) read as zeroes (v3):
  * the zero flag, keeping a private allocation unless @unmap.
  */
@@ -409,14 +433,15 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
         }
         t = qcow2_entry_type(s, old);
         if (t == QCOW2_CLUSTER_ZERO_PLAIN ||
-            (t == QCOW2_CLUSTER_ZERO_ALLOC && !unmap)) {
+            (t == QCOW2_CLUSTER_ZERO_ALLOC &&
+             (!unmap || s->discard_no_unref))) {
             continue;
         }
         if (s->data_file) {
             /* The data file keeps the cluster at its guest offset */
             new = off | QCOW2_OFLAG_COPIED | QCOW2_OFLAG_ZERO;
-        } else if (!unmap && (old & QCOW2_OFLAG_COPIED) &&
-                   t == QCOW2_CLUSTER_NORMAL) {
+        } else if ((!unmap || s->discard_no_unref) &&
+                   (old & QCOW2_OFLAG_COPIED) && t == QCOW2_CLUSTER_NORMAL) {
             new = (old & QCOW2_L2E_OFFSET_MASK) | QCOW2_OFLAG_COPIED |
                   QCOW2_OFLAG_ZERO;
         }
@@ -427,6 +452,7 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
         if (!(new & QCOW2_L2E_OFFSET_MASK)) {
             qcow2_free_entry(bs, old);
         }
+        qcow2_io_pass_discard(bs, old, new, unmap);
     }
     return 0;
 }

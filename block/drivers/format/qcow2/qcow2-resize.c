@@ -88,14 +88,17 @@ static int coroutine_fn qcow2_resize_free_tail(BlockDriverState *bs,
     uint64_t keep = qcow2_l1_entries_for(s, size);
     int ret = 0;
 
+    uint64_t span = (uint64_t)s->cluster_size << s->l2_bits;
+
     for (uint64_t off = start; off < s->disk_size; off += s->cluster_size) {
         uint64_t l1_index = off >> (s->l2_bits + s->cluster_bits), l2e;
 
         if (l1_index >= s->l1_size) {
             break;
         }
-        if (l1_index >= keep || !s->l1_table[l1_index]) {
-            continue;           /* the whole table goes below */
+        if (!(s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
+            off = ROUND_UP(off + 1, span) - s->cluster_size;
+            continue;           /* nothing mapped in this table */
         }
         ret = qcow2_get_l2_entry(bs, off, &l2e);
         if (ret == 0 && l2e) {

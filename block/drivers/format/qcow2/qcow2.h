@@ -1,7 +1,8 @@
 /*
  * qcow2: the driver's internal state and the interfaces between its files.
  *
- *   qcow2.c          the BlockDriver, open/close, flush, truncate, info
+ *   qcow2.c          the BlockDriver, open/close, flush, info
+ *   qcow2-options.c  runtime options: cache sizes, clean timer, discard
  *   qcow2-header.c   header and extension parsing, validation, updates
  *   qcow2-cache.c    the metadata cache (L2 tables, refcount blocks)
  *   qcow2-refcount.c refcounts and host cluster allocation
@@ -24,6 +25,7 @@
 #include "block/driver.h"
 #include "util/bswap.h"
 #include "util/coroutine.h"
+#include "util/qemu-timer.h"
 
 #define QCOW2_MAGIC 0x514649fbU /* "QFI\xfb" */
 
@@ -190,6 +192,12 @@ typedef struct BDRVQcow2State {
     PreallocMode file_prealloc;   /* how the image file grows */
     int64_t free_cluster_index;   /* where free-cluster searches start */
     int64_t free_byte_offset;     /* end of the last compressed data, 0 */
+
+    /* Runtime options (qcow2-options.c) */
+    QEMUTimer *clean_timer;
+    unsigned clean_interval;      /* seconds, 0: never */
+    bool discard_request;         /* pass guest discards to the file */
+    bool discard_no_unref;        /* discarded clusters stay allocated */
     bool corrupt_marked;
 } BDRVQcow2State;
 
@@ -230,6 +238,8 @@ void qcow2_cache_mark_dirty(Qcow2Cache *c, void *table);
 int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c);
 /* Forget the table at @offset (freed), without writing it */
 void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset);
+/* Drop the clean tables nobody used since the last call */
+void qcow2_cache_clean_unused(Qcow2Cache *c);
 /* Is @offset one of the cached tables? */
 bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset);
 
@@ -295,6 +305,11 @@ int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
                                        int64_t offset, int64_t bytes,
                                        int64_t *pnum, int64_t *map,
                                        BlockDriverState **file);
+
+/* qcow2-options.c: parse @options, create the caches and the timer */
+int qcow2_options_apply(BlockDriverState *bs, BDRVQcow2State *s,
+                        QDict *options, Error **errp);
+void qcow2_options_stop_timer(BDRVQcow2State *s);
 
 /* qcow2-datafile.c */
 int qcow2_datafile_ext(BDRVQcow2State *s, const uint8_t *d, uint32_t len,
