@@ -372,6 +372,36 @@ static void test_qcow2_hostile_compressed_descriptor(void **state)
     blk_unref(blk);
 }
 
+/* 512-byte clusters: offset bits 56-60 of a descriptor must be 0 */
+static void test_qcow2_hostile_compressed_offset_bits(void **state)
+{
+    g_autofree uint8_t *buf = g_malloc(512);
+    BlockBackend *blk;
+    uint64_t l1, l2, e;
+
+    qcow2_test_create("hb", MiB, "cluster_size=512");
+    blk = open_rw("hb");
+    memset(buf, 0, 512);
+    assert_int_equal(blk_pwrite(blk, 0, 512, buf,
+                                BDRV_REQ_WRITE_COMPRESSED), 0);
+    blk_unref(blk);
+    l1 = qcow2_test_peek64("hb", 40);
+    l2 = qcow2_test_peek64("hb", l1) & 0x00fffffffffffe00ULL;
+    e = qcow2_test_peek64("hb", l2);
+    assert_true(e & (1ULL << 62));
+    qcow2_test_poke64("hb", l2, e | (1ULL << 57));
+    blk = qcow2_test_open("hb", 0, NULL);
+    assert_non_null(blk);
+    /* Refused when the entry is looked up, before any read of the data */
+    {
+        int64_t map;
+
+        assert_int_equal(status_at(blk, 0, &map), -EIO);
+    }
+    assert_int_equal(blk_pread(blk, 0, 512, buf, 0), -EIO);
+    blk_unref(blk);
+}
+
 /* Data file name extensions that cannot be a name */
 static void test_qcow2_hostile_data_file_extension(void **state)
 {
@@ -441,6 +471,7 @@ int main(void)
         T(test_qcow2_options_validated),
         T(test_qcow2_discard_no_unref_keeps_cluster),
         T(test_qcow2_hostile_compressed_descriptor),
+        T(test_qcow2_hostile_compressed_offset_bits),
         T(test_qcow2_hostile_data_file_extension),
         T(test_qcow2_create_combinations_refused),
     };

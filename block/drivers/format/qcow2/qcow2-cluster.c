@@ -63,6 +63,16 @@ static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
     Qcow2ClusterType type = qcow2_entry_type(s, l2e);
     uint64_t host = l2e & QCOW2_L2E_OFFSET_MASK;
 
+    /* A compressed offset field wider than 56 bits has its top bits 0 */
+    if (type == QCOW2_CLUSTER_COMPRESSED &&
+        (l2e & s->cluster_offset_mask) >> 56) {
+        return qcow2_signal_corruption(bs, 0, 0, "Compressed cluster offset "
+                                       "%#" PRIx64 " beyond 64 PB (L2 "
+                                       "offset: %#" PRIx64 ", L2 index: %#"
+                                       PRIx64 ")", l2e &
+                                       s->cluster_offset_mask, l2_offset,
+                                       index);
+    }
     if ((type == QCOW2_CLUSTER_NORMAL || type == QCOW2_CLUSTER_ZERO_ALLOC) &&
         (host & (s->cluster_size - 1))) {
         return qcow2_signal_corruption(bs, host, s->cluster_size,
