@@ -104,6 +104,10 @@ row refcount-64 refcount_bits=64
 row zlib compression_type=zlib
 row zstd compression_type=zstd
 row lazy-refcounts lazy_refcounts=on
+row extended-l2 extended_l2=on
+row extended-l2-2M extended_l2=on,cluster_size=2M
+row extended-l2-zstd extended_l2=on,compression_type=zstd
+row extended-l2-metadata extended_l2=on,preallocation=metadata nocomp
 row prealloc-off preallocation=off
 row prealloc-metadata preallocation=metadata nocomp
 row prealloc-falloc preallocation=falloc nocomp
@@ -111,6 +115,8 @@ row prealloc-full preallocation=full nocomp
 row data-file data_file=DATA nocomp
 row data-file-raw data_file=DATA,data_file_raw=on nocomp
 row backing '' '' backing
+row backing-extended-l2 extended_l2=on '' backing
+row backing-extended-l2-metadata extended_l2=on,preallocation=metadata nocomp backing
 row backing-compat-0.10 compat=0.10 '' backing
 
 echo "interop-qcow2-matrix: $passed passed, $failed failed"

@@ -85,7 +85,7 @@ static int coroutine_fn qcow2_check_l1(Qcow2CheckState *c, uint64_t l1_offset,
         qcow2_check_ref(c, off, s->cluster_size);
         ret = bdrv_co_pread(c->bs->file, off, s->cluster_size, l2, 0);
         for (int64_t j = 0; ret == 0 && j < s->l2_size; j++) {
-            qcow2_check_l2_entry(c, be64_to_cpu(l2[j]));
+            qcow2_check_l2_entry(c, be64_to_cpu(l2[j * s->l2_entry_words]));
         }
     }
     return ret;

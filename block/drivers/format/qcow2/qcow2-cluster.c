@@ -15,7 +15,7 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e)
         !(l2e & QCOW2_OFLAG_ZERO)) {
         return QCOW2_CLUSTER_NORMAL;
     }
-    if ((l2e & QCOW2_OFLAG_ZERO) && s->version >= 3) {
+    if ((l2e & QCOW2_OFLAG_ZERO) && s->version >= 3 && !s->extended_l2) {
         return (l2e & QCOW2_L2E_OFFSET_MASK) ? QCOW2_CLUSTER_ZERO_ALLOC
                                              : QCOW2_CLUSTER_ZERO_PLAIN;
     }
@@ -57,12 +57,20 @@ int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs, uint64_t l1e,
 /* The entry, checked: a data cluster offset must be aligned */
 static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
                                                   uint64_t l2_offset,
-                                                  int64_t index, uint64_t l2e)
+                                                  int64_t index, uint64_t l2e,
+                                                  uint64_t bitmap)
 {
     BDRVQcow2State *s = bs->opaque;
     Qcow2ClusterType type = qcow2_entry_type(s, l2e);
     uint64_t host = l2e & QCOW2_L2E_OFFSET_MASK;
 
+    if (s->extended_l2) {
+        int ret = qcow2_sc_check_bitmap(bs, l2e, bitmap, l2_offset, index);
+
+        if (ret < 0) {
+            return ret;
+        }
+    }
     /* A compressed offset field wider than 56 bits has its top bits 0 */
     if (type == QCOW2_CLUSTER_COMPRESSED &&
         (l2e & s->cluster_offset_mask) >> 56) {
@@ -87,6 +95,15 @@ static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e)
 {
+    uint64_t bitmap;
+
+    return qcow2_get_l2_entry_ext(bs, offset, l2e, &bitmap);
+}
+
+int coroutine_fn qcow2_get_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t *l2e,
+                                        uint64_t *bitmap)
+{
     BDRVQcow2State *s = bs->opaque;
     uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
     int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
@@ -94,7 +111,7 @@ int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
     uint64_t *table;
     int ret;
 
-    *l2e = 0;
+    *l2e = *bitmap = 0;
     if (l1_index >= s->l1_size) {
         return 0;
     }
@@ -110,9 +127,12 @@ int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
     if (ret < 0) {
         return ret;
     }
-    *l2e = be64_to_cpu(table[l2_index]);
+    *l2e = be64_to_cpu(table[l2_index * s->l2_entry_words]);
+    if (s->extended_l2) {
+        *bitmap = be64_to_cpu(table[l2_index * 2 + 1]);
+    }
     qcow2_cache_put(s->l2_cache, (void **)&table);
-    return qcow2_cluster_check_entry(bs, l2_offset, l2_index, *l2e);
+    return qcow2_cluster_check_entry(bs, l2_offset, l2_index, *l2e, *bitmap);
 }
 
 static int coroutine_fn qcow2_cluster_write_l1_entry(BlockDriverState *bs,
@@ -212,6 +232,13 @@ int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset)
 int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t l2e)
 {
+    return qcow2_set_l2_entry_ext(bs, offset, l2e, 0);
+}
+
+int coroutine_fn qcow2_set_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t l2e,
+                                        uint64_t bitmap)
+{
     BDRVQcow2State *s = bs->opaque;
     uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
     int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
@@ -227,7 +254,10 @@ int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
     if (ret < 0) {
         return ret;
     }
-    table[l2_index] = cpu_to_be64(l2e);
+    table[l2_index * s->l2_entry_words] = cpu_to_be64(l2e);
+    if (s->extended_l2) {
+        table[l2_index * 2 + 1] = cpu_to_be64(bitmap);
+    }
     qcow2_cache_mark_dirty(s->l2_cache, table);
     qcow2_cache_put(s->l2_cache, (void **)&table);
     return 0;

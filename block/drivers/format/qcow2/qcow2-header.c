@@ -197,6 +197,7 @@ static int qcow2_header_check_geometry(BDRVQcow2State *s, Qcow2HeaderBuf *h,
     s->cluster_size = 1LL << s->cluster_bits;
     s->l2_bits = s->cluster_bits - 3;
     s->l2_size = 1LL << s->l2_bits;
+    s->l2_entry_words = 1;
     s->csize_shift = 62 - (s->cluster_bits - 8);
     s->csize_mask = (1ULL << (s->cluster_bits - 8)) - 1;
     s->cluster_offset_mask = (1LL << s->csize_shift) - 1;
@@ -260,6 +261,20 @@ static int qcow2_header_check_features(BlockDriverState *bs,
                    "repairing its refcounts is not supported yet, open it "
                    "read-only");
         return -ENOTSUP;
+    }
+    if (s->incompatible & QCOW2_INCOMPAT_EXTL2) {
+        if (s->cluster_bits < 14) {
+            error_setg(errp, "Extended L2 entries are only supported with "
+                       "cluster sizes of at least 16384 bytes (cluster_bits "
+                       "%d)", s->cluster_bits);
+            return -EINVAL;
+        }
+        /* 128-bit entries: half as many per table */
+        s->extended_l2 = true;
+        s->l2_entry_words = 2;
+        s->l2_bits = s->cluster_bits - 4;
+        s->l2_size = 1LL << s->l2_bits;
+        s->subcluster_bits = s->cluster_bits - 5;
     }
     s->compression_type = s->header_length > 104 ? h->buf[104] : 0;
     if (!!(s->incompatible & QCOW2_INCOMPAT_COMPRESSION) !=

@@ -6,14 +6,6 @@
  */
 #include "qcow2.h"
 
-/* A run of guest clusters with the same kind of mapping */
-typedef struct Qcow2Extent {
-    Qcow2ClusterType type;
-    uint64_t l2e;       /* entry of the first cluster */
-    uint64_t host;      /* host offset of @offset (NORMAL, ZERO_ALLOC) */
-    int64_t bytes;      /* from @offset */
-} Qcow2Extent;
-
 static bool qcow2_io_continues(BDRVQcow2State *s, const Qcow2Extent *x,
                                uint64_t l2e, int64_t done)
 {
@@ -35,8 +27,12 @@ static int coroutine_fn qcow2_io_extent(BlockDriverState *bs, int64_t offset,
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t in_cluster = offset & (s->cluster_size - 1);
-    int ret = qcow2_get_l2_entry(bs, offset, &x->l2e);
+    int ret;
 
+    if (s->extended_l2) {
+        return qcow2_sc_extent(bs, offset, bytes, x);
+    }
+    ret = qcow2_get_l2_entry(bs, offset, &x->l2e);
     if (ret < 0) {
         return ret;
     }
@@ -88,10 +84,9 @@ static int coroutine_fn qcow2_io_read_compressed(BlockDriverState *bs,
     return 0;
 }
 
-static int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs,
-                                             int64_t offset, int64_t bytes,
-                                             QEMUIOVector *qiov,
-                                             size_t qiov_offset)
+int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      size_t qiov_offset)
 {
     BDRVQcow2State *s = bs->opaque;
 
@@ -249,7 +244,9 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
         } else {
             x.bytes = MIN(x.bytes, s->cluster_size -
                           (offset & (s->cluster_size - 1)));
-            ret = qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset,
+            ret = s->extended_l2 ?
+                  qcow2_sc_write(bs, offset, x.bytes, qiov, qiov_offset) :
+                  qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset,
                                      x.l2e);
         }
         if (ret < 0) {
@@ -426,10 +423,14 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
     for (int64_t off = offset; off < offset + bytes; off += s->cluster_size) {
         uint64_t old, new = QCOW2_OFLAG_ZERO;
         Qcow2ClusterType t;
-        int ret = qcow2_get_l2_entry(bs, off, &old);
+        int ret = s->extended_l2 ? qcow2_sc_zero_cluster(bs, off, unmap) :
+                  qcow2_get_l2_entry(bs, off, &old);
 
-        if (ret < 0) {
-            return ret;
+        if (ret < 0 || s->extended_l2) {
+            if (ret < 0) {
+                return ret;
+            }
+            continue;
         }
         t = qcow2_entry_type(s, old);
         if (t == QCOW2_CLUSTER_ZERO_PLAIN ||

@@ -7,6 +7,7 @@
  *   qcow2-cache.c    the metadata cache (L2 tables, refcount blocks)
  *   qcow2-refcount.c refcounts and host cluster allocation
  *   qcow2-cluster.c  L1/L2 lookups, allocation of guest clusters
+ *   qcow2-subcluster.c extended L2 entries: subcluster reads and writes
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
  *   qcow2-create.c   image creation
  *   qcow2-resize.c   growing with preallocation, shrinking
@@ -62,7 +63,8 @@
 /* What this driver implements */
 #define QCOW2_INCOMPAT_SUPPORTED                                              \
     (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT |                          \
-     QCOW2_INCOMPAT_COMPRESSION | QCOW2_INCOMPAT_DATA_FILE)
+     QCOW2_INCOMPAT_COMPRESSION | QCOW2_INCOMPAT_DATA_FILE |                \
+     QCOW2_INCOMPAT_EXTL2)
 /*
  * Autoclear bits kept when the image is opened read-write: the bitmaps
  * bit (the bitmaps are marked in use, see qcow2-bitmaps.c) when the
@@ -87,6 +89,11 @@
 #define QCOW2_REFT_OFFSET_MASK 0xfffffffffffffe00ULL
 #define QCOW2_L1E_RESERVED 0x7f000000000001ffULL
 #define QCOW2_L2E_RESERVED 0x3f000000000001feULL
+
+/* Extended L2 entries: 32 subclusters, allocation and zero bitmaps */
+#define QCOW2_SUBCLUSTERS 32
+#define QCOW2_BITMAP_ALL_ALLOC 0x00000000ffffffffULL
+#define QCOW2_BITMAP_ALL_ZERO 0xffffffff00000000ULL
 
 #define QCOW2_COMPRESSION_ZLIB 0
 #define QCOW2_COMPRESSION_ZSTD 1
@@ -142,6 +149,9 @@ typedef struct BDRVQcow2State {
     uint64_t csize_mask;
     int l2_bits;                  /* log2 of entries per L2 table */
     int64_t l2_size;              /* entries per L2 table */
+    int l2_entry_words;           /* 64-bit words per entry: 1, 2 (ext) */
+    bool extended_l2;
+    int subcluster_bits;          /* extended L2 only */
     uint64_t disk_size;
     uint32_t header_length;
     uint64_t incompatible;
@@ -266,10 +276,17 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e);
 /* The L2 entry of the guest cluster at @offset (0: unallocated) */
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e);
+/* With its subcluster bitmap (0 without extended L2 entries) */
+int coroutine_fn qcow2_get_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t *l2e,
+                                        uint64_t *bitmap);
 int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset);
 /* Replace the L2 entry of @offset, allocating/copying its L2 table */
 int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t l2e);
+int coroutine_fn qcow2_set_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t l2e,
+                                        uint64_t bitmap);
 /* The host bytes an L2 entry holds (their length, 0: none) */
 uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
                                 uint64_t *offset);
@@ -284,6 +301,10 @@ int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs,
                                           uint64_t l1e, uint32_t l1_index);
 
 /* qcow2-io.c */
+/* A guest read, with the lock held (copy-on-write reads) */
+int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      size_t qiov_offset);
 int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
                                       size_t qiov_offset,
@@ -337,6 +358,30 @@ int coroutine_fn qcow2_preallocate(BlockDriverState *bs, uint64_t start,
 int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset,
                                    bool exact, PreallocMode prealloc,
                                    BdrvRequestFlags flags, Error **errp);
+
+/* A run of guest bytes with the same kind of mapping (qcow2-io.c) */
+typedef struct Qcow2Extent {
+    Qcow2ClusterType type;
+    uint64_t l2e;       /* entry of the first cluster */
+    uint64_t host;      /* host offset of @offset (NORMAL, ZERO_ALLOC) */
+    int64_t bytes;      /* from @offset */
+} Qcow2Extent;
+
+/* qcow2-subcluster.c: extended L2 entries */
+/* The run of subclusters at @offset, inside its cluster */
+int coroutine_fn qcow2_sc_extent(BlockDriverState *bs, int64_t offset,
+                                 int64_t bytes, Qcow2Extent *x);
+/* Write [offset, offset + bytes) (one cluster) to unallocated subclusters */
+int coroutine_fn qcow2_sc_write(BlockDriverState *bs, int64_t offset,
+                                int64_t bytes, QEMUIOVector *qiov,
+                                size_t qiov_offset);
+/* The new entry and bitmap of a cluster made to read as zeroes */
+int coroutine_fn qcow2_sc_zero_cluster(BlockDriverState *bs, int64_t offset,
+                                       bool unmap);
+/* A bitmap the spec forbids for @l2e: corruption (-EIO), else 0 */
+int coroutine_fn qcow2_sc_check_bitmap(BlockDriverState *bs, uint64_t l2e,
+                                       uint64_t bitmap, uint64_t l2_offset,
+                                       int64_t index);
 
 /* qcow2-bitmaps.c: validate the directory; @rw: mark every bitmap in use */
 int qcow2_bitmaps_open(BlockDriverState *bs, BDRVQcow2State *s, bool rw,
