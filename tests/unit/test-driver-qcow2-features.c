@@ -2,8 +2,8 @@
  * Unit tests of the qcow2 features beyond plain allocation: compressed
  * writes (zlib, zstd, fallback, shared host clusters), preallocation at
  * creation and resize, shrinking, the external data file, runtime options
- * and their QEMU messages, and hostile compressed descriptors and data
- * file extensions.
+ * and their QEMU messages, extended L2 entries (subclusters), and hostile
+ * compressed descriptors, subcluster bitmaps and data file extensions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -459,6 +459,110 @@ static void test_qcow2_create_combinations_refused(void **state)
     }
 }
 
+/* Offset of the first L2 entry of mem image @name (one L2 table) */
+static uint64_t first_l2_entry(const char *name)
+{
+    uint64_t l1 = qcow2_test_peek64(name, 40);
+
+    return qcow2_test_peek64(name, l1) & 0x00fffffffffffe00ULL;
+}
+
+/* extended_l2: a write allocates only the subclusters it touches */
+static void test_qcow2_extended_l2_allocates_subclusters(void **state)
+{
+    g_autofree uint8_t *r = g_malloc(64 * KiB);
+    g_autofree uint8_t *z = g_malloc0(64 * KiB);
+    BlockBackend *blk;
+    uint64_t l2;
+    int64_t map;
+
+    qcow2_test_create("x", MiB, "extended_l2=on");
+    blk = open_rw("x");
+    /* 2 KiB subclusters: 5000..8000 touches subclusters 2 and 3 */
+    write_pattern(blk, 5000, 3000, 4, 0);
+    expect_pattern(blk, 5000, 3000, 4);
+    assert_int_equal(status_at(blk, 0, &map) & BDRV_BLOCK_DATA, 0);
+    assert_true(status_at(blk, 4096, &map) & BDRV_BLOCK_DATA);
+    assert_int_equal(status_at(blk, 8192, &map) & BDRV_BLOCK_DATA, 0);
+    assert_int_equal(blk_pread(blk, 0, 5000, r, 0), 0);
+    assert_memory_equal(r, z, 5000);
+    blk_unref(blk);
+    l2 = first_l2_entry("x");
+    assert_int_equal(qcow2_test_peek64("x", l2 + 8), 0xc);
+    expect_check_clean("x");
+    /* A zero write marks every subcluster zero */
+    blk = open_rw("x");
+    assert_int_equal(blk_pwrite_zeroes(blk, 0, 64 * KiB, 0), 0);
+    assert_int_equal(blk_pread(blk, 0, 64 * KiB, r, 0), 0);
+    assert_memory_equal(r, z, 64 * KiB);
+    blk_unref(blk);
+    assert_int_equal(qcow2_test_peek64("x", l2 + 8), 0xffffffff00000000ULL);
+    expect_check_clean("x");
+}
+
+/* Bitmaps the spec forbids are corruption: the read fails with -EIO */
+static void test_qcow2_hostile_extended_l2_bitmaps(void **state)
+{
+    static const struct {
+        uint64_t entry_or, bitmap;
+    } cases[] = {
+        { 0, 0x0000000100000001ULL },      /* allocated and zero */
+        { 0, 0x00000000000000f0ULL },      /* allocated, no host cluster */
+        { 1, 0 },                          /* zero flag (bit 0) */
+        { 1ULL << 62, 1 },                 /* compressed with a bitmap */
+    };
+    g_autofree uint8_t *buf = g_malloc(4096);
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        BlockBackend *blk;
+        uint64_t l2, e;
+
+        qcow2_test_create("xh", MiB, "extended_l2=on");
+        blk = open_rw("xh");
+        write_pattern(blk, 0, 64 * KiB, 1, 0);
+        blk_unref(blk);
+        l2 = first_l2_entry("xh");
+        e = qcow2_test_peek64("xh", l2);
+        if (i == 1) {
+            e = 0;
+        }
+        qcow2_test_poke64("xh", l2, e | cases[i].entry_or);
+        qcow2_test_poke64("xh", l2 + 8, cases[i].bitmap);
+        blk = qcow2_test_open("xh", 0, NULL);
+        assert_non_null(blk);
+        assert_int_equal(blk_pread(blk, 0, 4096, buf, 0), -EIO);
+        blk_unref(blk);
+    }
+}
+
+/* Subclusters a write does not touch still read the backing file */
+static void test_qcow2_extended_l2_backing(void **state)
+{
+    BlockBackend *blk;
+
+    qcow2_test_create("xb", MiB, NULL);
+    blk = open_rw("xb");
+    write_pattern(blk, 0, 64 * KiB, 7, 0);
+    blk_unref(blk);
+    qcow2_test_create("xt", MiB, "extended_l2=on,backing_file=mem:xb,"
+                      "backing_fmt=qcow2");
+    blk = open_rw("xt");
+    write_pattern(blk, 10000, 100, 8, 0);
+    expect_pattern(blk, 10000, 100, 8);
+    {
+        g_autofree uint8_t *e = g_malloc(64 * KiB);
+        g_autofree uint8_t *r = g_malloc(64 * KiB);
+
+        qcow2_test_pattern(e, 64 * KiB, 7);
+        assert_int_equal(blk_pread(blk, 0, 10000, r, 0), 0);
+        assert_memory_equal(e, r, 10000);
+        assert_int_equal(blk_pread(blk, 20000, 40000, r, 0), 0);
+        assert_memory_equal(e + 20000, r, 40000);
+    }
+    blk_unref(blk);
+    expect_check_clean("xt");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +578,9 @@ int main(void)
         T(test_qcow2_hostile_compressed_offset_bits),
         T(test_qcow2_hostile_data_file_extension),
         T(test_qcow2_create_combinations_refused),
+        T(test_qcow2_extended_l2_allocates_subclusters),
+        T(test_qcow2_hostile_extended_l2_bitmaps),
+        T(test_qcow2_extended_l2_backing),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

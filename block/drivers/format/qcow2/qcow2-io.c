@@ -423,14 +423,18 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
     for (int64_t off = offset; off < offset + bytes; off += s->cluster_size) {
         uint64_t old, new = QCOW2_OFLAG_ZERO;
         Qcow2ClusterType t;
-        int ret = s->extended_l2 ? qcow2_sc_zero_cluster(bs, off, unmap) :
-                  qcow2_get_l2_entry(bs, off, &old);
+        int ret;
 
-        if (ret < 0 || s->extended_l2) {
+        if (s->extended_l2) {
+            ret = qcow2_sc_zero_cluster(bs, off, unmap);
             if (ret < 0) {
                 return ret;
             }
             continue;
+        }
+        ret = qcow2_get_l2_entry(bs, off, &old);
+        if (ret < 0) {
+            return ret;
         }
         t = qcow2_entry_type(s, old);
         if (t == QCOW2_CLUSTER_ZERO_PLAIN ||
