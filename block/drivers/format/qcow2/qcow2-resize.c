@@ -159,7 +159,8 @@ static int coroutine_fn qcow2_resize_shrink(BlockDriverState *bs,
     }
     s->disk_size = size;
     qcow2_resize_trim_file(bs);
-    if (s->data_file_raw) {
+    /* QEMU cuts the data file to the disk size too */
+    if (s->data_file) {
         ret = bdrv_co_truncate(s->data_file, size, false, PREALLOC_MODE_OFF,
                                0, errp);
     }
