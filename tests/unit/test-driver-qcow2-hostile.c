@@ -208,8 +208,12 @@ static void test_hostile_unknown_incompatible_features(void **state)
 {
     make_base();
     /* Named by the image's feature name table */
+    qcow2_test_poke64(IMG, 72, 1ULL << 5);
+    expect_open_error(0, "Unsupported qcow2 feature(s): Unknown "
+                      "incompatible feature: 20");
+    /* The data file bit without a data file name */
     qcow2_test_poke64(IMG, 72, 1ULL << 2);
-    expect_open_error(0, "Unsupported qcow2 feature(s): external data file");
+    expect_open_error(0, "'data-file' is required for this image");
     qcow2_test_poke64(IMG, 72, (1ULL << 20) | (1ULL << 21));
     expect_open_error(0, "Unsupported qcow2 feature(s): Unknown "
                       "incompatible feature: 300000");

@@ -21,6 +21,7 @@ struct Qcow2Cache {
     int size;
     int64_t table_size;
     uint64_t lru_counter;
+    uint64_t clean_lru;     /* lru_counter at the last clean */
     int overlap_kind;
     Qcow2Cache *depends;
 };
@@ -224,4 +225,18 @@ void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset)
 bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset)
 {
     return offset && qcow2_cache_find(c, offset);
+}
+
+void qcow2_cache_clean_unused(Qcow2Cache *c)
+{
+    for (int i = 0; c && i < c->size; i++) {
+        Qcow2CacheEntry *e = &c->entries[i];
+
+        if (e->offset && !e->ref && !e->dirty && e->lru <= c->clean_lru) {
+            e->offset = 0;
+        }
+    }
+    if (c) {
+        c->clean_lru = c->lru_counter;
+    }
 }

@@ -240,13 +240,14 @@ static int coroutine_fn qcow2_check_l2(Qcow2Check *c, uint64_t off,
         return ret;
     }
     for (int64_t j = 0; j < s->l2_size; j++) {
-        uint64_t e = be64_to_cpu(l2[j]);
+        /* (the first word of an extended entry; its bitmap word follows) */
+        uint64_t e = be64_to_cpu(l2[j * s->l2_entry_words]);
 
         ret = qcow2_check_l2_entry(c, &e, active, &modified);
         if (ret < 0) {
             return ret;
         }
-        l2[j] = cpu_to_be64(e);
+        l2[j * s->l2_entry_words] = cpu_to_be64(e);
     }
     if (!modified) {
         return 0;

@@ -10,7 +10,12 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e)
     if (l2e & QCOW2_OFLAG_COMPRESSED) {
         return QCOW2_CLUSTER_COMPRESSED;
     }
-    if ((l2e & QCOW2_OFLAG_ZERO) && s->version >= 3) {
+    /* In a data file, guest offset 0 maps to host offset 0 */
+    if (s->data_file && (l2e & QCOW2_OFLAG_COPIED) &&
+        !(l2e & QCOW2_OFLAG_ZERO)) {
+        return QCOW2_CLUSTER_NORMAL;
+    }
+    if ((l2e & QCOW2_OFLAG_ZERO) && s->version >= 3 && !s->extended_l2) {
         return (l2e & QCOW2_L2E_OFFSET_MASK) ? QCOW2_CLUSTER_ZERO_ALLOC
                                              : QCOW2_CLUSTER_ZERO_PLAIN;
     }
@@ -52,12 +57,30 @@ int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs, uint64_t l1e,
 /* The entry, checked: a data cluster offset must be aligned */
 static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
                                                   uint64_t l2_offset,
-                                                  int64_t index, uint64_t l2e)
+                                                  int64_t index, uint64_t l2e,
+                                                  uint64_t bitmap)
 {
     BDRVQcow2State *s = bs->opaque;
     Qcow2ClusterType type = qcow2_entry_type(s, l2e);
     uint64_t host = l2e & QCOW2_L2E_OFFSET_MASK;
 
+    if (s->extended_l2) {
+        int ret = qcow2_sc_check_bitmap(bs, l2e, bitmap, l2_offset, index);
+
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    /* A compressed offset field wider than 56 bits has its top bits 0 */
+    if (type == QCOW2_CLUSTER_COMPRESSED &&
+        (l2e & s->cluster_offset_mask) >> 56) {
+        return qcow2_signal_corruption(bs, 0, 0, "Compressed cluster offset "
+                                       "%#" PRIx64 " beyond 64 PB (L2 "
+                                       "offset: %#" PRIx64 ", L2 index: %#"
+                                       PRIx64 ")", l2e &
+                                       s->cluster_offset_mask, l2_offset,
+                                       index);
+    }
     if ((type == QCOW2_CLUSTER_NORMAL || type == QCOW2_CLUSTER_ZERO_ALLOC) &&
         (host & (s->cluster_size - 1))) {
         return qcow2_signal_corruption(bs, host, s->cluster_size,
@@ -72,6 +95,15 @@ static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e)
 {
+    uint64_t bitmap;
+
+    return qcow2_get_l2_entry_ext(bs, offset, l2e, &bitmap);
+}
+
+int coroutine_fn qcow2_get_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t *l2e,
+                                        uint64_t *bitmap)
+{
     BDRVQcow2State *s = bs->opaque;
     uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
     int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
@@ -79,7 +111,7 @@ int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
     uint64_t *table;
     int ret;
 
-    *l2e = 0;
+    *l2e = *bitmap = 0;
     if (l1_index >= s->l1_size) {
         return 0;
     }
@@ -95,9 +127,12 @@ int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
     if (ret < 0) {
         return ret;
     }
-    *l2e = be64_to_cpu(table[l2_index]);
+    *l2e = be64_to_cpu(table[l2_index * s->l2_entry_words]);
+    if (s->extended_l2) {
+        *bitmap = be64_to_cpu(table[l2_index * 2 + 1]);
+    }
     qcow2_cache_put(s->l2_cache, (void **)&table);
-    return qcow2_cluster_check_entry(bs, l2_offset, l2_index, *l2e);
+    return qcow2_cluster_check_entry(bs, l2_offset, l2_index, *l2e, *bitmap);
 }
 
 static int coroutine_fn qcow2_cluster_write_l1_entry(BlockDriverState *bs,
@@ -197,6 +232,13 @@ int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset)
 int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t l2e)
 {
+    return qcow2_set_l2_entry_ext(bs, offset, l2e, 0);
+}
+
+int coroutine_fn qcow2_set_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t l2e,
+                                        uint64_t bitmap)
+{
     BDRVQcow2State *s = bs->opaque;
     uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
     int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
@@ -212,7 +254,10 @@ int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
     if (ret < 0) {
         return ret;
     }
-    table[l2_index] = cpu_to_be64(l2e);
+    table[l2_index * s->l2_entry_words] = cpu_to_be64(l2e);
+    if (s->extended_l2) {
+        table[l2_index * 2 + 1] = cpu_to_be64(bitmap);
+    }
     qcow2_cache_mark_dirty(s->l2_cache, table);
     qcow2_cache_put(s->l2_cache, (void **)&table);
     return 0;
@@ -221,7 +266,13 @@ int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
 uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
                                 uint64_t *offset)
 {
-    switch (qcow2_entry_type(s, l2e)) {
+    Qcow2ClusterType t = qcow2_entry_type(s, l2e);
+
+    /* Clusters of a data file have no refcounts */
+    if (s->data_file && t != QCOW2_CLUSTER_COMPRESSED) {
+        t = QCOW2_CLUSTER_UNALLOCATED;
+    }
+    switch (t) {
     case QCOW2_CLUSTER_NORMAL:
     case QCOW2_CLUSTER_ZERO_ALLOC:
         *offset = l2e & QCOW2_L2E_OFFSET_MASK;
@@ -304,5 +355,38 @@ int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size)
     s->l1_table = g_steal_pointer(&table);
     s->l1_size = new_size;
     s->l1_offset = new_offset;
+    return 0;
+}
+
+/* Drop the L2 tables of L1 entries from @keep on (the entries become 0) */
+int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t n = (int64_t)s->l1_size - (int64_t)keep;
+    int64_t off = s->l1_offset + (int64_t)keep * 8;
+    g_autofree uint64_t *zeroes = NULL;
+    int ret;
+
+    if (n <= 0) {
+        return 0;
+    }
+    zeroes = g_new0(uint64_t, n);
+    ret = qcow2_pre_write_check(bs, QCOW2_OL_ACTIVE_L1, off, n * 8);
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_SHRINK_WRITE_TABLE);
+        ret = bdrv_co_pwrite_sync(bs->file, off, n * 8, zeroes, 0);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    for (uint64_t i = keep; i < s->l1_size; i++) {
+        uint64_t l2 = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
+
+        s->l1_table[i] = 0;
+        if (l2) {
+            BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_SHRINK_FREE_L2_CLUSTERS);
+            qcow2_free_clusters(bs, l2, s->cluster_size);
+        }
+    }
     return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * qcow2 compressed clusters: decompression of one cluster.  "zlib"
+ * qcow2 compressed clusters: compression and decompression of one
+ * cluster, and the byte-granular allocation compressed data lives in.  "zlib"
  * clusters are raw deflate streams (no zlib header); zstd clusters are
  * zstd frames.  Either may be followed by unrelated bytes (the stored
  * size is rounded to sectors): decompression stops when the cluster is
@@ -7,6 +8,7 @@
  */
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "qcow2.h"
 
@@ -69,4 +71,75 @@ int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
         return qcow2_compress_zstd(dest, dest_size, src, src_size);
     }
     return qcow2_compress_inflate(dest, dest_size, src, src_size);
+}
+
+/* Raw deflate, as QEMU writes it: window of 2^12 bytes, no zlib header */
+static ssize_t qcow2_compress_deflate(uint8_t *dest, size_t dest_size,
+                                      const uint8_t *src, size_t src_size)
+{
+    z_stream z = { 0 };
+    ssize_t ret;
+
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
+        return -EIO;
+    }
+    z.next_in = (Bytef *)src;
+    z.avail_in = src_size;
+    z.next_out = dest;
+    z.avail_out = dest_size;
+    ret = deflate(&z, Z_FINISH);
+    if (ret == Z_STREAM_END) {
+        ret = dest_size - z.avail_out;
+    } else {
+        ret = (ret == Z_OK || ret == Z_BUF_ERROR) ? -ENOSPC : -EIO;
+    }
+    deflateEnd(&z);
+    return ret;
+}
+
+static ssize_t qcow2_compress_zstd_frame(uint8_t *dest, size_t dest_size,
+                                         const uint8_t *src, size_t src_size)
+{
+    size_t ret = ZSTD_compress(dest, dest_size, src, src_size,
+                               ZSTD_CLEVEL_DEFAULT);
+
+    if (ZSTD_isError(ret)) {
+        return ZSTD_getErrorCode(ret) == ZSTD_error_dstSize_tooSmall ?
+               -ENOSPC : -EIO;
+    }
+    return ret;
+}
+
+ssize_t qcow2_compress(int type, uint8_t *dest, size_t dest_size,
+                       const uint8_t *src, size_t src_size)
+{
+    if (type == QCOW2_COMPRESSION_ZSTD) {
+        return qcow2_compress_zstd_frame(dest, dest_size, src, src_size);
+    }
+    return qcow2_compress_deflate(dest, dest_size, src, src_size);
+}
+
+/*
+ * @len bytes for compressed data: in the rest of the host cluster the last
+ * compressed write ended in (one more reference to it), or in new clusters.
+ * The cluster that holds the end becomes the next candidate.
+ */
+int64_t coroutine_fn qcow2_alloc_bytes(BlockDriverState *bs, int64_t len)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t off = s->free_byte_offset;
+    int64_t room = off ? s->cluster_size - (off & (s->cluster_size - 1)) : 0;
+
+    if (off && len <= room &&
+        qcow2_update_refcount(bs, off & ~(s->cluster_size - 1), 1, 1) == 0) {
+        s->free_byte_offset = (len == room) ? 0 : off + len;
+        return off;
+    }
+    off = qcow2_alloc_clusters(bs, DIV_ROUND_UP(len, s->cluster_size));
+    if (off < 0) {
+        return off;
+    }
+    s->free_byte_offset = (len & (s->cluster_size - 1)) ? off + len : 0;
+    return off;
 }

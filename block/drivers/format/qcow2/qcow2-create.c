@@ -29,7 +29,8 @@ QemuOptsList qcow2_create_opts = {
         { .name = QCOW2_OPT_EXTL2, .type = QEMU_OPT_BOOL,
           .help = "Extended L2 tables", .def_value_str = "off" },
         { .name = BLOCK_OPT_PREALLOC, .type = QEMU_OPT_STRING,
-          .help = "Preallocation mode (allowed values: off)" },
+          .help = "Preallocation mode (allowed values: off, metadata, "
+                  "falloc, full)" },
         { .name = QCOW2_OPT_COMPRESSION, .type = QEMU_OPT_STRING,
           .help = "Compression method used for image cluster compression",
           .def_value_str = "zlib" },
@@ -42,7 +43,7 @@ QemuOptsList qcow2_create_opts = {
         { .name = BLOCK_OPT_BACKING_FMT, .type = QEMU_OPT_STRING,
           .help = "Image format of the base image" },
         { .name = QCOW2_OPT_DATA_FILE, .type = QEMU_OPT_STRING,
-          .help = "File name of an external data file (not supported)" },
+          .help = "File name of an external data file" },
         { .name = QCOW2_OPT_DATA_FILE_RAW, .type = QEMU_OPT_BOOL,
           .help = "The external data file must stay valid as a raw image" },
         { .name = QCOW2_OPT_LAZY_REFCOUNTS, .type = QEMU_OPT_BOOL,
@@ -63,30 +64,81 @@ typedef struct Qcow2CreateParams {
     int compression_type;
     const char *backing_file;
     const char *backing_fmt;
+    bool extended_l2;
+    PreallocMode prealloc;
+    const char *data_file;
+    bool data_file_raw;
 } Qcow2CreateParams;
 
-static int qcow2_create_refuse(QemuOpts *opts, Error **errp)
+static int qcow2_create_refuse(Qcow2CreateParams *p, QemuOpts *opts,
+                               Error **errp)
 {
+    static const char *const modes[] = { "off", "metadata", "falloc",
+                                         "full" };
     const char *prealloc = qemu_opt_get(opts, BLOCK_OPT_PREALLOC);
 
     if (qemu_opt_get_bool(opts, QCOW2_OPT_ENCRYPTION, false)) {
         error_setg(errp, "Encrypted qcow2 images are not supported");
         return -ENOTSUP;
     }
-    if (qemu_opt_get_bool(opts, QCOW2_OPT_EXTL2, false)) {
-        error_setg(errp, "Extended L2 tables (subclusters) are not "
-                   "supported yet");
-        return -ENOTSUP;
+    p->prealloc = PREALLOC_MODE_OFF;
+    for (int i = 0; prealloc && i < (int)ARRAY_SIZE(modes); i++) {
+        if (!strcmp(prealloc, modes[i])) {
+            p->prealloc = i;
+            prealloc = NULL;
+        }
     }
-    if (qemu_opt_get(opts, QCOW2_OPT_DATA_FILE) ||
-        qemu_opt_get_bool(opts, QCOW2_OPT_DATA_FILE_RAW, false)) {
-        error_setg(errp, "External data files are not supported yet");
-        return -ENOTSUP;
+    if (prealloc) {
+        error_setg(errp, "Parameter 'preallocation' does not accept value "
+                   "'%s'", prealloc);
+        return -EINVAL;
     }
-    if (prealloc && strcmp(prealloc, "off")) {
-        error_setg(errp, "Preallocation mode '%s' is not supported yet",
-                   prealloc);
-        return -ENOTSUP;
+    p->extended_l2 = qemu_opt_get_bool(opts, QCOW2_OPT_EXTL2, false);
+    p->data_file = qemu_opt_get(opts, QCOW2_OPT_DATA_FILE);
+    p->data_file_raw = qemu_opt_get_bool(opts, QCOW2_OPT_DATA_FILE_RAW,
+                                         false);
+    if (p->data_file_raw && !p->data_file) {
+        error_setg(errp, "data-file-raw requires data-file");
+        return -EINVAL;
+    }
+    /* A raw data file maps every cluster, as QEMU makes it */
+    if (p->data_file_raw && p->prealloc == PREALLOC_MODE_OFF) {
+        p->prealloc = PREALLOC_MODE_METADATA;
+    }
+    return 0;
+}
+
+/* The combinations QEMU refuses, with its messages */
+static int qcow2_create_combinations(const Qcow2CreateParams *p,
+                                     Error **errp)
+{
+    if (p->version < 3 && p->data_file) {
+        error_setg(errp, "External data files are only supported with "
+                   "compatibility level 1.1 and above (use version=v3 or "
+                   "greater)");
+        return -EINVAL;
+    }
+    if (p->version < 3 && p->extended_l2) {
+        error_setg(errp, "Extended L2 entries are only supported with "
+                   "compatibility level 1.1 and above (use version=v3 or "
+                   "greater)");
+        return -EINVAL;
+    }
+    if (p->extended_l2 && p->cluster_bits < 14) {
+        error_setg(errp, "Extended L2 entries are only supported with "
+                   "cluster sizes of at least 16384 bytes");
+        return -EINVAL;
+    }
+    if (p->backing_file && p->prealloc != PREALLOC_MODE_OFF &&
+        !p->extended_l2) {
+        error_setg(errp, "Backing file and preallocation can only be used "
+                   "at the same time if extended_l2 is on");
+        return -EINVAL;
+    }
+    if (p->backing_file && p->data_file_raw) {
+        error_setg(errp, "Backing file and data-file-raw cannot be used at "
+                   "the same time");
+        return -EINVAL;
     }
     return 0;
 }
@@ -126,7 +178,7 @@ static int qcow2_create_params(Qcow2CreateParams *p, QemuOpts *opts,
     uint64_t cs = qemu_opt_get_size(opts, BLOCK_OPT_CLUSTER_SIZE,
                                     QCOW2_DEFAULT_CLUSTER_SIZE);
     uint64_t rb = qemu_opt_get_number(opts, QCOW2_OPT_REFCOUNT_BITS, 16);
-    int ret = qcow2_create_refuse(opts, errp);
+    int ret = qcow2_create_refuse(p, opts, errp);
 
     if (ret == 0) {
         ret = qcow2_create_version(p, opts, errp);
@@ -176,7 +228,12 @@ static int qcow2_create_params(Qcow2CreateParams *p, QemuOpts *opts,
                    p->backing_fmt);
         return -EINVAL;
     }
-    return 0;
+    if (p->data_file && strlen(p->data_file) > QCOW2_MAX_BACKING_NAME) {
+        error_setg(errp, "Data file name too long: %zu bytes (at most %d)",
+                   strlen(p->data_file), QCOW2_MAX_BACKING_NAME);
+        return -EINVAL;
+    }
+    return qcow2_create_combinations(p, errp);
 }
 
 static const struct {
@@ -218,13 +275,21 @@ static void qcow2_create_header(const Qcow2CreateParams *p, uint8_t *buf,
     stq_be_p(buf + 48, cs);                 /* refcount table */
     stl_be_p(buf + 56, 1);
     if (p->version >= 3) {
-        stq_be_p(buf + 72, p->compression_type ? QCOW2_INCOMPAT_COMPRESSION
-                                               : 0);
+        stq_be_p(buf + 72,
+                 (p->compression_type ? QCOW2_INCOMPAT_COMPRESSION : 0) |
+                 (p->extended_l2 ? QCOW2_INCOMPAT_EXTL2 : 0) |
+                 (p->data_file ? QCOW2_INCOMPAT_DATA_FILE : 0));
+        stq_be_p(buf + 88, p->data_file_raw ? QCOW2_AUTOCLEAR_DATA_FILE_RAW
+                                            : 0);
         stq_be_p(buf + 80, p->lazy_refcounts ? QCOW2_COMPAT_LAZY_REFCOUNTS
                                              : 0);
         stl_be_p(buf + 96, p->refcount_order);
         stl_be_p(buf + 100, 112);
         buf[104] = p->compression_type;
+    }
+    if (p->data_file) {
+        qcow2_create_ext(buf, &pos, QCOW2_EXT_DATA_FILE, p->data_file,
+                         strlen(p->data_file));
     }
     if (p->backing_fmt) {
         qcow2_create_ext(buf, &pos, QCOW2_EXT_BACKING_FORMAT, p->backing_fmt,
@@ -336,6 +401,9 @@ int coroutine_fn qcow2_co_create_opts(BlockDriver *drv, const char *filename,
     if (ret == 0) {
         ret = qcow2_create_file(filename, opts, errp);
     }
+    if (ret == 0 && p.data_file) {
+        ret = qcow2_create_file(p.data_file, opts, errp);
+    }
     if (ret == 0) {
         ret = qcow2_create_write_initial(filename, &p, errp);
     }
@@ -350,7 +418,7 @@ int coroutine_fn qcow2_co_create_opts(BlockDriver *drv, const char *filename,
     if (!bs) {
         return -EIO;
     }
-    ret = qcow2_grow(bs, p.size);
+    ret = qcow2_co_truncate(bs, p.size, false, p.prealloc, 0, NULL);
     if (ret == 0) {
         ret = bdrv_co_flush(bs);
     }

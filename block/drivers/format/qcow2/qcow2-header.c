@@ -130,8 +130,9 @@ static int qcow2_header_ext_one(BlockDriverState *bs, BDRVQcow2State *s,
         error_setg(errp, "Encrypted qcow2 images are not supported "
                    "(full disk encryption header extension present)");
         return -ENOTSUP;
+    case QCOW2_EXT_DATA_FILE:
+        return qcow2_datafile_ext(s, d, len, errp);
     default:
-        /* The data file name matters only with its incompatible bit */
         return 0;
     }
 }
@@ -196,6 +197,7 @@ static int qcow2_header_check_geometry(BDRVQcow2State *s, Qcow2HeaderBuf *h,
     s->cluster_size = 1LL << s->cluster_bits;
     s->l2_bits = s->cluster_bits - 3;
     s->l2_size = 1LL << s->l2_bits;
+    s->l2_entry_words = 1;
     s->csize_shift = 62 - (s->cluster_bits - 8);
     s->csize_mask = (1ULL << (s->cluster_bits - 8)) - 1;
     s->cluster_offset_mask = (1LL << s->csize_shift) - 1;
@@ -254,6 +256,20 @@ static int qcow2_header_check_features(BlockDriverState *bs,
         error_setg(errp, "qcow2: Image is corrupt; cannot be opened "
                    "read/write");
         return -EACCES;
+    }
+    if (s->incompatible & QCOW2_INCOMPAT_EXTL2) {
+        if (s->cluster_bits < 14) {
+            error_setg(errp, "Extended L2 entries are only supported with "
+                       "cluster sizes of at least 16384 bytes (cluster_bits "
+                       "%d)", s->cluster_bits);
+            return -EINVAL;
+        }
+        /* 128-bit entries: half as many per table */
+        s->extended_l2 = true;
+        s->l2_entry_words = 2;
+        s->l2_bits = s->cluster_bits - 4;
+        s->l2_size = 1LL << s->l2_bits;
+        s->subcluster_bits = s->cluster_bits - 5;
     }
     s->compression_type = s->header_length > 104 ? h->buf[104] : 0;
     if (!!(s->incompatible & QCOW2_INCOMPAT_COMPRESSION) !=
@@ -529,6 +545,9 @@ int qcow2_clear_autoclear(BlockDriverState *bs, Error **errp)
 
     if (!s->has_bitmaps) {
         keep &= ~QCOW2_AUTOCLEAR_BITMAPS;
+    }
+    if (!(s->incompatible & QCOW2_INCOMPAT_DATA_FILE)) {
+        keep &= ~QCOW2_AUTOCLEAR_DATA_FILE_RAW;
     }
     if (s->version < 3 || keep == s->autoclear) {
         return 0;

@@ -6,14 +6,6 @@
  */
 #include "qcow2.h"
 
-/* A run of guest clusters with the same kind of mapping */
-typedef struct Qcow2Extent {
-    Qcow2ClusterType type;
-    uint64_t l2e;       /* entry of the first cluster */
-    uint64_t host;      /* host offset of @offset (NORMAL, ZERO_ALLOC) */
-    int64_t bytes;      /* from @offset */
-} Qcow2Extent;
-
 static bool qcow2_io_continues(BDRVQcow2State *s, const Qcow2Extent *x,
                                uint64_t l2e, int64_t done)
 {
@@ -35,8 +27,12 @@ static int coroutine_fn qcow2_io_extent(BlockDriverState *bs, int64_t offset,
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t in_cluster = offset & (s->cluster_size - 1);
-    int ret = qcow2_get_l2_entry(bs, offset, &x->l2e);
+    int ret;
 
+    if (s->extended_l2) {
+        return qcow2_sc_extent(bs, offset, bytes, x);
+    }
+    ret = qcow2_get_l2_entry(bs, offset, &x->l2e);
     if (ret < 0) {
         return ret;
     }
@@ -88,10 +84,9 @@ static int coroutine_fn qcow2_io_read_compressed(BlockDriverState *bs,
     return 0;
 }
 
-static int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs,
-                                             int64_t offset, int64_t bytes,
-                                             QEMUIOVector *qiov,
-                                             size_t qiov_offset)
+int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      size_t qiov_offset)
 {
     BDRVQcow2State *s = bs->opaque;
 
@@ -117,8 +112,8 @@ static int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs,
             break;
         case QCOW2_CLUSTER_NORMAL:
             BLKDBG_CO_EVENT(bs->file, BLKDBG_READ_AIO);
-            ret = bdrv_co_preadv_part(bs->file, x.host, x.bytes, qiov,
-                                      qiov_offset, 0);
+            ret = bdrv_co_preadv_part(qcow2_data_child(bs), x.host, x.bytes,
+                                      qiov, qiov_offset, 0);
             break;
         case QCOW2_CLUSTER_COMPRESSED:
             ret = qcow2_io_read_compressed(bs, x.l2e,
@@ -172,18 +167,20 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
     if (ret < 0) {
         return ret;
     }
-    host = qcow2_alloc_clusters(bs, 1);
+    /* A data file holds the cluster at its guest offset, unrefcounted */
+    host = s->data_file ? start : qcow2_alloc_clusters(bs, 1);
     if (host < 0) {
         return host;
     }
-    ret = qcow2_pre_write_check(bs, 0, host, s->cluster_size);
+    ret = s->data_file ? 0 : qcow2_pre_write_check(bs, 0, host,
+                                                    s->cluster_size);
     if (ret < 0) {
-        return ret;
+        goto fail;
     }
     if (bytes == s->cluster_size) {
         BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-        ret = bdrv_co_pwritev_part(bs->file, host, bytes, qiov, qiov_offset,
-                                   0);
+        ret = bdrv_co_pwritev_part(qcow2_data_child(bs), host, bytes, qiov,
+                                   qiov_offset, 0);
     } else {
         QEMUIOVector cow;
 
@@ -201,7 +198,10 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
         }
         qemu_iovec_to_buf(qiov, qiov_offset, buf + in_cluster, bytes);
         BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_WRITE);
-        ret = bdrv_co_pwrite(bs->file, host, s->cluster_size, buf, 0);
+        ret = bdrv_co_pwrite(qcow2_data_child(bs), host,
+                             MIN(s->cluster_size, s->data_file ?
+                                 (int64_t)s->disk_size - start :
+                                 s->cluster_size), buf, 0);
         qemu_vfree(g_steal_pointer(&buf));
     }
     if (ret == 0) {
@@ -212,7 +212,9 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
         return 0;
     }
 fail:
-    qcow2_free_clusters(bs, host, s->cluster_size);
+    if (!s->data_file) {
+        qcow2_free_clusters(bs, host, s->cluster_size);
+    }
     return ret;
 }
 
@@ -221,6 +223,8 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
                                               QEMUIOVector *qiov,
                                               size_t qiov_offset)
 {
+    BDRVQcow2State *s = bs->opaque;
+
     while (bytes > 0) {
         Qcow2Extent x;
         int ret = qcow2_io_extent(bs, offset, bytes, &x);
@@ -230,18 +234,19 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
         }
         if (x.type == QCOW2_CLUSTER_NORMAL &&
             (x.l2e & QCOW2_OFLAG_COPIED)) {
-            ret = qcow2_pre_write_check(bs, 0, x.host, x.bytes);
+            ret = s->data_file ? 0 : qcow2_pre_write_check(bs, 0, x.host,
+                                                            x.bytes);
             if (ret == 0) {
                 BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-                ret = bdrv_co_pwritev_part(bs->file, x.host, x.bytes, qiov,
-                                           qiov_offset, 0);
+                ret = bdrv_co_pwritev_part(qcow2_data_child(bs), x.host,
+                                           x.bytes, qiov, qiov_offset, 0);
             }
         } else {
-            BDRVQcow2State *s = bs->opaque;
-
             x.bytes = MIN(x.bytes, s->cluster_size -
                           (offset & (s->cluster_size - 1)));
-            ret = qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset,
+            ret = s->extended_l2 ?
+                  qcow2_sc_write(bs, offset, x.bytes, qiov, qiov_offset) :
+                  qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset,
                                      x.l2e);
         }
         if (ret < 0) {
@@ -269,6 +274,133 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset,
 }
 
 /*
+ * Store @len compressed bytes of @out as guest cluster @offset: the data
+ * reaches the file before the L2 entry names it.
+ */
+static int coroutine_fn qcow2_io_store_compressed(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  const uint8_t *out,
+                                                  int64_t len)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t old, l2e, nsect;
+    int64_t host;
+    int ret = qcow2_get_l2_entry(bs, offset, &old);
+
+    if (ret == 0) {
+        ret = qcow2_prepare_l2(bs, offset);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    host = qcow2_alloc_bytes(bs, len);
+    if (host < 0) {
+        return host;
+    }
+    nsect = ((host + len - 1) >> 9) - (host >> 9);
+    l2e = QCOW2_OFLAG_COMPRESSED | (nsect << s->csize_shift) | host;
+    ret = qcow2_pre_write_check(bs, 0, host, len);
+    if (ret == 0 && ((uint64_t)host > (uint64_t)s->cluster_offset_mask ||
+                     nsect > s->csize_mask)) {
+        ret = -EFBIG;           /* beyond what a descriptor can hold */
+    }
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_COMPRESSED);
+        ret = bdrv_co_pwrite(bs->file, host, len, out, 0);
+    }
+    if (ret == 0) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_L2_UPDATE_COMPRESSED);
+        ret = qcow2_set_l2_entry(bs, offset, l2e);
+    }
+    if (ret == 0) {
+        qcow2_free_entry(bs, old);
+        return 0;
+    }
+    qcow2_free_entry(bs, l2e);
+    return ret;
+}
+
+/* One guest cluster (shorter at the end of the disk), compressed if smaller */
+static int coroutine_fn qcow2_io_write_compressed_one(BlockDriverState *bs,
+                                                      int64_t offset,
+                                                      int64_t bytes,
+                                                      QEMUIOVector *qiov,
+                                                      size_t qiov_offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint8_t *in = g_malloc0(s->cluster_size);
+    g_autofree uint8_t *out = g_malloc(s->cluster_size);
+    ssize_t len;
+    int ret;
+
+    qemu_iovec_to_buf(qiov, qiov_offset, in, bytes);
+    /* Smaller than a cluster, or it is written as it is */
+    len = qcow2_compress(s->compression_type, out, s->cluster_size - 1, in,
+                         s->cluster_size);
+    if (len < 0 && len != -ENOSPC) {
+        return len;
+    }
+    qemu_co_mutex_lock(&s->lock);
+    if (len == -ENOSPC) {
+        ret = qcow2_io_write_locked(bs, offset, bytes, qiov, qiov_offset);
+    } else {
+        ret = qcow2_io_store_compressed(bs, offset, out, len);
+    }
+    qemu_co_mutex_unlock(&s->lock);
+    return ret;
+}
+
+int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  int64_t bytes,
+                                                  QEMUIOVector *qiov,
+                                                  size_t qiov_offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    if (s->data_file) {
+        return -ENOTSUP;
+    }
+    while (bytes > 0) {
+        int64_t n = MIN(bytes, s->cluster_size);
+        int ret = qcow2_io_write_compressed_one(bs, offset, n, qiov,
+                                                qiov_offset);
+
+        if (ret < 0) {
+            return ret;
+        }
+        offset += n;
+        bytes -= n;
+        qiov_offset += n;
+    }
+    return 0;
+}
+
+/*
+ * A guest discard of a cluster the image owned alone: with
+ * pass-discard-request its host cluster is discarded in the file too
+ * (freed, or kept as preallocation with discard-no-unref).
+ */
+static void coroutine_fn qcow2_io_pass_discard(BlockDriverState *bs,
+                                               uint64_t old, uint64_t new,
+                                               bool unmap)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t host = old & QCOW2_L2E_OFFSET_MASK;
+
+    if (!unmap || !s->discard_request || s->data_file ||
+        qcow2_entry_type(s, old) != QCOW2_CLUSTER_NORMAL ||
+        !(old & QCOW2_OFLAG_COPIED)) {
+        return;
+    }
+    if ((new & QCOW2_L2E_OFFSET_MASK) && (new & QCOW2_L2E_OFFSET_MASK) != host) {
+        return;
+    }
+    /* Best effort: the cluster reads as zeroes whatever the file does */
+    bdrv_co_pdiscard(bs->file, host, s->cluster_size);
+}
+
+/*
  * Make whole clusters of [offset, offset + bytes) read as zeroes (v3):
  * the zero flag, keeping a private allocation unless @unmap.
  */
@@ -278,21 +410,43 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
 {
     BDRVQcow2State *s = bs->opaque;
 
+    /* A raw data file must read as the disk does */
+    if (s->data_file_raw) {
+        int ret = bdrv_co_pwrite_zeroes(s->data_file, offset,
+                                        MIN(bytes, (int64_t)s->disk_size -
+                                            offset), BDRV_REQ_MAY_UNMAP);
+
+        if (ret < 0) {
+            return ret;
+        }
+    }
     for (int64_t off = offset; off < offset + bytes; off += s->cluster_size) {
         uint64_t old, new = QCOW2_OFLAG_ZERO;
         Qcow2ClusterType t;
-        int ret = qcow2_get_l2_entry(bs, off, &old);
+        int ret;
 
+        if (s->extended_l2) {
+            ret = qcow2_sc_zero_cluster(bs, off, unmap);
+            if (ret < 0) {
+                return ret;
+            }
+            continue;
+        }
+        ret = qcow2_get_l2_entry(bs, off, &old);
         if (ret < 0) {
             return ret;
         }
         t = qcow2_entry_type(s, old);
         if (t == QCOW2_CLUSTER_ZERO_PLAIN ||
-            (t == QCOW2_CLUSTER_ZERO_ALLOC && !unmap)) {
+            (t == QCOW2_CLUSTER_ZERO_ALLOC &&
+             (!unmap || s->discard_no_unref))) {
             continue;
         }
-        if (!unmap && (old & QCOW2_OFLAG_COPIED) &&
-            t == QCOW2_CLUSTER_NORMAL) {
+        if (s->data_file) {
+            /* The data file keeps the cluster at its guest offset */
+            new = off | QCOW2_OFLAG_COPIED | QCOW2_OFLAG_ZERO;
+        } else if ((!unmap || s->discard_no_unref) &&
+                   (old & QCOW2_OFLAG_COPIED) && t == QCOW2_CLUSTER_NORMAL) {
             new = (old & QCOW2_L2E_OFFSET_MASK) | QCOW2_OFLAG_COPIED |
                   QCOW2_OFLAG_ZERO;
         }
@@ -303,6 +457,7 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
         if (!(new & QCOW2_L2E_OFFSET_MASK)) {
             qcow2_free_entry(bs, old);
         }
+        qcow2_io_pass_discard(bs, old, new, unmap);
     }
     return 0;
 }
@@ -370,7 +525,9 @@ int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset,
     BDRVQcow2State *s = bs->opaque;
     int ret;
 
-    if (!qcow2_io_whole_clusters(bs, offset, &bytes)) {
+    /* v2 has no zero flag: unmapping would expose the backing file */
+    if (!qcow2_io_whole_clusters(bs, offset, &bytes) ||
+        (s->version < 3 && bs->backing)) {
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
@@ -414,6 +571,6 @@ int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
         break;
     }
     *map = x.host;
-    *file = bs->file->bs;
+    *file = qcow2_data_child(bs)->bs;
     return ret | BDRV_BLOCK_OFFSET_VALID;
 }

@@ -102,7 +102,7 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     }
     /* In steps, not one cluster at a time (storage may copy to resize) */
     end = ROUND_UP(end, MAX(s->cluster_size, QCOW2_FILE_GROW_STEP));
-    ret = bdrv_co_truncate(bs->file, end, false, PREALLOC_MODE_OFF, 0, NULL);
+    ret = bdrv_co_truncate(bs->file, end, false, s->file_prealloc, 0, NULL);
     if (ret == 0) {
         s->file_len = end;
     }
@@ -341,6 +341,10 @@ static int coroutine_fn qcow2_refcount_update_one(BlockDriverState *bs,
     qcow2_cache_put(s->refblock_cache, &block);
     if (new == 0) {
         s->free_cluster_index = MIN(s->free_cluster_index, cluster);
+        /* Compressed data never goes on into a freed cluster */
+        if (s->free_byte_offset >> s->cluster_bits == cluster) {
+            s->free_byte_offset = 0;
+        }
         qcow2_cache_discard(s->l2_cache, cluster * s->cluster_size);
         qcow2_cache_discard(s->refblock_cache, cluster * s->cluster_size);
     }

@@ -340,7 +340,7 @@ static int coroutine_fn qcow2_repair_copied_l2(Qcow2Check *c, uint64_t off)
     int ret = qcow2_cache_get(c->bs, s->l2_cache, off, (void **)&table);
 
     for (int64_t j = 0; ret >= 0 && j < s->l2_size; j++) {
-        uint64_t e = be64_to_cpu(table[j]);
+        uint64_t e = be64_to_cpu(table[j * s->l2_entry_words]);
         uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
         Qcow2ClusterType t = qcow2_entry_type(s, e);
 
@@ -350,7 +350,7 @@ static int coroutine_fn qcow2_repair_copied_l2(Qcow2Check *c, uint64_t off)
         }
         ret = qcow2_repair_copied(c, &e, host, "data cluster", UINT32_MAX);
         if (ret > 0) {
-            table[j] = cpu_to_be64(e);
+            table[j * s->l2_entry_words] = cpu_to_be64(e);
             qcow2_cache_mark_dirty(s->l2_cache, table);
         }
     }

@@ -5,26 +5,6 @@
  */
 #include "qcow2.h"
 
-#define QCOW2_OPT_L2_CACHE_SIZE "l2-cache-size"
-#define QCOW2_OPT_REFCOUNT_CACHE_SIZE "refcount-cache-size"
-
-static QemuOptsList qcow2_runtime_opts = {
-    .name = "qcow2",
-    .desc = {
-        {
-            .name = QCOW2_OPT_L2_CACHE_SIZE,
-            .type = QEMU_OPT_SIZE,
-            .help = "Maximum L2 table cache size",
-        },
-        {
-            .name = QCOW2_OPT_REFCOUNT_CACHE_SIZE,
-            .type = QEMU_OPT_SIZE,
-            .help = "Maximum refcount block cache size",
-        },
-        { /* end of list */ }
-    },
-};
-
 static int qcow2_probe(const uint8_t *buf, int buf_size, const char *filename)
 {
     if (buf_size >= 8 && ldl_be_p(buf) == QCOW2_MAGIC &&
@@ -159,57 +139,16 @@ int coroutine_fn qcow2_signal_corruption(BlockDriverState *bs, int64_t offset,
     return -EIO;
 }
 
-static int qcow2_cache_tables(QemuOpts *opts, const char *name,
-                              int64_t cluster_size, uint64_t def,
-                              Error **errp)
-{
-    uint64_t bytes = qemu_opt_get_size(opts, name, def);
-    uint64_t tables = bytes / cluster_size;
-
-    if (qemu_opt_find_set(opts, name) &&
-        bytes > (uint64_t)QCOW2_MAX_CACHE_TABLES * cluster_size) {
-        error_setg(errp, "%s %" PRIu64 " is too large (at most %" PRIu64 ")",
-                   name, bytes, (uint64_t)QCOW2_MAX_CACHE_TABLES *
-                   cluster_size);
-        return -EINVAL;
-    }
-    return MAX(MIN(tables, (uint64_t)QCOW2_MAX_CACHE_TABLES),
-               (uint64_t)QCOW2_MIN_CACHE_TABLES);
-}
-
-static int qcow2_open_caches(BlockDriverState *bs, BDRVQcow2State *s,
-                             QemuOpts *opts, Error **errp)
-{
-    int l2 = qcow2_cache_tables(opts, QCOW2_OPT_L2_CACHE_SIZE, s->cluster_size,
-                                QCOW2_DEFAULT_L2_CACHE, errp);
-    int rc = qcow2_cache_tables(opts, QCOW2_OPT_REFCOUNT_CACHE_SIZE,
-                                s->cluster_size, QCOW2_DEFAULT_REFCOUNT_CACHE,
-                                errp);
-
-    if (l2 < 0 || rc < 0) {
-        return -EINVAL;
-    }
-    s->l2_cache = qcow2_cache_create(bs, l2, s->cluster_size,
-                                     QCOW2_OL_ACTIVE_L2);
-    s->refblock_cache = qcow2_cache_create(bs, rc, s->cluster_size,
-                                           QCOW2_OL_REFBLOCK);
-    if (!s->l2_cache || !s->refblock_cache) {
-        error_setg(errp, "Could not allocate the metadata caches");
-        return -ENOMEM;
-    }
-    /* L2 tables never reach the disk before the refcounts they rely on */
-    qcow2_cache_set_dependency(s->l2_cache, s->refblock_cache);
-    return 0;
-}
-
 static void qcow2_free_state(BDRVQcow2State *s)
 {
+    qcow2_options_stop_timer(s);
     qcow2_cache_destroy(s->l2_cache);
     qcow2_cache_destroy(s->refblock_cache);
     g_free(s->l1_table);
     g_free(s->reftable);
     g_free(s->feature_table);
     qcow2_snapshots_free(s);
+    qcow2_datafile_close(s);
     s->l2_cache = s->refblock_cache = NULL;
     s->l1_table = s->reftable = NULL;
     s->feature_table = NULL;
@@ -219,24 +158,22 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
                       Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
-    QemuOpts *opts = qemu_opts_create(&qcow2_runtime_opts, NULL, 0,
-                                      &error_abort);
-    int ret = -EINVAL;
+    int ret;
 
     qemu_co_mutex_init(&s->lock);
-    if (!qemu_opts_absorb_qdict(opts, options, errp)) {
-        goto out;
-    }
     ret = bdrv_open_file_child(NULL, options, "file", bs, errp);
     if (ret < 0) {
         goto out;
     }
     ret = qcow2_read_header(bs, s, errp);
     if (ret == 0) {
+        ret = qcow2_datafile_open(bs, s, options, errp);
+    }
+    if (ret == 0) {
         ret = qcow2_load_tables(bs, s, errp);
     }
     if (ret == 0) {
-        ret = qcow2_open_caches(bs, s, opts, errp);
+        ret = qcow2_options_apply(bs, s, options, errp);
     }
     if (ret == 0) {
         ret = qcow2_read_snapshots(bs, s, errp);
@@ -259,8 +196,8 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     }
     bs->total_sectors = DIV_ROUND_UP(s->disk_size, BDRV_SECTOR_SIZE);
     bs->supported_zero_flags = BDRV_REQ_MAY_UNMAP;
+    bs->compressed_multi_cluster = true;
 out:
-    qemu_opts_del(opts);
     if (ret < 0) {
         qcow2_free_state(s);
     }
@@ -329,40 +266,6 @@ int coroutine_fn qcow2_grow(BlockDriverState *bs, uint64_t size)
     return ret;
 }
 
-static int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset,
-                                          bool exact, PreallocMode prealloc,
-                                          BdrvRequestFlags flags, Error **errp)
-{
-    BDRVQcow2State *s = bs->opaque;
-    int ret;
-
-    if (prealloc != PREALLOC_MODE_OFF) {
-        error_setg(errp, "Preallocation mode %d is not supported for qcow2 "
-                   "resize yet", prealloc);
-        return -ENOTSUP;
-    }
-    if ((uint64_t)offset < s->disk_size) {
-        error_setg(errp, "qcow2 doesn't support shrinking images yet "
-                   "(%" PRId64 " < %" PRIu64 ")", offset, s->disk_size);
-        return -ENOTSUP;
-    }
-    ret = qcow2_snapshot_check_resize(bs, errp);
-    if (ret < 0) {
-        return ret;
-    }
-    if (offset % BDRV_SECTOR_SIZE) {
-        error_setg(errp, "The new size %" PRId64 " must be a multiple of %d",
-                   offset, (int)BDRV_SECTOR_SIZE);
-        return -EINVAL;
-    }
-    ret = qcow2_grow(bs, offset);
-    if (ret < 0) {
-        error_setg_errno(errp, -ret, "Failed to grow the L1 table to %"
-                         PRId64 " bytes", offset);
-    }
-    return ret;
-}
-
 static int coroutine_fn qcow2_co_get_info(BlockDriverState *bs,
                                           BlockDriverInfo *bdi)
 {
@@ -398,6 +301,7 @@ BlockDriver bdrv_qcow2 = {
 
     .bdrv_co_preadv_part = qcow2_co_preadv_part,
     .bdrv_co_pwritev_part = qcow2_co_pwritev_part,
+    .bdrv_co_pwritev_compressed_part = qcow2_co_pwritev_compressed_part,
     .bdrv_co_pwrite_zeroes = qcow2_co_pwrite_zeroes,
     .bdrv_co_pdiscard = qcow2_co_pdiscard,
     .bdrv_co_flush_to_os = qcow2_co_flush_to_os,
@@ -421,6 +325,6 @@ BlockDriver bdrv_qcow2 = {
     /* Another process takes over: refcounts accurate, dirty bit clear */
     .bdrv_inactivate = qcow2_close_clean,
     .amend_opts = &qcow2_amend_opts,
-    .bdrv_child_perm = bdrv_default_perms,
+    .bdrv_child_perm = qcow2_datafile_child_perm,
     .strong_runtime_opts = qcow2_strong_runtime_opts,
 };

@@ -1,15 +1,19 @@
 /*
  * qcow2: the driver's internal state and the interfaces between its files.
  *
- *   qcow2.c          the BlockDriver, open/close, flush, truncate, info
+ *   qcow2.c          the BlockDriver, open/close, flush, info
+ *   qcow2-options.c  runtime options: cache sizes, clean timer, discard
  *   qcow2-header.c   header and extension parsing, validation, updates
  *   qcow2-cache.c    the metadata cache (L2 tables, refcount blocks)
  *   qcow2-refcount.c refcounts and host cluster allocation
  *   qcow2-cluster.c  L1/L2 lookups, allocation of guest clusters
+ *   qcow2-subcluster.c extended L2 entries: subcluster reads and writes
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
  *   qcow2-create.c   image creation
+ *   qcow2-resize.c   growing with preallocation, shrinking
+ *   qcow2-datafile.c the external data file
  *   qcow2-bitmaps.c  the persistent bitmaps directory (validated, kept)
- *   qcow2-compress.c decompression of compressed clusters
+ *   qcow2-compress.c compression, decompression, compressed allocation
  *   qcow2-snapshot.c the snapshot table (validated, listed, rewritten)
  *   qcow2-snapshot-ops.c  snapshot create, goto, delete, load_tmp, vmstate
  *   qcow2-snapshot-refs.c refcounts and COPIED flags of a whole L1 table
@@ -27,6 +31,7 @@
 #include "block/driver.h"
 #include "util/bswap.h"
 #include "util/coroutine.h"
+#include "util/qemu-timer.h"
 
 #define QCOW2_MAGIC 0x514649fbU /* "QFI\xfb" */
 
@@ -63,13 +68,15 @@
 /* What this driver implements */
 #define QCOW2_INCOMPAT_SUPPORTED                                              \
     (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT |                          \
-     QCOW2_INCOMPAT_COMPRESSION)
+     QCOW2_INCOMPAT_COMPRESSION | QCOW2_INCOMPAT_DATA_FILE |                \
+     QCOW2_INCOMPAT_EXTL2)
 /*
  * Autoclear bits kept when the image is opened read-write: the bitmaps
  * bit (the bitmaps are marked in use, see qcow2-bitmaps.c) when the
  * extension is there; unknown bits are cleared, as the spec requires.
  */
-#define QCOW2_AUTOCLEAR_KNOWN QCOW2_AUTOCLEAR_BITMAPS
+#define QCOW2_AUTOCLEAR_KNOWN                                                 \
+    (QCOW2_AUTOCLEAR_BITMAPS | QCOW2_AUTOCLEAR_DATA_FILE_RAW)
 
 /* Header field offsets */
 #define QCOW2_HDR_BACKING_OFFSET 8
@@ -87,6 +94,11 @@
 #define QCOW2_REFT_OFFSET_MASK 0xfffffffffffffe00ULL
 #define QCOW2_L1E_RESERVED 0x7f000000000001ffULL
 #define QCOW2_L2E_RESERVED 0x3f000000000001feULL
+
+/* Extended L2 entries: 32 subclusters, allocation and zero bitmaps */
+#define QCOW2_SUBCLUSTERS 32
+#define QCOW2_BITMAP_ALL_ALLOC 0x00000000ffffffffULL
+#define QCOW2_BITMAP_ALL_ZERO 0xffffffff00000000ULL
 
 #define QCOW2_COMPRESSION_ZLIB 0
 #define QCOW2_COMPRESSION_ZSTD 1
@@ -147,6 +159,9 @@ typedef struct BDRVQcow2State {
     uint64_t csize_mask;
     int l2_bits;                  /* log2 of entries per L2 table */
     int64_t l2_size;              /* entries per L2 table */
+    int l2_entry_words;           /* 64-bit words per entry: 1, 2 (ext) */
+    bool extended_l2;
+    int subcluster_bits;          /* extended L2 only */
     uint64_t disk_size;
     uint32_t header_length;
     uint64_t incompatible;
@@ -188,8 +203,21 @@ typedef struct BDRVQcow2State {
     Qcow2Cache *l2_cache;
     Qcow2Cache *refblock_cache;
 
+    /* External data file (NULL: guest data in the image file) */
+    BdrvChild *data_file;
+    bool data_file_raw;
+    char *data_file_name;         /* from the header extension */
+
     int64_t file_len;             /* length of the image file, cached */
+    PreallocMode file_prealloc;   /* how the image file grows */
     int64_t free_cluster_index;   /* where free-cluster searches start */
+    int64_t free_byte_offset;     /* end of the last compressed data, 0 */
+
+    /* Runtime options (qcow2-options.c) */
+    QEMUTimer *clean_timer;
+    unsigned clean_interval;      /* seconds, 0: never */
+    bool discard_request;         /* pass guest discards to the file */
+    bool discard_no_unref;        /* discarded clusters stay allocated */
     bool corrupt_marked;
 } BDRVQcow2State;
 
@@ -230,6 +258,8 @@ void qcow2_cache_mark_dirty(Qcow2Cache *c, void *table);
 int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c);
 /* Forget the table at @offset (freed), without writing it */
 void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset);
+/* Drop the clean tables nobody used since the last call */
+void qcow2_cache_clean_unused(Qcow2Cache *c);
 /* Is @offset one of the cached tables? */
 bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset);
 
@@ -256,16 +286,24 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e);
 /* The L2 entry of the guest cluster at @offset (0: unallocated) */
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e);
+/* With its subcluster bitmap (0 without extended L2 entries) */
+int coroutine_fn qcow2_get_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t *l2e,
+                                        uint64_t *bitmap);
 int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset);
 /* Replace the L2 entry of @offset, allocating/copying its L2 table */
 int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t l2e);
+int coroutine_fn qcow2_set_l2_entry_ext(BlockDriverState *bs,
+                                        uint64_t offset, uint64_t l2e,
+                                        uint64_t bitmap);
 /* The host bytes an L2 entry holds (their length, 0: none) */
 uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
                                 uint64_t *offset);
 /* Drop the references an L2 entry held */
 void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e);
 int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size);
+int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep);
 /* qcow2.c: grow the guest disk to @size (takes the lock) */
 int coroutine_fn qcow2_grow(BlockDriverState *bs, uint64_t size);
 uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size);
@@ -273,6 +311,10 @@ int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs,
                                           uint64_t l1e, uint32_t l1_index);
 
 /* qcow2-io.c */
+/* A guest read, with the lock held (copy-on-write reads) */
+int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      size_t qiov_offset);
 int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
                                       size_t qiov_offset,
@@ -281,6 +323,11 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset,
                                        int64_t bytes, QEMUIOVector *qiov,
                                        size_t qiov_offset,
                                        BdrvRequestFlags flags);
+int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  int64_t bytes,
+                                                  QEMUIOVector *qiov,
+                                                  size_t qiov_offset);
 int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
                                         int64_t bytes, BdrvRequestFlags flags);
 int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset,
@@ -289,6 +336,62 @@ int coroutine_fn qcow2_co_block_status(BlockDriverState *bs, bool want_zero,
                                        int64_t offset, int64_t bytes,
                                        int64_t *pnum, int64_t *map,
                                        BlockDriverState **file);
+
+/* qcow2-options.c: parse @options, create the caches and the timer */
+int qcow2_options_apply(BlockDriverState *bs, BDRVQcow2State *s,
+                        QDict *options, Error **errp);
+void qcow2_options_stop_timer(BDRVQcow2State *s);
+
+/* qcow2-datafile.c */
+int qcow2_datafile_ext(BDRVQcow2State *s, const uint8_t *d, uint32_t len,
+                       Error **errp);
+int qcow2_datafile_open(BlockDriverState *bs, BDRVQcow2State *s,
+                        QDict *options, Error **errp);
+void qcow2_datafile_close(BDRVQcow2State *s);
+void qcow2_datafile_child_perm(BlockDriverState *bs, BdrvChild *c,
+                               BdrvChildRole role,
+                               BlockReopenQueue *reopen_queue, uint64_t perm,
+                               uint64_t shared, uint64_t *nperm,
+                               uint64_t *nshared);
+/* Where guest data goes: the data file, or the image file */
+static inline BdrvChild *qcow2_data_child(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    return s->data_file ? s->data_file : bs->file;
+}
+
+/* qcow2-resize.c */
+/* Allocate the unallocated clusters of [start, end) (takes the lock) */
+int coroutine_fn qcow2_preallocate(BlockDriverState *bs, uint64_t start,
+                                   uint64_t end, PreallocMode mode);
+int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset,
+                                   bool exact, PreallocMode prealloc,
+                                   BdrvRequestFlags flags, Error **errp);
+
+/* A run of guest bytes with the same kind of mapping (qcow2-io.c) */
+typedef struct Qcow2Extent {
+    Qcow2ClusterType type;
+    uint64_t l2e;       /* entry of the first cluster */
+    uint64_t host;      /* host offset of @offset (NORMAL, ZERO_ALLOC) */
+    int64_t bytes;      /* from @offset */
+} Qcow2Extent;
+
+/* qcow2-subcluster.c: extended L2 entries */
+/* The run of subclusters at @offset, inside its cluster */
+int coroutine_fn qcow2_sc_extent(BlockDriverState *bs, int64_t offset,
+                                 int64_t bytes, Qcow2Extent *x);
+/* Write [offset, offset + bytes) (one cluster) to unallocated subclusters */
+int coroutine_fn qcow2_sc_write(BlockDriverState *bs, int64_t offset,
+                                int64_t bytes, QEMUIOVector *qiov,
+                                size_t qiov_offset);
+/* The new entry and bitmap of a cluster made to read as zeroes */
+int coroutine_fn qcow2_sc_zero_cluster(BlockDriverState *bs, int64_t offset,
+                                       bool unmap);
+/* A bitmap the spec forbids for @l2e: corruption (-EIO), else 0 */
+int coroutine_fn qcow2_sc_check_bitmap(BlockDriverState *bs, uint64_t l2e,
+                                       uint64_t bitmap, uint64_t l2_offset,
+                                       int64_t index);
 
 /* qcow2-bitmaps.c: validate the directory; @rw: mark every bitmap in use */
 int qcow2_bitmaps_open(BlockDriverState *bs, BDRVQcow2State *s, bool rw,
@@ -365,6 +468,11 @@ int64_t qcow2_refcount_metadata_clusters(int64_t clusters,
 /* qcow2-compress.c */
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,
                      const uint8_t *src, size_t src_size);
+/* The compressed length (at most @dest_size), -ENOSPC: it does not fit */
+ssize_t qcow2_compress(int type, uint8_t *dest, size_t dest_size,
+                       const uint8_t *src, size_t src_size);
+/* Host bytes for compressed data (refcounts taken); offset or -errno */
+int64_t coroutine_fn qcow2_alloc_bytes(BlockDriverState *bs, int64_t len);
 
 /* qcow2-create.c */
 extern QemuOptsList qcow2_create_opts;
