@@ -5,6 +5,10 @@
  * cache may depend on another (the L2 cache on the refcount cache): the
  * other one is flushed first, so no table on disk points to clusters whose
  * refcounts are not on disk yet.  Callers hold the driver's lock.
+ *
+ * Slots are filled in order and a slot's table is allocated when it is
+ * first used: an open costs no cache memory, and a small image never pays
+ * for the tables it would need to be big.
  */
 #include "qcow2.h"
 
@@ -19,6 +23,8 @@ typedef struct Qcow2CacheEntry {
 struct Qcow2Cache {
     Qcow2CacheEntry *entries;
     int size;
+    int used;          /* entries[0, used) have a table */
+    BlockDriverState *file;
     int64_t table_size;
     uint64_t lru_counter;
     int overlap_kind;
@@ -33,14 +39,8 @@ Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
     c->size = tables;
     c->table_size = table_size;
     c->overlap_kind = overlap_kind;
+    c->file = bs->file->bs;
     c->entries = g_new0(Qcow2CacheEntry, tables);
-    for (int i = 0; i < tables; i++) {
-        c->entries[i].table = qemu_try_blockalign(bs->file->bs, table_size);
-        if (!c->entries[i].table) {
-            qcow2_cache_destroy(c);
-            return NULL;
-        }
-    }
     return c;
 }
 
@@ -49,7 +49,7 @@ void qcow2_cache_destroy(Qcow2Cache *c)
     if (!c) {
         return;
     }
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         qemu_vfree(c->entries[i].table);
     }
     g_free(c->entries);
@@ -94,7 +94,7 @@ int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
 {
     int result = 0;
 
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         int ret = qcow2_cache_write_entry(bs, c, &c->entries[i]);
 
         if (ret < 0 && result == 0) {
@@ -106,7 +106,7 @@ int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
 
 static Qcow2CacheEntry *qcow2_cache_find(Qcow2Cache *c, uint64_t offset)
 {
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         if (c->entries[i].offset == offset) {
             return &c->entries[i];
         }
@@ -121,7 +121,18 @@ static int coroutine_fn qcow2_cache_victim(BlockDriverState *bs, Qcow2Cache *c,
     Qcow2CacheEntry *best = NULL;
     int ret;
 
-    for (int i = 0; i < c->size; i++) {
+    if (c->used < c->size) {
+        /* A slot never used: its table now */
+        best = &c->entries[c->used];
+        best->table = qemu_try_blockalign(c->file, c->table_size);
+        if (!best->table) {
+            return -ENOMEM;
+        }
+        c->used++;
+        *victim = best;
+        return 0;
+    }
+    for (int i = 0; i < c->used; i++) {
         Qcow2CacheEntry *e = &c->entries[i];
 
         if (e->ref == 0 && (!best || e->lru < best->lru)) {
@@ -188,7 +199,7 @@ int coroutine_fn qcow2_cache_get_empty(BlockDriverState *bs, Qcow2Cache *c,
 
 static Qcow2CacheEntry *qcow2_cache_by_table(Qcow2Cache *c, void *table)
 {
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         if (c->entries[i].table == table) {
             return &c->entries[i];
         }
