@@ -86,11 +86,73 @@ static void test_qcow2_cache_grows_with_the_tables_it_loads(void **state)
     }
 }
 
+/*
+ * A new image with 512-byte clusters is a few KiB (qemu-img makes 2.5 KiB),
+ * and one allocating write grows it by clusters, not to 1 MiB
+ */
+static void test_qcow2_small_image_grows_in_proportion(void **state)
+{
+    BlockBackend *blk;
+    uint8_t buf[512];
+    size_t before, after;
+
+    qcow2_test_create("os", MiB, "cluster_size=512");
+    assert_non_null(mem_image_get("os", &before));
+    if (before > 64 * 1024) {
+        fail_msg("a new 1 MiB image with 512-byte clusters takes %zu bytes",
+                 before);
+    }
+    blk = open_cost_open("os", BDRV_O_RDWR);
+    memset(buf, 9, sizeof(buf));
+    assert_int_equal(blk_pwrite(blk, 4096, sizeof(buf), buf, 0), 0);
+    blk_unref(blk);
+    assert_non_null(mem_image_get("os", &after));
+    if (after > before + before / 2 + 2048) {
+        fail_msg("a one-cluster write grew the file from %zu to %zu bytes",
+                 before, after);
+    }
+    blk = open_cost_open("os", 0);
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(blk_pread(blk, 4096, sizeof(buf), buf, 0), 0);
+    assert_int_equal(buf[0], 9);
+    blk_unref(blk);
+}
+
+/* Growth stays amortised: a 2 MiB file after many writes, data intact */
+static void test_qcow2_growth_keeps_every_cluster(void **state)
+{
+    g_autofree uint8_t *w = g_malloc(64 * 1024);
+    g_autofree uint8_t *r = g_malloc(64 * 1024);
+    BlockBackend *blk;
+    size_t len;
+
+    qcow2_test_create("oa", 4 * MiB, "cluster_size=512");
+    blk = open_cost_open("oa", BDRV_O_RDWR);
+    for (int i = 0; i < 32; i++) {
+        qcow2_test_pattern(w, 64 * 1024, i);
+        assert_int_equal(blk_pwrite(blk, (int64_t)i * 64 * 1024 + 512 * i,
+                                    64 * 1024, w, 0), 0);
+    }
+    blk_unref(blk);
+    assert_non_null(mem_image_get("oa", &len));
+    assert_true(len >= 2 * MiB && len < 4 * MiB);
+    blk = open_cost_open("oa", 0);
+    for (int i = 0; i < 32; i++) {
+        qcow2_test_pattern(w, 64 * 1024, i);
+        assert_int_equal(blk_pread(blk, (int64_t)i * 64 * 1024 + 512 * i,
+                                   64 * 1024, r, 0), 0);
+        assert_memory_equal(w, r, 64 * 1024);
+    }
+    blk_unref(blk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_qcow2_open_allocates_no_cache_tables),
         T(test_qcow2_cache_grows_with_the_tables_it_loads),
+        T(test_qcow2_small_image_grows_in_proportion),
+        T(test_qcow2_growth_keeps_every_cluster),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

@@ -91,7 +91,7 @@
 #define QCOW2_DEFAULT_REFCOUNT_CACHE (256 * 1024)
 #define QCOW2_MIN_CACHE_TABLES 2
 #define QCOW2_MAX_CACHE_TABLES 65536
-/* The image file grows by multiples of this when clusters are allocated */
+/* The image file grows by at most this beyond what an allocation needs */
 #define QCOW2_FILE_GROW_STEP (1024 * 1024)
 
 typedef struct Qcow2Cache Qcow2Cache;
