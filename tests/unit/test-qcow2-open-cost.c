@@ -17,6 +17,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include <malloc.h>
 #endif
 
+#include "block/block-io.h"
 #include "block/mem.h"
 #include "qcow2-common.h"
 #include "test-common.h"
@@ -146,6 +147,84 @@ static void test_qcow2_growth_keeps_every_cluster(void **state)
     blk_unref(blk);
 }
 
+static BlockBackend *extent_image(const char *name)
+{
+    uint8_t buf[512];
+    BlockBackend *blk;
+
+    /* 512-byte clusters: one L2 table maps 64 of them (32 KiB) */
+    qcow2_test_create(name, MiB, "cluster_size=512");
+    blk = open_cost_open(name, BDRV_O_RDWR);
+    for (int i = 0; i < 4; i++) {
+        memset(buf, 0x10 + i, sizeof(buf));
+        assert_int_equal(blk_pwrite(blk, (int64_t)i * 2 * 512, 512, buf, 0),
+                         0);
+    }
+    /* And one cluster in the tenth L2 table, past tables never allocated */
+    assert_int_equal(blk_pwrite(blk, 10 * 32768 + 512, 512, buf, 0), 0);
+    blk_unref(blk);
+    return open_cost_open(name, BDRV_O_RDWR);
+}
+
+/* Block status runs across L2 tables, present or not, in one extent */
+static void test_qcow2_extents_cross_l2_tables(void **state)
+{
+    BlockBackend *blk = extent_image("ox");
+    int64_t pnum, map;
+    BlockDriverState *file;
+    int ret;
+
+    /* Clusters 0, 2, 4, 6 hold data, 1, 3, 5 and 7.. are unallocated */
+    for (int i = 0; i < 7; i++) {
+        ret = bdrv_block_status(blk_bs(blk), i * 512, MiB - i * 512, &pnum,
+                                &map, &file);
+        assert_true(ret >= 0);
+        assert_int_equal(!!(ret & BDRV_BLOCK_DATA), i % 2 == 0);
+        assert_int_equal(pnum, 512);
+    }
+    /* From cluster 7 to the one in table 10: tables 1..9 were never made */
+    ret = bdrv_block_status(blk_bs(blk), 7 * 512, MiB - 7 * 512, &pnum, &map,
+                            &file);
+    assert_false(ret & BDRV_BLOCK_DATA);
+    assert_int_equal(pnum, 10 * 32768 + 512 - 7 * 512);
+    ret = bdrv_block_status(blk_bs(blk), 10 * 32768 + 1024,
+                            MiB - 10 * 32768 - 1024, &pnum, &map, &file);
+    assert_false(ret & BDRV_BLOCK_DATA);
+    assert_int_equal(pnum, MiB - 10 * 32768 - 1024);
+    blk_unref(blk);
+}
+
+/*
+ * Entries are looked up in batches, but only those a request reaches are
+ * checked: a bad entry further in the table does not mark the image
+ */
+static void test_qcow2_bad_entry_past_the_request_is_not_reached(void **state)
+{
+    uint8_t buf[8192];
+    BlockBackend *blk;
+    uint64_t l1, l2;
+
+    /* 4 KiB clusters (512-byte ones cannot be unaligned): data in 0 and 4 */
+    qcow2_test_create("ob", MiB, "cluster_size=4096");
+    blk = open_cost_open("ob", BDRV_O_RDWR);
+    memset(buf, 0x10, sizeof(buf));
+    assert_int_equal(blk_pwrite(blk, 0, 4096, buf, 0), 0);
+    assert_int_equal(blk_pwrite(blk, 4 * 4096, 4096, buf, 0), 0);
+    blk_unref(blk);
+    l1 = qcow2_test_peek64("ob", 40);
+    l2 = qcow2_test_peek64("ob", l1) & 0x00fffffffffffe00ULL;
+    /* Cluster 5: allocated at an unaligned offset */
+    qcow2_test_poke64("ob", l2 + 5 * 8, (1ULL << 63) | 0x10200);
+    blk = open_cost_open("ob", BDRV_O_RDWR);
+    assert_int_equal(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
+    assert_int_equal(buf[0], 0x10);
+    assert_int_equal(buf[4096], 0);
+    assert_false(blk_bs(blk)->corrupt);
+    assert_int_equal(blk_pread(blk, 4 * 4096, sizeof(buf), buf, 0), -EIO);
+    assert_true(blk_bs(blk)->corrupt);
+    blk_unref(blk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +232,8 @@ int main(void)
         T(test_qcow2_cache_grows_with_the_tables_it_loads),
         T(test_qcow2_small_image_grows_in_proportion),
         T(test_qcow2_growth_keeps_every_cluster),
+        T(test_qcow2_extents_cross_l2_tables),
+        T(test_qcow2_bad_entry_past_the_request_is_not_reached),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

@@ -40,7 +40,8 @@ Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
     c->table_size = table_size;
     c->overlap_kind = overlap_kind;
     c->file = bs->file->bs;
-    c->entries = g_new0(Qcow2CacheEntry, tables);
+    /* Not zeroed: a slot is set up when it is first used */
+    c->entries = g_new(Qcow2CacheEntry, tables);
     return c;
 }
 
@@ -124,7 +125,9 @@ static int coroutine_fn qcow2_cache_victim(BlockDriverState *bs, Qcow2Cache *c,
     if (c->used < c->size) {
         /* A slot never used: its table now */
         best = &c->entries[c->used];
-        best->table = qemu_try_blockalign(c->file, c->table_size);
+        *best = (Qcow2CacheEntry) {
+            .table = qemu_try_blockalign(c->file, c->table_size),
+        };
         if (!best->table) {
             return -ENOMEM;
         }

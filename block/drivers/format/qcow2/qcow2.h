@@ -246,6 +246,17 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e);
 /* The L2 entry of the guest cluster at @offset (0: unallocated) */
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e);
+/*
+ * The raw entries of @n guest clusters from @offset in one L2 table (@n no
+ * more than reach its end), and the table's offset (0: none, all zero)
+ */
+int coroutine_fn qcow2_get_l2_entries(BlockDriverState *bs, uint64_t offset,
+                                      int64_t n, uint64_t *l2es,
+                                      uint64_t *l2_offset);
+/* An entry of the L2 table at @l2_offset, checked: data must be aligned */
+int coroutine_fn qcow2_validate_l2_entry(BlockDriverState *bs,
+                                         uint64_t l2_offset, int64_t index,
+                                         uint64_t l2e);
 int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset);
 /* Replace the L2 entry of @offset, allocating/copying its L2 table */
 int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,
