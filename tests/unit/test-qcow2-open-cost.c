@@ -63,6 +63,27 @@ static void test_qcow2_open_allocates_no_cache_tables(void **state)
     }
 }
 
+/*
+ * 512-byte clusters: the default caches have 2048 + 512 slots; the slot
+ * array grows with the slots used, so the open holds little (it held
+ * 110 KB when the array was allocated whole)
+ */
+static void test_qcow2_open_cost_does_not_grow_with_cache_slots(void **state)
+{
+    BlockBackend *blk;
+    size_t before, after;
+
+    qcow2_test_create("os5", MiB, "cluster_size=512");
+    before = heap_bytes();
+    blk = open_cost_open("os5", 0);
+    after = heap_bytes();
+    blk_unref(blk);
+    if (after - before > 64 * 1024) {
+        fail_msg("an open with 512-byte clusters holds %zu bytes (expected "
+                 "< 64 KiB)", after - before);
+    }
+}
+
 /* A read loads one L2 table: the cache grows by about one table */
 static void test_qcow2_cache_grows_with_the_tables_it_loads(void **state)
 {
@@ -229,6 +250,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_qcow2_open_allocates_no_cache_tables),
+        T(test_qcow2_open_cost_does_not_grow_with_cache_slots),
         T(test_qcow2_cache_grows_with_the_tables_it_loads),
         T(test_qcow2_small_image_grows_in_proportion),
         T(test_qcow2_growth_keeps_every_cluster),

@@ -24,6 +24,7 @@ struct Qcow2Cache {
     Qcow2CacheEntry *entries;
     int size;
     int used;          /* entries[0, used) have a table */
+    int allocated;     /* room in entries[], grown up to size */
     BlockDriverState *file;
     int64_t table_size;
     uint64_t lru_counter;
@@ -40,8 +41,9 @@ Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
     c->table_size = table_size;
     c->overlap_kind = overlap_kind;
     c->file = bs->file->bs;
-    /* Not zeroed: a slot is set up when it is first used */
-    c->entries = g_new(Qcow2CacheEntry, tables);
+    /* Slots are set up when first used; the array grows as they are */
+    c->allocated = MIN(tables, 8);
+    c->entries = g_new(Qcow2CacheEntry, c->allocated);
     return c;
 }
 
@@ -123,7 +125,11 @@ static int coroutine_fn qcow2_cache_victim(BlockDriverState *bs, Qcow2Cache *c,
     int ret;
 
     if (c->used < c->size) {
-        /* A slot never used: its table now */
+        /* A slot never used: its table now (no yield: pointers stay valid) */
+        if (c->used == c->allocated) {
+            c->allocated = MIN(c->size, c->allocated * 2);
+            c->entries = g_renew(Qcow2CacheEntry, c->entries, c->allocated);
+        }
         best = &c->entries[c->used];
         *best = (Qcow2CacheEntry) {
             .table = qemu_try_blockalign(c->file, c->table_size),
@@ -168,12 +174,16 @@ static int coroutine_fn qcow2_cache_do_get(BlockDriverState *bs,
             return ret;
         }
         if (read) {
+            ptrdiff_t i = e - c->entries;
+
             BLKDBG_CO_EVENT(bs->file, c->overlap_kind == QCOW2_OL_ACTIVE_L2 ?
                             BLKDBG_L2_LOAD : BLKDBG_REFBLOCK_LOAD);
             ret = bdrv_co_pread(bs->file, offset, c->table_size, e->table, 0);
             if (ret < 0) {
                 return ret;
             }
+            /* The array may have grown while the read yielded */
+            e = &c->entries[i];
         }
         e->offset = offset;
     }
