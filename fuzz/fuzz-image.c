@@ -70,12 +70,8 @@ static const char *image_backing_format(BlockDriverState *bs)
                                                         : "";
 }
 
-/*
- * Attach @bs's recorded backing file, if the namespace has it and it is
- * not @bs's own buffer @name (the core refuses such loops too)
- */
-static void image_attach_backing(BlockDriverState *bs, const char *name,
-                                 int depth)
+void fuzz_image_attach_backing(BlockDriverState *bs, const char *name,
+                               int depth)
 {
     const char *format;
     BlockDriverState *base;
@@ -94,7 +90,7 @@ static void image_attach_backing(BlockDriverState *bs, const char *name,
     if (!base) {
         return;
     }
-    image_attach_backing(base, bs->backing_file, depth - 1);
+    fuzz_image_attach_backing(base, bs->backing_file, depth - 1);
     bdrv_set_backing_hd(bs, base, NULL);
     bdrv_unref(base);
 }
@@ -111,7 +107,7 @@ BlockBackend *fuzz_image_open(const char *name, const char *format, int flags,
     }
     blk = blk_new_open(NULL, NULL, opts, flags | BDRV_O_NO_BACKING, NULL);
     if (blk) {
-        image_attach_backing(blk_bs(blk), name, depth);
+        fuzz_image_attach_backing(blk_bs(blk), name, depth);
     }
     fuzz_check_graph("an image open");
     return blk;

@@ -33,6 +33,14 @@ void fuzz_image_set(const char *name, const uint8_t *data, size_t size);
 BlockBackend *fuzz_image_open(const char *name, const char *format, int flags,
                               int depth, QDict *extra);
 
+/*
+ * Attach @bs's recorded backing file (and its own, up to @depth images) if
+ * the namespace has it and it is not @bs's own buffer @name (the core
+ * refuses such loops too)
+ */
+void fuzz_image_attach_backing(BlockDriverState *bs, const char *name,
+                               int depth);
+
 /* Info, specific info, snapshot list, reads all over, block status/map */
 void fuzz_image_tour(BlockBackend *blk);
 

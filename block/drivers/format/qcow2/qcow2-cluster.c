@@ -204,7 +204,9 @@ int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset)
             return ret;
         }
     }
-    if (!(s->l1_table[l1_index] & QCOW2_OFLAG_COPIED)) {
+    /* COPIED without a table (hostile) is no table either */
+    if (!(s->l1_table[l1_index] & QCOW2_OFLAG_COPIED) ||
+        !(s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
         return qcow2_cluster_new_l2(bs, l1_index);
     }
     return 0;
