@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_init();
     fuzz_input_init(&in, data, size);
     flags = fuzz_u8(&in);
-    top_len = MIN((size_t)fuzz_u16(&in), in.len - MIN(in.pos, in.len));
+    top_len = fuzz_u16(&in);
+    top_len = MIN(top_len, in.len - MIN(in.pos, in.len));
     data += in.pos;
     size -= MIN(in.pos, size);
     fuzz_image_set(CHAIN_TOP, data, top_len);
