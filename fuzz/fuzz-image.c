@@ -14,22 +14,37 @@
 #include "fuzz-image.h"
 
 #define IMAGE_BUF (64 * 1024)
-#define IMAGE_MAX_PAD (2 * 1024 * 1024)
+#define IMAGE_MAX_PAD (4 * 1024 * 1024)
 #define IMAGE_STATUS_STEPS 64
 
 static uint8_t image_buf[IMAGE_BUF];
 static uint8_t *image_pad;
 static size_t image_pad_len;
 
+/* The end of a table at @offset of @bytes, if it lies below the pad limit */
+static size_t image_table_end(uint64_t offset, uint64_t bytes)
+{
+    return offset < IMAGE_MAX_PAD && bytes <= IMAGE_MAX_PAD - offset
+           ? offset + bytes : 0;
+}
+
 void fuzz_image_set(const char *name, const uint8_t *data, size_t size)
 {
     size_t want = size;
 
-    if (size >= 24 && ldl_be_p(data) == 0x514649fbU) {
+    if (size >= 72 && ldl_be_p(data) == 0x514649fbU) {
         uint32_t bits = ldl_be_p(data + 20);
 
         if (bits >= 9 && bits <= 21) {
-            want = ROUND_UP(size, (size_t)1 << bits);
+            size_t cluster = (size_t)1 << bits;
+
+            /* Whole clusters, and the L1 and refcount tables the header names */
+            want = MAX(want, image_table_end(ldq_be_p(data + 40),
+                                             (uint64_t)ldl_be_p(data + 36) * 8));
+            want = MAX(want, image_table_end(ldq_be_p(data + 48),
+                                             (uint64_t)ldl_be_p(data + 56) *
+                                             cluster));
+            want = ROUND_UP(want, cluster);
         }
     }
     if (want == size) {

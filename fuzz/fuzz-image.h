@@ -19,9 +19,9 @@
 #define FUZZ_IMAGE_MAX_DEPTH 3
 
 /*
- * Put @data in buffer @name.  A qcow2 header's cluster size pads the
- * buffer with zeroes to a whole cluster, so seeds can be cut after their
- * last non-zero byte.
+ * Put @data in buffer @name.  A qcow2 image is padded with zeroes to a
+ * whole cluster and over the L1 and refcount tables its header names (up
+ * to 4 MiB), so seeds can be cut after their last non-zero byte.
  */
 void fuzz_image_set(const char *name, const uint8_t *data, size_t size);
 
