@@ -40,10 +40,44 @@ static void test_found_l1_copied_without_table(void **state)
     blk_unref(blk);
 }
 
+/* A bitmap directory 4 bytes longer than its one entry: a truncated entry */
+static void test_found_bitmap_directory_tail_shorter_than_entry(void **state)
+{
+    const uint8_t end[8] = { 0 };
+    Error *err = NULL;
+    BlockBackend *blk;
+    uint32_t hl;
+
+    qcow2_test_create("f2", MiB, NULL);
+    hl = qcow2_test_peek64("f2", 100) >> 32;
+    /* The bitmaps extension: 1 bitmap, directory of 28 bytes at 0x50000 */
+    qcow2_test_poke32("f2", hl, 0x23852875);
+    qcow2_test_poke32("f2", hl + 4, 24);
+    qcow2_test_poke32("f2", hl + 8, 1);
+    qcow2_test_poke32("f2", hl + 12, 0);
+    qcow2_test_poke64("f2", hl + 16, 28);
+    qcow2_test_poke64("f2", hl + 24, 0x50000);
+    qcow2_test_poke("f2", hl + 32, end, sizeof(end));
+    qcow2_test_poke64("f2", 88, 1);
+    /* One entry of 24 bytes (no name, no extra data), then 4 bytes */
+    qcow2_test_poke64("f2", 0x50000, 0x60000);
+    qcow2_test_poke32("f2", 0x50000 + 8, 1);
+    qcow2_test_poke32("f2", 0x50000 + 16, 0x01100000);
+    qcow2_test_poke64("f2", 0x50000 + 20, 0);
+    qcow2_test_poke("f2", 0x60000 + 65535, end, 1);
+    blk = qcow2_test_open("f2", 0, &err);
+    if (blk) {
+        blk_unref(blk);
+        fail_msg("the open succeeded");
+    }
+    check_error_has(&err, "Bitmap directory entry 1 at 24 is truncated", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_found_l1_copied_without_table),
+        T(test_found_bitmap_directory_tail_shorter_than_entry),
     };
 
     return test_common_run_group(tests, test_common_group_setup,
