@@ -73,11 +73,29 @@ static void test_found_bitmap_directory_tail_shorter_than_entry(void **state)
     check_error_has(&err, "Bitmap directory entry 1 at 24 is truncated", NULL);
 }
 
+/* refcount_order 0xf8000004 is too large, not a negative shift */
+static void test_found_refcount_order_high_bit(void **state)
+{
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    qcow2_test_create("f3", MiB, NULL);
+    qcow2_test_poke32("f3", 96, 0xf8000004);
+    blk = qcow2_test_open("f3", 0, &err);
+    if (blk) {
+        blk_unref(blk);
+        fail_msg("the open succeeded");
+    }
+    check_error_has(&err, "Reference count entry width too large",
+                    "refcount_order 4160749572", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_found_l1_copied_without_table),
         T(test_found_bitmap_directory_tail_shorter_than_entry),
+        T(test_found_refcount_order_high_bit),
     };
 
     return test_common_run_group(tests, test_common_group_setup,
