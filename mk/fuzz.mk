@@ -10,12 +10,13 @@
 #   make fuzz-replay     the replay mains only ($(O)/fuzz/replay-<target>),
 #                        what `make check` runs over corpora/ under ASan+UBSan
 #
-# A target is fuzz/<name>.c with LLVMFuzzerTestOneInput; fuzz-common.c is
+# A target is fuzz/<name>.c with LLVMFuzzerTestOneInput; fuzz-*.c (helpers) are
 # linked into each, the mains are replay-main.c (any compiler) and
 # afl-main.c (afl-clang-fast).  The library is rebuilt for each engine with
 # that engine's instrumentation.
 
-FUZZ_HELPERS := fuzz/fuzz-common.c
+# fuzz/fuzz-*.c are helpers linked into every target, not targets
+FUZZ_HELPERS := $(wildcard fuzz/fuzz-*.c)
 FUZZ_MAINS := fuzz/replay-main.c fuzz/afl-main.c
 FUZZ_TARGETS := $(sort $(basename $(notdir \
     $(filter-out $(FUZZ_HELPERS) $(FUZZ_MAINS),$(wildcard fuzz/*.c)))))
@@ -53,20 +54,20 @@ $(eval $(call FUZZ_ENGINE_RULES,build/fuzz,$(FUZZ_CLANG) $(LF_CFLAGS)))
 $(eval $(call FUZZ_ENGINE_RULES,build/afl,$(AFL_CC) $(AFL_CFLAGS)))
 $(eval $(call FUZZ_ENGINE_RULES,build/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC) $(AFL_CFLAGS)))
 
-build/fuzz/%: build/fuzz/obj/fuzz/%.o build/fuzz/obj/fuzz/fuzz-common.o build/fuzz/libblock.a
+build/fuzz/%: build/fuzz/obj/fuzz/%.o $(FUZZ_HELPERS:%.c=build/fuzz/obj/%.o) build/fuzz/libblock.a
 	$(FUZZ_CLANG) -fsanitize=fuzzer,$(LF_SAN) -o $@ $^ $(LIBS)
 
-build/afl/%: build/afl/obj/fuzz/%.o build/afl/obj/fuzz/fuzz-common.o \
+build/afl/%: build/afl/obj/fuzz/%.o $(FUZZ_HELPERS:%.c=build/afl/obj/%.o) \
              build/afl/obj/fuzz/afl-main.o build/afl/libblock.a
 	$(AFL_CC) -o $@ $^ $(LIBS)
 
-build/afl-cmplog/%: build/afl-cmplog/obj/fuzz/%.o build/afl-cmplog/obj/fuzz/fuzz-common.o \
+build/afl-cmplog/%: build/afl-cmplog/obj/fuzz/%.o $(FUZZ_HELPERS:%.c=build/afl-cmplog/obj/%.o) \
                     build/afl-cmplog/obj/fuzz/afl-main.o build/afl-cmplog/libblock.a
 	AFL_LLVM_CMPLOG=1 $(AFL_CC) -o $@ $^ $(LIBS)
 
 # Replay mains in the current flavour ($(O)), e.g. build/asan/fuzz/replay-io
 FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(O)/fuzz/replay-%)
-$(O)/fuzz/replay-%: $(O)/fuzz/%.o $(O)/fuzz/fuzz-common.o $(O)/fuzz/replay-main.o $(LIB)
+$(O)/fuzz/replay-%: $(O)/fuzz/%.o $(FUZZ_HELPERS:%.c=$(O)/%.o) $(O)/fuzz/replay-main.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 FUZZ_LF_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
@@ -88,4 +89,4 @@ fuzz: fuzz-build
 oss-fuzz-check: deps
 	@scripts/test-oss-fuzz-build
 
--include $(FUZZ_TARGETS:%=$(O)/fuzz/%.d) $(O)/fuzz/fuzz-common.d $(O)/fuzz/replay-main.d
+-include $(FUZZ_TARGETS:%=$(O)/fuzz/%.d) $(FUZZ_HELPERS:%.c=$(O)/%.d) $(O)/fuzz/replay-main.d

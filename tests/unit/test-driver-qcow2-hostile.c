@@ -376,6 +376,9 @@ static void test_hostile_check_finds_leaks_and_corruption(void **state)
 {
     make_base_with_data();
     check_counts(0, 0, 0);
+    /* The file grows by what it needs: make it cover cluster 7 */
+    qcow2_test_poke(IMG, 0x80000 - 1, "", 1);
+    check_counts(0, 0, 0);
     /* Refcount 1 for cluster 7, which nothing uses */
     qcow2_test_poke(IMG, 0x20000 + 7 * 2, "\0\1", 2);
     check_counts(0, 0, 1);

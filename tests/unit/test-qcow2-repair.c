@@ -120,7 +120,8 @@ static void test_repair_leaked_cluster_freed(void **state)
     BdrvCheckResult res;
 
     make_base();
-    /* The file grows in steps: cluster 7 exists, unreferenced */
+    /* Cluster 7 exists in the file, unreferenced, with refcount 1 */
+    qcow2_test_poke(IMG, 8 * 64 * KiB - 1, "", 1);
     set_refcount(7, 1);
     assert_int_equal(qcow2_test_check(IMG, 0, 0, &res), 0);
     assert_int_equal(res.leaks, 1);

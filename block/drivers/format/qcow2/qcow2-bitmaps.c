@@ -19,14 +19,16 @@ static int qcow2_bitmaps_walk(BDRVQcow2State *s, uint8_t *dir, bool mark,
 
     while (pos < s->bitmap_dir_size) {
         uint8_t *e = dir + pos;
-        uint32_t extra = ldl_be_p(e + 20);
+        uint32_t extra;
         uint64_t len;
 
+        /* Before any field is read: the entry may not fit */
         if (s->bitmap_dir_size - pos < QCOW2_BITMAP_ENTRY_LEN) {
             error_setg(errp, "Bitmap directory entry %u at %" PRIu64
                        " is truncated", n, pos);
             return -EINVAL;
         }
+        extra = ldl_be_p(e + 20);
         len = ROUND_UP(QCOW2_BITMAP_ENTRY_LEN + (uint64_t)extra +
                        lduw_be_p(e + 18), 8);
         if (len > s->bitmap_dir_size - pos) {

@@ -5,6 +5,10 @@
  * cache may depend on another (the L2 cache on the refcount cache): the
  * other one is flushed first, so no table on disk points to clusters whose
  * refcounts are not on disk yet.  Callers hold the driver's lock.
+ *
+ * Slots are filled in order and a slot's table is allocated when it is
+ * first used: an open costs no cache memory, and a small image never pays
+ * for the tables it would need to be big.
  */
 #include "qcow2.h"
 
@@ -19,6 +23,9 @@ typedef struct Qcow2CacheEntry {
 struct Qcow2Cache {
     Qcow2CacheEntry *entries;
     int size;
+    int used;          /* entries[0, used) have a table */
+    int allocated;     /* room in entries[], grown up to size */
+    BlockDriverState *file;
     int64_t table_size;
     uint64_t lru_counter;
     uint64_t clean_lru;     /* lru_counter at the last clean */
@@ -34,14 +41,10 @@ Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
     c->size = tables;
     c->table_size = table_size;
     c->overlap_kind = overlap_kind;
-    c->entries = g_new0(Qcow2CacheEntry, tables);
-    for (int i = 0; i < tables; i++) {
-        c->entries[i].table = qemu_try_blockalign(bs->file->bs, table_size);
-        if (!c->entries[i].table) {
-            qcow2_cache_destroy(c);
-            return NULL;
-        }
-    }
+    c->file = bs->file->bs;
+    /* Slots are set up when first used; the array grows as they are */
+    c->allocated = MIN(tables, 8);
+    c->entries = g_new(Qcow2CacheEntry, c->allocated);
     return c;
 }
 
@@ -50,7 +53,7 @@ void qcow2_cache_destroy(Qcow2Cache *c)
     if (!c) {
         return;
     }
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         qemu_vfree(c->entries[i].table);
     }
     g_free(c->entries);
@@ -95,7 +98,7 @@ int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
 {
     int result = 0;
 
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         int ret = qcow2_cache_write_entry(bs, c, &c->entries[i]);
 
         if (ret < 0 && result == 0) {
@@ -107,7 +110,7 @@ int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
 
 static Qcow2CacheEntry *qcow2_cache_find(Qcow2Cache *c, uint64_t offset)
 {
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         if (c->entries[i].offset == offset) {
             return &c->entries[i];
         }
@@ -122,7 +125,24 @@ static int coroutine_fn qcow2_cache_victim(BlockDriverState *bs, Qcow2Cache *c,
     Qcow2CacheEntry *best = NULL;
     int ret;
 
-    for (int i = 0; i < c->size; i++) {
+    if (c->used < c->size) {
+        /* A slot never used: its table now (no yield: pointers stay valid) */
+        if (c->used == c->allocated) {
+            c->allocated = MIN(c->size, c->allocated * 2);
+            c->entries = g_renew(Qcow2CacheEntry, c->entries, c->allocated);
+        }
+        best = &c->entries[c->used];
+        *best = (Qcow2CacheEntry) {
+            .table = qemu_try_blockalign(c->file, c->table_size),
+        };
+        if (!best->table) {
+            return -ENOMEM;
+        }
+        c->used++;
+        *victim = best;
+        return 0;
+    }
+    for (int i = 0; i < c->used; i++) {
         Qcow2CacheEntry *e = &c->entries[i];
 
         if (e->ref == 0 && (!best || e->lru < best->lru)) {
@@ -155,12 +175,16 @@ static int coroutine_fn qcow2_cache_do_get(BlockDriverState *bs,
             return ret;
         }
         if (read) {
+            ptrdiff_t i = e - c->entries;
+
             BLKDBG_CO_EVENT(bs->file, c->overlap_kind == QCOW2_OL_ACTIVE_L2 ?
                             BLKDBG_L2_LOAD : BLKDBG_REFBLOCK_LOAD);
             ret = bdrv_co_pread(bs->file, offset, c->table_size, e->table, 0);
             if (ret < 0) {
                 return ret;
             }
+            /* The array may have grown while the read yielded */
+            e = &c->entries[i];
         }
         e->offset = offset;
     }
@@ -189,7 +213,7 @@ int coroutine_fn qcow2_cache_get_empty(BlockDriverState *bs, Qcow2Cache *c,
 
 static Qcow2CacheEntry *qcow2_cache_by_table(Qcow2Cache *c, void *table)
 {
-    for (int i = 0; i < c->size; i++) {
+    for (int i = 0; i < c->used; i++) {
         if (c->entries[i].table == table) {
             return &c->entries[i];
         }

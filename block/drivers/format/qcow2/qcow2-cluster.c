@@ -54,11 +54,11 @@ int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs, uint64_t l1e,
     return 0;
 }
 
-/* The entry, checked: a data cluster offset must be aligned */
-static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
-                                                  uint64_t l2_offset,
-                                                  int64_t index, uint64_t l2e,
-                                                  uint64_t bitmap)
+/* The entry, checked: a data cluster offset must be aligned, a subcluster
+ * bitmap must be one the spec allows */
+int coroutine_fn qcow2_validate_l2_entry(BlockDriverState *bs,
+                                         uint64_t l2_offset, int64_t index,
+                                         uint64_t l2e, uint64_t bitmap)
 {
     BDRVQcow2State *s = bs->opaque;
     Qcow2ClusterType type = qcow2_entry_type(s, l2e);
@@ -92,6 +92,40 @@ static int coroutine_fn qcow2_cluster_check_entry(BlockDriverState *bs,
     return 0;
 }
 
+int coroutine_fn qcow2_get_l2_entries(BlockDriverState *bs, uint64_t offset,
+                                      int64_t n, uint64_t *l2es,
+                                      uint64_t *l2_offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
+    int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+    uint64_t *table;
+    int ret;
+
+    assert(n > 0 && l2_index + n <= s->l2_size);
+    memset(l2es, 0, n * sizeof(*l2es));
+    *l2_offset = 0;
+    if (l1_index >= s->l1_size ||
+        !(s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
+        return 0;
+    }
+    /* One validation and one cache look-up for the whole run */
+    ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
+    if (ret < 0) {
+        return ret;
+    }
+    *l2_offset = s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK;
+    ret = qcow2_cache_get(bs, s->l2_cache, *l2_offset, (void **)&table);
+    if (ret < 0) {
+        return ret;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        l2es[i] = be64_to_cpu(table[(l2_index + i) * s->l2_entry_words]);
+    }
+    qcow2_cache_put(s->l2_cache, (void **)&table);
+    return 0;
+}
+
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e)
 {
@@ -105,34 +139,24 @@ int coroutine_fn qcow2_get_l2_entry_ext(BlockDriverState *bs,
                                         uint64_t *bitmap)
 {
     BDRVQcow2State *s = bs->opaque;
-    uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
     int64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
     uint64_t l2_offset;
     uint64_t *table;
-    int ret;
+    int ret = qcow2_get_l2_entries(bs, offset, 1, l2e, &l2_offset);
 
-    *l2e = *bitmap = 0;
-    if (l1_index >= s->l1_size) {
-        return 0;
-    }
-    l2_offset = s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK;
-    if (!l2_offset) {
-        return 0;
-    }
-    ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
-    if (ret < 0) {
+    *bitmap = 0;
+    if (ret < 0 || !l2_offset) {
         return ret;
     }
-    ret = qcow2_cache_get(bs, s->l2_cache, l2_offset, (void **)&table);
-    if (ret < 0) {
-        return ret;
-    }
-    *l2e = be64_to_cpu(table[l2_index * s->l2_entry_words]);
     if (s->extended_l2) {
+        ret = qcow2_cache_get(bs, s->l2_cache, l2_offset, (void **)&table);
+        if (ret < 0) {
+            return ret;
+        }
         *bitmap = be64_to_cpu(table[l2_index * 2 + 1]);
+        qcow2_cache_put(s->l2_cache, (void **)&table);
     }
-    qcow2_cache_put(s->l2_cache, (void **)&table);
-    return qcow2_cluster_check_entry(bs, l2_offset, l2_index, *l2e, *bitmap);
+    return qcow2_validate_l2_entry(bs, l2_offset, l2_index, *l2e, *bitmap);
 }
 
 static int coroutine_fn qcow2_cluster_write_l1_entry(BlockDriverState *bs,
@@ -223,7 +247,9 @@ int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset)
             return ret;
         }
     }
-    if (!(s->l1_table[l1_index] & QCOW2_OFLAG_COPIED)) {
+    /* COPIED without a table (hostile) is no table either */
+    if (!(s->l1_table[l1_index] & QCOW2_OFLAG_COPIED) ||
+        !(s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
         return qcow2_cluster_new_l2(bs, l1_index);
     }
     return 0;

@@ -223,13 +223,14 @@ static int qcow2_header_check_geometry(BDRVQcow2State *s, Qcow2HeaderBuf *h,
                    s->header_length);
         return -EINVAL;
     }
-    s->refcount_order = ldl_be_p(b + 96);
-    if (s->refcount_order > QCOW2_MAX_REFCOUNT_ORDER) {
+    /* Unsigned: a value with the top bit set is too large, not negative */
+    if ((uint32_t)ldl_be_p(b + 96) > QCOW2_MAX_REFCOUNT_ORDER) {
         error_setg(errp, "Reference count entry width too large; may not "
                    "exceed 64 bits (refcount_order %u)",
                    (unsigned)ldl_be_p(b + 96));
         return -EINVAL;
     }
+    s->refcount_order = ldl_be_p(b + 96);
     return 0;
 }
 

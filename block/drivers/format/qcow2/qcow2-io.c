@@ -21,35 +21,84 @@ static bool qcow2_io_continues(BDRVQcow2State *s, const Qcow2Extent *x,
     return true;
 }
 
+/* Entries looked up at once: one L2 table look-up per batch, not per cluster */
+#define QCOW2_IO_BATCH 64
+
+/* Is the L2 table mapping @offset absent (all of its clusters unallocated)? */
+static bool qcow2_io_no_l2(BDRVQcow2State *s, uint64_t offset)
+{
+    uint64_t l1_index = offset >> (s->l2_bits + s->cluster_bits);
+
+    return l1_index >= s->l1_size ||
+           !(s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK);
+}
+
+/* Extend @x by up to one batch of clusters from guest offset @pos */
+static int coroutine_fn qcow2_io_extend(BlockDriverState *bs, uint64_t pos,
+                                        int64_t in_cluster, int64_t bytes,
+                                        Qcow2Extent *x, bool *done)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t index = (pos >> s->cluster_bits) & (s->l2_size - 1);
+    int64_t left = DIV_ROUND_UP(in_cluster + bytes, s->cluster_size) -
+                   DIV_ROUND_UP(in_cluster + x->bytes, s->cluster_size);
+    int64_t n = MIN(MIN(s->l2_size - index, QCOW2_IO_BATCH), MAX(left, 1));
+    uint64_t l2es[QCOW2_IO_BATCH];
+    uint64_t l2_offset;
+    int ret;
+
+    if (x->bytes && x->type == QCOW2_CLUSTER_UNALLOCATED &&
+        qcow2_io_no_l2(s, pos)) {
+        /* A whole L2 table's worth of unallocated clusters at once */
+        x->bytes = MIN(bytes, x->bytes + (s->l2_size - index) *
+                                         s->cluster_size);
+        return 0;
+    }
+    ret = qcow2_get_l2_entries(bs, pos, n, l2es, &l2_offset);
+    if (ret < 0) {
+        return ret;
+    }
+    for (int64_t i = 0; i < n && x->bytes < bytes; i++) {
+        /* Only the entries the extent reaches are checked */
+        ret = l2_offset ? qcow2_validate_l2_entry(bs, l2_offset, index + i,
+                                                  l2es[i], 0) : 0;
+        if (ret < 0) {
+            return ret;
+        }
+        if (!x->bytes) {
+            x->l2e = l2es[0];
+            x->type = qcow2_entry_type(s, x->l2e);
+            x->host = (x->l2e & QCOW2_L2E_OFFSET_MASK) + in_cluster;
+            x->bytes = MIN(bytes, s->cluster_size - in_cluster);
+        } else if (!qcow2_io_continues(s, x, l2es[i], x->bytes)) {
+            *done = true;
+            return 0;
+        } else {
+            x->bytes = MIN(bytes, x->bytes + s->cluster_size);
+        }
+    }
+    return 0;
+}
+
 /* The mapping of [offset, offset + bytes) up to where it changes */
 static int coroutine_fn qcow2_io_extent(BlockDriverState *bs, int64_t offset,
                                         int64_t bytes, Qcow2Extent *x)
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t in_cluster = offset & (s->cluster_size - 1);
-    int ret;
+    bool done = false;
 
     if (s->extended_l2) {
         return qcow2_sc_extent(bs, offset, bytes, x);
     }
-    ret = qcow2_get_l2_entry(bs, offset, &x->l2e);
-    if (ret < 0) {
-        return ret;
-    }
-    x->type = qcow2_entry_type(s, x->l2e);
-    x->host = (x->l2e & QCOW2_L2E_OFFSET_MASK) + in_cluster;
-    x->bytes = MIN(bytes, s->cluster_size - in_cluster);
-    while (x->bytes < bytes) {
-        uint64_t l2e;
+    x->bytes = 0;
+    while (!done && x->bytes < bytes) {
+        int ret = qcow2_io_extend(bs, offset + x->bytes, in_cluster, bytes, x,
+                                  &done);
 
-        ret = qcow2_get_l2_entry(bs, offset + x->bytes, &l2e);
         if (ret < 0) {
             return ret;
         }
-        if (!qcow2_io_continues(s, x, l2e, x->bytes)) {
-            break;
-        }
-        x->bytes = MIN(bytes, x->bytes + s->cluster_size);
     }
     return 0;
 }

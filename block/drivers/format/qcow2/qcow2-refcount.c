@@ -100,8 +100,14 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     if (end <= s->file_len) {
         return 0;
     }
-    /* In steps, not one cluster at a time (storage may copy to resize) */
-    end = ROUND_UP(end, MAX(s->cluster_size, QCOW2_FILE_GROW_STEP));
+    /*
+     * Not one cluster at a time (storage may copy to resize): by a quarter
+     * of the file at least, so resizes stay amortised, but by at most
+     * QCOW2_FILE_GROW_STEP, so a small image stays small
+     */
+    end = MAX(end, s->file_len + MIN(MAX(s->file_len / 4, s->cluster_size),
+                                     (int64_t)QCOW2_FILE_GROW_STEP));
+    end = ROUND_UP(end, s->cluster_size);
     ret = bdrv_co_truncate(bs->file, end, false, s->file_prealloc, 0, NULL);
     if (ret == 0) {
         s->file_len = end;

@@ -108,7 +108,7 @@
 #define QCOW2_DEFAULT_REFCOUNT_CACHE (256 * 1024)
 #define QCOW2_MIN_CACHE_TABLES 2
 #define QCOW2_MAX_CACHE_TABLES 65536
-/* The image file grows by multiples of this when clusters are allocated */
+/* The image file grows by at most this beyond what an allocation needs */
 #define QCOW2_FILE_GROW_STEP (1024 * 1024)
 
 typedef struct Qcow2Cache Qcow2Cache;
@@ -290,6 +290,18 @@ int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
 int coroutine_fn qcow2_get_l2_entry_ext(BlockDriverState *bs,
                                         uint64_t offset, uint64_t *l2e,
                                         uint64_t *bitmap);
+/*
+ * The raw entries of @n guest clusters from @offset in one L2 table (@n no
+ * more than reach its end), and the table's offset (0: none, all zero)
+ */
+int coroutine_fn qcow2_get_l2_entries(BlockDriverState *bs, uint64_t offset,
+                                      int64_t n, uint64_t *l2es,
+                                      uint64_t *l2_offset);
+/* An entry of the L2 table at @l2_offset, checked: data must be aligned,
+ * the subcluster @bitmap (0 without extended L2 entries) valid */
+int coroutine_fn qcow2_validate_l2_entry(BlockDriverState *bs,
+                                         uint64_t l2_offset, int64_t index,
+                                         uint64_t l2e, uint64_t bitmap);
 int coroutine_fn qcow2_prepare_l2(BlockDriverState *bs, uint64_t offset);
 /* Replace the L2 entry of @offset, allocating/copying its L2 table */
 int coroutine_fn qcow2_set_l2_entry(BlockDriverState *bs, uint64_t offset,

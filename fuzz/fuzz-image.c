@@ -1,0 +1,248 @@
+/*
+ * The in-memory image namespace and the parser tour (see fuzz-image.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block/block-global-state.h"
+#include "block/block-debug.h"
+#include "block/block-io.h"
+#include "block/mem.h"
+#include "util/bswap.h"
+#include "util/qdict.h"
+#include "fuzz-image.h"
+
+#define IMAGE_BUF (64 * 1024)
+#define IMAGE_MAX_PAD (4 * 1024 * 1024)
+#define IMAGE_STATUS_STEPS 64
+
+static uint8_t image_buf[IMAGE_BUF];
+static uint8_t *image_pad;
+static size_t image_pad_len;
+
+/* The end of a table at @offset of @bytes, if it lies below the pad limit */
+static size_t image_table_end(uint64_t offset, uint64_t bytes)
+{
+    return offset < IMAGE_MAX_PAD && bytes <= IMAGE_MAX_PAD - offset
+           ? offset + bytes : 0;
+}
+
+void fuzz_image_set(const char *name, const uint8_t *data, size_t size)
+{
+    size_t want = size;
+
+    if (size >= 72 && ldl_be_p(data) == 0x514649fbU) {
+        uint32_t bits = ldl_be_p(data + 20);
+
+        if (bits >= 9 && bits <= 21) {
+            size_t cluster = (size_t)1 << bits;
+
+            /* Whole clusters, and the L1 and refcount tables the header names */
+            want = MAX(want, image_table_end(ldq_be_p(data + 40),
+                                             (uint64_t)ldl_be_p(data + 36) * 8));
+            want = MAX(want, image_table_end(ldq_be_p(data + 48),
+                                             (uint64_t)ldl_be_p(data + 56) *
+                                             cluster));
+            want = ROUND_UP(want, cluster);
+        }
+    }
+    if (want == size) {
+        mem_image_set(name, size ? data : NULL, size, &error_abort);
+        return;
+    }
+    if (want > image_pad_len) {
+        image_pad = g_realloc(image_pad, want);
+        image_pad_len = want;
+    }
+    memcpy(image_pad, data, size);
+    memset(image_pad + size, 0, want - size);
+    mem_image_set(name, image_pad, want, &error_abort);
+}
+
+static QDict *image_options(const char *name, const char *format)
+{
+    QDict *opts = qdict_new();
+
+    if (format) {
+        qdict_put_str(opts, "driver", format);
+    }
+    qdict_put_str(opts, "file.driver", "mem");
+    qdict_put_str(opts, "file.filename", name);
+    return opts;
+}
+
+/* The recorded backing format if it names a format driver, else probe */
+static const char *image_backing_format(BlockDriverState *bs)
+{
+    BlockDriver *drv;
+
+    if (!bs->backing_format[0]) {
+        return NULL;
+    }
+    drv = bdrv_find_format(bs->backing_format);
+    return drv && drv->is_format && !drv->protocol_name ? bs->backing_format
+                                                        : "";
+}
+
+void fuzz_image_attach_backing(BlockDriverState *bs, const char *name,
+                               int depth)
+{
+    const char *format;
+    BlockDriverState *base;
+
+    if (depth <= 0 || !bs->backing_file[0] ||
+        !strcmp(bs->backing_file, name) ||
+        !mem_image_get(bs->backing_file, NULL)) {
+        return;
+    }
+    format = image_backing_format(bs);
+    if (format && !format[0]) {
+        return;
+    }
+    base = bdrv_open(NULL, NULL, image_options(bs->backing_file, format),
+                     BDRV_O_NO_BACKING, NULL);
+    if (!base) {
+        return;
+    }
+    fuzz_image_attach_backing(base, bs->backing_file, depth - 1);
+    bdrv_set_backing_hd(bs, base, NULL);
+    bdrv_unref(base);
+}
+
+BlockBackend *fuzz_image_open(const char *name, const char *format, int flags,
+                              int depth, QDict *extra)
+{
+    QDict *opts = image_options(name, format);
+    BlockBackend *blk;
+
+    if (extra) {
+        qdict_join(opts, extra, true);
+        qobject_unref(extra);
+    }
+    blk = blk_new_open(NULL, NULL, opts, flags | BDRV_O_NO_BACKING, NULL);
+    if (blk) {
+        fuzz_image_attach_backing(blk_bs(blk), name, depth);
+    }
+    fuzz_check_graph("an image open");
+    return blk;
+}
+
+static void image_block_status(BlockDriverState *bs, int64_t len)
+{
+    int64_t off = 0, pnum, map;
+    BlockDriverState *file;
+
+    for (int i = 0; i < IMAGE_STATUS_STEPS && off < len; i++) {
+        if (bdrv_block_status(bs, off, len - off, &pnum, &map, &file) < 0 ||
+            pnum <= 0) {
+            break;
+        }
+        off += pnum;
+    }
+    off = 0;
+    for (int i = 0; i < IMAGE_STATUS_STEPS && off < len; i++) {
+        if (bdrv_is_allocated_above(bs, NULL, false, off, len - off,
+                                    &pnum) < 0 || pnum <= 0) {
+            break;
+        }
+        off += pnum;
+    }
+}
+
+void fuzz_image_tour(BlockBackend *blk)
+{
+    BlockDriverState *bs = blk_bs(blk);
+    int64_t len = blk_getlength(blk);
+    QEMUSnapshotInfo *sn = NULL;
+    BlockDriverInfo bdi;
+    int64_t cl;
+    const int64_t reads[][2] = {
+        { 0, 4096 }, { 511, 1 }, { len / 2 - 1, 513 }, { len / 3 + 7, IMAGE_BUF },
+        { len - 100, 200 }, { len - 1, 1 }, { len, 512 },
+        { (int64_t)1 << 40, 512 }, { INT64_MAX - 512, 512 },
+    };
+
+    memset(&bdi, 0, sizeof(bdi));
+    bdrv_get_info(bs, &bdi);
+    qapi_free_ImageInfoSpecific(bdrv_get_specific_info(bs, NULL));
+    bdrv_snapshot_list(bs, &sn);
+    g_free(sn);
+    for (size_t i = 0; i < ARRAY_SIZE(reads); i++) {
+        if (reads[i][0] >= 0) {
+            blk_pread(blk, reads[i][0], reads[i][1], image_buf, 0);
+        }
+    }
+    /* One read per cluster-sized step across a few clusters */
+    cl = bdi.cluster_size > 0 ? bdi.cluster_size : 65536;
+    for (int64_t off = cl - 3; off < len && off < 8 * cl; off += cl) {
+        blk_pread(blk, off, MIN(cl, 4096) + 6, image_buf, 0);
+    }
+    if (len > 0) {
+        image_block_status(bs, len);
+    }
+}
+
+void fuzz_image_check(BlockBackend *blk, BdrvCheckMode fix)
+{
+    BdrvCheckResult res;
+
+    memset(&res, 0, sizeof(res));
+    bdrv_check(blk_bs(blk), &res, fix);
+    fuzz_check_graph("a check");
+}
+
+void fuzz_image_writes(BlockBackend *blk)
+{
+    BlockDriverInfo bdi;
+    int64_t len = blk_getlength(blk), cl;
+
+    memset(&bdi, 0, sizeof(bdi));
+    bdrv_get_info(blk_bs(blk), &bdi);
+    cl = bdi.cluster_size > 0 ? bdi.cluster_size : 4096;
+    if (len <= 0) {
+        return;
+    }
+    memset(image_buf, 0xa5, sizeof(image_buf));
+    /* A whole cluster, a partial one (copy on write), one across the end */
+    blk_pwrite(blk, 0, MIN(cl, IMAGE_BUF), image_buf, 0);
+    blk_pwrite(blk, MIN(cl + 512, len - 1), 1024, image_buf, 0);
+    blk_pwrite(blk, len / 2 + 3, 3000, image_buf, 0);
+    blk_pwrite(blk, len - 700, 700, image_buf, 0);
+    blk_pwrite_zeroes(blk, 0, MIN(2 * cl, len), BDRV_REQ_MAY_UNMAP);
+    blk_pwrite_zeroes(blk, len / 4, 4096, 0);
+    blk_pdiscard(blk, len / 2, MIN(cl * 2, len / 2));
+    blk_pread(blk, 0, MIN(len, IMAGE_BUF), image_buf, 0);
+    blk_flush(blk);
+}
+
+void fuzz_format_run(const char *format, const uint8_t *data, size_t size)
+{
+    int nodes = bdrv_debug_node_count();
+    const uint8_t *img;
+    size_t len;
+    BlockBackend *blk;
+
+    fuzz_image_set("fz-img", data, size);
+    blk = fuzz_image_open("fz-img", format, 0, FUZZ_IMAGE_MAX_DEPTH, NULL);
+    if (blk) {
+        fuzz_image_tour(blk);
+        fuzz_image_check(blk, 0);
+        blk_unref(blk);
+        /* Repair and writes on a copy */
+        img = mem_image_get("fz-img", &len);
+        mem_image_set("fz-rw", img, len, &error_abort);
+        blk = fuzz_image_open("fz-rw", format, BDRV_O_RDWR,
+                               FUZZ_IMAGE_MAX_DEPTH, NULL);
+    }
+    if (blk) {
+        fuzz_image_check(blk, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);
+        fuzz_image_writes(blk);
+        fuzz_image_check(blk, 0);
+        blk_unref(blk);
+    }
+    fuzz_check_graph("closing");
+    fuzz_check_nodes(nodes, format);
+    mem_image_delete("fz-rw");
+    mem_image_delete("fz-img");
+}
