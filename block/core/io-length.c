@@ -14,7 +14,7 @@ int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
 {
     const BlockDriver *drv = bs->drv;
 
-    if (!drv) {
+    if (!drv || node_info_filter_orphaned(bs)) {
         return -ENOMEDIUM;
     }
     if (bdrv_is_sg(bs)) {
@@ -180,7 +180,7 @@ bool bdrv_is_inserted(BlockDriverState *bs)
     BdrvChild *child;
 
     IO_CODE();
-    if (!bs->drv) {
+    if (!bs->drv || node_info_filter_orphaned(bs)) {
         return false;
     }
     QLIST_FOREACH(child, &bs->children, next) {

@@ -96,6 +96,16 @@ BdrvChild *bdrv_filter_child(BlockDriverState *bs)
     return NULL;
 }
 
+/*
+ * A filter whose filtered child is gone (bdrv_drop_filter detaches it):
+ * its driver has nothing to pass requests to, so the core answers for it
+ * (no medium) instead of calling it
+ */
+bool node_info_filter_orphaned(BlockDriverState *bs)
+{
+    return bs->drv && bs->drv->is_filter && !bdrv_filter_child(bs);
+}
+
 BdrvChild *bdrv_filter_or_cow_child(BlockDriverState *bs)
 {
     BdrvChild *c = bdrv_cow_child(bs);

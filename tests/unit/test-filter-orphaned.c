@@ -1,0 +1,83 @@
+/*
+ * A filter node that bdrv_drop_filter left without its filtered child
+ * stays alive while someone holds it.  The core answers for it: no medium
+ * (bdrv_is_inserted false, requests and the length fail with -ENOMEDIUM)
+ * and no limits from its driver, whose callbacks would follow the missing
+ * child.  Found by the graph fuzz target (a BlockBackend attached to a
+ * dropped blkdebug node, then a write).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "test-common.h"
+#include "block/block-backend.h"
+#include "block/block-int.h"
+#include "block/mem.h"
+
+/* @driver over a mem image, the child named @child; then dropped */
+static BlockDriverState *dropped_filter(const char *driver, const char *child)
+{
+    QDict *opts = qdict_new();
+    g_autofree char *key_drv = g_strdup_printf("%s.driver", child);
+    g_autofree char *key_name = g_strdup_printf("%s.filename", child);
+    BlockDriverState *f;
+    Error *err = NULL;
+
+    mem_image_set("orphan", NULL, 64 * 1024, &error_abort);
+    qdict_put_str(opts, "driver", driver);
+    qdict_put_str(opts, key_drv, "mem");
+    qdict_put_str(opts, key_name, "orphan");
+    f = bdrv_open(NULL, NULL, opts, BDRV_O_RDWR, &err);
+    check_ok(f != NULL, &err, "open the filter");
+    expect_true(bdrv_is_inserted(f));
+    check_ok(bdrv_drop_filter(f, &err) == 0, &err, "drop the filter");
+    expect_true(QLIST_EMPTY(&f->children));
+    return f;
+}
+
+static void check_no_medium(BlockDriverState *f)
+{
+    BlockBackend *blk;
+    uint8_t buf[512] = { 0 };
+    Error *err = NULL;
+
+    expect_true(!bdrv_is_inserted(f));
+    expect_int(bdrv_refresh_total_sectors(f, 0), -ENOMEDIUM);
+    bdrv_refresh_limits(f, NULL, &err);
+    check_ok(err == NULL, &err, "refresh the limits");
+    blk = blk_new_with_bs(f, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
+                          BLK_PERM_ALL, &err);
+    check_ok(blk != NULL, &err, "attach a BlockBackend");
+    expect_int(blk_pwrite(blk, 0, sizeof(buf), buf, 0), -ENOMEDIUM);
+    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), -ENOMEDIUM);
+    expect_graph_ok();
+    blk_unref(blk);
+    bdrv_unref(f);
+    mem_image_delete_all();
+}
+
+static void test_dropped_blkdebug_has_no_medium(void **state)
+{
+    check_no_medium(dropped_filter("blkdebug", "image"));
+    end_test();
+}
+
+static void test_dropped_copy_on_read_has_no_medium(void **state)
+{
+    check_no_medium(dropped_filter("copy-on-read", "file"));
+    end_test();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_dropped_blkdebug_has_no_medium),
+        T(test_dropped_copy_on_read_has_no_medium),
+    };
+
+    test_common_init(TEST_COMMON_STEP_CHECKS | TEST_COMMON_NO_BACKEND);
+    return test_common_run_group(tests, NULL, NULL);
+}
