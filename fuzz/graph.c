@@ -495,15 +495,22 @@ static void g_drained_begin(FuzzInput *in)
     }
 }
 
+/* One of the @count entries of a list of @max (one byte read); -1: none */
+static int g_pick(FuzzInput *in, int max, int count)
+{
+    int i = (int)fuzz_below(in, max);
+
+    return count ? i % count : -1;
+}
+
 static void g_drained_end(FuzzInput *in)
 {
-    int i = (int)fuzz_below(in, G_DRAINS);
+    int i = g_pick(in, G_DRAINS, g.nb_drained);
     BlockDriverState *bs;
 
-    if (!g.nb_drained) {
+    if (i < 0) {
         return;
     }
-    i %= g.nb_drained;
     bs = g.drained[i];
     memmove(&g.drained[i], &g.drained[i + 1],
             (size_t)(g.nb_drained - i - 1) * sizeof(g.drained[0]));
@@ -704,13 +711,12 @@ static void g_freeze(FuzzInput *in)
 
 static void g_unfreeze(FuzzInput *in)
 {
-    int i = (int)fuzz_below(in, G_FREEZES);
+    int i = g_pick(in, G_FREEZES, g.nb_frozen);
     BlockDriverState *top;
 
-    if (!g.nb_frozen) {
+    if (i < 0) {
         return;
     }
-    i %= g.nb_frozen;
     top = g.frozen[i].top;
     bdrv_unfreeze_backing_chain(top, g.frozen[i].end);
     g.frozen[i] = g.frozen[--g.nb_frozen];
