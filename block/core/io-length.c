@@ -14,7 +14,7 @@ int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
 {
     const BlockDriver *drv = bs->drv;
 
-    if (!drv || node_info_filter_orphaned(bs)) {
+    if (!drv) {
         return -ENOMEDIUM;
     }
     if (bdrv_is_sg(bs)) {

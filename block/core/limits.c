@@ -65,7 +65,7 @@ static int limits_compute(BlockDriverState *bs, BlockLimits *out,
 
     *from_children = limits_from_children(bs);
     bs->bl = *from_children;
-    if (bs->drv->bdrv_refresh_limits && !node_info_filter_orphaned(bs)) {
+    if (bs->drv->bdrv_refresh_limits) {
         bs->drv->bdrv_refresh_limits(bs, &local_err);
     }
     *out = bs->bl;

@@ -97,9 +97,9 @@ BdrvChild *bdrv_filter_child(BlockDriverState *bs)
 }
 
 /*
- * A filter whose filtered child is gone (bdrv_drop_filter detaches it):
- * its driver has nothing to pass requests to, so the core answers for it
- * (no medium) instead of calling it
+ * A filter whose filtered child is gone (bdrv_drop_filter detaches it, the
+ * node lives on while referenced): its driver has nothing to pass requests
+ * to, so requests fail with no medium before they reach it
  */
 bool node_info_filter_orphaned(BlockDriverState *bs)
 {

@@ -1,10 +1,10 @@
 /*
  * A filter node that bdrv_drop_filter left without its filtered child
- * stays alive while someone holds it.  The core answers for it: no medium
- * (bdrv_is_inserted false, requests and the length fail with -ENOMEDIUM)
- * and no limits from its driver, whose callbacks would follow the missing
- * child.  Found by the graph fuzz target (a BlockBackend attached to a
- * dropped blkdebug node, then a write).
+ * stays alive while someone holds it.  It has no medium: bdrv_is_inserted
+ * is false so requests fail with -ENOMEDIUM in the core, and the length
+ * queries of the blkdebug and copy-on-read drivers fail the same way
+ * instead of following the missing child.  Found by the graph fuzz target
+ * (a BlockBackend attached to a dropped blkdebug node, then a write).
  */
 #include <stdarg.h>
 #include <stddef.h>
