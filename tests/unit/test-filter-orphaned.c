@@ -59,6 +59,39 @@ static void check_no_medium(BlockDriverState *f)
     mem_image_delete_all();
 }
 
+/*
+ * The filter's own link to its child is frozen (a chain frozen from the
+ * filter down): dropping it would detach that link, so it is refused.
+ * Found by the graph fuzz target (the model saw a frozen link vanish).
+ */
+static void test_drop_filter_refused_when_its_link_is_frozen(void **state)
+{
+    QDict *opts = qdict_new();
+    BlockDriverState *f, *child;
+    Error *err = NULL;
+
+    mem_image_set("frozen", NULL, 64 * 1024, &error_abort);
+    qdict_put_str(opts, "driver", "copy-on-read");
+    qdict_put_str(opts, "node-name", "cor");
+    qdict_put_str(opts, "file.driver", "mem");
+    qdict_put_str(opts, "file.filename", "frozen");
+    qdict_put_str(opts, "file.node-name", "img");
+    f = bdrv_open(NULL, NULL, opts, BDRV_O_RDWR, &err);
+    check_ok(f != NULL, &err, "open the filter");
+    child = f->file->bs;
+    check_ok(bdrv_freeze_backing_chain(f, NULL, &err) == 0, &err, "freeze");
+    expect_int(bdrv_drop_filter(f, &err), -EPERM);
+    check_error(&err, "Cannot change frozen 'file' link from 'cor' to 'img'");
+    expect_true(f->file && f->file->bs == child && f->file->frozen);
+    expect_graph_ok();
+    bdrv_unfreeze_backing_chain(f, NULL);
+    check_ok(bdrv_drop_filter(f, &err) == 0, &err, "drop, unfrozen");
+    expect_true(QLIST_EMPTY(&f->children));
+    bdrv_unref(f);
+    mem_image_delete_all();
+    end_test();
+}
+
 static void test_dropped_blkdebug_has_no_medium(void **state)
 {
     check_no_medium(dropped_filter("blkdebug", "image"));
@@ -76,6 +109,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_dropped_blkdebug_has_no_medium),
         T(test_dropped_copy_on_read_has_no_medium),
+        T(test_drop_filter_refused_when_its_link_is_frozen),
     };
 
     test_common_init(TEST_COMMON_STEP_CHECKS | TEST_COMMON_NO_BACKEND);
