@@ -88,7 +88,8 @@ unit: $(UNIT_BINS)
 
 # The test command: dependencies, layering, the example against the release
 # archive, every suite under ASan+UBSan and again under TSan (IOThreads and
-# the thread pool run real threads), one summary.
+# the thread pool run real threads), one summary; then the OSS-Fuzz build
+# script produces every fuzz target (quick: -O0, standalone engine).
 SFX := $(if $(IS_CLANG),-clang)
 check: deps
 	@scripts/check-layering
@@ -100,7 +101,8 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=asan fuzz-replay
 	@rc=0; scripts/run-unit --examples build/release$(SFX)/examples \
 	    --tools build/asan$(SFX)/bin build/asan$(SFX) build/tsan$(SFX) || rc=1; \
-	    scripts/fuzz-replay build/asan$(SFX) || rc=1; exit $$rc
+	    scripts/fuzz-replay build/asan$(SFX) || rc=1; \
+	    scripts/test-oss-fuzz-build --quick || rc=1; exit $$rc
 
 deps:
 	@scripts/install-deps --check-or-install

@@ -1,17 +1,22 @@
 /*
  * Fuzz target "graph": bytes decoded into a program of graph operations
  * under the deterministic scheduler seeded from the input: add and delete
- * nodes of each kind (test, null-co, raw over mem, mem, a filter), append,
- * replace, drop-filter, set-backing, nested drained sections, drain_all,
- * AioContext moves between two virtual IOThreads, BlockBackends with
- * requests parked in flight and released, and op blockers.
+ * nodes of each kind (test, null-co, raw over mem, mem, a filter, qcow2
+ * over mem, copy-on-read and blkdebug over mem), append, insert, replace,
+ * drop-filter, set-backing, reopen read-only/read-write, freeze/unfreeze
+ * of backing chains, nested drained sections, drain_all, AioContext moves
+ * between two virtual IOThreads, BlockBackends with requests parked in
+ * flight and released, and op blockers.
  *
  * After every step: the invariant checker (bdrv_debug_check_graph), then a
  * shadow model the target keeps itself: each node's expected quiesce
  * count (its drained sections + drain_all depth + one per child edge whose
  * child is quiesced, REFERENCE.md drain 2-5) and reference count (held by
- * the program + one per parent edge + one per drained section the program
- * holds it for), and op blockers it set.  Any mismatch aborts.
+ * the program + one per parent edge + one per drained section or frozen
+ * chain the program holds it for), the permissions of every edge (what a
+ * BlockBackend asked for; QEMU's default rules by role below nodes that
+ * use them), the frozen edges (exactly those of the chains it froze), and
+ * the op blockers it set.  Any mismatch aborts naming the step.
  *
  * Input: 2 seed bytes, then operations of one opcode byte and arguments
  * (docs/fuzzing.md); a slot argument naming an empty slot makes a no-op.
@@ -39,6 +44,8 @@
 #define G_MAX_OPS 200
 #define G_POLL_LIMIT 100000
 #define G_REQ_LEN 4096
+#define G_FREEZES 4
+#define G_IMG_SIZE (64 * 1024)
 
 typedef struct GReq {
     uint8_t buf[G_REQ_LEN];
@@ -50,6 +57,13 @@ typedef struct GraphState {
     BlockDriverState *node[G_NODES];
     Error *blocker[G_NODES];          /* op blockers the program set */
     BlockBackend *blk[G_BLKS];
+    uint64_t blk_perm[G_BLKS];        /* what each BlockBackend asked for */
+    uint64_t blk_shared[G_BLKS];
+    struct {
+        /* top referenced; end: the base, or the bottom of the chain then */
+        BlockDriverState *top, *end;
+    } frozen[G_FREEZES];
+    int nb_frozen;
     BlockDriverState *drained[G_DRAINS];
     int nb_drained;
     int drain_all;
@@ -60,14 +74,18 @@ typedef struct GraphState {
 
 static GraphState g;
 static IOThread *g_iothread[2];
+static uint8_t *g_qcow2_template;     /* a formatted qcow2 image, made once */
+static size_t g_qcow2_template_len;
+static int g_step_nr;                 /* for messages */
 
 static const char *const g_op_names[] = {
     "add", "delete", "append", "replace", "drop-filter", "set-backing",
     "drained-begin", "drained-end", "drain-all-begin", "drain-all-end",
     "move", "blk-attach", "blk-detach", "submit", "park", "block", "poll",
-    "add-filter-over",
+    "add-filter-over", "insert", "reopen", "freeze", "unfreeze",
 };
-#define G_NB_OPS 18
+#define G_NB_OPS 22
+#define G_NB_KINDS 8
 
 /* ---- a filter driver (the library has none built in yet) --------------- */
 
@@ -174,10 +192,116 @@ static int g_expected_refcnt(BlockDriverState *bs)
     for (int i = 0; i < G_NODES; i++) {
         refs += g.node[i] == bs;
     }
+    for (int i = 0; i < g.nb_frozen; i++) {
+        refs += g.frozen[i].top == bs;
+    }
     QLIST_FOREACH(c, &bs->parents, next_parent) {
         refs++;
     }
     return refs;
+}
+
+/*
+ * The edge from a node to its child of @role by QEMU's default rules
+ * (block.c's bdrv_default_perms), from what the node's parents hold
+ */
+static void g_default_perms(BlockDriverState *parent, BdrvChildRole role,
+                            uint64_t perm, uint64_t shared, uint64_t *np,
+                            uint64_t *ns)
+{
+    const uint64_t pass = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE |
+                          BLK_PERM_WRITE_UNCHANGED | BLK_PERM_RESIZE;
+    bool writable = !bdrv_is_read_only(parent) &&
+                    !(parent->open_flags & BDRV_O_INACTIVE);
+    uint64_t p = perm & pass, sh = (shared & pass) | (BLK_PERM_ALL & ~pass);
+
+    if (role & BDRV_CHILD_FILTERED) {
+        /* as is */
+    } else if (role & BDRV_CHILD_COW) {
+        p = perm & BLK_PERM_CONSISTENT_READ;
+        sh = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED;
+        if ((shared & BLK_PERM_WRITE) ||
+            (parent->open_flags & BDRV_O_INACTIVE)) {
+            sh |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
+        }
+    } else if (role & (BDRV_CHILD_DATA | BDRV_CHILD_METADATA)) {
+        if (role & BDRV_CHILD_METADATA) {
+            p |= writable ? BLK_PERM_WRITE | BLK_PERM_RESIZE : 0;
+            p |= parent->open_flags & BDRV_O_NO_IO ? 0
+                                                   : BLK_PERM_CONSISTENT_READ;
+            sh &= ~(uint64_t)(BLK_PERM_WRITE | BLK_PERM_RESIZE);
+        }
+        if (role & BDRV_CHILD_DATA) {
+            p |= p & BLK_PERM_WRITE_UNCHANGED ? BLK_PERM_WRITE : 0;
+            p |= p & BLK_PERM_WRITE ? BLK_PERM_RESIZE : 0;
+            sh &= ~(uint64_t)BLK_PERM_RESIZE;
+        }
+        if (parent->open_flags & BDRV_O_INACTIVE) {
+            sh |= BLK_PERM_WRITE | BLK_PERM_RESIZE;
+        }
+    } else {
+        p = 0;
+        sh = BLK_PERM_ALL;
+    }
+    *np = p;
+    *ns = sh;
+}
+
+static void g_die_perm(const char *op, BdrvChild *c, uint64_t p,
+                       uint64_t sh)
+{
+    fuzz_die("graph: after step %d (%s) edge '%s' to '%s' holds 0x%" PRIx64
+             "/0x%" PRIx64 ", the model expects 0x%" PRIx64 "/0x%" PRIx64,
+             g_step_nr, op, c->name, bdrv_get_node_name(c->bs), c->perm,
+             c->shared_perm, p, sh);
+}
+
+/* Edges below nodes whose driver uses the default rules, and backends */
+static void g_check_perms(const char *op)
+{
+    for (int b = 0; b < G_BLKS; b++) {
+        BdrvChild *root = g.blk[b] ? blk_root(g.blk[b]) : NULL;
+        if (root && (root->perm != g.blk_perm[b] ||
+                     root->shared_perm != g.blk_shared[b])) {
+            g_die_perm(op, root, g.blk_perm[b], g.blk_shared[b]);
+        }
+    }
+    for (BlockDriverState *bs = bdrv_next_all_states(NULL); bs;
+         bs = bdrv_next_all_states(bs)) {
+        uint64_t perm, shared, np, ns;
+        BdrvChild *c;
+
+        if (!bs->drv || (bs->drv->bdrv_child_perm != bdrv_default_perms &&
+                         bs->drv->bdrv_child_perm !=
+                             bdrv_filter_default_perms)) {
+            continue;
+        }
+        bdrv_get_cumulative_perm(bs, &perm, &shared);
+        QLIST_FOREACH(c, &bs->children, next) {
+            g_default_perms(bs, c->role, perm, shared, &np, &ns);
+            ns = c->bs->force_share ? BLK_PERM_ALL : ns;
+            if (c->perm != np || c->shared_perm != ns) {
+                g_die_perm(op, c, np, ns);
+            }
+        }
+    }
+}
+
+/* Whether @c is an edge of a chain the program froze */
+static bool g_edge_frozen(BdrvChild *c)
+{
+    for (int i = 0; i < g.nb_frozen; i++) {
+        BlockDriverState *it = g.frozen[i].top;
+        BdrvChild *e;
+
+        for (; it && it != g.frozen[i].end; it = e ? e->bs : NULL) {
+            e = bdrv_filter_or_cow_child(it);
+            if (e == c) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 static void g_check_model(const char *op)
@@ -185,25 +309,35 @@ static void g_check_model(const char *op)
     for (BlockDriverState *bs = bdrv_next_all_states(NULL); bs;
          bs = bdrv_next_all_states(bs)) {
         int q = g_expected_quiesce(bs), refs = g_expected_refcnt(bs);
+        BdrvChild *c;
 
         if (bs->quiesce_counter != q) {
-            fuzz_die("graph: after %s node '%s' has quiesce count %d, the "
-                     "model expects %d", op, bdrv_get_node_name(bs),
-                     bs->quiesce_counter, q);
+            fuzz_die("graph: after step %d (%s) node '%s' has quiesce count "
+                     "%d, the model expects %d", g_step_nr, op,
+                     bdrv_get_node_name(bs), bs->quiesce_counter, q);
         }
         if (bs->refcnt != refs) {
-            fuzz_die("graph: after %s node '%s' has %d references, the "
-                     "model expects %d", op, bdrv_get_node_name(bs),
-                     bs->refcnt, refs);
+            fuzz_die("graph: after step %d (%s) node '%s' has %d references, "
+                     "the model expects %d", g_step_nr, op,
+                     bdrv_get_node_name(bs), bs->refcnt, refs);
+        }
+        QLIST_FOREACH(c, &bs->children, next) {
+            if (c->frozen != g_edge_frozen(c)) {
+                fuzz_die("graph: after step %d (%s) edge '%s' of '%s' is "
+                         "%sfrozen, the model expects the opposite",
+                         g_step_nr, op, c->name, bdrv_get_node_name(bs),
+                         c->frozen ? "" : "not ");
+            }
         }
     }
     for (int i = 0; i < G_NODES; i++) {
         if (g.blocker[i] &&
             !bdrv_op_is_blocked(g.node[i], BLOCK_OP_TYPE_CHANGE, NULL)) {
-            fuzz_die("graph: after %s node '%s' lost its op blocker", op,
-                     bdrv_get_node_name(g.node[i]));
+            fuzz_die("graph: after step %d (%s) node '%s' lost its op "
+                     "blocker", g_step_nr, op, bdrv_get_node_name(g.node[i]));
         }
     }
+    g_check_perms(op);
 }
 
 /* ---- operations --------------------------------------------------------- */
@@ -252,24 +386,39 @@ static QDict *g_node_opts(int kind, const char *name, unsigned serial)
     case 1:
         qdict_put_str(opts, "driver", "null-co");
         break;
-    case 2:
-        mem_image_set(buf, NULL, 64 * 1024, &error_abort);
-        qdict_put_str(opts, "driver", "raw");
-        qdict_put_str(opts, "file.driver", "mem");
-        qdict_put_str(opts, "file.filename", buf);
-        break;
-    default:
-        mem_image_set(buf, NULL, 64 * 1024, &error_abort);
+    case 3:
+        mem_image_set(buf, NULL, G_IMG_SIZE, &error_abort);
         qdict_put_str(opts, "driver", "mem");
         qdict_put_str(opts, "filename", buf);
         break;
+    default: {
+        /* A format or filter driver over a mem image of its own */
+        static const char *const drivers[] = { "raw", "qcow2",
+                                               "copy-on-read", "blkdebug" };
+        int d = kind == 2 ? 0 : kind - 4;
+        const char *child = d == 3 ? "image" : "file";
+        char key[32];
+
+        if (d == 1) {
+            mem_image_set(buf, g_qcow2_template, g_qcow2_template_len,
+                          &error_abort);
+        } else {
+            mem_image_set(buf, NULL, G_IMG_SIZE, &error_abort);
+        }
+        qdict_put_str(opts, "driver", drivers[d]);
+        snprintf(key, sizeof(key), "%s.driver", child);
+        qdict_put_str(opts, key, "mem");
+        snprintf(key, sizeof(key), "%s.filename", child);
+        qdict_put_str(opts, key, buf);
+        break;
+    }
     }
     return opts;
 }
 
 static void g_add(FuzzInput *in)
 {
-    int kind = (int)fuzz_below(in, 5), i;
+    int kind = (int)fuzz_below(in, G_NB_KINDS), i;
     char name[32];
     BlockDriverState *bs;
 
@@ -346,15 +495,22 @@ static void g_drained_begin(FuzzInput *in)
     }
 }
 
+/* One of the @count entries of a list of @max (one byte read); -1: none */
+static int g_pick(FuzzInput *in, int max, int count)
+{
+    int i = (int)fuzz_below(in, max);
+
+    return count ? i % count : -1;
+}
+
 static void g_drained_end(FuzzInput *in)
 {
-    int i = (int)fuzz_below(in, G_DRAINS);
+    int i = g_pick(in, G_DRAINS, g.nb_drained);
     BlockDriverState *bs;
 
-    if (!g.nb_drained) {
+    if (i < 0) {
         return;
     }
-    i %= g.nb_drained;
     bs = g.drained[i];
     memmove(&g.drained[i], &g.drained[i + 1],
             (size_t)(g.nb_drained - i - 1) * sizeof(g.drained[0]));
@@ -414,8 +570,10 @@ static void g_blk_attach(FuzzInput *in)
     }
     g_blk_detach(b);
     g_release_all();
-    g.blk[b] = blk_new(bdrv_get_aio_context(bs), perms & BLK_PERM_ALL,
-                       BLK_PERM_ALL & ~((perms >> 4) & BLK_PERM_ALL));
+    g.blk_perm[b] = perms & BLK_PERM_ALL;
+    g.blk_shared[b] = BLK_PERM_ALL & ~((perms >> 4) & BLK_PERM_ALL);
+    g.blk[b] = blk_new(bdrv_get_aio_context(bs), g.blk_perm[b],
+                       g.blk_shared[b]);
     blk_set_allow_aio_context_change(g.blk[b], perms & 0x80);
     if (blk_insert_bs(g.blk[b], bs, NULL) < 0) {
         blk_unref(g.blk[b]);
@@ -488,9 +646,88 @@ static void g_poll(FuzzInput *in)
     }
 }
 
+/* A copy-on-read filter takes the node's place under its parents */
+static void g_insert(FuzzInput *in)
+{
+    BlockDriverState *bs = g_slot(in, NULL), *f;
+    QDict *opts;
+    char name[32];
+    int i;
+
+    g_slot(in, &i);
+    if (!bs || g.node[i] == bs) {
+        return;
+    }
+    g_delete(i);
+    g_release_all();
+    snprintf(name, sizeof(name), "i%u", ++g.serial);
+    opts = qdict_new();
+    qdict_put_str(opts, "driver", "copy-on-read");
+    qdict_put_str(opts, "node-name", name);
+    qdict_put_str(opts, "file", bdrv_get_node_name(bs));
+    f = bdrv_insert_node(bs, opts, BDRV_O_RDWR, NULL);
+    g.node[i] = f;
+}
+
+static void g_reopen(FuzzInput *in)
+{
+    BlockDriverState *bs = g_slot(in, NULL);
+    bool ro = fuzz_u8(in) & 1;
+
+    if (bs) {
+        g_release_all();
+        bdrv_reopen_set_read_only(bs, ro, NULL);
+    }
+}
+
+/* Freeze a node's chain down to another slot's node (or all of it) */
+static void g_freeze(FuzzInput *in)
+{
+    BlockDriverState *top = g_slot(in, NULL);
+    int b = (int)fuzz_below(in, G_NODES + 1);
+    BlockDriverState *base = b < G_NODES ? g.node[b] : NULL;
+
+    BdrvChild *c;
+
+    if (!top || g.nb_frozen == G_FREEZES ||
+        bdrv_freeze_backing_chain(top, base, NULL) < 0) {
+        return;
+    }
+    /*
+     * Without a base, the links frozen are those down to today's bottom: a
+     * backing file set below it later is not frozen, and unfreezing stops
+     * at that node
+     */
+    if (!base) {
+        for (base = top; (c = bdrv_filter_or_cow_child(base));) {
+            base = c->bs;
+        }
+    }
+    bdrv_ref(top);
+    g.frozen[g.nb_frozen].top = top;
+    g.frozen[g.nb_frozen].end = base;
+    g.nb_frozen++;
+}
+
+static void g_unfreeze(FuzzInput *in)
+{
+    int i = g_pick(in, G_FREEZES, g.nb_frozen);
+    BlockDriverState *top;
+
+    if (i < 0) {
+        return;
+    }
+    top = g.frozen[i].top;
+    bdrv_unfreeze_backing_chain(top, g.frozen[i].end);
+    g.frozen[i] = g.frozen[--g.nb_frozen];
+    g_release_all();
+    bdrv_unref(top);
+}
+
 static void g_step(FuzzInput *in)
 {
     int op = (int)fuzz_below(in, G_NB_OPS), i;
+    char step[48];
 
     switch (op) {
     case 0: g_add(in); break;
@@ -515,11 +752,17 @@ static void g_step(FuzzInput *in)
     case 15: g_block(in); break;
     case 16: g_poll(in); break;
     case 17: g_add_filter_over(in); break;
+    case 18: g_insert(in); break;
+    case 19: g_reopen(in); break;
+    case 20: g_freeze(in); break;
+    case 21: g_unfreeze(in); break;
     }
     if (fuzz_trace) {
-        fprintf(stderr, "graph: %s\n", g_op_names[op]);
+        fprintf(stderr, "graph: step %d: %s (%d nodes)\n", g_step_nr,
+                g_op_names[op], bdrv_debug_node_count());
     }
-    fuzz_check_graph(g_op_names[op]);
+    snprintf(step, sizeof(step), "step %d (%s)", g_step_nr, g_op_names[op]);
+    fuzz_check_graph(step);
     g_check_model(g_op_names[op]);
 }
 
@@ -541,6 +784,10 @@ static void g_teardown(void)
     while (g.drain_all) {
         g_drain_all(false);
     }
+    while (g.nb_frozen) {
+        FuzzInput none = { 0 };
+        g_unfreeze(&none);
+    }
     for (int b = 0; b < G_BLKS; b++) {
         g_blk_detach(b);
     }
@@ -557,6 +804,38 @@ static void g_teardown(void)
     fuzz_check_graph("the end of the input");
 }
 
+/*
+ * One small qcow2 image, copied into a fresh mem image per qcow2 node: 512-
+ * byte clusters, and cut where the check says its data ends (the file is
+ * created 1 MiB long; copying that per node was most of an input's cost)
+ */
+static void g_make_qcow2_template(void)
+{
+    char opts[] = "cluster_size=512";
+    BdrvCheckResult res = { 0 };
+    BlockDriverState *bs;
+    const uint8_t *img;
+
+    bdrv_img_create("mem:g-qcow2-template", "qcow2", NULL, NULL, opts,
+                    G_IMG_SIZE, 0, true, &error_abort);
+    bs = bdrv_open("mem:g-qcow2-template", NULL, NULL, 0, &error_abort);
+    if (bdrv_check(bs, &res, 0) < 0 || res.corruptions || res.leaks) {
+        fuzz_die("graph: the qcow2 template does not check clean");
+    }
+    bdrv_unref(bs);
+    img = mem_image_get("g-qcow2-template", &g_qcow2_template_len);
+    if (res.image_end_offset > 0 &&
+        (size_t)res.image_end_offset < g_qcow2_template_len) {
+        g_qcow2_template_len = (size_t)res.image_end_offset;
+    }
+    g_qcow2_template = g_memdup2(img, g_qcow2_template_len);
+    mem_image_delete("g-qcow2-template");
+    if (fuzz_trace) {
+        fprintf(stderr, "graph: qcow2 template of %zu bytes\n",
+                g_qcow2_template_len);
+    }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fuzz_init();
@@ -565,6 +844,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         sched_set_deterministic(0);
         g_iothread[0] = iothread_create("fuzz-io0", &error_abort);
         g_iothread[1] = iothread_create("fuzz-io1", &error_abort);
+        g_make_qcow2_template();
     }
     return 0;
 }
@@ -579,7 +859,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input_init(&in, data, size);
     memset(&g, 0, sizeof(g));
     sched_set_deterministic(fuzz_u16(&in));
-    for (int i = 0; i < G_MAX_OPS && !fuzz_input_done(&in); i++) {
+    for (g_step_nr = 0; g_step_nr < G_MAX_OPS && !fuzz_input_done(&in);
+         g_step_nr++) {
         g_step(&in);
     }
     g_teardown();

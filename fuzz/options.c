@@ -102,20 +102,6 @@ static void opt_json_round_trip(const char *text, size_t len)
     qobject_unref(obj);
 }
 
-/* Whether a key fragment is a list index */
-static bool opt_has_index_key(const QDict *flat)
-{
-    for (const QDictEntry *e = qdict_first(flat); e; e = qdict_next(flat, e)) {
-        const char *k = qdict_entry_key(e);
-        for (const char *p = k; *p; p += strcspn(p, ".") + !!p[strcspn(p, ".")]) {
-            if (*p >= '0' && *p <= '9') {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 static void opt_keyval_round_trip(const char *text, const char *implied)
 {
     QDict *kv = keyval_parse(text, implied, NULL, NULL);
@@ -131,10 +117,7 @@ static void opt_keyval_round_trip(const char *text, const char *implied)
     }
     qdict_flatten(flat);
     nested = qdict_crumple(flat, NULL);
-    /* Known deviation (corpora/options/pending/): keyval keeps dicts of
-     * list indices with gaps ("1=a"), qdict_crumple refuses them */
-    if ((!nested || !qobject_is_equal(nested, QOBJECT(kv))) &&
-        !opt_has_index_key(flat)) {
+    if (!nested || !qobject_is_equal(nested, QOBJECT(kv))) {
         opt_die_unequal("keyval crumple(flatten)", nested ? nested : QOBJECT(flat),
                         QOBJECT(kv));
     }

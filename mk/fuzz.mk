@@ -73,7 +73,8 @@ $(O)/fuzz/replay-%: $(O)/fuzz/%.o $(FUZZ_HELPERS:%.c=$(O)/%.o) $(O)/fuzz/replay-
 FUZZ_LF_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=build/afl/%) $(FUZZ_TARGETS:%=build/afl-cmplog/%)
 
-.PHONY: fuzz fuzz-build fuzz-libfuzzer fuzz-afl fuzz-replay oss-fuzz-check
+.PHONY: fuzz fuzz-build fuzz-libfuzzer fuzz-afl fuzz-replay oss-fuzz-check \
+        oss-fuzz-check-quick
 fuzz-libfuzzer: $(FUZZ_LF_BINS)
 fuzz-afl: $(FUZZ_AFL_BINS)
 fuzz-replay: $(FUZZ_REPLAY_BINS)
@@ -85,8 +86,11 @@ fuzz-build: deps
 fuzz: fuzz-build
 	@scripts/fuzz --all --engine $(FUZZ_ENGINE) --time $(FUZZ_TIME)
 
-# The OSS-Fuzz / ClusterFuzzLite build.sh produces every target
+# The OSS-Fuzz / ClusterFuzzLite build.sh produces every target (make check
+# runs the quick variant: host compiler, -O0, the replay main as engine)
 oss-fuzz-check: deps
 	@scripts/test-oss-fuzz-build
+oss-fuzz-check-quick:
+	@scripts/test-oss-fuzz-build --quick
 
 -include $(FUZZ_TARGETS:%=$(O)/fuzz/%.d) $(FUZZ_HELPERS:%.c=$(O)/%.d) $(O)/fuzz/replay-main.d

@@ -30,6 +30,8 @@ void child_replace_bs_tran(BdrvChild *child, BlockDriverState *new_bs,
 void child_remove_tran(BdrvChild *child, Transaction *tran);
 /* Is @needle @bs or below it?  Visits each node once */
 bool child_subtree_contains(BlockDriverState *bs, BlockDriverState *needle);
+/* node-info.c: a filter node without its filtered child */
+bool node_info_filter_orphaned(BlockDriverState *bs);
 /* &parent->file, &parent->backing or NULL: where an edge of @role goes */
 BdrvChild **child_role_slot(BlockDriverState *parent, BdrvChildRole role);
 /* The child @slot (&parent->file or &parent->backing) should hold */

@@ -289,6 +289,13 @@ int bdrv_drop_filter(BlockDriverState *bs, Error **errp)
     graph_ops_begin(bs, target);
     tran = tran_new();
     ret = graph_ops_move_parents(bs, target, tran, errp);
+    /* Dropping also detaches the node's own link to its child */
+    if (ret == 0 && child->frozen) {
+        error_setg(errp, "Cannot change frozen '%s' link from '%s' to '%s'",
+                   child->name, bdrv_get_node_name(bs),
+                   bdrv_get_node_name(target));
+        ret = -EPERM;
+    }
     if (ret == 0) {
         child_remove_tran(child, tran);
         /* The dropped node lost its parents: its permissions shrink too */

@@ -180,7 +180,7 @@ bool bdrv_is_inserted(BlockDriverState *bs)
     BdrvChild *child;
 
     IO_CODE();
-    if (!bs->drv) {
+    if (!bs->drv || node_info_filter_orphaned(bs)) {
         return false;
     }
     QLIST_FOREACH(child, &bs->children, next) {

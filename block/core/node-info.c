@@ -96,6 +96,16 @@ BdrvChild *bdrv_filter_child(BlockDriverState *bs)
     return NULL;
 }
 
+/*
+ * A filter whose filtered child is gone (bdrv_drop_filter detaches it, the
+ * node lives on while referenced): its driver has nothing to pass requests
+ * to, so requests fail with no medium before they reach it
+ */
+bool node_info_filter_orphaned(BlockDriverState *bs)
+{
+    return bs->drv && bs->drv->is_filter && !bdrv_filter_child(bs);
+}
+
 BdrvChild *bdrv_filter_or_cow_child(BlockDriverState *bs)
 {
     BdrvChild *c = bdrv_cow_child(bs);

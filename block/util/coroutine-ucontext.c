@@ -36,6 +36,7 @@
 #define COROUTINE_ASAN 1
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#include <dlfcn.h>
 #endif
 #if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
 #define COROUTINE_TSAN 1
@@ -121,6 +122,38 @@ __attribute__((noinline)) static sigjmp_buf *coroutine_get_new_ret(void)
 }
 
 /*
+ * The jump of a switch.  Under ASan, siglongjmp() is intercepted to unpoison
+ * the frames it abandons, which costs a sigaltstack() system call per
+ * switch (the bulk of a switch's time).  A switch abandons no frame: the
+ * one it leaves is resumed later, and a finished coroutine has returned
+ * from its entry function.  So ASan builds call libc's siglongjmp()
+ * directly, found once by coroutine_new() before the first switch.
+ */
+#ifdef COROUTINE_ASAN
+typedef void CoroutineLongjmpFn(sigjmp_buf env, int val);
+static CoroutineLongjmpFn *coroutine_libc_longjmp = siglongjmp;
+static pthread_once_t coroutine_longjmp_once = PTHREAD_ONCE_INIT;
+
+static void coroutine_longjmp_init(void)
+{
+    void *fn = dlsym(RTLD_NEXT, "siglongjmp");
+
+    if (fn) {
+        coroutine_libc_longjmp = (CoroutineLongjmpFn *)fn;
+    }
+}
+
+__attribute__((noreturn)) static void coroutine_longjmp(sigjmp_buf env,
+                                                         int val)
+{
+    coroutine_libc_longjmp(env, val);
+    __builtin_unreachable();
+}
+#else
+#define coroutine_longjmp siglongjmp
+#endif
+
+/*
  * Before jumping to `to`; save_fake NULL drops our fake stack (exit).
  * Always inlined: TSan records function entry/exit per fiber, so the
  * switch must not sit in a callee whose exit would land on the new fiber.
@@ -162,7 +195,7 @@ static CoroutineAction coroutine_switch(Coroutine *from, Coroutine *to,
         } else {
             coroutine_sanitizer_leave(&from->asan_fake_stack, to);
         }
-        siglongjmp(to->env, action);
+        coroutine_longjmp(to->env, action);
     }
     coroutine_sanitizer_arrive(from);
     if (ret == COROUTINE_TERMINATE) {
@@ -195,7 +228,7 @@ static void coroutine_trampoline(void)
         coroutine_set_current(creator);
         coroutine_set_from(co);
         coroutine_sanitizer_leave(&co->asan_fake_stack, creator);
-        siglongjmp(*creator_env, 1);
+        coroutine_longjmp(*creator_env, 1);
     }
     /* Entered for real by coroutine_switch() */
     coroutine_sanitizer_arrive(co);
@@ -213,6 +246,9 @@ static Coroutine *coroutine_new(void)
     ucontext_t uc;
     sigjmp_buf creator_env;
 
+#ifdef COROUTINE_ASAN
+    pthread_once(&coroutine_longjmp_once, coroutine_longjmp_init);
+#endif
     co->map_size = COROUTINE_STACK_SIZE + page;
     co->map = mmap(NULL, co->map_size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -23,8 +23,12 @@ static bool keyval_is_name_char(char c)
            c == '-' || c == '_';
 }
 
-/* A fragment is a name or a canonical list index */
-static const char *keyval_fragment_problem(const char *frag, size_t len)
+/*
+ * A fragment is a name or a canonical list index; the first one is always a
+ * name, since the root is a dict (an index there would make it a list)
+ */
+static const char *keyval_fragment_problem(const char *frag, size_t len,
+                                           bool first)
 {
     bool digits = true;
 
@@ -35,6 +39,9 @@ static const char *keyval_fragment_problem(const char *frag, size_t len)
         if (frag[i] < '0' || frag[i] > '9') {
             digits = false;
         }
+    }
+    if (digits && first) {
+        return "a list index cannot be a top-level parameter";
     }
     if (digits) {
         return frag[0] == '0' && len > 1 ? "list index with leading zero"
@@ -59,7 +66,8 @@ static bool keyval_check_key(const char *key, Error **errp)
     for (;;) {
         dot = strchr(frag, '.');
         problem = keyval_fragment_problem(frag, dot ? (size_t)(dot - frag)
-                                                    : strlen(frag));
+                                                    : strlen(frag),
+                                          frag == key);
         if (problem) {
             break;
         }
@@ -308,7 +316,7 @@ QDict *keyval_parse_into(QDict *qdict, const char *params,
         !keyval_listify_children(qdict, "", errp)) {
         return NULL;
     }
-    /* The top level is always a dict, even with index keys */
+    /* The top level is always a dict: its keys are names */
     return qdict;
 }
 

@@ -330,6 +330,9 @@ static int coroutine_fn blkdebug_co_block_status(BlockDriverState *bs,
     if (ret < 0) {
         return ret;
     }
+    if (!bs->file) {
+        return -ENOMEDIUM;
+    }
     *pnum = bytes;
     *map = offset;
     *file = bs->file->bs;
@@ -352,6 +355,10 @@ static void blkdebug_child_perm(BlockDriverState *bs, BdrvChild *c,
 
 static int64_t coroutine_fn blkdebug_co_getlength(BlockDriverState *bs)
 {
+    /* bdrv_drop_filter detaches the child of a node that lives on */
+    if (!bs->file) {
+        return -ENOMEDIUM;
+    }
     return bdrv_co_getlength(bs->file->bs);
 }
 

@@ -40,6 +40,10 @@ static void cor_child_perm(BlockDriverState *bs, BdrvChild *c,
 
 static int64_t coroutine_fn cor_co_getlength(BlockDriverState *bs)
 {
+    /* bdrv_drop_filter detaches the child of a node that lives on */
+    if (!bs->file) {
+        return -ENOMEDIUM;
+    }
     return bdrv_co_getlength(bs->file->bs);
 }
 
@@ -82,6 +86,9 @@ static int coroutine_fn cor_co_block_status(BlockDriverState *bs,
                                             int64_t *map,
                                             BlockDriverState **file)
 {
+    if (!bs->file) {
+        return -ENOMEDIUM;
+    }
     *pnum = bytes;
     *map = offset;
     *file = bs->file->bs;
