@@ -205,8 +205,16 @@ static BlockBackend *img_convert_target(const ImgConvertArgs *a,
                       .image_opts = a->target_image_opts };
     Error *err = NULL;
 
-    if (!a->target_image_opts && !bdrv_find_format(a->out_fmt)) {
+    BlockDriver *drv = a->target_image_opts ? NULL
+                                            : bdrv_find_format(a->out_fmt);
+
+    if (!a->target_image_opts && !drv) {
         error_report("Unknown file format '%s'", a->out_fmt);
+        return NULL;
+    }
+    /* qemu-img refuses before it creates anything */
+    if (drv && a->compress && !drv->bdrv_co_pwritev_compressed_part) {
+        error_report("Compression not supported for this file format");
         return NULL;
     }
     if (!a->no_create) {

@@ -41,8 +41,9 @@ run() {
         a=${a//OTHER/$dir/o.raw}
         args+=("${a//NEW/$dir/new.raw}")
     done
+    # (the outer 2>/dev/null: bash's own "Aborted" line for the abort case)
     (cd "$TEST_DIR" && PATH="$TEST_DIR/bin:$PATH" timeout 60 "$tool" "${args[@]}" \
-        <"$dir/stdin" >"$dir/out" 2>"$dir/err")
+        <"$dir/stdin" >"$dir/out" 2>"$dir/err") 2>/dev/null
     echo "exit $?" >>"$dir/out"
     sed "s#$dir#SCRATCH#g" "$dir/out" | filter >"$dir/out.f"
     sed "s#$dir#SCRATCH#g" "$dir/err" | filter >"$dir/err.f"
