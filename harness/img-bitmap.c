@@ -66,7 +66,7 @@ static int img_bitmap_parse(ImgBitmapArgs *a, int argc, char **argv)
         return -1;
     }
     if (optind != argc - 2) {
-        tool_usage_error("Expecting filename and bitmap name");
+        error_report("Expecting filename and bitmap name");
         return -1;
     }
     return img_check_open_args(&a->o) ? 0 : -1;

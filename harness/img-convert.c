@@ -26,7 +26,7 @@ static bool img_convert_cache_ok(const char *mode, const char *what)
     bool wt;
 
     if (mode && bdrv_parse_cache_mode(mode, &flags, &wt) < 0) {
-        error_report("Invalid %scache option: %s", what, mode);
+        error_report("Invalid %s option: %s", what, mode);
         return false;
     }
     return true;
@@ -76,8 +76,8 @@ static int img_convert_opt(ImgConvertArgs *a, int c, char **argv)
 
 static int img_convert_check_args(ImgConvertArgs *a, int nargs)
 {
-    if (!img_convert_cache_ok(a->out_cache, "") ||
-        !img_convert_cache_ok(a->src.cache, "source ") ||
+    /* a bad -t shows when the target opens (qemu-img creates it first) */
+    if (!img_convert_cache_ok(a->src.cache, "source cache") ||
         !img_check_open_args(&a->src)) {
         return -1;
     }

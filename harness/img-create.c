@@ -67,28 +67,61 @@ static int img_create_check_backing(const ImgCreateArgs *a)
     if (!a->base || (a->flags & BDRV_O_NO_BACKING) || !*a->base) {
         return 0;
     }
-    if (!a->base_fmt) {
-        error_report("%s: Backing file specified without backing format",
-                     a->filename);
-        return -1;
-    }
     if (strcmp(a->fmt, "raw") == 0) {
         return 0;       /* bdrv_img_create says raw has no backing file */
     }
     opts = qdict_new();
-    qdict_put_str(opts, "driver", a->base_fmt);
+    if (a->base_fmt) {
+        qdict_put_str(opts, "driver", a->base_fmt);
+    }
     qdict_put_bool(opts, "force-share", true);
     blk = blk_new_open(a->base, NULL, opts, BDRV_O_NO_BACKING | BDRV_O_NO_IO,
                        &err);
     if (!blk) {
-        error_report("%s: Could not open '%s': %s", a->filename, a->base,
-                     error_get_pretty(err));
+        error_report("%s: %s", a->filename, error_get_pretty(err));
         error_free(err);
         error_printf("Could not open backing image.\n");
         return -1;
     }
+    if (!a->base_fmt) {
+        /* qemu-img's hint has no newline */
+        error_report("%s: Backing file specified without backing format",
+                     a->filename);
+        error_printf("Detected format of %s.",
+                     bdrv_get_format_name(blk_bs(blk)));
+    }
     blk_unref(blk);
-    return 0;
+    return a->base_fmt ? 0 : -1;
+}
+
+/*
+ * -o checked against the format's and protocol's options first, so a bad
+ * name reads as in qemu-img: "FILE: Invalid parameter 'x'"
+ */
+static int img_create_check_options(const ImgCreateArgs *a)
+{
+    BlockDriver *drv = bdrv_find_format(a->fmt);
+    BlockDriver *proto = bdrv_find_protocol(a->filename, true, NULL);
+    QemuOptsList *list = NULL;
+    QemuOpts *opts;
+    Error *err = NULL;
+    int ret = 0;
+
+    if (!a->options || !drv || !drv->create_opts || !proto ||
+        !proto->create_opts) {
+        return 0;       /* bdrv_img_create says what is wrong */
+    }
+    list = qemu_opts_append(list, drv->create_opts);
+    list = qemu_opts_append(list, proto->create_opts);
+    opts = qemu_opts_create(list, NULL, 0, &error_abort);
+    if (!qemu_opts_do_parse(opts, a->options, NULL, &err)) {
+        error_report("%s: %s", a->filename, error_get_pretty(err));
+        error_free(err);
+        ret = -1;
+    }
+    qemu_opts_del(opts);
+    qemu_opts_free(list);
+    return ret;
 }
 
 int img_create(int argc, char **argv)
@@ -104,7 +137,7 @@ int img_create(int argc, char **argv)
         ret = img_print_option_help(a.fmt, a.filename, false);
         goto out;
     }
-    if (img_create_check_backing(&a) < 0) {
+    if (img_create_check_options(&a) < 0 || img_create_check_backing(&a) < 0) {
         goto out;
     }
     bdrv_img_create(a.filename, a.fmt, a.base, a.base_fmt, a.options,

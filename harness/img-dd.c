@@ -39,7 +39,7 @@ static int img_dd_operand(ImgDdArgs *a, const char *arg)
         a->skip = img_parse_size_arg(v, "skip");
         return a->skip < 0 ? -1 : 0;
     } else {
-        error_report("unrecognized operand %s", arg);
+        error_report("unrecognized operand %.*s", (int)klen, arg);
         return -1;
     }
     return 0;

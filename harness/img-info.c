@@ -108,12 +108,12 @@ typedef struct ImgInfo {
     ImageInfoSpecific *spec;
 } ImgInfo;
 
-static void img_info_collect(ImgInfo *ii, BlockDriverState *bs,
-                             const char *filename)
+static void img_info_collect(ImgInfo *ii, BlockDriverState *bs)
 {
     Error *err = NULL;
 
-    *ii = (ImgInfo) { .filename = filename, .bs = bs };
+    /* qemu-img names the node's file, whatever the command line said */
+    *ii = (ImgInfo) { .filename = bs->filename, .bs = bs };
     ii->size = bdrv_getlength(bs);
     ii->allocated = bdrv_get_allocated_file_size(bs);
     ii->has_bdi = bdrv_get_info(bs, &ii->bdi) >= 0;
@@ -267,8 +267,7 @@ static int img_info_parse(ImgInfoArgs *a, int argc, char **argv)
 }
 
 /* Each image of the chain (just the top without --backing-chain) */
-static void img_info_print_all(const ImgInfoArgs *a, BlockDriverState *top,
-                               const char *filename)
+static void img_info_print_all(const ImgInfoArgs *a, BlockDriverState *top)
 {
     QList *list = a->chain && a->json ? qlist_new() : NULL;
     BlockDriverState *bs = top;
@@ -277,7 +276,7 @@ static void img_info_print_all(const ImgInfoArgs *a, BlockDriverState *top,
     while (bs) {
         ImgInfo ii;
 
-        img_info_collect(&ii, bs, bs == top ? filename : bs->filename);
+        img_info_collect(&ii, bs);
         if (a->json && list) {
             qlist_append(list, img_info_qdict(&ii));
         } else if (a->json) {
@@ -303,18 +302,16 @@ int img_info(int argc, char **argv)
 {
     ImgInfoArgs a = { 0 };
     BlockBackend *blk;
-    const char *filename;
 
     if (img_info_parse(&a, argc, argv) < 0) {
         return 1;
     }
-    filename = argv[optind];
-    blk = img_open(&a.o, filename,
+    blk = img_open(&a.o, argv[optind],
                    (a.chain ? 0 : BDRV_O_NO_BACKING) | BDRV_O_NO_IO);
     if (!blk) {
         return 1;
     }
-    img_info_print_all(&a, blk_bs(blk), filename);
+    img_info_print_all(&a, blk_bs(blk));
     blk_unref(blk);
     return 0;
 }

@@ -137,8 +137,8 @@ static BlockBackend *img_rebase_open_new(const ImgRebaseArgs *a,
     }
     blk = blk_new_open(path, NULL, opts, 0, &err);
     if (!blk) {
-        error_report("Could not open new backing file '%s': Could not open "
-                     "'%s': %s", a->backing, path, error_get_pretty(err));
+        error_report("Could not open new backing file '%s': %s", a->backing,
+                     error_get_pretty(err));
         error_free(err);
     }
     return blk;

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Bad input to every tool, swept: unknown options, missing option
+# arguments, missing files, malformed option strings and out-of-range
+# numbers for each drydock-img subcommand and drydock-io command.  Each
+# case runs Debian's qemu-img/qemu-io and drydock's on fresh images and
+# requires the same messages, exit code and images (after the iotests
+# filters); `like` cases, where the message text is drydock's own (see
+# docs/tools.md), require the same exit code and a one-line message.
+# Every case fails on a crash: a signal, a sanitizer report.
+#   tests/tools/bad-input.sh build/asan/bin
+set -uo pipefail
+
+bin=$(cd "${1:-build/asan/bin}" && pwd)
+for t in qemu-img qemu-io; do
+    command -v $t >/dev/null || { echo "bad-input: $t not installed" >&2; exit 1; }
+done
+QEMU_TOOL=qemu-img DRYDOCK_TOOL=drydock-img DRYDOCK_PATH=$bin/drydock-img
+. "$(dirname "$0")/compare-common.sh"
+ln -s "$bin/drydock-io" "$TEST_DIR/bin/drydock-io"
+qemu-img create -q -f raw "$TEST_DIR/base.raw" 1M
+qemu-io -f raw -c 'write -q -P 0x5a 64k 64k' "$TEST_DIR/base.raw"
+qemu-img create -q -f qcow2 "$TEST_DIR/t.qcow2" 1M
+M=$TEST_DIR/missing.img
+
+# No crash: no signal, no sanitizer report (in $TEST_DIR/d)
+no_crash() {
+    local rc
+    rc=$(sed -n 's/^exit //p' "$TEST_DIR/d/out")
+    [ "$rc" -lt 128 ] && ! grep -qE 'Sanitizer|runtime error:' "$TEST_DIR/d/err"
+}
+
+# same NAME ARGS...: as compare, for the tool set by `tool`
+same() {
+    local name=$1
+    shift
+    if compare_run "$@" && no_crash; then
+        passed=$((passed + 1))
+    else
+        echo "[  FAILED  ] $QEMU_TOOL: $name: $DRYDOCK_TOOL $*"
+        cat "$TEST_DIR/diff" "$TEST_DIR/d/err"
+        failed=$((failed + 1))
+    fi
+}
+
+# like NAME ARGS...: the same exit code, a message, no crash
+like() {
+    local name=$1 q=$TEST_DIR/q d=$TEST_DIR/d
+    shift
+    compare_run "$@"
+    if [ "$(tail -1 "$q/out")" = "$(tail -1 "$d/out")" ] && [ -s "$d/err.f" ] && no_crash; then
+        passed=$((passed + 1))
+    else
+        echo "[  FAILED  ] $QEMU_TOOL: $name (exit code and a message): $DRYDOCK_TOOL $*"
+        cat "$TEST_DIR/diff" "$d/err"
+        failed=$((failed + 1))
+    fi
+}
+
+tool() {
+    QEMU_TOOL=qemu-$1 DRYDOCK_TOOL=drydock-$1
+}
+
+# ---- drydock-img: every subcommand, the same bad options
+tool img
+for cmd in amend bench bitmap check commit compare convert create dd info map measure rebase resize snapshot; do
+    same "$cmd-unknown-short" $cmd -Z IMG
+    same "$cmd-unknown-long" $cmd --bogus-option IMG
+    same "$cmd-long-of-another" $cmd --shrink IMG
+    same "$cmd-no-arguments" $cmd
+done
+for cmd in bench check commit compare convert info map measure rebase resize; do
+    same "$cmd-missing-format-argument" $cmd IMG -f
+done
+same info-missing-file info $M
+same check-missing-file check $M
+same map-missing-file map $M
+same commit-missing-file commit $M
+same rebase-missing-file rebase -u -b x $M
+same resize-missing-file resize $M 1M
+same snapshot-missing-file snapshot -l $M
+same amend-missing-file amend -o size=1M $M
+same measure-missing-file measure $M
+same convert-missing-file convert $M NEW
+same dd-missing-file dd if=$M of=NEW
+same bench-missing-file bench -c 1 $M
+same compare-missing-file compare IMG $M
+same create-missing-dir create -f raw $TEST_DIR/nodir/x.raw 1M
+
+# malformed option strings
+same create-bad-o create -f raw -o bogus NEW 1M
+same create-bad-o-comma create -f raw -o ,, NEW 1M
+same create-bad-o-eq create -f raw -o =1 NEW 1M
+like create-bad-o-prealloc create -f raw -o preallocation=bogus NEW 1M
+same info-bad-image-opts info --image-opts driver=raw,,file.filename=IMG
+same info-bad-json info 'json:{"driver":"raw"'
+same info-json-not-object info 'json:[1]'
+same info-bad-output info --output=yaml IMG
+same map-bad-output map --output= IMG
+same check-bad-output check --output=xml IMG
+same check-bad-repair check -r bogus IMG
+same info-bad-object info --object bogus IMG
+same info-object-no-id info --object secret,data=x IMG
+same info-object-bad-key info --object secret,id=s0,data=x,bogus=1 IMG
+same convert-bad-source-cache convert -T bogus IMG NEW
+same convert-bad-cache convert -t bogus IMG NEW
+same commit-bad-cache commit -t bogus IMG
+same bench-bad-cache bench -c 1 -t bogus IMG
+same resize-bad-prealloc resize --preallocation=bogus IMG 2M
+
+# out-of-range and malformed numbers
+for size in -1 1Q 99999999999999999999 ''; do
+    same "create-size-$size" create -f raw NEW "$size"
+    same "measure-size-$size" measure --size "$size"
+    same "map-start-$size" map --start-offset="$size" IMG
+    same "map-length-$size" map --max-length="$size" IMG
+    same "convert-sparse-$size" convert -S "$size" IMG NEW
+    same "dd-bs-$size" dd bs="$size" if=IMG of=NEW
+    same "dd-count-$size" dd count="$size" if=IMG of=NEW
+    same "dd-skip-$size" dd skip="$size" if=IMG of=NEW
+    same "bench-offset-$size" bench -c 1 -o "$size" IMG
+    same "bench-buffer-$size" bench -c 1 -s "$size" IMG
+    same "bench-step-$size" bench -c 1 -S "$size" IMG
+done
+for n in -1 x 99999999999; do
+    same "bench-count-$n" bench -c "$n" IMG
+    same "bench-pattern-$n" bench --pattern="$n" -w -c 1 IMG
+    same "bench-flush-$n" bench -w --flush-interval="$n" -c 1 IMG
+    same "convert-coroutines-$n" convert -m "$n" IMG NEW
+done
+same resize-huge resize -f raw IMG 99999999999999999999
+same resize-shrink-below-zero resize -f raw --shrink IMG -- -2M
+same resize-exa resize -f raw IMG 9E
+
+# ---- drydock-io: options, then commands with bad arguments
+tool io
+same io-unknown-short -Z IMG
+same io-unknown-long --bogus IMG
+same io-missing-argument -c
+same io-missing-file -c 'read 0 1' $M
+same io-bad-cache -t bogus IMG
+same io-bad-aio -i bogus IMG
+same io-bad-discard -d bogus IMG
+same io-bad-json -c 'read 0 1' 'json:{"driver":'
+same io-bad-image-opts --image-opts -c 'read 0 1' driver=raw,file.filename=IMG,x
+same io-object-no-id --object secret,data=x IMG
+for n in -1 99999999999999999999 1Q 2G; do
+    for c in read write aio_write discard alloc; do
+        same "io-$c-offset-$n" -f raw -c "$c $n 512" IMG
+        same "io-$c-length-$n" -f raw -c "$c 0 $n" IMG
+    done
+    same "io-truncate-$n" -f raw -c "truncate $n" IMG
+    same "io-map-$n" -f raw -c "map $n" IMG
+    same "io-pattern-$n" -f raw -c "write -P $n 0 512" IMG
+    same "io-sleep-$n" -f raw -c "sleep $n" IMG
+    same "io-sigraise-$n" -f raw -c "sigraise $n" IMG
+done
+for c in read write readv writev aio_read aio_write discard truncate alloc length map info flush aio_flush open close reopen break remove_break resume wait_break sleep sigraise help; do
+    same "io-$c-bad-flag" -f raw -c "$c -Z" IMG
+done
+
+echo "bad-input: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
