@@ -25,7 +25,12 @@ static int img_amend_parse(ImgAmendArgs *a, int argc, char **argv)
             continue;
         }
         switch (c) {
-        case 'o': img_append_options(&a->options, optarg); break;
+        case 'o':
+            if (!img_valid_option_list(optarg)) {
+                return -1;
+            }
+            img_append_options(&a->options, optarg);
+            break;
         case 't': a->o.cache = optarg; break;
         case 'p': a->progress = true; break;
         case IMG_OPT_FORCE: a->force = true; break;

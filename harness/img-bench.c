@@ -147,17 +147,12 @@ static int bench_parse_opt(BenchOpts *o, int c, char **argv)
         return (o->offset = img_parse_size_arg(optarg, "offset")) < 0 ? -1
                                                                        : 0;
     case 's':
-        v = img_parse_size_arg(optarg, "buffer size");
-        if (v > INT_MAX) {
-            error_report("Invalid buffer size specified. Must be between 0 "
-                         "and %d.", INT_MAX);
-            return -1;
-        }
+        v = img_parse_size_range(optarg, "buffer size", 0, INT_MAX);
         o->bufsize = (int)v;
         return v < 0 ? -1 : 0;
     case 'S':
-        return (o->step = img_parse_size_arg(optarg, "step_size")) < 0 ? -1
-                                                                        : 0;
+        return (o->step = img_parse_size_range(optarg, "step_size", 0,
+                                               INT_MAX)) < 0 ? -1 : 0;
     case 't': o->o.cache = optarg; return 0;
     case 'w': o->write = true; return 0;
     case IMG_OPT_PATTERN:

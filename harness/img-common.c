@@ -132,6 +132,21 @@ BlockBackend *img_open(const ImgOpenArgs *o, const char *filename, int flags)
     return blk;
 }
 
+bool img_valid_option_list(const char *arg)
+{
+    size_t len = strlen(arg), commas = 0;
+
+    /* ",," escapes a comma: a lone one at either end is a syntax error */
+    while (commas < len && arg[len - 1 - commas] == ',') {
+        commas++;
+    }
+    if (!len || arg[0] == ',' || commas % 2) {
+        error_report("Invalid option list: %s", arg);
+        return false;
+    }
+    return true;
+}
+
 void img_append_options(char **options, const char *arg)
 {
     char *joined = *options ? g_strdup_printf("%s,%s", *options, arg)
@@ -211,11 +226,19 @@ int img_print_option_help(const char *fmt, const char *filename, bool amend)
     return 0;
 }
 
-int64_t img_parse_size_arg(const char *arg, const char *what)
+int64_t img_parse_size_range(const char *arg, const char *what,
+                             int64_t min, int64_t max)
 {
     uint64_t v;
+    int ret = qemu_strtosz(arg, NULL, &v);
 
-    if (qemu_strtosz(arg, NULL, &v) < 0 || v > INT64_MAX) {
+    if (ret == -ERANGE || (ret == 0 && (v > (uint64_t)max ||
+                                        v < (uint64_t)min))) {
+        error_report("Invalid %s specified. Must be between %" PRId64
+                     " and %" PRId64 ".", what, min, max);
+        return -1;
+    }
+    if (ret < 0) {
         error_report("Invalid %s specified. You may use k, M, G, T, P or E "
                      "suffixes for", what);
         error_report("kilobytes, megabytes, gigabytes, terabytes, petabytes "
@@ -223,6 +246,11 @@ int64_t img_parse_size_arg(const char *arg, const char *what)
         return -1;
     }
     return (int64_t)v;
+}
+
+int64_t img_parse_size_arg(const char *arg, const char *what)
+{
+    return img_parse_size_range(arg, what, 0, INT64_MAX);
 }
 
 void img_progress_init(ImgProgress *p, bool wanted)

@@ -72,6 +72,9 @@ bool img_check_open_args(const ImgOpenArgs *o);
  */
 BlockBackend *img_open(const ImgOpenArgs *o, const char *filename, int flags);
 
+/* qemu-img's check of an -o argument; false after "Invalid option list" */
+bool img_valid_option_list(const char *arg);
+
 /* Repeated -o options add up: "a=1" then "b=2" is "a=1,b=2" */
 void img_append_options(char **options, const char *arg);
 
@@ -85,7 +88,13 @@ bool img_options_want_help(const char *options);
  */
 int img_print_option_help(const char *fmt, const char *filename, bool amend);
 
-/* A size argument (--start-offset, -o of bench, ...): -1 after the message */
+/*
+ * A size argument (--start-offset, -o of bench, ...) in [min, max]: the
+ * value, or -1 after qemu-img's "Invalid WHAT specified. ..." message
+ */
+int64_t img_parse_size_range(const char *arg, const char *what,
+                             int64_t min, int64_t max);
+/* The same in [0, INT64_MAX] */
 int64_t img_parse_size_arg(const char *arg, const char *what);
 
 /* qemu-img's progress line "    (NN.NN/100%)" (-p, only on a terminal) */

@@ -40,7 +40,12 @@ static int img_convert_opt(ImgConvertArgs *a, int c, char **argv)
 
     switch (c) {
     case 'O': a->out_fmt = optarg; return 0;
-    case 'o': img_append_options(&a->options, optarg); return 0;
+    case 'o':
+        if (!img_valid_option_list(optarg)) {
+            return -1;
+        }
+        img_append_options(&a->options, optarg);
+        return 0;
     case 'B': a->backing = optarg; return 0;
     case 'F': a->backing_fmt = optarg; return 0;
     case 'n': a->no_create = true; return 0;

@@ -21,7 +21,12 @@ static int img_create_parse(ImgCreateArgs *a, int argc, char **argv)
         case 'F': a->base_fmt = optarg; break;
         case 'b': a->base = optarg; break;
         case 'f': a->fmt = optarg; break;
-        case 'o': img_append_options(&a->options, optarg); break;
+        case 'o':
+            if (!img_valid_option_list(optarg)) {
+                return -1;
+            }
+            img_append_options(&a->options, optarg);
+            break;
         case 'q': a->quiet = true; break;
         case 'u': a->flags |= BDRV_O_NO_BACKING; break;
         case IMG_OPT_OBJECT:

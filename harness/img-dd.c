@@ -23,13 +23,8 @@ static int img_dd_operand(ImgDdArgs *a, const char *arg)
     } else if (klen == 2 && !strncmp(arg, "of", 2) && eq) {
         a->out = v;
     } else if (klen == 2 && !strncmp(arg, "bs", 2) && eq) {
-        a->bs = img_parse_size_arg(v, "bs");
+        a->bs = img_parse_size_range(v, "bs", 1, INT_MAX);
         if (a->bs < 0) {
-            return -1;
-        }
-        if (a->bs == 0 || a->bs > INT_MAX) {
-            error_report("Invalid bs specified. Must be between 1 and %d.",
-                         INT_MAX);
             return -1;
         }
     } else if (klen == 5 && !strncmp(arg, "count", 5) && eq) {

@@ -29,7 +29,12 @@ static int img_measure_parse(ImgMeasureArgs *a, int argc, char **argv)
         }
         switch (c) {
         case 'O': a->out_fmt = optarg; break;
-        case 'o': img_append_options(&a->options, optarg); break;
+        case 'o':
+            if (!img_valid_option_list(optarg)) {
+                return -1;
+            }
+            img_append_options(&a->options, optarg);
+            break;
         case 'l': break;    /* a snapshot of the input: not supported */
         case IMG_OPT_OUTPUT:
             if (!tool_parse_output(optarg, &a->json)) {

@@ -177,7 +177,7 @@ int tool_object_add(const char *arg)
     } else {
         for (const QDictEntry *e = qdict_first(d); e; e = qdict_next(d, e)) {
             if (!tool_str_in(qdict_entry_key(e), keys)) {
-                error_report("Property 'secret.%s' not found",
+                error_report("Parameter '%s' is unexpected",
                              qdict_entry_key(e));
                 goto out;
             }
