@@ -39,6 +39,8 @@ static int img_create_parse(ImgCreateArgs *a, int argc, char **argv)
         }
     }
     if (img_options_want_help(a->options)) {
+        /* with a file name, its protocol's options are listed too */
+        a->filename = optind < argc ? argv[optind] : NULL;
         return 0;
     }
     if (optind >= argc) {
