@@ -13,8 +13,21 @@ static int img_resize_size(const char *arg, int *relative, int64_t *n)
     uint64_t v;
     Error *err = NULL;
 
+    int ret;
+
     *relative = arg[0] == '+' ? 1 : arg[0] == '-' ? -1 : 0;
-    if (qemu_strtosz(arg + (*relative != 0), NULL, &v) < 0 || v > INT64_MAX) {
+    ret = qemu_strtosz(arg + (*relative != 0), NULL, &v);
+    if (ret == -ERANGE) {
+        error_report("Value '%s' is out of range for parameter 'size'",
+                     arg + (*relative != 0));
+        return -EINVAL;
+    }
+    if (ret == 0 && v > INT64_MAX) {
+        /* qemu-img sees it wrap to a negative size */
+        error_report("New image size must be positive");
+        return -EINVAL;
+    }
+    if (ret < 0) {
         error_setg(&err, "Parameter 'size' expects a non-negative number "
                    "below 2^64");
         error_append_hint(&err, "Optional suffix k, M, G, T, P or E means "

@@ -169,8 +169,9 @@ same io-missing-file -c 'read 0 1' $M
 same io-bad-cache -t bogus IMG
 same io-bad-aio -i bogus IMG
 same io-bad-discard -d bogus IMG
-same io-bad-json -c 'read 0 1' 'json:{"driver":'
-same io-bad-image-opts --image-opts -c 'read 0 1' driver=raw,file.filename=IMG,x
+# drydock's JSON and option parsers word their errors their own way
+like io-bad-json -c 'read 0 1' 'json:{"driver":'
+like io-bad-image-opts --image-opts -c 'read 0 1' driver=raw,file.filename=IMG,x
 same io-object-no-id --object secret,data=x IMG
 for n in -1 99999999999999999999 1Q; do
     for c in read write aio_write discard alloc; do
@@ -180,12 +181,14 @@ for n in -1 99999999999999999999 1Q; do
     same "io-truncate-$n" -f raw -c "truncate $n" IMG
     same "io-map-$n" -f raw -c "map $n" IMG
     same "io-pattern-$n" -f raw -c "write -P $n 0 512" IMG
-    same "io-sleep-$n" -f raw -c "sleep $n" IMG
+    # qemu-io sleeps through an overflowing number
+    [ "$n" = 99999999999999999999 ] || same "io-sleep-$n" -f raw -c "sleep $n" IMG
     same "io-sigraise-$n" -f raw -c "sigraise $n" IMG
 done
-for c in read write readv writev aio_read aio_write discard truncate alloc length map info flush aio_flush open close reopen break remove_break resume wait_break sleep sigraise help; do
+for c in read write readv writev aio_read aio_write discard truncate alloc length map info flush aio_flush open close reopen break remove_break resume sleep sigraise help; do
     same "io-$c-bad-flag" -f raw -c "$c -Z" IMG
 done
 
+# (wait_break: qemu-io waits forever; see compare-qemu-io.cases)
 echo "bad-input: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
