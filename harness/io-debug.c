@@ -1,15 +1,15 @@
 /*
  * qemu-io's blkdebug breakpoint commands (break, remove_break, resume,
- * wait_break) and reopen; they call the core through core-gaps.h.
+ * wait_break) and reopen, over the core's bdrv_debug_* and bdrv_reopen.
  */
 #include "io-cmds-int.h"
 
-#include "core-gaps.h"
+#include "block/driver.h"   /* BlockDriverState.in_flight */
 #include "util/keyval.h"
 
 static int io_break_f(BlockBackend *blk, int argc, char **argv)
 {
-    int ret = gap_bdrv_debug_breakpoint(blk_bs(blk), argv[1], argv[2]);
+    int ret = bdrv_debug_breakpoint(blk_bs(blk), argv[1], argv[2]);
 
     if (ret < 0) {
         printf("Could not set breakpoint: %s\n", strerror(-ret));
@@ -28,7 +28,7 @@ static const IoCmd io_break_cmd = {
 
 static int io_remove_break_f(BlockBackend *blk, int argc, char **argv)
 {
-    int ret = gap_bdrv_debug_remove_breakpoint(blk_bs(blk), argv[1]);
+    int ret = bdrv_debug_remove_breakpoint(blk_bs(blk), argv[1]);
 
     if (ret < 0) {
         printf("Could not remove breakpoint %s: %s\n", argv[1],
@@ -48,7 +48,7 @@ static const IoCmd io_remove_break_cmd = {
 
 static int io_resume_f(BlockBackend *blk, int argc, char **argv)
 {
-    int ret = gap_bdrv_debug_resume(blk_bs(blk), argv[1]);
+    int ret = bdrv_debug_resume(blk_bs(blk), argv[1]);
 
     if (ret < 0) {
         printf("Could not resume request: %s\n", strerror(-ret));
@@ -67,20 +67,17 @@ static const IoCmd io_resume_cmd = {
 
 static int io_wait_break_f(BlockBackend *blk, int argc, char **argv)
 {
-    int ret;
-
-    /* qemu-io loops forever where nothing can suspend; drydock says so */
-    while ((ret = gap_bdrv_debug_is_suspended(blk_bs(blk), argv[1])) == 0) {
-        /* Nothing left that could reach the breakpoint: do not hang */
-        if (!aio_poll(blk_get_aio_context(blk), true)) {
-            ret = -ENOENT;
-            break;
+    /*
+     * qemu-io waits forever when no request can reach the breakpoint;
+     * drydock stops once the event loop has nothing left to run
+     */
+    while (!bdrv_debug_is_suspended(blk_bs(blk), argv[1])) {
+        if (blk_bs(blk)->in_flight == 0 ||
+            !aio_poll(blk_get_aio_context(blk), true)) {
+            printf("Could not wait for breakpoint %s: no request in flight "
+                   "can reach it\n", argv[1]);
+            return -ENOENT;
         }
-    }
-    if (ret < 0) {
-        printf("Could not wait for breakpoint %s: %s\n", argv[1],
-               strerror(-ret));
-        return ret;
     }
     return 0;
 }
@@ -145,10 +142,35 @@ static int io_reopen_parse(IoReopenArgs *a, int argc, char **argv)
     return 0;
 }
 
+/*
+ * Going read-only, the backend first gives up writing (as qemu-io: a
+ * later write asks for the permission again and fails then); @opts is
+ * taken over
+ */
+static int io_reopen_run(BlockBackend *blk, QDict *opts, bool ro)
+{
+    uint64_t perm, shared;
+    Error *err = NULL;
+    int ret;
+
+    blk_get_perm(blk, &perm, &shared);
+    if (ro) {
+        blk_set_perm(blk, perm & ~(BLK_PERM_WRITE | BLK_PERM_RESIZE),
+                     shared, NULL);
+    }
+    ret = bdrv_reopen(blk_bs(blk), opts, true, &err);
+    if (ret < 0) {
+        error_report_err(err);
+        if (ro) {
+            blk_set_perm(blk, perm, shared, NULL);
+        }
+    }
+    return ret;
+}
+
 static int io_reopen_f(BlockBackend *blk, int argc, char **argv)
 {
     IoReopenArgs a = { .ro = -1 };
-    Error *err = NULL;
     int ret;
 
     ret = io_reopen_parse(&a, argc, argv);
@@ -170,11 +192,7 @@ static int io_reopen_f(BlockBackend *blk, int argc, char **argv)
         qdict_put_bool(a.opts, "cache.direct", flags & BDRV_O_NOCACHE);
         qdict_put_bool(a.opts, "cache.no-flush", flags & BDRV_O_NO_FLUSH);
     }
-    /* bdrv_reopen takes the options over */
-    ret = gap_bdrv_reopen(blk_bs(blk), a.opts, true, &err);
-    if (ret < 0) {
-        error_report_err(err);
-    }
+    ret = io_reopen_run(blk, a.opts, a.ro == 1);
     return ret;
 }
 

@@ -12,8 +12,6 @@
 /* -i / aio=: "threads", "native" or "io_uring" into BDRV_O_* flags */
 int tool_parse_aio(const char *mode, int *flags);
 
-#endif
-
 /* --output=human|json; false (and qemu-img's message) on anything else */
 bool tool_parse_output(const char *arg, bool *json);
 
@@ -25,3 +23,14 @@ int64_t tool_parse_img_size(const char *arg);
 
 /* "<prog>: <msg>" and "Try '<prog> --help' ..." (qemu-img's usage error) */
 void tool_usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/*
+ * --object TYPE,id=ID,...: a 'secret' (data= or file=, format=raw|base64)
+ * is kept for the life of the process; other types are refused with a
+ * message.  0, or -1 after the message.
+ */
+int tool_object_add(const char *arg);
+/* The data of secret @id, or NULL */
+const char *tool_secret_lookup(const char *id);
+
+#endif

@@ -327,8 +327,10 @@ static int dio_parse_args(DioMain *m, int argc, char **argv)
         case 'T':
             break;
         case DIO_OPT_OBJECT:
-            error_report("--object is not supported: drydock has no objects");
-            return -1;
+            if (tool_object_add(optarg) < 0) {
+                return -1;
+            }
+            break;
         case DIO_OPT_IMAGE_OPTS:
             m->open.image_opts = true;
             break;

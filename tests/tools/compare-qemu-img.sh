@@ -22,7 +22,17 @@ qemu-img create -q -f raw "$TEST_DIR/other.raw" 2M
 qemu-io -f raw -c 'write -q -P 0x5a 64k 64k' -c 'write -q -P 1 1000 10' \
     -c 'write -q -P 2 1536k 10' "$TEST_DIR/other.raw"
 
+# t.qcow2: 1 MiB with the same pattern; top.qcow2 over back.qcow2 (named
+# relatively): back has 1 at 0 and 2 at 128k, top has 3 at 64k
+qemu-img create -q -f qcow2 "$TEST_DIR/t.qcow2" 1M
+qemu-io -f qcow2 -c 'write -q -P 0x5a 64k 64k' "$TEST_DIR/t.qcow2"
+qemu-img create -q -f qcow2 "$TEST_DIR/back.qcow2" 1M
+qemu-io -f qcow2 -c 'write -q -P 1 0 64k' -c 'write -q -P 2 128k 64k' "$TEST_DIR/back.qcow2"
+(cd "$TEST_DIR" && qemu-img create -q -f qcow2 -b back.qcow2 -F qcow2 top.qcow2)
+qemu-io -f qcow2 -c 'write -q -P 3 64k 64k' "$TEST_DIR/top.qcow2"
+
 . "$(dirname "$0")/compare-qemu-img.cases"
 
+[ "$pending" -eq 0 ] || echo "compare-qemu-img: $pending pending (counted apart, waiting for driver features)"
 echo "compare-qemu-img: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -456,6 +456,31 @@ static int coroutine_fn raw_co_create_opts(BlockDriver *drv,
     return bdrv_co_create_file(filename, opts, errp);
 }
 
+/* A raw image is its data: every byte counts, sparse or not (as QEMU) */
+static BlockMeasureInfo *raw_measure(QemuOpts *opts, BlockDriverState *in_bs,
+                                     Error **errp)
+{
+    BlockMeasureInfo *info;
+    int64_t size = opts ? (int64_t)qemu_opt_get_size(opts, BLOCK_OPT_SIZE, 0)
+                        : 0;
+
+    if (in_bs) {
+        size = bdrv_getlength(in_bs);
+        if (size < 0) {
+            error_setg_errno(errp, (int)-size, "Unable to get image size");
+            return NULL;
+        }
+    }
+    if (size < 0 || size > BDRV_MAX_LENGTH) {
+        error_setg(errp, "Invalid image size %" PRId64, size);
+        return NULL;
+    }
+    info = g_new0(BlockMeasureInfo, 1);
+    info->required = ROUND_UP(size, BDRV_SECTOR_SIZE);
+    info->fully_allocated = info->required;
+    return info;
+}
+
 BlockDriver bdrv_raw = {
     .format_name = "raw",
     .instance_size = sizeof(BDRVRawState),
@@ -484,6 +509,7 @@ BlockDriver bdrv_raw = {
     .bdrv_refresh_limits = raw_refresh_limits,
     .bdrv_has_zero_init = raw_has_zero_init,
     .bdrv_co_get_info = raw_co_get_info,
+    .bdrv_measure = raw_measure,
     .bdrv_probe_blocksizes = raw_probe_blocksizes,
     .bdrv_probe_geometry = raw_probe_geometry,
     .bdrv_child_perm = raw_child_perm,
