@@ -522,3 +522,34 @@ int qcow2_amend_options(BlockDriverState *bs, QemuOpts *opts,
     }
     return ret;
 }
+
+/* qemu-img rebase: a new backing file name and format in the header */
+int coroutine_fn qcow2_co_change_backing_file(BlockDriverState *bs,
+                                              const char *backing_file,
+                                              const char *backing_fmt)
+{
+    BDRVQcow2State *s = bs->opaque;
+    Qcow2Amend a = {
+        .version = s->version,
+        .order = s->refcount_order,
+        .lazy = s->version >= 3 &&
+                (s->compatible & QCOW2_COMPAT_LAZY_REFCOUNTS),
+        .backing = backing_file ? backing_file : "",
+        .backing_fmt = backing_fmt ? backing_fmt : "",
+    };
+    Error *err = NULL;
+    int ret;
+
+    if (backing_file && strlen(backing_file) > QCOW2_MAX_BACKING_NAME) {
+        return -EINVAL;
+    }
+    if (backing_fmt && strlen(backing_fmt) >= 16) {
+        return -EINVAL;
+    }
+    qemu_co_mutex_lock(&s->lock);
+    ret = qcow2_amend_rewrite_header(bs, &a, &err);
+    qemu_co_mutex_unlock(&s->lock);
+    /* (the caller names the file and the errno, as qemu-img does) */
+    error_free(err);
+    return ret;
+}

@@ -322,6 +322,7 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_get_specific_info = qcow2_get_specific_info,
     .bdrv_measure = qcow2_measure,
     .bdrv_amend_options = qcow2_amend_options,
+    .bdrv_co_change_backing_file = qcow2_co_change_backing_file,
     /* Another process takes over: refcounts accurate, dirty bit clear */
     .bdrv_inactivate = qcow2_close_clean,
     .amend_opts = &qcow2_amend_opts,

@@ -464,6 +464,9 @@ int qcow2_co_run(BlockDriverState *bs,
 
 /* qcow2-amend.c */
 extern QemuOptsList qcow2_amend_opts;
+int coroutine_fn qcow2_co_change_backing_file(BlockDriverState *bs,
+                                              const char *backing_file,
+                                              const char *backing_fmt);
 int qcow2_amend_options(BlockDriverState *bs, QemuOpts *opts,
                         BlockDriverAmendStatusCB *status_cb, void *cb_opaque,
                         bool force, Error **errp);
