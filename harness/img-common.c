@@ -280,3 +280,39 @@ void img_progress_end(ImgProgress *p)
         printf("\n");
     }
 }
+
+/*
+ * -o checked against the format's and protocol's options before anything
+ * is created, so a bad name reads as in qemu-img: "[PREFIX: ]Invalid
+ * parameter 'x'"
+ */
+int img_check_create_options(const char *fmt, const char *filename,
+                             const char *options, const char *prefix)
+{
+    BlockDriver *drv = bdrv_find_format(fmt);
+    BlockDriver *proto = bdrv_find_protocol(filename, true, NULL);
+    QemuOptsList *list = NULL;
+    QemuOpts *opts;
+    Error *err = NULL;
+    int ret = 0;
+
+    if (!options || !drv || !drv->create_opts || !proto ||
+        !proto->create_opts) {
+        return 0;       /* bdrv_img_create says what is wrong */
+    }
+    list = qemu_opts_append(list, drv->create_opts);
+    list = qemu_opts_append(list, proto->create_opts);
+    opts = qemu_opts_create(list, NULL, 0, &error_abort);
+    if (!qemu_opts_do_parse(opts, options, NULL, &err)) {
+        if (prefix) {
+            error_report("%s: %s", prefix, error_get_pretty(err));
+        } else {
+            error_report("%s", error_get_pretty(err));
+        }
+        error_free(err);
+        ret = -1;
+    }
+    qemu_opts_del(opts);
+    qemu_opts_free(list);
+    return ret;
+}

@@ -129,4 +129,9 @@ int img_rebase(int argc, char **argv);
 int img_resize(int argc, char **argv);
 int img_snapshot(int argc, char **argv);
 
+/* -o OPTIONS valid for creating FMT at FILENAME? 0, or -1 after the
+ * message (prefixed by PREFIX: when not NULL) */
+int img_check_create_options(const char *fmt, const char *filename,
+                             const char *options, const char *prefix);
+
 #endif

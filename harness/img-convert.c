@@ -222,6 +222,11 @@ static BlockBackend *img_convert_target(const ImgConvertArgs *a,
         error_report("Compression not supported for this file format");
         return NULL;
     }
+    /* qemu-img checks -o before it creates anything */
+    if (!a->no_create &&
+        img_check_create_options(a->out_fmt, out, a->options, NULL) < 0) {
+        return NULL;
+    }
     if (!a->no_create) {
         bdrv_img_create(out, a->out_fmt, a->backing, a->backing_fmt,
                         a->options, size, BDRV_O_NO_BACKING, true, &err);

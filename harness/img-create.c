@@ -101,36 +101,6 @@ static int img_create_check_backing(const ImgCreateArgs *a)
     return a->base_fmt ? 0 : -1;
 }
 
-/*
- * -o checked against the format's and protocol's options first, so a bad
- * name reads as in qemu-img: "FILE: Invalid parameter 'x'"
- */
-static int img_create_check_options(const ImgCreateArgs *a)
-{
-    BlockDriver *drv = bdrv_find_format(a->fmt);
-    BlockDriver *proto = bdrv_find_protocol(a->filename, true, NULL);
-    QemuOptsList *list = NULL;
-    QemuOpts *opts;
-    Error *err = NULL;
-    int ret = 0;
-
-    if (!a->options || !drv || !drv->create_opts || !proto ||
-        !proto->create_opts) {
-        return 0;       /* bdrv_img_create says what is wrong */
-    }
-    list = qemu_opts_append(list, drv->create_opts);
-    list = qemu_opts_append(list, proto->create_opts);
-    opts = qemu_opts_create(list, NULL, 0, &error_abort);
-    if (!qemu_opts_do_parse(opts, a->options, NULL, &err)) {
-        error_report("%s: %s", a->filename, error_get_pretty(err));
-        error_free(err);
-        ret = -1;
-    }
-    qemu_opts_del(opts);
-    qemu_opts_free(list);
-    return ret;
-}
-
 int img_create(int argc, char **argv)
 {
     ImgCreateArgs a = { .fmt = "raw", .size = -1 };
@@ -144,7 +114,9 @@ int img_create(int argc, char **argv)
         ret = img_print_option_help(a.fmt, a.filename, false);
         goto out;
     }
-    if (img_create_check_options(&a) < 0 || img_create_check_backing(&a) < 0) {
+    if (img_check_create_options(a.fmt, a.filename, a.options,
+                                 a.filename) < 0 ||
+        img_create_check_backing(&a) < 0) {
         goto out;
     }
     bdrv_img_create(a.filename, a.fmt, a.base, a.base_fmt, a.options,

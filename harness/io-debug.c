@@ -72,12 +72,13 @@ static int io_wait_break_f(BlockBackend *blk, int argc, char **argv)
      * drydock stops once the event loop has nothing left to run
      */
     while (!bdrv_debug_is_suspended(blk_bs(blk), argv[1])) {
-        if (blk_bs(blk)->in_flight == 0 ||
-            !aio_poll(blk_get_aio_context(blk), true)) {
+        /* (requests of aio_read/aio_write not completed yet) */
+        if (io_aio_pending() == 0 && blk_bs(blk)->in_flight == 0) {
             printf("Could not wait for breakpoint %s: no request in flight "
                    "can reach it\n", argv[1]);
             return -ENOENT;
         }
+        aio_poll(blk_get_aio_context(blk), true);
     }
     return 0;
 }

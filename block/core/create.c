@@ -216,6 +216,9 @@ void bdrv_img_create(const char *filename, const char *fmt,
             goto out;
         }
         qemu_opt_set_number(opts, "size", (int64_t)img_size, &error_abort);
+    } else if (img_size != (uint64_t)-1) {
+        error_setg(errp, "The image size must be specified only once");
+        goto out;
     } else if (create_check_size(qemu_opt_get_size(opts, "size", 0),
                                  errp) < 0) {
         goto out;

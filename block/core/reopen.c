@@ -470,9 +470,7 @@ static int reopen_prepare(ReopenEntry *e, BlockReopenQueue *q,
     }
 out:
     qobject_unref(opts);
-    if (ret < 0) {
-        error_prepend(errp, "Cannot reopen '%s': ", bdrv_get_node_name(bs));
-    }
+    /* (no prefix naming the node: qemu's messages are the driver's own) */
     return ret;
 }
 

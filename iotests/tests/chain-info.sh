@@ -3,7 +3,6 @@
 # formats: qcow2
 # The overlay's Formatting line and info name the backing file
 . "$IOTESTS/common.rc"
-_known_bug qcow2 -- qemu-img info prints no backing file lines
 
 TEST_IMG=$TEST_DIR/base.$IMGFMT _make_test_img 1M
 "$QEMU_IO" -f "$IMGFMT" -c 'write -P 0xb0 0 1M' "$TEST_DIR/base.$IMGFMT" >/dev/null

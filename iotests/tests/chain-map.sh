@@ -3,7 +3,6 @@
 # formats: qcow2
 # map of an overlay: depth of each extent
 . "$IOTESTS/common.rc"
-_known_bug qcow2 -- qemu-img map reports depth 0 for backing data
 
 TEST_IMG=$TEST_DIR/base.$IMGFMT _make_test_img 1M
 "$QEMU_IO" -f "$IMGFMT" -c 'write -P 0xb0 0 1M' "$TEST_DIR/base.$IMGFMT" >/dev/null

@@ -3,7 +3,6 @@
 # formats: qcow2
 # A backing file with a wrong backing format
 . "$IOTESTS/common.rc"
-_known_bug qcow2 -- qemu-img create does not open the backing file to check its format
 
 "$QEMU_IMG" create -q -f raw "$TEST_DIR/base.raw" 1M
 _rc _make_test_img -b "$TEST_DIR/base.raw" -F qcow2 1M

@@ -3,7 +3,6 @@
 # blkdebug: a rule on event none with an iotype fails every request of that type
 . "$IOTESTS/common.rc"
 
-_known_bug qcow2 raw -- blkdebug rules on event none never become active
 _make_test_img 1M
 for t in read write; do
     bd="json:{\"driver\": \"raw\", \"file\": {\"driver\": \"blkdebug\", \"inject-error\": [{\"event\": \"none\", \"iotype\": \"$t\", \"errno\": 5}], \"image\": {\"driver\": \"$IMGFMT\", \"file\": {\"driver\": \"file\", \"filename\": \"$TEST_IMG\"}}}}"

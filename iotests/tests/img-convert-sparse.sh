@@ -3,7 +3,6 @@
 # convert keeps a sparse image sparse (map of the copy)
 . "$IOTESTS/common.rc"
 
-_known_bug qcow2 raw -- convert writes whole 1 MiB chunks: zero clusters inside a chunk are allocated
 _make_test_img 4M
 _io -c 'write -P 1 0 64k' -c 'write -P 2 3M 64k' >/dev/null
 "$QEMU_IMG" convert -f "$IMGFMT" -O "$IMGFMT" "$TEST_IMG" "$TEST_DIR/copy.$IMGFMT"

@@ -3,7 +3,6 @@
 # create: the size given twice (-o size= and an argument)
 . "$IOTESTS/common.rc"
 
-_known_bug qcow2 raw -- drydock-img create takes a size given twice
 _rc "$QEMU_IMG" create -q -f "$IMGFMT" "$TEST_IMG" 3M
 _rc "$QEMU_IMG" create -f "$IMGFMT" -o size=2M "$TEST_IMG" 4M
 _io -c length

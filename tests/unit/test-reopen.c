@@ -132,7 +132,7 @@ static void test_reopen_unchangeable_option_leaves_every_node(void **state)
     q = bdrv_reopen_queue(NULL, a, ro, true);
     q = bdrv_reopen_queue(q, b, size, true);
     expect_int(bdrv_reopen_multiple(q, &err), -EINVAL);
-    check_error(&err, "Cannot reopen 'ub': Cannot change the option 'size'");
+    check_error(&err, "Cannot change the option 'size'");
     /* a was prepared (read-only) before b failed: it is back as it was */
     expect_false(bdrv_is_read_only(a));
     expect_false(bdrv_is_read_only(a->file->bs));
@@ -172,8 +172,7 @@ static void test_reopen_node_name_cannot_change(void **state)
 
     qdict_put_str(opts, "node-name", "renamed");
     expect_int(bdrv_reopen(bs, opts, true, &err), -EINVAL);
-    check_error(&err,
-                "Cannot reopen 'named': Cannot change the option 'node-name'");
+    check_error(&err, "Cannot change the option 'node-name'");
     expect_true(!strcmp(bdrv_get_node_name(bs), "named"));
     bdrv_unref(bs);
     end_test();
@@ -443,7 +442,7 @@ static void test_reopen_frozen_backing_refused(void **state)
     check_ok(bdrv_freeze_backing_chain(t.top, t.mid, &err) == 0, &err,
              "freeze");
     expect_int(trio_reopen(t.top, "backing", "other", &err), -EPERM);
-    check_error(&err, "Cannot reopen 'top': Cannot change frozen 'backing' "
+    check_error(&err, "Cannot change frozen 'backing' "
                 "link from 'top' to 'mid'");
     expect_true(t.top->backing->bs == t.mid);
     bdrv_unfreeze_backing_chain(t.top, t.mid);

@@ -97,6 +97,8 @@ void blkdebug_remove_rule(BlkdebugRule *rule);
 void blkdebug_free_rules(BDRVBlkdebugState *s);
 
 /* blkdebug-rules.c: events and error injection */
+/* Process the rules of event "none" (at open) */
+void blkdebug_fire_open_rules(BlockDriverState *bs);
 void coroutine_fn blkdebug_co_debug_event(BlockDriverState *bs,
                                           BlkdebugEvent event);
 int coroutine_fn blkdebug_rule_check(BlockDriverState *bs, int64_t offset,

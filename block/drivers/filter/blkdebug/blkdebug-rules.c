@@ -70,6 +70,28 @@ void coroutine_fn blkdebug_co_debug_event(BlockDriverState *bs,
     }
 }
 
+/*
+ * The rules of event "none" are processed once, when the node opens (in
+ * state 1), as qemu's blkdebug does: such an inject-error rule is active
+ * from the first request on.  (No request exists yet to suspend.)
+ */
+void blkdebug_fire_open_rules(BlockDriverState *bs)
+{
+    BDRVBlkdebugState *s = bs->opaque;
+    BlkdebugRule *rule;
+    bool injected = false;
+
+    pthread_mutex_lock(&s->lock);
+    s->new_state = s->state;
+    QLIST_FOREACH(rule, &s->rules[BLKDBG_NONE], next) {
+        if (rule->action != BLKDEBUG_ACTION_SUSPEND) {
+            injected = blkdebug_process_rule(bs, rule, injected);
+        }
+    }
+    s->state = s->new_state;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static bool blkdebug_rule_matches(BlkdebugRule *rule, int64_t offset,
                                   int64_t bytes, BlkdebugIOType iotype)
 {

@@ -213,6 +213,9 @@ static int blkdebug_open(BlockDriverState *bs, QDict *options, int flags,
         ((BDRV_REQ_FUA | BDRV_REQ_MAY_UNMAP | BDRV_REQ_NO_FALLBACK) &
          bs->file->bs->supported_zero_flags);
     ret = blkdebug_read_limits(bs, s, opts, errp);
+    if (ret == 0) {
+        blkdebug_fire_open_rules(bs);
+    }
 out:
     qemu_opts_del(opts);
     if (ret < 0) {

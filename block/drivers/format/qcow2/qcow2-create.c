@@ -418,7 +418,9 @@ int coroutine_fn qcow2_co_create_opts(BlockDriver *drv, const char *filename,
     if (!bs) {
         return -EIO;
     }
-    ret = qcow2_co_truncate(bs, p.size, false, p.prealloc, 0, NULL);
+    /* The disk is a whole number of sectors, as qemu-img makes it */
+    ret = qcow2_co_truncate(bs, ROUND_UP(p.size, BDRV_SECTOR_SIZE), false,
+                            p.prealloc, 0, NULL);
     if (ret == 0) {
         ret = bdrv_co_flush(bs);
     }

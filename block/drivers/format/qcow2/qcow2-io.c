@@ -247,6 +247,8 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
         }
         qemu_iovec_to_buf(qiov, qiov_offset, buf + in_cluster, bytes);
         BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_WRITE);
+        /* (the guest's data goes with the copied parts: a data write too) */
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
         ret = bdrv_co_pwrite(qcow2_data_child(bs), host,
                              MIN(s->cluster_size, s->data_file ?
                                  (int64_t)s->disk_size - start :

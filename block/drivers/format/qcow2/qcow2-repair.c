@@ -337,8 +337,13 @@ static int coroutine_fn qcow2_repair_copied_l2(Qcow2Check *c, uint64_t off)
 {
     BDRVQcow2State *s = c->bs->opaque;
     uint64_t *table;
-    int ret = qcow2_cache_get(c->bs, s->l2_cache, off, (void **)&table);
+    int ret;
 
+    /* (data clusters in an external data file have no refcounts) */
+    if (s->data_file) {
+        return 0;
+    }
+    ret = qcow2_cache_get(c->bs, s->l2_cache, off, (void **)&table);
     for (int64_t j = 0; ret >= 0 && j < s->l2_size; j++) {
         uint64_t e = be64_to_cpu(table[j * s->l2_entry_words]);
         uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
