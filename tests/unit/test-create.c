@@ -181,8 +181,13 @@ static void test_img_create(void **state)
     assert_int_equal(bdrv_getlength(bs), 1024 * 1024);
     bdrv_unref(bs);
 
-    /* -o size wins over the size argument; quiet prints nothing */
+    /* -o size and a size argument: refused, as qemu-img does */
     out = img_create(path, "raw", NULL, "size=2M", 512, true, &err);
+    check_error(&err, "The image size must be specified only once");
+    g_free(out);
+    assert_int_equal(file_size(path), 1024 * 1024);
+    /* -o size alone; quiet prints nothing */
+    out = img_create(path, "raw", NULL, "size=2M", (uint64_t)-1, true, &err);
     check_ok(true, &err, "bdrv_img_create -o size=2M");
     assert_string_equal(out, "");
     g_free(out);

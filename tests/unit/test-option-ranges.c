@@ -212,8 +212,8 @@ static void test_img_create_size_above_max_length_refused(void **state)
     if (err) {
         check_error_has(&err, msg, NULL);
     }
-    bdrv_img_create("sizerec:a", "sizerec", NULL, NULL, opts, 4096, 0, true,
-                    &err);
+    bdrv_img_create("sizerec:a", "sizerec", NULL, NULL, opts, (uint64_t)-1,
+                    0, true, &err);
     expect_true(err != NULL);
     if (err) {
         check_error_has(&err, "9223372036854775808", NULL);
