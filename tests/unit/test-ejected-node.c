@@ -12,6 +12,7 @@
 
 #include "block/driver.h"
 #include "block/test-driver.h"
+#include "util/iothread.h"
 #include "test-common.h"
 
 static void test_ejected_node_has_no_snapshots(void **state)
@@ -93,6 +94,25 @@ static void test_ejected_node_takes_no_breakpoint(void **state)
     end_test();
 }
 
+/* Without a driver there is nothing to detach or attach: the node moves */
+static void test_ejected_node_changes_aio_context(void **state)
+{
+    IOThread *iothread = iothread_create("ej-io", &error_abort);
+    AioContext *io = iothread_get_aio_context(iothread);
+    BlockDriverState *bs = bdrv_new();
+    Error *err = NULL;
+
+    check_ok(bdrv_try_change_aio_context(bs, io, NULL, &err) == 0, &err,
+             "move to the IOThread");
+    expect_true(bdrv_get_aio_context(bs) == io);
+    check_ok(bdrv_try_change_aio_context(bs, qemu_get_aio_context(), NULL,
+                                         &err) == 0, &err, "move back");
+    expect_true(bdrv_get_aio_context(bs) == qemu_get_aio_context());
+    bdrv_unref(bs);
+    iothread_destroy(iothread);
+    end_test();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -100,6 +120,7 @@ int main(void)
         T(test_ejected_node_refuses_image_operations),
         T(test_ejected_node_has_no_length_or_data),
         T(test_ejected_node_takes_no_breakpoint),
+        T(test_ejected_node_changes_aio_context),
     };
 
     return test_common_run_group(tests, test_common_group_setup, NULL);
