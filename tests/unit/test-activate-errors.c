@@ -111,6 +111,58 @@ static void test_activate_failures_leave_node_inactive(void **state)
     end_test();
 }
 
+/*
+ * A backend lets its permissions go before the driver inactivates; when the
+ * driver fails, the retry finds the backend let go already, and activation
+ * gives the backend its permissions back.
+ */
+static void test_inactivate_retry_after_driver_failure(void **state)
+{
+    BlockDriverState *bs = open_flaky("ae-retry");
+    BlockBackend *blk = test_common_new_blk(bs, BLK_PERM_ALL, BLK_PERM_ALL);
+    uint8_t buf[512] = { 0 };
+
+    flaky.inactivate = -EIO;
+    expect_int(bdrv_inactivate_all(), -EIO);
+    expect_false(bs->open_flags & BDRV_O_INACTIVE);
+    expect_int(blk_root(blk)->perm, 0);
+    flaky.inactivate = 0;
+    expect_int(bdrv_inactivate_all(), 0);
+    expect_true(bs->open_flags & BDRV_O_INACTIVE);
+    expect_int(bdrv_activate(bs, &error_abort), 0);
+    expect_int(blk_root(blk)->perm, BLK_PERM_ALL);
+    /* The write passes the permission check and reaches the driver */
+    expect_int(blk_pwrite(blk, 0, sizeof(buf), buf, 0), -ENOTSUP);
+    blk_unref(blk);
+    bdrv_unref(bs);
+    end_test();
+}
+
+/* Permissions set while inactive are the ones taken on activation */
+static void test_backend_perm_set_while_inactive(void **state)
+{
+    QDict *opts = test_common_opts_pairs("driver", "test", "node-name",
+                                         "ae-perm", NULL);
+    BlockDriverState *bs = open_ok(NULL, opts, BDRV_O_RDWR);
+    BlockBackend *blk = test_common_new_blk(bs, BLK_PERM_ALL, BLK_PERM_ALL);
+    const TestDriverCounters *c = test_driver_counters(bs);
+    uint64_t perm, shared;
+
+    expect_int(bdrv_inactivate_all(), 0);
+    expect_false(c->perm & BLK_PERM_WRITE);
+    expect_int(blk_set_perm(blk, BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL,
+                            &error_abort), 0);
+    blk_get_perm(blk, &perm, &shared);
+    expect_int(perm, BLK_PERM_CONSISTENT_READ);
+    expect_false(c->perm & BLK_PERM_WRITE);
+    expect_int(bdrv_activate(bs, &error_abort), 0);
+    expect_true(c->perm & BLK_PERM_CONSISTENT_READ);
+    expect_false(c->perm & BLK_PERM_WRITE);
+    blk_unref(blk);
+    bdrv_unref(bs);
+    end_test();
+}
+
 typedef struct CoActivate {
     BlockDriverState *bs;
     int ret;
@@ -149,6 +201,8 @@ int main(void)
         T(test_inactivate_failure_of_a_child),
         T(test_activate_failures_leave_node_inactive),
         T(test_co_activate),
+        T(test_inactivate_retry_after_driver_failure),
+        T(test_backend_perm_set_while_inactive),
     };
 
     return test_common_run_group(tests, test_common_group_setup, NULL);
