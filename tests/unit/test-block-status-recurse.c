@@ -89,30 +89,30 @@ static void test_recurse_finds_zeroes_in_file(void **state)
     end_test();
 }
 
-/* A file with data below keeps the answer as it was */
-static void test_recurse_keeps_data(void **state)
+/*
+ * The answer at @offset of a recurse-fmt node over a null-co file of
+ * @size (reading zeroes or not): always data, plain or zero
+ */
+static int null_file_answer(const char *size, const char *read_zeroes,
+                            int64_t offset)
 {
-    BlockDriverState *bs = open_over(open_file("null-co", "1M", "off"));
+    BlockDriverState *bs = open_over(open_file("null-co", size, read_zeroes));
     int64_t pnum;
-    int ret = status(bs, 0, &pnum);
-
-    expect_true(ret & BDRV_BLOCK_DATA);
-    expect_false(ret & (BDRV_BLOCK_ZERO | BDRV_BLOCK_RECURSE));
-    bdrv_unref(bs);
-    end_test();
-}
-
-/* Past the end of a shorter file there is nothing: zeroes */
-static void test_recurse_past_end_of_file(void **state)
-{
-    BlockDriverState *bs = open_over(open_file("null-co", "64K", "off"));
-    int64_t pnum;
-    int ret = status(bs, 65536, &pnum);
+    int ret = status(bs, offset, &pnum);
 
     expect_int(pnum, 65536);
     expect_true(ret & BDRV_BLOCK_DATA);
-    expect_true(ret & BDRV_BLOCK_ZERO);
+    expect_false(ret & BDRV_BLOCK_RECURSE);
     bdrv_unref(bs);
+    return ret;
+}
+
+static void test_recurse_keeps_data_or_finds_end(void **state)
+{
+    /* A file with data below keeps the answer as it was */
+    expect_false(null_file_answer("1M", "off", 0) & BDRV_BLOCK_ZERO);
+    /* Past the end of a shorter file there is nothing: zeroes */
+    expect_true(null_file_answer("64K", "off", 65536) & BDRV_BLOCK_ZERO);
     end_test();
 }
 
@@ -139,8 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_recurse_finds_zeroes_in_file),
-        T(test_recurse_keeps_data),
-        T(test_recurse_past_end_of_file),
+        T(test_recurse_keeps_data_or_finds_end),
         T(test_recurse_file_error_keeps_answer),
     };
 
