@@ -120,6 +120,42 @@ static void test_backing_added_to_driver_without_backing(void **state)
     end_test();
 }
 
+/* mid's file cannot become top, which is above mid through its own file */
+static void test_file_child_replacement_refuses_a_cycle(void **state)
+{
+    QDict *mid_opts = test_common_opts_pairs("driver", "test", "node-name",
+                                             "rt-mid", "file.driver",
+                                             "null-co", "file.node-name",
+                                             "rt-leaf", NULL);
+    QDict *top_opts = test_common_opts_pairs("driver", "test", "node-name",
+                                             "rt-ctop", "file", "rt-mid",
+                                             NULL);
+    BlockDriverState *mid = open_ok(NULL, mid_opts, BDRV_O_RDWR);
+    BlockDriverState *top = open_ok(NULL, top_opts, BDRV_O_RDWR);
+    Error *err = NULL;
+
+    bdrv_unref(mid);
+    expect_int(reopen_one(mid, "file", QOBJECT(qstring_from_str("rt-ctop")),
+                          &err), -EINVAL);
+    check_error(&err, "Making 'rt-ctop' a file child of 'rt-mid' would "
+                "create a cycle");
+    expect_true(!strcmp(mid->file->bs->node_name, "rt-leaf"));
+    expect_graph_ok();
+    bdrv_unref(top);
+    end_test();
+}
+
+/* An empty queue: nothing to free, nothing to reopen */
+static void test_empty_reopen_queue(void **state)
+{
+    Error *err = NULL;
+
+    bdrv_reopen_queue_free(NULL);
+    expect_int(bdrv_reopen_multiple(NULL, &err), 0);
+    expect_true(err == NULL);
+    end_test();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +164,8 @@ int main(void)
         T(test_child_option_of_another_type),
         T(test_file_child_cannot_be_added_or_dropped),
         T(test_backing_added_to_driver_without_backing),
+        T(test_file_child_replacement_refuses_a_cycle),
+        T(test_empty_reopen_queue),
     };
 
     return test_common_run_group(tests, test_common_group_setup, NULL);
