@@ -13,6 +13,8 @@
 
 #include "block/block-backend.h"
 
+#define QFAULT_IMG "qfault"
+
 /* Register the filter driver (once per process; idempotent) */
 void qfault_register(void);
 /* Fail the @nth request from now on (1-based; 0: none), reset the count */
@@ -22,12 +24,14 @@ int qfault_requests(void);
 /* Whether the armed request was reached (and failed) */
 bool qfault_fired(void);
 
+/* qcow2 (with options @opts, taken) over the filter over mem QFAULT_IMG */
+BlockBackend *qfault_open_opts(QDict *opts, int flags, Error **errp);
+
 /*
  * An operation swept over its requests: @setup makes mem image QFAULT_IMG
  * (and whatever it needs), @op runs on it opened over the filter with
  * BDRV_O_RDWR | BDRV_O_UNMAP | @open_flags.
  */
-#define QFAULT_IMG "qfault"
 typedef struct QfaultCase {
     const char *name;
     void (*setup)(void);

@@ -142,18 +142,22 @@ void qfault_register(void)
     }
 }
 
-/* qcow2 over the filter, NULL when opening fails (with a message) */
-static BlockBackend *qfault_try_open(int flags)
+BlockBackend *qfault_open_opts(QDict *opts, int flags, Error **errp)
 {
-    QDict *opts = qdict_new();
-    Error *err = NULL;
-    BlockBackend *blk;
-
+    qfault_register();
     qdict_put_str(opts, "driver", "qcow2");
     qdict_put_str(opts, "file.driver", "qcow2-fault");
     qdict_put_str(opts, "file.file.driver", "mem");
     qdict_put_str(opts, "file.file.filename", QFAULT_IMG);
-    blk = blk_new_open(NULL, NULL, opts, flags, &err);
+    return blk_new_open(NULL, NULL, opts, flags, errp);
+}
+
+/* qcow2 over the filter, NULL when opening fails (with a message) */
+static BlockBackend *qfault_try_open(int flags)
+{
+    Error *err = NULL;
+    BlockBackend *blk = qfault_open_opts(qdict_new(), flags, &err);
+
     if (!blk) {
         assert_non_null(err);
         assert_true(strlen(error_get_pretty(err)) > 0);

@@ -293,14 +293,13 @@ void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset)
 
 void qcow2_cache_clean_unused(Qcow2Cache *c)
 {
-    for (int i = 0; c && i < c->size; i++) {
+    /* Only the slots in use exist: the array grows as they are taken */
+    for (int i = 0; i < c->used; i++) {
         Qcow2CacheEntry *e = &c->entries[i];
 
         if (e->offset && !e->ref && !e->dirty && e->lru <= c->clean_lru) {
             e->offset = 0;
         }
     }
-    if (c) {
-        c->clean_lru = c->lru_counter;
-    }
+    c->clean_lru = c->lru_counter;
 }
