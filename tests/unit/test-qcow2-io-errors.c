@@ -61,6 +61,27 @@ static void setup_small_refblocks(void)
     qcow2_test_create(QFAULT_IMG, 4 * MiB, "cluster_size=512,refcount_bits=64");
 }
 
+/*
+ * The same with 1980 KiB written: the refcount table (64 entries of 64
+ * clusters) is nearly full, 8 KiB more make it grow
+ */
+static void setup_full_reftable(void)
+{
+    static uint8_t *made;
+    static size_t made_len;
+
+    /* Made once, copied for each run of the sweep */
+    if (!made) {
+        const uint8_t *img;
+
+        setup_small_refblocks();
+        prefill(0, 1980 * KiB, 0);
+        img = mem_image_get(QFAULT_IMG, &made_len);
+        made = g_memdup2(img, made_len);
+    }
+    mem_image_set(QFAULT_IMG, made, made_len, &error_abort);
+}
+
 static void setup_backing(void)
 {
     Error *err = NULL;
@@ -92,6 +113,11 @@ static int op_alloc_write(BlockBackend *blk)
 static int op_refcount_growth(BlockBackend *blk)
 {
     return write_seed(blk, 0, 200 * KiB, 5, 0);
+}
+
+static int op_reftable_growth(BlockBackend *blk)
+{
+    return write_seed(blk, 1980 * KiB, 8 * KiB, 14, 0);
 }
 
 static int op_overwrite(BlockBackend *blk)
@@ -152,6 +178,25 @@ static int op_write_flush(BlockBackend *blk)
 
 SWEEP(test_fault_alloc_write, setup_empty, op_alloc_write)
 SWEEP(test_fault_refcount_growth, setup_small_refblocks, op_refcount_growth)
+static void test_fault_reftable_growth(void **state)
+{
+    static const QfaultCase c = {"test_fault_reftable_growth",
+                                 setup_full_reftable, op_reftable_growth, 0,
+                                 false};
+    Error *err = NULL;
+    BlockBackend *blk;
+    uint64_t reftable;
+
+    /* Without a fault the operation moves the refcount table */
+    setup_full_reftable();
+    reftable = qcow2_test_peek64(QFAULT_IMG, 48);
+    blk = qcow2_test_open(QFAULT_IMG, BDRV_O_RDWR, &err);
+    check_ok(blk != NULL, &err, "open");
+    assert_int_equal(op_reftable_growth(blk), 0);
+    blk_unref(blk);
+    assert_int_not_equal(qcow2_test_peek64(QFAULT_IMG, 48), reftable);
+    assert_true(qfault_sweep(&c) > 1);
+}
 SWEEP(test_fault_overwrite, setup_data, op_overwrite)
 SWEEP(test_fault_cow_from_backing, setup_backing, op_cow_from_backing)
 SWEEP(test_fault_compressed_write, setup_empty, op_compressed_write)
@@ -166,12 +211,12 @@ SWEEP(test_fault_write_flush, setup_empty, op_write_flush)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_fault_alloc_write),      T(test_fault_refcount_growth),
-        T(test_fault_overwrite),        T(test_fault_cow_from_backing),
-        T(test_fault_compressed_write), T(test_fault_read_compressed),
-        T(test_fault_read_backing),     T(test_fault_write_into_compressed),
-        T(test_fault_zero_and_discard), T(test_fault_subcluster_writes),
-        T(test_fault_write_flush),
+        T(test_fault_alloc_write),           T(test_fault_refcount_growth),
+        T(test_fault_reftable_growth),       T(test_fault_overwrite),
+        T(test_fault_cow_from_backing),      T(test_fault_compressed_write),
+        T(test_fault_read_compressed),       T(test_fault_read_backing),
+        T(test_fault_write_into_compressed), T(test_fault_zero_and_discard),
+        T(test_fault_subcluster_writes),     T(test_fault_write_flush),
     };
 
     return test_common_run_group(tests, test_common_group_setup,
