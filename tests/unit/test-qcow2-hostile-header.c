@@ -29,18 +29,8 @@
 #define EXT_CRYPTO 0x0537be77
 #define EXT_END_AT 504
 
-static void expect_open_error(int flags, const char *needle)
-{
-    Error *err = NULL;
-    BlockBackend *blk = qcow2_test_open(IMG, flags, &err);
-
-    if (blk) {
-        blk_unref(blk);
-        fail_msg("open succeeded, expected an error with '%s'", needle);
-    }
-    assert_err_contains(err, needle);
-    error_free(err);
-}
+#define expect_open_error(flags, needle)                                       \
+    qcow2_test_expect_open_error(IMG, (flags), (needle))
 
 static void expect_open_ok(int flags)
 {
