@@ -20,6 +20,15 @@ typedef struct ScnOptions {
     bool seeded;             /* run under the deterministic scheduler */
     uint64_t seed;
     bool no_check;           /* skip the invariant check after each step */
+    /*
+     * No host files (the image helpers' files and write -s sources are
+     * mem images named by the path), no real sleeps, signals or abort;
+     * the caller confines the block layer's own file access
+     */
+    bool sandboxed;
+    /* "NAME=VALUE" strings, NULL-terminated: the only variables (NULL: the
+       process environment) */
+    const char *const *env;
 } ScnOptions;
 
 /*
@@ -28,6 +37,13 @@ typedef struct ScnOptions {
  * once per process: the block layer is initialised here.
  */
 int scn_run_file(const char *file, const ScnOptions *opts);
+
+/*
+ * The same for a scenario held in memory (@len bytes of @text, named
+ * @name in messages); may be called again once it returned (fuzz target)
+ */
+int scn_run_text(const char *name, const char *text, size_t len,
+                 const ScnOptions *opts);
 
 /* The command list (@cmd NULL) or one command's usage, on stdout */
 void scn_print_help(const char *cmd);

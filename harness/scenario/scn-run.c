@@ -20,10 +20,35 @@ struct ScnRunner {
 };
 
 static bool scn_run_is_seeded;
+static bool scn_run_is_sandboxed;
 
 bool scn_seeded(void)
 {
     return scn_run_is_seeded;
+}
+
+bool scn_sandboxed(void)
+{
+    return scn_run_is_sandboxed;
+}
+
+/*
+ * io commands a sandboxed run refuses: real time, signals, abort, and a
+ * blkdebug breakpoint (a drain waiting for the request it suspends aborts
+ * as a deadlock, which the fuzz target would report as a crash)
+ */
+static bool scn_io_refused(const char *name)
+{
+    static const char *const refused[] = { "sleep", "sigraise", "abort",
+                                            "break" };
+    const IoCmd *cmd = io_cmd_find(name);
+
+    for (size_t i = 0; scn_run_is_sandboxed && i < ARRAY_SIZE(refused); i++) {
+        if (cmd == io_cmd_find(refused[i])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int scn_syntax(const char *file, const ScnStep *st, int word,
@@ -48,6 +73,10 @@ static int scn_check_io(const char *file, const ScnStep *st)
 {
     const char *near;
 
+    if (scn_io_refused(st->argv[2])) {
+        return scn_syntax(file, st, 2, "io command '%s' is not available in "
+                          "a sandboxed run", st->argv[2]);
+    }
     if (io_cmd_find(st->argv[2])) {
         return 0;
     }
@@ -76,6 +105,11 @@ static int scn_check_step(const char *file, const ScnStep *st)
                           "Wrong number of arguments for '%s' (usage: %s %s)",
                           c->name, c->name, c->args);
     }
+    /* Parked requests under a drain: a deadlock abort, as for break */
+    if (scn_run_is_sandboxed && !strcmp(c->name, "park")) {
+        return scn_syntax(file, st, 0, "'park' is not available in a "
+                          "sandboxed run");
+    }
     if (!strcmp(c->name, "io")) {
         return scn_check_io(file, st);
     }
@@ -90,20 +124,14 @@ static int scn_check_step(const char *file, const ScnStep *st)
     return 0;
 }
 
-/* Read @file into steps; SCN_EXIT_OK or SCN_EXIT_USAGE */
-static int scn_load(ScnRunner *r)
+/* Read @f (named r->file) into steps; SCN_EXIT_OK or SCN_EXIT_USAGE */
+static int scn_load(ScnRunner *r, FILE *f)
 {
-    FILE *f = fopen(r->file, "r");
     char *buf = NULL;
     size_t cap = 0;
     ssize_t len;
     int line = 0, ret = SCN_EXIT_OK;
 
-    if (!f) {
-        fprintf(stderr, "drydock: Cannot open scenario '%s': %s\n", r->file,
-                strerror(errno));
-        return SCN_EXIT_USAGE;
-    }
     while ((len = getline(&buf, &cap, f)) >= 0) {
         ScnStep st;
 
@@ -130,7 +158,6 @@ static int scn_load(ScnRunner *r)
         r->steps[r->nsteps++] = st;
     }
     free(buf);
-    fclose(f);
     if (ret == SCN_EXIT_OK && r->nsteps &&
         !strcmp(r->steps[r->nsteps - 1].argv[0], "expect-error")) {
         scn_syntax(r->file, &r->steps[r->nsteps - 1], 0,
@@ -263,19 +290,23 @@ static int scn_finish(ScnRunner *r, int ret)
     return ret;
 }
 
-int scn_run_file(const char *file, const ScnOptions *opts)
+/* Run the scenario read from @f, named @file in messages */
+static int scn_run_stream(const char *file, FILE *f, const ScnOptions *opts)
 {
     ScnRunner r = { .file = file, .check = !opts->no_check };
     int i, ret;
 
     scn_run_is_seeded = opts->seeded;
+    scn_run_is_sandboxed = opts->sandboxed;
+    io_set_source_in_mem(opts->sandboxed);
+    scn_lex_set_env(opts->env);
     if (opts->seeded) {
         sched_set_deterministic(opts->seed);
         io_set_fixed_stats(true);
     }
     bdrv_init();
     test_driver_register();
-    ret = scn_load(&r);
+    ret = scn_load(&r, f);
     for (i = 0; ret == SCN_EXIT_OK && i < r.nsteps; i++) {
         ret = scn_run_step(&r, &r.steps[i]);
     }
@@ -288,6 +319,38 @@ int scn_run_file(const char *file, const ScnOptions *opts)
     g_free(r.steps);
     g_free(r.expect);
     fflush(stdout);
+    return ret;
+}
+
+int scn_run_file(const char *file, const ScnOptions *opts)
+{
+    FILE *f = fopen(file, "r");
+    int ret;
+
+    if (!f) {
+        fprintf(stderr, "drydock: Cannot open scenario '%s': %s\n", file,
+                strerror(errno));
+        return SCN_EXIT_USAGE;
+    }
+    ret = scn_run_stream(file, f, opts);
+    fclose(f);
+    return ret;
+}
+
+int scn_run_text(const char *name, const char *text, size_t len,
+                 const ScnOptions *opts)
+{
+    /* fmemopen() of 0 bytes fails: an empty scenario is one empty line */
+    FILE *f = len ? fmemopen((void *)text, len, "r") : fmemopen("\n", 1, "r");
+    int ret;
+
+    if (!f) {
+        fprintf(stderr, "drydock: Cannot read scenario '%s': %s\n", name,
+                strerror(errno));
+        return SCN_EXIT_USAGE;
+    }
+    ret = scn_run_stream(name, f, opts);
+    fclose(f);
     return ret;
 }
 
