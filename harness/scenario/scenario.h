@@ -33,8 +33,8 @@ typedef struct ScnOptions {
 
 /*
  * Parse all of @file (syntax errors first: nothing runs then), then run
- * its steps in a fresh block layer.  Returns an SCN_EXIT_* code.  Call
- * once per process: the block layer is initialised here.
+ * its steps; the block layer is initialised by the first run, and each
+ * run closes every node it opened.  Returns an SCN_EXIT_* code.
  */
 int scn_run_file(const char *file, const ScnOptions *opts);
 

@@ -322,36 +322,32 @@ static int scn_run_stream(const char *file, FILE *f, const ScnOptions *opts)
     return ret;
 }
 
-int scn_run_file(const char *file, const ScnOptions *opts)
+/* Run the scenario of stream @f (NULL: it could not be opened), close it */
+static int scn_run_opened(const char *name, FILE *f, const ScnOptions *opts)
 {
-    FILE *f = fopen(file, "r");
     int ret;
 
     if (!f) {
-        fprintf(stderr, "drydock: Cannot open scenario '%s': %s\n", file,
-                strerror(errno));
-        return SCN_EXIT_USAGE;
-    }
-    ret = scn_run_stream(file, f, opts);
-    fclose(f);
-    return ret;
-}
-
-int scn_run_text(const char *name, const char *text, size_t len,
-                 const ScnOptions *opts)
-{
-    /* fmemopen() of 0 bytes fails: an empty scenario is one empty line */
-    FILE *f = len ? fmemopen((void *)text, len, "r") : fmemopen("\n", 1, "r");
-    int ret;
-
-    if (!f) {
-        fprintf(stderr, "drydock: Cannot read scenario '%s': %s\n", name,
+        fprintf(stderr, "drydock: Cannot open scenario '%s': %s\n", name,
                 strerror(errno));
         return SCN_EXIT_USAGE;
     }
     ret = scn_run_stream(name, f, opts);
     fclose(f);
     return ret;
+}
+
+int scn_run_file(const char *file, const ScnOptions *opts)
+{
+    return scn_run_opened(file, fopen(file, "r"), opts);
+}
+
+int scn_run_text(const char *name, const char *text, size_t len,
+                 const ScnOptions *opts)
+{
+    /* fmemopen() of 0 bytes fails: an empty scenario is one empty line */
+    return scn_run_opened(name, len ? fmemopen((void *)text, len, "r")
+                                    : fmemopen("\n", 1, "r"), opts);
 }
 
 /* ---- the runner's own commands ---- */
