@@ -5,7 +5,10 @@
  *
  * - the "file" protocol is the mem protocol under the name "file": every
  *   path (created images, backing files, data files, json: filenames)
- *   names a mem image, and all of them are deleted after each input;
+ *   names a mem image, and all of them are deleted after each input; an
+ *   image is created or resized to at most S_MAX_IMAGE bytes (a mem image
+ *   is backed up to the highest byte written: a write at the end of a
+ *   4 GiB image would allocate 4 GiB) and "size" at open is refused;
  * - the image helpers (poke, peek, write-hex, cat, graph --dot) and
  *   `write -s` use mem images too (ScnOptions.sandboxed);
  * - blkdebug refuses its config file; io sleep, sigraise, abort and break
@@ -30,15 +33,18 @@
 #include "block/mem.h"
 #include "harness/scenario/scenario.h"
 #include "util/qdict.h"
+#include "util/qemu-option.h"
 #include "fuzz-common.h"
 
 #define S_MAX_INPUT (16 * 1024)
+#define S_MAX_IMAGE (64 * 1024 * 1024)
 
 /* The drivers the sandbox changes (block/drivers/registry.c) */
 extern BlockDriver bdrv_file, bdrv_mem, bdrv_blkdebug;
 
 static int (*s_blkdebug_open)(BlockDriverState *bs, QDict *options, int flags,
                               Error **errp);
+static BlockDriver s_mem;             /* the mem driver's own functions */
 static char s_tmpdir[] = "/tmp/drydock-fuzz-scenario.XXXXXX";
 
 /* The variables iotests' scenarios use; paths name mem images */
@@ -61,6 +67,39 @@ static int s_blkdebug_open_sandboxed(BlockDriverState *bs, QDict *options,
         return -EPERM;
     }
     return s_blkdebug_open(bs, options, flags, errp);
+}
+
+static int s_mem_open(BlockDriverState *bs, QDict *options, int flags,
+                      Error **errp)
+{
+    if (qdict_haskey(options, "size")) {
+        error_setg(errp, "The scenario fuzz target creates no image at open");
+        return -EPERM;
+    }
+    return s_mem.bdrv_open(bs, options, flags, errp);
+}
+
+static int coroutine_fn s_mem_create(BlockDriver *drv, const char *filename,
+                                     QemuOpts *opts, Error **errp)
+{
+    if (qemu_opt_get_size(opts, BLOCK_OPT_SIZE, 0) > S_MAX_IMAGE) {
+        error_setg(errp, "The scenario fuzz target creates files of at most "
+                   "%d bytes", S_MAX_IMAGE);
+        return -EFBIG;
+    }
+    return s_mem.bdrv_co_create_opts(drv, filename, opts, errp);
+}
+
+static int coroutine_fn s_mem_truncate(BlockDriverState *bs, int64_t offset,
+                                       bool exact, PreallocMode prealloc,
+                                       BdrvRequestFlags flags, Error **errp)
+{
+    if (offset > S_MAX_IMAGE) {
+        error_setg(errp, "The scenario fuzz target has files of at most %d "
+                   "bytes", S_MAX_IMAGE);
+        return -EFBIG;
+    }
+    return s_mem.bdrv_co_truncate(bs, offset, exact, prealloc, flags, errp);
 }
 
 static void s_empty_tmpdir(void)
@@ -87,6 +126,10 @@ static void s_remove_tmpdir(void)
 static void s_sandbox(void)
 {
     /* Paths are mem image names: "file" is "mem" under another name */
+    s_mem = bdrv_mem;
+    bdrv_mem.bdrv_open = s_mem_open;
+    bdrv_mem.bdrv_co_create_opts = s_mem_create;
+    bdrv_mem.bdrv_co_truncate = s_mem_truncate;
     bdrv_file = bdrv_mem;
     bdrv_file.format_name = "file";
     bdrv_file.protocol_name = "file";

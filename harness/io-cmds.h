@@ -54,6 +54,13 @@ void io_set_misalign(bool misalign);
  */
 void io_set_source_in_mem(bool in_mem);
 
+/*
+ * Longest request (and so I/O buffer) the commands accept; 0: qemu-io's
+ * BDRV_REQUEST_MAX_BYTES.  A sandboxed caller lowers it: a fuzz input's
+ * "write 0 1536M" allocated that much twice over (the buffer, the image)
+ */
+void io_set_max_length(int64_t max);
+
 /* The command named @name (or its alias), or NULL */
 const IoCmd *io_cmd_find(const char *name);
 /* The @i-th command in name order, NULL past the last (for suggestions) */

@@ -63,13 +63,22 @@ int64_t io_parse_num(const char *arg)
     return v;
 }
 
+/* Longest request (qemu-io's limit unless a sandboxed caller lowers it) */
+static int64_t io_max_len = BDRV_REQUEST_MAX_BYTES;
+
+void io_set_max_length(int64_t max)
+{
+    io_max_len = max > 0 ? MIN(max, (int64_t)BDRV_REQUEST_MAX_BYTES)
+                         : (int64_t)BDRV_REQUEST_MAX_BYTES;
+}
+
 int64_t io_parse_len(const char *arg)
 {
     int64_t v = io_parse_num(arg);
 
-    if (v > (int64_t)BDRV_REQUEST_MAX_BYTES) {
+    if (v > io_max_len) {
         printf("length cannot exceed %" PRIu64 ", given %s\n",
-               (uint64_t)BDRV_REQUEST_MAX_BYTES, arg);
+               (uint64_t)io_max_len, arg);
         return -EINVAL;
     }
     return v;
@@ -89,9 +98,9 @@ int io_create_iovec(BlockBackend *blk, QEMUIOVector *qiov, char **argv,
             io_destroy_iovec(qiov);
             return len;
         }
-        if (len > (int64_t)BDRV_REQUEST_MAX_BYTES - (int64_t)total) {
+        if (len > io_max_len - (int64_t)total) {
             printf("Argument '%s' exceeds maximum size %" PRIu64 "\n",
-                   argv[i], (uint64_t)BDRV_REQUEST_MAX_BYTES);
+                   argv[i], (uint64_t)io_max_len);
             io_destroy_iovec(qiov);
             return -EINVAL;
         }

@@ -19,6 +19,9 @@ struct ScnRunner {
     char *expect;            /* expect-error's text for the next step */
 };
 
+/* Longest io request of a sandboxed run (the iotests' are at most 2 MiB) */
+#define SCN_SANDBOX_IO_MAX (4 * MiB)
+
 static bool scn_run_is_seeded;
 static bool scn_run_is_sandboxed;
 
@@ -299,6 +302,7 @@ static int scn_run_stream(const char *file, FILE *f, const ScnOptions *opts)
     scn_run_is_seeded = opts->seeded;
     scn_run_is_sandboxed = opts->sandboxed;
     io_set_source_in_mem(opts->sandboxed);
+    io_set_max_length(opts->sandboxed ? SCN_SANDBOX_IO_MAX : 0);
     scn_lex_set_env(opts->env);
     if (opts->seeded) {
         sched_set_deterministic(opts->seed);
