@@ -274,6 +274,23 @@ static void io_settle(IoState *s)
     io_epoch_end(s);
 }
 
+/*
+ * What writes write: IO_MAX_LEN bytes from offset pattern * IO_FILL_STEP
+ * of one table, so that each pattern byte gives other data at each offset
+ */
+#define IO_FILL_STEP 131
+static const uint8_t *io_fill_bytes(void)
+{
+    static uint8_t fill[IO_MAX_LEN + 256 * IO_FILL_STEP];
+    static bool done;
+
+    for (size_t i = 0; !done && i < sizeof(fill); i++) {
+        fill[i] = (uint8_t)(i * 7 + (i >> 9) + (i >> 13));
+    }
+    done = true;
+    return fill;
+}
+
 /* The request's data vector: 1 to 3 pieces cut where the input says */
 static void io_req_buffers(FuzzInput *in, IoReq *r)
 {
@@ -282,9 +299,11 @@ static void io_req_buffers(FuzzInput *in, IoReq *r)
     uint8_t pattern = fuzz_u8(in);
 
     r->buf = malloc(len ? len : 1);
-    for (size_t i = 0; i < len; i++) {
-        r->buf[i] = r->kind == IO_WRITE ? (uint8_t)(pattern + i * 7 + (i >> 9))
-                                        : 0xa5;
+    /* memcpy/memset: a byte loop here was a sixth of the target's time */
+    if (r->kind == IO_WRITE) {
+        memcpy(r->buf, io_fill_bytes() + pattern * IO_FILL_STEP, len);
+    } else {
+        memset(r->buf, 0xa5, len);
     }
     qemu_iovec_init(&r->qiov, 3);
     cut1 = len ? fuzz_u16(in) % (len + 1) : 0;

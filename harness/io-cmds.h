@@ -47,6 +47,20 @@ void io_command_usage(const IoCmd *cmd);
 /* Misaligned buffers (qemu-io -m): every I/O buffer starts 16 bytes off */
 void io_set_misalign(bool misalign);
 
+/*
+ * write -s FILE names a mem image (block/mem.h) instead of a host file:
+ * for sandboxed callers (the scenario fuzz target) that must not read
+ * host files
+ */
+void io_set_source_in_mem(bool in_mem);
+
+/*
+ * Longest request (and so I/O buffer) the commands accept; 0: qemu-io's
+ * BDRV_REQUEST_MAX_BYTES.  A sandboxed caller lowers it: a fuzz input's
+ * "write 0 1536M" allocated that much twice over (the buffer, the image)
+ */
+void io_set_max_length(int64_t max);
+
 /* The command named @name (or its alias), or NULL */
 const IoCmd *io_cmd_find(const char *name);
 /* The @i-th command in name order, NULL past the last (for suggestions) */

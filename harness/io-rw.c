@@ -1,6 +1,7 @@
 /*
  * qemu-io's synchronous data commands: read, readv, write, writev.
  */
+#include "block/mem.h"
 #include "io-cmds-int.h"
 
 #include "block/block-io.h"
@@ -62,13 +63,22 @@ int64_t io_parse_num(const char *arg)
     return v;
 }
 
+/* Longest request (qemu-io's limit unless a sandboxed caller lowers it) */
+static int64_t io_max_len = BDRV_REQUEST_MAX_BYTES;
+
+void io_set_max_length(int64_t max)
+{
+    io_max_len = max > 0 ? MIN(max, (int64_t)BDRV_REQUEST_MAX_BYTES)
+                         : (int64_t)BDRV_REQUEST_MAX_BYTES;
+}
+
 int64_t io_parse_len(const char *arg)
 {
     int64_t v = io_parse_num(arg);
 
-    if (v > (int64_t)BDRV_REQUEST_MAX_BYTES) {
+    if (v > io_max_len) {
         printf("length cannot exceed %" PRIu64 ", given %s\n",
-               (uint64_t)BDRV_REQUEST_MAX_BYTES, arg);
+               (uint64_t)io_max_len, arg);
         return -EINVAL;
     }
     return v;
@@ -88,9 +98,9 @@ int io_create_iovec(BlockBackend *blk, QEMUIOVector *qiov, char **argv,
             io_destroy_iovec(qiov);
             return len;
         }
-        if (len > (int64_t)BDRV_REQUEST_MAX_BYTES - (int64_t)total) {
+        if (len > io_max_len - (int64_t)total) {
             printf("Argument '%s' exceeds maximum size %" PRIu64 "\n",
-                   argv[i], (uint64_t)BDRV_REQUEST_MAX_BYTES);
+                   argv[i], (uint64_t)io_max_len);
             io_destroy_iovec(qiov);
             return -EINVAL;
         }
@@ -408,13 +418,45 @@ static int io_write_check(const IoWriteArgs *a)
     return 0;
 }
 
+static bool io_source_in_mem;
+
+void io_set_source_in_mem(bool in_mem)
+{
+    io_source_in_mem = in_mem;
+}
+
+/* -s NAME of a mem image: its bytes, repeated to fill @len */
+static uint8_t *io_alloc_from_mem(BlockBackend *blk, size_t len,
+                                  const char *name)
+{
+    size_t n = 0, got;
+    const uint8_t *data = mem_image_get(name, &n);
+    uint8_t *buf;
+
+    if (!data || (n == 0 && len)) {
+        fprintf(stderr, "%s: %s\n", name,
+                data ? "file is empty" : "No such mem image");
+        return NULL;
+    }
+    buf = io_alloc(blk, len, 0);
+    for (got = 0; got < len; got += MIN(n, len - got)) {
+        memcpy(buf + got, data, MIN(n, len - got));
+    }
+    return buf;
+}
+
 /* -s FILE: the buffer holds the file's bytes, repeated to fill @len */
 static uint8_t *io_alloc_from_file(BlockBackend *blk, size_t len,
                                    const char *path)
 {
     uint8_t *buf;
     size_t got = 0, n;
-    FILE *f = fopen(path, "r");
+    FILE *f;
+
+    if (io_source_in_mem) {
+        return io_alloc_from_mem(blk, len, path);
+    }
+    f = fopen(path, "r");
 
     if (!f) {
         perror(path);

@@ -12,8 +12,9 @@
 #
 # A target is fuzz/<name>.c with LLVMFuzzerTestOneInput; fuzz-*.c (helpers) are
 # linked into each, the mains are replay-main.c (any compiler) and
-# afl-main.c (afl-clang-fast).  The library is rebuilt for each engine with
-# that engine's instrumentation.
+# afl-main.c (afl-clang-fast).  The library (and the harness, for the
+# scenario target) is rebuilt for each engine with that engine's
+# instrumentation.
 
 # fuzz/fuzz-*.c are helpers linked into every target, not targets
 FUZZ_HELPERS := $(wildcard fuzz/fuzz-*.c)
@@ -28,7 +29,7 @@ AFL_CC ?= afl-clang-fast
 FUZZ_WARN := -Wall -Wextra -Werror -Wno-unused-parameter \
              -Wno-missing-field-initializers -Wshadow -Wformat=2 \
              -Wno-format-nonliteral -Wvla -Wno-gnu-zero-variadic-macro-arguments
-FUZZ_BASE := -std=gnu11 -g $(FUZZ_WARN) -Iinclude -D_GNU_SOURCE -pthread -MMD -MP \
+FUZZ_BASE := -std=gnu11 -g $(FUZZ_WARN) -Iinclude -I. -D_GNU_SOURCE -pthread -MMD -MP \
              -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 LF_SAN := address,undefined
 LF_CFLAGS := $(FUZZ_BASE) -O1 -fno-omit-frame-pointer \
@@ -46,7 +47,12 @@ $(1)/libblock.a: $(LIB_SRCS:%.c=$(1)/obj/%.o)
 	@rm -f $$@
 	@ar rcs $$@ $$^
 
--include $(LIB_SRCS:%.c=$(1)/obj/%.d) $(FUZZ_HELPERS:%.c=$(1)/obj/%.d) \
+$(1)/libharness.a: $(HARNESS_SRCS:%.c=$(1)/obj/%.o)
+	@rm -f $$@
+	@ar rcs $$@ $$^
+
+-include $(LIB_SRCS:%.c=$(1)/obj/%.d) $(HARNESS_SRCS:%.c=$(1)/obj/%.d) \
+         $(FUZZ_HELPERS:%.c=$(1)/obj/%.d) \
          $(FUZZ_TARGETS:%=$(1)/obj/fuzz/%.d)
 endef
 
@@ -54,20 +60,25 @@ $(eval $(call FUZZ_ENGINE_RULES,build/fuzz,$(FUZZ_CLANG) $(LF_CFLAGS)))
 $(eval $(call FUZZ_ENGINE_RULES,build/afl,$(AFL_CC) $(AFL_CFLAGS)))
 $(eval $(call FUZZ_ENGINE_RULES,build/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC) $(AFL_CFLAGS)))
 
-build/fuzz/%: build/fuzz/obj/fuzz/%.o $(FUZZ_HELPERS:%.c=build/fuzz/obj/%.o) build/fuzz/libblock.a
+build/fuzz/%: build/fuzz/obj/fuzz/%.o $(FUZZ_HELPERS:%.c=build/fuzz/obj/%.o) \
+             build/fuzz/libharness.a build/fuzz/libblock.a
 	$(FUZZ_CLANG) -fsanitize=fuzzer,$(LF_SAN) -o $@ $^ $(LIBS)
 
 build/afl/%: build/afl/obj/fuzz/%.o $(FUZZ_HELPERS:%.c=build/afl/obj/%.o) \
-             build/afl/obj/fuzz/afl-main.o build/afl/libblock.a
+             build/afl/obj/fuzz/afl-main.o build/afl/libharness.a build/afl/libblock.a
 	$(AFL_CC) -o $@ $^ $(LIBS)
 
 build/afl-cmplog/%: build/afl-cmplog/obj/fuzz/%.o $(FUZZ_HELPERS:%.c=build/afl-cmplog/obj/%.o) \
-                    build/afl-cmplog/obj/fuzz/afl-main.o build/afl-cmplog/libblock.a
+                    build/afl-cmplog/obj/fuzz/afl-main.o build/afl-cmplog/libharness.a \
+                    build/afl-cmplog/libblock.a
 	AFL_LLVM_CMPLOG=1 $(AFL_CC) -o $@ $^ $(LIBS)
 
 # Replay mains in the current flavour ($(O)), e.g. build/asan/fuzz/replay-io
 FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(O)/fuzz/replay-%)
-$(O)/fuzz/replay-%: $(O)/fuzz/%.o $(FUZZ_HELPERS:%.c=$(O)/%.o) $(O)/fuzz/replay-main.o $(LIB)
+# fuzz/scenario.c includes the harness's scenario.h
+$(FUZZ_TARGETS:%=$(O)/fuzz/%.o): CFLAGS_ALL += -I.
+$(O)/fuzz/replay-%: $(O)/fuzz/%.o $(FUZZ_HELPERS:%.c=$(O)/%.o) $(O)/fuzz/replay-main.o \
+                   $(HARNESS_LIB) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 FUZZ_LF_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)

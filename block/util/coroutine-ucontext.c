@@ -143,12 +143,12 @@ static void coroutine_longjmp_init(void)
     }
 }
 
-__attribute__((noreturn)) static void coroutine_longjmp(sigjmp_buf env,
-                                                         int val)
-{
-    coroutine_libc_longjmp(env, val);
-    __builtin_unreachable();
-}
+/*
+ * Not a noreturn function: the compiler precedes each call to one with
+ * __asan_handle_no_return(), whose sigaltstack() system call is the cost
+ * this avoids (a call through the pointer is an ordinary call)
+ */
+#define coroutine_longjmp(env, val) coroutine_libc_longjmp((env), (val))
 #else
 #define coroutine_longjmp siglongjmp
 #endif

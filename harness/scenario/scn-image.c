@@ -130,25 +130,6 @@ static uint8_t *scn_image_hex(char **argv, int n, size_t *len)
     return buf;
 }
 
-/* Write @len bytes at @offset of @file (created, truncated first if asked) */
-static int scn_image_write(const char *file, int64_t offset,
-                           const uint8_t *buf, size_t len, bool trunc)
-{
-    int fd = open(file, O_WRONLY | O_CREAT | (trunc ? O_TRUNC : 0), 0644);
-    ssize_t n = -1;
-
-    if (fd >= 0) {
-        n = pwrite(fd, buf, len, offset);
-        close(fd);
-    }
-    if (n != (ssize_t)len) {
-        scn_error("Cannot write '%s': %s", file,
-                  n < 0 ? strerror(errno) : "short write");
-        return SCN_CMD_FAIL;
-    }
-    return 0;
-}
-
 /* poke FILE OFFSET HEX...: overwrite bytes of a file */
 static int scn_poke_f(ScnRunner *r, int argc, char **argv)
 {
@@ -159,11 +140,11 @@ static int scn_poke_f(ScnRunner *r, int argc, char **argv)
     if (offset < 0 || !(buf = scn_image_hex(argv + 3, argc - 3, &len))) {
         return SCN_CMD_FAIL;
     }
-    if (access(argv[1], F_OK) < 0) {
-        scn_error("Cannot poke '%s': %s", argv[1], strerror(errno));
+    if (!scn_file_exists(argv[1])) {
+        scn_error("Cannot poke '%s': %s", argv[1], strerror(ENOENT));
         return SCN_CMD_FAIL;
     }
-    return scn_image_write(argv[1], offset, buf, len, false);
+    return scn_file_write(argv[1], offset, buf, len, false);
 }
 
 /* write-hex FILE HEX...: the file holds exactly these bytes */
@@ -175,7 +156,7 @@ static int scn_write_hex_f(ScnRunner *r, int argc, char **argv)
     if (!(buf = scn_image_hex(argv + 2, argc - 2, &len))) {
         return SCN_CMD_FAIL;
     }
-    return scn_image_write(argv[1], 0, buf, len, true);
+    return scn_file_write(argv[1], 0, buf, len, true);
 }
 
 /* peek FILE OFFSET LEN: hex dump of bytes of a file */
@@ -184,8 +165,7 @@ static int scn_peek_f(ScnRunner *r, int argc, char **argv)
     int64_t offset = scn_image_num(argv[2]);
     int64_t len = offset < 0 ? -1 : scn_image_num(argv[3]);
     g_autofree uint8_t *buf = NULL;
-    ssize_t n = -1;
-    int fd;
+    ssize_t n;
 
     if (len < 0) {
         return SCN_CMD_FAIL;
@@ -195,13 +175,9 @@ static int scn_peek_f(ScnRunner *r, int argc, char **argv)
         return SCN_CMD_FAIL;
     }
     buf = g_malloc(len + 1);
-    fd = open(argv[1], O_RDONLY);
-    if (fd >= 0) {
-        n = pread(fd, buf, len, offset);
-        close(fd);
-    }
+    n = scn_file_pread(argv[1], buf, len, offset);
     if (n < 0) {
-        scn_error("Cannot read '%s': %s", argv[1], strerror(errno));
+        scn_error("Cannot read '%s': %s", argv[1], strerror(-n));
         return SCN_CMD_FAIL;
     }
     if (n < len) {
@@ -215,19 +191,7 @@ static int scn_peek_f(ScnRunner *r, int argc, char **argv)
 /* cat FILE: print a (text) file, e.g. what graph --dot wrote */
 static int scn_cat_f(ScnRunner *r, int argc, char **argv)
 {
-    FILE *f = fopen(argv[1], "r");
-    char buf[4096];
-    size_t n;
-
-    if (!f) {
-        scn_error("Cannot open '%s': %s", argv[1], strerror(errno));
-        return SCN_CMD_FAIL;
-    }
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-        fwrite(buf, 1, n, stdout);
-    }
-    fclose(f);
-    return 0;
+    return scn_file_cat(argv[1]);
 }
 
 const ScnCmd scn_image_cmds[] = {

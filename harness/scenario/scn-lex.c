@@ -38,6 +38,29 @@ static bool scn_lex_name_char(char c, bool first)
     return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
 }
 
+static const char *const *scn_lex_env;
+
+void scn_lex_set_env(const char *const *vars)
+{
+    scn_lex_env = vars;
+}
+
+/* @var from the process environment, or from scn_lex_env when it is set */
+static const char *scn_lex_getenv(const char *var)
+{
+    size_t n = strlen(var);
+
+    if (!scn_lex_env) {
+        return getenv(var);
+    }
+    for (const char *const *v = scn_lex_env; *v; v++) {
+        if (!strncmp(*v, var, n) && (*v)[n] == '=') {
+            return *v + n + 1;
+        }
+    }
+    return NULL;
+}
+
 /* $NAME, ${NAME} or ${NAME:-default} at lx->p (on the '$') */
 static int scn_lex_var(ScnLex *lx)
 {
@@ -68,7 +91,7 @@ static int scn_lex_var(ScnLex *lx)
             return scn_lex_error(lx, start, "Unterminated '${%s'", var);
         }
     }
-    value = getenv(var);
+    value = scn_lex_getenv(var);
     if (!value && def) {
         qstring_append_len(lx->word, def, end - def);
     } else if (!value) {
@@ -139,13 +162,23 @@ static int scn_lex_json(ScnLex *lx)
     return scn_lex_error(lx, start, "Unterminated JSON object");
 }
 
+/*
+ * What separates words.  A word ends at exactly these: other white space
+ * (form feed, vertical tab) is a control character, an error, where
+ * ending the word there made an empty word and the line loop never moved
+ */
+static bool scn_lex_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
 /* One word at lx->p (not blank) into lx->word */
 static int scn_lex_word(ScnLex *lx)
 {
     if (*lx->p == '{') {
         return scn_lex_json(lx);
     }
-    while (*lx->p && !isspace((unsigned char)*lx->p)) {
+    while (*lx->p && !scn_lex_blank(*lx->p)) {
         const char *q;
 
         switch (*lx->p) {
@@ -189,7 +222,7 @@ int scn_lex(const char *file, int line, const char *text, ScnStep *step)
     step->line = line;
     step->text = g_strdup(text);
     for (;;) {
-        while (*lx.p == ' ' || *lx.p == '\t' || *lx.p == '\r') {
+        while (scn_lex_blank(*lx.p)) {
             lx.p++;
         }
         if (!*lx.p || *lx.p == '#') {

@@ -95,8 +95,8 @@ static int scn_graph_f(ScnRunner *r, int argc, char **argv)
 {
     Error *err = NULL;
     XDbgBlockGraph *g;
-    g_autofree char *dot = NULL;
-    FILE *f;
+    char *dot;
+    int ret;
 
     if (argc == 2 || (argc == 3 && strcmp(argv[1], "--dot"))) {
         scn_error("Usage: graph [--dot FILE]");
@@ -113,16 +113,9 @@ static int scn_graph_f(ScnRunner *r, int argc, char **argv)
     }
     dot = xdbg_graph_to_dot(g);
     qapi_free_XDbgBlockGraph(g);
-    f = fopen(argv[2], "w");
-    if (f && fputs(dot, f) < 0) {
-        fclose(f);
-        f = NULL;
-    }
-    if (!f || fclose(f) != 0) {
-        scn_error("Cannot write '%s': %s", argv[2], strerror(errno));
-        return SCN_CMD_FAIL;
-    }
-    return 0;
+    ret = scn_file_write(argv[2], 0, (const uint8_t *)dot, strlen(dot), true);
+    g_free(dot);
+    return ret;
 }
 
 static int scn_check_invariants_f(ScnRunner *r, int argc, char **argv)

@@ -19,11 +19,39 @@ struct ScnRunner {
     char *expect;            /* expect-error's text for the next step */
 };
 
+/* Longest io request of a sandboxed run (the iotests' are at most 2 MiB) */
+#define SCN_SANDBOX_IO_MAX (4 * MiB)
+
 static bool scn_run_is_seeded;
+static bool scn_run_is_sandboxed;
 
 bool scn_seeded(void)
 {
     return scn_run_is_seeded;
+}
+
+bool scn_sandboxed(void)
+{
+    return scn_run_is_sandboxed;
+}
+
+/*
+ * io commands a sandboxed run refuses: real time, signals, abort, and a
+ * blkdebug breakpoint (a drain waiting for the request it suspends aborts
+ * as a deadlock, which the fuzz target would report as a crash)
+ */
+static bool scn_io_refused(const char *name)
+{
+    static const char *const refused[] = { "sleep", "sigraise", "abort",
+                                            "break" };
+    const IoCmd *cmd = io_cmd_find(name);
+
+    for (size_t i = 0; scn_run_is_sandboxed && i < ARRAY_SIZE(refused); i++) {
+        if (cmd == io_cmd_find(refused[i])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int scn_syntax(const char *file, const ScnStep *st, int word,
@@ -48,6 +76,10 @@ static int scn_check_io(const char *file, const ScnStep *st)
 {
     const char *near;
 
+    if (scn_io_refused(st->argv[2])) {
+        return scn_syntax(file, st, 2, "io command '%s' is not available in "
+                          "a sandboxed run", st->argv[2]);
+    }
     if (io_cmd_find(st->argv[2])) {
         return 0;
     }
@@ -76,6 +108,11 @@ static int scn_check_step(const char *file, const ScnStep *st)
                           "Wrong number of arguments for '%s' (usage: %s %s)",
                           c->name, c->name, c->args);
     }
+    /* Parked requests under a drain: a deadlock abort, as for break */
+    if (scn_run_is_sandboxed && !strcmp(c->name, "park")) {
+        return scn_syntax(file, st, 0, "'park' is not available in a "
+                          "sandboxed run");
+    }
     if (!strcmp(c->name, "io")) {
         return scn_check_io(file, st);
     }
@@ -90,20 +127,14 @@ static int scn_check_step(const char *file, const ScnStep *st)
     return 0;
 }
 
-/* Read @file into steps; SCN_EXIT_OK or SCN_EXIT_USAGE */
-static int scn_load(ScnRunner *r)
+/* Read @f (named r->file) into steps; SCN_EXIT_OK or SCN_EXIT_USAGE */
+static int scn_load(ScnRunner *r, FILE *f)
 {
-    FILE *f = fopen(r->file, "r");
     char *buf = NULL;
     size_t cap = 0;
     ssize_t len;
     int line = 0, ret = SCN_EXIT_OK;
 
-    if (!f) {
-        fprintf(stderr, "drydock: Cannot open scenario '%s': %s\n", r->file,
-                strerror(errno));
-        return SCN_EXIT_USAGE;
-    }
     while ((len = getline(&buf, &cap, f)) >= 0) {
         ScnStep st;
 
@@ -130,7 +161,6 @@ static int scn_load(ScnRunner *r)
         r->steps[r->nsteps++] = st;
     }
     free(buf);
-    fclose(f);
     if (ret == SCN_EXIT_OK && r->nsteps &&
         !strcmp(r->steps[r->nsteps - 1].argv[0], "expect-error")) {
         scn_syntax(r->file, &r->steps[r->nsteps - 1], 0,
@@ -263,19 +293,24 @@ static int scn_finish(ScnRunner *r, int ret)
     return ret;
 }
 
-int scn_run_file(const char *file, const ScnOptions *opts)
+/* Run the scenario read from @f, named @file in messages */
+static int scn_run_stream(const char *file, FILE *f, const ScnOptions *opts)
 {
     ScnRunner r = { .file = file, .check = !opts->no_check };
     int i, ret;
 
     scn_run_is_seeded = opts->seeded;
+    scn_run_is_sandboxed = opts->sandboxed;
+    io_set_source_in_mem(opts->sandboxed);
+    io_set_max_length(opts->sandboxed ? SCN_SANDBOX_IO_MAX : 0);
+    scn_lex_set_env(opts->env);
     if (opts->seeded) {
         sched_set_deterministic(opts->seed);
         io_set_fixed_stats(true);
     }
     bdrv_init();
     test_driver_register();
-    ret = scn_load(&r);
+    ret = scn_load(&r, f);
     for (i = 0; ret == SCN_EXIT_OK && i < r.nsteps; i++) {
         ret = scn_run_step(&r, &r.steps[i]);
     }
@@ -289,6 +324,34 @@ int scn_run_file(const char *file, const ScnOptions *opts)
     g_free(r.expect);
     fflush(stdout);
     return ret;
+}
+
+/* Run the scenario of stream @f (NULL: it could not be opened), close it */
+static int scn_run_opened(const char *name, FILE *f, const ScnOptions *opts)
+{
+    int ret;
+
+    if (!f) {
+        fprintf(stderr, "drydock: Cannot open scenario '%s': %s\n", name,
+                strerror(errno));
+        return SCN_EXIT_USAGE;
+    }
+    ret = scn_run_stream(name, f, opts);
+    fclose(f);
+    return ret;
+}
+
+int scn_run_file(const char *file, const ScnOptions *opts)
+{
+    return scn_run_opened(file, fopen(file, "r"), opts);
+}
+
+int scn_run_text(const char *name, const char *text, size_t len,
+                 const ScnOptions *opts)
+{
+    /* fmemopen() of 0 bytes fails: an empty scenario is one empty line */
+    return scn_run_opened(name, len ? fmemopen((void *)text, len, "r")
+                                    : fmemopen("\n", 1, "r"), opts);
 }
 
 /* ---- the runner's own commands ---- */

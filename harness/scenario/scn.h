@@ -30,6 +30,9 @@ typedef struct ScnStep {
 int scn_lex(const char *file, int line, const char *text, ScnStep *step);
 void scn_step_free(ScnStep *step);
 
+/* Variables from @vars ("NAME=VALUE", NULL-terminated) only; NULL: environ */
+void scn_lex_set_env(const char *const *vars);
+
 /* Edit distance (Levenshtein) between two words */
 int scn_edit_distance(const char *a, const char *b);
 
@@ -86,6 +89,20 @@ QDict *scn_parse_options(const char *arg);
 
 /* Whether the run is seeded (statistics, iothreads are virtual) */
 bool scn_seeded(void);
+/* Whether the run is sandboxed: no host files, no real sleeps or signals */
+bool scn_sandboxed(void);
+
+/*
+ * The files of the image helpers (scn-files.c): host files, or mem images
+ * named by the path when sandboxed.  Errors print "Error: ..." (write,
+ * cat: SCN_CMD_FAIL) or return -errno (pread).
+ */
+int scn_file_write(const char *file, int64_t offset, const uint8_t *buf,
+                   size_t len, bool trunc);
+bool scn_file_exists(const char *file);
+ssize_t scn_file_pread(const char *file, uint8_t *buf, size_t len,
+                       int64_t offset);
+int scn_file_cat(const char *file);
 
 /* Undo what the commands left (drains, blockers, backends, IOThreads) */
 void scn_drain_cleanup(void);

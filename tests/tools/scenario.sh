@@ -63,6 +63,10 @@ expect bad-var 2 "bad-var.scn:1:6: error: Invalid variable name after '\${'" \
 expect unterminated-var 2 "error: Unterminated '\${HOME'" 'echo ${HOME' run
 expect control-char 2 "control-char.scn:1:7: error: Control character 0x01" \
     $'echo a\001b' run
+# white space other than blanks (a form feed) is a control character: it
+# used to end a word without being skipped, an endless loop (fuzz: scenario)
+expect form-feed 2 "form-feed.scn:1:5: error: Control character 0x0c" \
+    $'echo\f\fx' run
 expect garbage 2 "garbage.scn:1:1: error: Unknown command" \
     $'\xff\xfe garbage \x7f\nmore ) ( garbage' run
 expect expect-last 2 "error: expect-error must be followed by a command" \

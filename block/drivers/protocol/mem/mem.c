@@ -29,7 +29,13 @@ typedef struct MemBuffer {
     QLIST_ENTRY(MemBuffer) next;
 
     pthread_mutex_t lock;       /* protects data and len */
+    /*
+     * Bytes [0, alloc) are in data; [alloc, len) read as zeroes and are
+     * allocated on the first write there, so that a large image that is
+     * never written costs no memory (nor the time to zero it)
+     */
     uint8_t *data;              /* never NULL, even when len is 0 */
+    uint64_t alloc;
     uint64_t len;
 } MemBuffer;
 
@@ -94,6 +100,27 @@ static int mem_check_size(const char *name, uint64_t len, Error **errp)
     return 0;
 }
 
+/* Back [0, end) with memory (end <= len); caller holds the lock */
+static int mem_buffer_back(MemBuffer *buf, uint64_t end)
+{
+    uint64_t want;
+    uint8_t *data;
+
+    if (end <= buf->alloc) {
+        return 0;
+    }
+    /* Grow geometrically so that sequential writes copy little */
+    want = MIN(MAX(end, buf->alloc * 2), buf->len);
+    data = g_try_realloc(buf->data, MAX(want, 1));
+    if (!data) {
+        return -ENOMEM;
+    }
+    memset(data + buf->alloc, 0, want - buf->alloc);
+    buf->data = data;
+    buf->alloc = want;
+    return 0;
+}
+
 static MemBuffer *mem_buffer_new(const char *name, const void *data,
                                  uint64_t len, Error **errp)
 {
@@ -101,7 +128,7 @@ static MemBuffer *mem_buffer_new(const char *name, const void *data,
     uint8_t *bytes;
 
     /* The size may come from untrusted input: no aborting allocation */
-    bytes = data ? g_try_malloc(MAX(len, 1)) : g_try_malloc0(MAX(len, 1));
+    bytes = data ? g_try_malloc(MAX(len, 1)) : g_try_malloc0(1);
     if (!bytes) {
         error_setg(errp, "Could not allocate %" PRIu64 " bytes for mem "
                    "image '%s'", len, name);
@@ -114,6 +141,7 @@ static MemBuffer *mem_buffer_new(const char *name, const void *data,
     buf->name = g_strdup(name);
     buf->refcnt = 1;
     buf->data = bytes;
+    buf->alloc = data ? len : 0;
     buf->len = len;
     pthread_mutex_init(&buf->lock, NULL);
     return buf;
@@ -194,7 +222,10 @@ const uint8_t *mem_image_get(const char *name, size_t *len)
     buf = name ? mem_table_find_locked(name) : NULL;
     if (buf) {
         pthread_mutex_lock(&buf->lock);
-        data = buf->data;
+        /* The caller reads all of it: back the zeroes not yet allocated */
+        if (mem_buffer_back(buf, buf->len) == 0) {
+            data = buf->data;
+        }
         if (len) {
             *len = buf->len;
         }
@@ -340,7 +371,7 @@ static int coroutine_fn mem_co_preadv_part(BlockDriverState *bs,
 
     pthread_mutex_lock(&buf->lock);
     /* Past the end (the core rounds lengths up to sectors) reads zeroes */
-    avail = (uint64_t)offset < buf->len ? buf->len - offset : 0;
+    avail = (uint64_t)offset < buf->alloc ? buf->alloc - offset : 0;
     avail = MIN(avail, (uint64_t)bytes);
     if (avail) {
         qemu_iovec_from_buf(qiov, qiov_offset, buf->data + offset, avail);
@@ -368,8 +399,10 @@ static int coroutine_fn mem_co_pwritev_part(BlockDriverState *bs,
 
     pthread_mutex_lock(&buf->lock);
     if (mem_in_range(buf, offset, bytes)) {
+        ret = mem_buffer_back(buf, offset + bytes);
+    }
+    if (ret == 0) {
         qemu_iovec_to_buf(qiov, qiov_offset, buf->data + offset, bytes);
-        ret = 0;
     }
     pthread_mutex_unlock(&buf->lock);
     return ret;
@@ -384,8 +417,11 @@ static int coroutine_fn mem_co_pwrite_zeroes(BlockDriverState *bs,
 
     pthread_mutex_lock(&buf->lock);
     if (mem_in_range(buf, offset, bytes)) {
-        memset(buf->data + offset, 0, bytes);
         ret = 0;
+        if ((uint64_t)offset < buf->alloc) {
+            memset(buf->data + offset, 0,
+                   MIN((uint64_t)bytes, buf->alloc - offset));
+        }
     }
     pthread_mutex_unlock(&buf->lock);
     return ret;
@@ -398,9 +434,9 @@ static int coroutine_fn mem_co_pdiscard(BlockDriverState *bs, int64_t offset,
     MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
 
     pthread_mutex_lock(&buf->lock);
-    if ((uint64_t)offset < buf->len) {
+    if ((uint64_t)offset < buf->alloc) {
         memset(buf->data + offset, 0,
-               MIN((uint64_t)bytes, buf->len - offset));
+               MIN((uint64_t)bytes, buf->alloc - offset));
     }
     pthread_mutex_unlock(&buf->lock);
     return 0;
@@ -425,17 +461,18 @@ static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
     }
 
     pthread_mutex_lock(&buf->lock);
-    data = g_try_realloc(buf->data, MAX((uint64_t)offset, 1));
-    if (!data) {
-        pthread_mutex_unlock(&buf->lock);
-        error_setg(errp, "Could not resize mem image '%s' to %" PRId64
-                   " bytes", buf->name, offset);
-        return -ENOMEM;
+    /* Growing adds zeroes that are not backed until written */
+    if ((uint64_t)offset < buf->alloc) {
+        data = g_try_realloc(buf->data, MAX((uint64_t)offset, 1));
+        if (!data) {
+            pthread_mutex_unlock(&buf->lock);
+            error_setg(errp, "Could not resize mem image '%s' to %" PRId64
+                       " bytes", buf->name, offset);
+            return -ENOMEM;
+        }
+        buf->data = data;
+        buf->alloc = offset;
     }
-    if ((uint64_t)offset > buf->len) {
-        memset(data + buf->len, 0, offset - buf->len);
-    }
-    buf->data = data;
     buf->len = offset;
     pthread_mutex_unlock(&buf->lock);
     return 0;

@@ -1,0 +1,108 @@
+/*
+ * The mem protocol backs an image's bytes only once they are written (up
+ * to the highest byte written): unwritten ranges read as zeroes, zero
+ * writes and discards there need no memory, a shrink forgets the bytes cut
+ * off, and mem_image_get() still returns every byte.  A 4 GiB image (the
+ * limit) written at its start costs that start only.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "block/driver.h"
+#include "block/mem.h"
+#include "test-common.h"
+
+#define open_mem(name, opts, flags, errp)                                      \
+    test_common_blk_open("mem", (name), (opts), (flags), (errp))
+
+static void test_huge_image_written_at_start(void **state)
+{
+    uint8_t in[512], out[512];
+    int64_t end = (int64_t)MEM_IMAGE_MAX_SIZE;
+    BlockBackend *blk;
+
+    mem_image_set("huge", NULL, MEM_IMAGE_MAX_SIZE, &error_abort);
+    blk = open_mem("huge", NULL, BDRV_O_RDWR, &error_abort);
+    assert_int_equal(blk_getlength(blk), end);
+    memset(in, 0xa5, sizeof(in));
+    assert_int_equal(blk_pwrite(blk, 4096, sizeof(in), in, 0), 0);
+    assert_int_equal(blk_pread(blk, 4096, sizeof(out), out, 0), 0);
+    assert_memory_equal(in, out, sizeof(in));
+    /* Zeroes and discards of what was never written need nothing */
+    assert_int_equal(blk_pwrite_zeroes(blk, 0, 1 << 30, 0), 0);
+    assert_int_equal(blk_pdiscard(blk, 1 << 30, 1 << 30), 0);
+    assert_int_equal(blk_pread(blk, end - 512, sizeof(out), out, 0), 0);
+    assert_true(buffer_is_zero(out, sizeof(out)));
+    /* The zero write covered what was written */
+    assert_int_equal(blk_pread(blk, 4096, sizeof(out), out, 0), 0);
+    assert_true(buffer_is_zero(out, sizeof(out)));
+    /* Writes past the end still fail */
+    assert_true(blk_pwrite(blk, end - 256, sizeof(in), in, 0) < 0);
+    blk_unref(blk);
+    mem_image_delete("huge");
+}
+
+static void test_unwritten_bytes_read_zero(void **state)
+{
+    uint8_t in[1000], out[3000];
+    const uint8_t *img;
+    size_t len = 0;
+    BlockBackend *blk;
+
+    mem_image_set("sp", NULL, 64 * 1024, &error_abort);
+    blk = open_mem("sp", NULL, BDRV_O_RDWR, &error_abort);
+    memset(in, 0x3c, sizeof(in));
+    /* Straddles what is backed and what is not */
+    assert_int_equal(blk_pwrite(blk, 1000, sizeof(in), in, 0), 0);
+    assert_int_equal(blk_pread(blk, 0, sizeof(out), out, 0), 0);
+    assert_true(buffer_is_zero(out, 1000));
+    assert_memory_equal(out + 1000, in, sizeof(in));
+    assert_true(buffer_is_zero(out + 2000, 1000));
+    /* The API view has every byte */
+    img = mem_image_get("sp", &len);
+    assert_int_equal(len, 64 * 1024);
+    assert_memory_equal(img + 1000, in, sizeof(in));
+    assert_true(buffer_is_zero(img + 2000, len - 2000));
+    blk_unref(blk);
+    mem_image_delete("sp");
+}
+
+static void test_shrink_then_grow_reads_zero(void **state)
+{
+    uint8_t data[8192], out[8192];
+    BlockBackend *blk;
+
+    memset(data, 0x77, sizeof(data));
+    mem_image_set("sg", data, sizeof(data), &error_abort);
+    blk = open_mem("sg", NULL, BDRV_O_RDWR | BDRV_O_RESIZE, &error_abort);
+    assert_int_equal(blk_truncate(blk, 1024, true, PREALLOC_MODE_OFF, 0,
+                                  &error_abort), 0);
+    assert_int_equal(blk_truncate(blk, 1 << 30, true, PREALLOC_MODE_OFF, 0,
+                                  &error_abort), 0);
+    assert_int_equal(blk_pread(blk, 0, sizeof(out), out, 0), 0);
+    assert_memory_equal(out, data, 1024);
+    assert_true(buffer_is_zero(out + 1024, sizeof(out) - 1024));
+    /* A write far into the grown part, then the bytes before it */
+    assert_int_equal(blk_pwrite(blk, 20000, 512, data, 0), 0);
+    assert_int_equal(blk_pread(blk, 8192, sizeof(out), out, 0), 0);
+    assert_true(buffer_is_zero(out, sizeof(out)));
+    assert_int_equal(blk_pread(blk, 20000, 512, out, 0), 0);
+    assert_memory_equal(out, data, 512);
+    blk_unref(blk);
+    mem_image_delete("sg");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_huge_image_written_at_start),
+        T(test_unwritten_bytes_read_zero),
+        T(test_shrink_then_grow_reads_zero),
+    };
+
+    return test_common_run_group(tests, test_common_group_setup,
+                                 test_common_group_teardown_mem);
+}
