@@ -3,7 +3,6 @@
 # compare -s (strict): allocation differences count
 . "$IOTESTS/common.rc"
 
-_require_img 'compare -s' qcow2 raw
 _known_bug raw -- write -z on a raw file leaves a hole where qemu-io leaves a zeroed extent that block status reports as data
 _make_test_img 1M
 cp "$TEST_IMG" "$TEST_DIR/b.$IMGFMT"
