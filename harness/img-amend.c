@@ -12,30 +12,23 @@ typedef struct ImgAmendArgs {
     bool force, progress;
 } ImgAmendArgs;
 
+static int img_amend_opt(void *opaque, int c, const char *arg)
+{
+    ImgAmendArgs *a = opaque;
+
+    switch (c) {
+    case 'o': return img_add_option_list(&a->options, arg) ? 0 : -1;
+    case 't': a->o.cache = arg; return 0;
+    case 'p': a->progress = true; return 0;
+    case IMG_OPT_FORCE: a->force = true; return 0;
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 static int img_amend_parse(ImgAmendArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":ho:f:t:pq", img_long_options,
-                            NULL)) != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0) {
-            return -1;
-        } else if (r) {
-            continue;
-        }
-        switch (c) {
-        case 'o':
-            if (!img_valid_option_list(optarg)) {
-                return -1;
-            }
-            img_append_options(&a->options, optarg);
-            break;
-        case 't': a->o.cache = optarg; break;
-        case 'p': a->progress = true; break;
-        case IMG_OPT_FORCE: a->force = true; break;
-        default: return -img_getopt_error(c, argv);
-        }
+    if (img_getopt(argc, argv, ":ho:f:t:pq", &a->o, img_amend_opt, a) < 0) {
+        return -1;
     }
     if (!a->options) {
         tool_usage_error("Must specify options (-o)");
@@ -44,11 +37,7 @@ static int img_amend_parse(ImgAmendArgs *a, int argc, char **argv)
     if (img_options_want_help(a->options) && a->o.fmt) {
         return 0;
     }
-    if (optind != argc - 1) {
-        tool_usage_error("Expecting one image file name");
-        return -1;
-    }
-    return img_check_open_args(&a->o) ? 0 : -1;
+    return img_one_image_args(argc, &a->o);
 }
 
 static void img_amend_status(BlockDriverState *bs, int64_t offset,

@@ -130,57 +130,53 @@ static int bench_int(const char *arg, int min, int max, const char *msg)
 }
 
 /* The options beyond the common ones; -1 after a message */
-static int bench_parse_opt(BenchOpts *o, int c, char **argv)
+static int bench_parse_opt(void *opaque, int c, const char *arg)
 {
+    BenchOpts *o = opaque;
     int64_t v;
 
     switch (c) {
     case 'c':
-        return (o->count = bench_int(optarg, 0, INT_MAX, "Invalid request "
+        return (o->count = bench_int(arg, 0, INT_MAX, "Invalid request "
                                      "count specified")) < 0 ? -1 : 0;
     case 'd':
-        return (o->depth = bench_int(optarg, 1, INT_MAX, "Invalid queue "
+        return (o->depth = bench_int(arg, 1, INT_MAX, "Invalid queue "
                                      "depth specified")) < 0 ? -1 : 0;
     case 'n': o->native = true; return 0;
-    case 'i': o->aio = optarg; return 0;
+    case 'i': o->aio = arg; return 0;
     case 'o':
-        return (o->offset = img_parse_size_arg(optarg, "offset")) < 0 ? -1
+        return (o->offset = img_parse_size_arg(arg, "offset")) < 0 ? -1
                                                                        : 0;
     case 's':
-        v = img_parse_size_range(optarg, "buffer size", 0, INT_MAX);
+        v = img_parse_size_range(arg, "buffer size", 0, INT_MAX);
         o->bufsize = (int)v;
         return v < 0 ? -1 : 0;
     case 'S':
-        return (o->step = img_parse_size_range(optarg, "step_size", 0,
+        return (o->step = img_parse_size_range(arg, "step_size", 0,
                                                INT_MAX)) < 0 ? -1 : 0;
-    case 't': o->o.cache = optarg; return 0;
+    case 't': o->o.cache = arg; return 0;
     case 'w': o->write = true; return 0;
     case IMG_OPT_PATTERN:
-        return (o->pattern = bench_int(optarg, 0, 0xff, "Invalid pattern "
+        return (o->pattern = bench_int(arg, 0, 0xff, "Invalid pattern "
                                        "byte specified")) < 0 ? -1 : 0;
     case IMG_OPT_FLUSH_INTERVAL:
-        return (o->flush_interval = bench_int(optarg, 0, INT_MAX, "Invalid "
+        return (o->flush_interval = bench_int(arg, 0, INT_MAX, "Invalid "
                                               "flush interval specified"))
                < 0 ? -1 : 0;
     case IMG_OPT_NO_DRAIN:
         o->drain_on_flush = false;
         return 0;
     }
-    return -img_getopt_error(c, argv);
+    return IMG_OPT_NOT_MINE;
 }
 
 static int bench_parse(BenchOpts *o, int argc, char **argv)
 {
-    int c, r;
-
     *o = (BenchOpts) { .count = 75000, .depth = 64, .bufsize = 4096,
                        .o.cache = "writeback", .drain_on_flush = true };
-    while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU",
-                            img_long_options, NULL)) != -1) {
-        r = img_common_opt(c, optarg, &o->o);
-        if (r < 0 || (!r && bench_parse_opt(o, c, argv) < 0)) {
-            return -1;
-        }
+    if (img_getopt(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", &o->o,
+                   bench_parse_opt, o) < 0) {
+        return -1;
     }
     if (optind != argc - 1) {
         tool_usage_error("Expecting one image file name");

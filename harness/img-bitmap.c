@@ -12,8 +12,9 @@ typedef struct ImgBitmapArgs {
     int64_t granularity;
 } ImgBitmapArgs;
 
-static int img_bitmap_opt(ImgBitmapArgs *a, int c, char **argv)
+static int img_bitmap_opt(void *opaque, int c, const char *arg)
 {
+    ImgBitmapArgs *a = opaque;
     static const char *const ops[] = {
         [IMG_OPT_ADD - IMG_OPT_ADD] = "add",
         [IMG_OPT_REMOVE - IMG_OPT_ADD] = "remove",
@@ -24,33 +25,27 @@ static int img_bitmap_opt(ImgBitmapArgs *a, int c, char **argv)
     };
 
     switch (c) {
-    case 'b': a->src_file = optarg; return 0;
+    case 'b': a->src_file = arg; return 0;
     case 'F': return 0;
     case 'g':
     case IMG_OPT_GRANULARITY:
-        a->granularity = img_parse_size_arg(optarg, "granularity");
+        a->granularity = img_parse_size_arg(arg, "granularity");
         return a->granularity < 0 ? -1 : 0;
     case IMG_OPT_ADD: case IMG_OPT_REMOVE: case IMG_OPT_CLEAR:
     case IMG_OPT_ENABLE: case IMG_OPT_DISABLE: case IMG_OPT_MERGE:
         a->op = a->op ? a->op : ops[c - IMG_OPT_ADD];
         if (c == IMG_OPT_MERGE) {
-            a->merge_src = optarg;
+            a->merge_src = arg;
         }
         return 0;
     }
-    return -img_getopt_error(c, argv);
+    return IMG_OPT_NOT_MINE;
 }
 
 static int img_bitmap_parse(ImgBitmapArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":b:f:F:g:h", img_long_options,
-                            NULL)) != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0 || (!r && img_bitmap_opt(a, c, argv) < 0)) {
-            return -1;
-        }
+    if (img_getopt(argc, argv, ":b:f:F:g:h", &a->o, img_bitmap_opt, a) < 0) {
+        return -1;
     }
     if (!a->op) {
         error_report("Need at least one of --add, --remove, --clear, "

@@ -109,41 +109,28 @@ typedef struct ImgCheckArgs {
     bool json;
 } ImgCheckArgs;
 
+static int img_check_opt(void *opaque, int c, const char *arg)
+{
+    ImgCheckArgs *a = opaque;
+
+    switch (c) {
+    case 'r':
+        return img_check_fix_mode(arg, &a->fix) < 0 ? -1 : 0;
+    case 'T':
+        a->o.cache = arg;
+        return 0;
+    case IMG_OPT_OUTPUT:
+        return tool_parse_output(arg, &a->json) ? 0 : -1;
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 static int img_check_parse(ImgCheckArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":hf:r:T:qU", img_long_options,
-                            NULL)) != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0) {
-            return -1;
-        } else if (r) {
-            continue;
-        }
-        switch (c) {
-        case 'r':
-            if (img_check_fix_mode(optarg, &a->fix) < 0) {
-                return -1;
-            }
-            break;
-        case 'T':
-            a->o.cache = optarg;
-            break;
-        case IMG_OPT_OUTPUT:
-            if (!tool_parse_output(optarg, &a->json)) {
-                return -1;
-            }
-            break;
-        default:
-            return -img_getopt_error(c, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        tool_usage_error("Expecting one image file name");
+    if (img_getopt(argc, argv, ":hf:r:T:qU", &a->o, img_check_opt, a) < 0) {
         return -1;
     }
-    return img_check_open_args(&a->o) ? 0 : -1;
+    return img_one_image_args(argc, &a->o);
 }
 
 /* Check (and repair, then check again); the result to report */

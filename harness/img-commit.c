@@ -113,39 +113,37 @@ static BlockDriverState *img_commit_base(BlockDriverState *top,
     return base;
 }
 
+typedef struct ImgCommitArgs {
+    ImgOpenArgs o;
+    const char *base;
+    bool drop, progress;
+} ImgCommitArgs;
+
+static int img_commit_opt(void *opaque, int c, const char *arg)
+{
+    ImgCommitArgs *a = opaque;
+
+    switch (c) {
+    case 't': a->o.cache = arg; return 0;
+    case 'b': a->base = arg; a->drop = false; return 0;
+    case 'd': a->drop = false; return 0;
+    case 'p': a->progress = true; return 0;
+    case 'r': return 0;     /* a rate limit: nothing runs beside us */
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 int img_commit(int argc, char **argv)
 {
-    ImgOpenArgs o = { .cache = "unsafe" };
+    ImgCommitArgs a = { .o.cache = "unsafe", .drop = true };
     ImgCommit c = { 0 };
-    const char *base = NULL;
-    bool drop = true, progress = false;
-    int opt, r, ret;
+    int r, ret;
 
-    while ((opt = getopt_long(argc, argv, ":f:ht:b:dpqr:", img_long_options,
-                              NULL)) != -1) {
-        r = img_common_opt(opt, optarg, &o);
-        if (r < 0) {
-            return 1;
-        } else if (r) {
-            continue;
-        }
-        switch (opt) {
-        case 't': o.cache = optarg; break;
-        case 'b': base = optarg; drop = false; break;
-        case 'd': drop = false; break;
-        case 'p': progress = true; break;
-        case 'r': break;    /* a rate limit: nothing runs beside us */
-        default: return img_getopt_error(opt, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        tool_usage_error("Expecting one image file name");
+    if (img_getopt(argc, argv, ":f:ht:b:dpqr:", &a.o, img_commit_opt, &a) < 0 ||
+        img_one_image_args(argc, &a.o) < 0) {
         return 1;
     }
-    if (!img_check_open_args(&o)) {
-        return 1;
-    }
-    c.top = img_open(&o, argv[optind], BDRV_O_RDWR | BDRV_O_UNMAP);
+    c.top = img_open(&a.o, argv[optind], BDRV_O_RDWR | BDRV_O_UNMAP);
     if (!c.top) {
         return 1;
     }
@@ -155,17 +153,17 @@ int img_commit(int argc, char **argv)
         blk_unref(c.top);
         return 1;
     }
-    c.base_bs = img_commit_base(c.top_bs, base, argv[optind]);
+    c.base_bs = img_commit_base(c.top_bs, a.base, argv[optind]);
     ret = 1;
     if (c.base_bs) {
-        img_progress_init(&c.progress, progress && !o.quiet);
-        r = img_commit_run(&c, drop);
+        img_progress_init(&c.progress, a.progress && !a.o.quiet);
+        r = img_commit_run(&c, a.drop);
         img_progress_end(&c.progress);
         if (r < 0) {
             error_report("Commit failed: %s", strerror(-r));
         } else {
             ret = 0;
-            if (!o.quiet) {
+            if (!a.o.quiet) {
                 printf("Image committed.\n");
             }
         }

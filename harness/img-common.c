@@ -85,6 +85,38 @@ bool img_check_open_args(const ImgOpenArgs *o)
     return true;
 }
 
+int img_getopt(int argc, char **argv, const char *shortopts, ImgOpenArgs *o,
+               ImgOptFn *fn, void *opaque)
+{
+    int c, r;
+
+    while ((c = getopt_long(argc, argv, shortopts, img_long_options,
+                            NULL)) != -1) {
+        r = img_common_opt(c, optarg, o);
+        if (r) {
+            r = r < 0 ? -1 : 0;
+        } else {
+            r = fn(opaque, c, optarg);
+        }
+        if (r == IMG_OPT_NOT_MINE) {
+            img_getopt_error(c, argv);
+            return -1;
+        } else if (r < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int img_one_image_args(int argc, const ImgOpenArgs *o)
+{
+    if (optind != argc - 1) {
+        tool_usage_error("Expecting one image file name");
+        return -1;
+    }
+    return img_check_open_args(o) ? 0 : -1;
+}
+
 /* The open options for @o on top of @opts (NULL: a new dict) */
 static QDict *img_open_options(const ImgOpenArgs *o, QDict *opts)
 {
@@ -132,7 +164,7 @@ BlockBackend *img_open(const ImgOpenArgs *o, const char *filename, int flags)
     return blk;
 }
 
-bool img_valid_option_list(const char *arg)
+static bool img_valid_option_list(const char *arg)
 {
     size_t len = strlen(arg), commas = 0;
 
@@ -147,13 +179,18 @@ bool img_valid_option_list(const char *arg)
     return true;
 }
 
-void img_append_options(char **options, const char *arg)
+bool img_add_option_list(char **options, const char *arg)
 {
-    char *joined = *options ? g_strdup_printf("%s,%s", *options, arg)
-                            : g_strdup(arg);
+    char *joined;
 
+    if (!img_valid_option_list(arg)) {
+        return false;
+    }
+    joined = *options ? g_strdup_printf("%s,%s", *options, arg)
+                      : g_strdup(arg);
     g_free(*options);
     *options = joined;
+    return true;
 }
 
 bool img_options_want_help(const char *options)

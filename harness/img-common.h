@@ -67,16 +67,39 @@ int img_common_opt(int c, const char *arg, ImgOpenArgs *o);
 bool img_check_open_args(const ImgOpenArgs *o);
 
 /*
+ * A subcommand's own option @c (argument @arg) for img_getopt: 0 taken,
+ * -1 after a message, IMG_OPT_NOT_MINE for one it does not take
+ */
+enum { IMG_OPT_NOT_MINE = 1 };
+typedef int ImgOptFn(void *opaque, int c, const char *arg);
+
+/*
+ * The getopt loop of the image subcommands: the common options (as
+ * img_common_opt) into @o, the others to @fn(@opaque, ...), any option
+ * neither takes reported as qemu-img does.  0 with optind at the first
+ * operand, or -1 after a message.
+ */
+int img_getopt(int argc, char **argv, const char *shortopts, ImgOpenArgs *o,
+               ImgOptFn *fn, void *opaque);
+
+/*
+ * After the options of a subcommand of one image: qemu-img's checks that
+ * one name follows and of @o; 0, or -1 after a message
+ */
+int img_one_image_args(int argc, const ImgOpenArgs *o);
+
+/*
  * Open @filename with @o and @flags; NULL after qemu-img's message
  * "Could not open 'NAME': ...".
  */
 BlockBackend *img_open(const ImgOpenArgs *o, const char *filename, int flags);
 
-/* qemu-img's check of an -o argument; false after "Invalid option list" */
-bool img_valid_option_list(const char *arg);
-
-/* Repeated -o options add up: "a=1" then "b=2" is "a=1,b=2" */
-void img_append_options(char **options, const char *arg);
+/*
+ * An -o argument, checked as qemu-img does (false after "Invalid option
+ * list: ..."), added to @options: repeated -o options add up, "a=1" then
+ * "b=2" is "a=1,b=2"
+ */
+bool img_add_option_list(char **options, const char *arg);
 
 /* -o help / -o ?: true when an option string asks for the list */
 bool img_options_want_help(const char *options);

@@ -128,46 +128,50 @@ static int img_compare_images(ImgCompare *c)
     return ret;
 }
 
+typedef struct ImgCompareArgs {
+    ImgOpenArgs o1;         /* -f; -T, -U, ... for both images */
+    const char *fmt2;       /* -F */
+    bool progress, strict;
+} ImgCompareArgs;
+
+static int img_compare_opt(void *opaque, int c, const char *arg)
+{
+    ImgCompareArgs *a = opaque;
+
+    switch (c) {
+    case 'F': a->fmt2 = arg; return 0;
+    case 'T': a->o1.cache = arg; return 0;
+    case 'p': a->progress = true; return 0;
+    case 's': a->strict = true; return 0;
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 int img_compare(int argc, char **argv)
 {
-    ImgOpenArgs o1 = { 0 }, o2 = { 0 };
+    ImgCompareArgs a = { 0 };
+    ImgOpenArgs o1, o2;
     ImgCompare c = { 0 };
-    bool progress = false;
-    int opt, r, ret = 2;
+    int ret = 2;
 
-    while ((opt = getopt_long(argc, argv, ":hf:F:T:pqsU", img_long_options,
-                              NULL)) != -1) {
-        r = opt == 'f' ? 0 : img_common_opt(opt, optarg, &o1);
-        if (r < 0) {
-            return 1;
-        } else if (r) {
-            continue;
-        }
-        switch (opt) {
-        case 'f': o1.fmt = optarg; break;
-        case 'F': o2.fmt = optarg; break;
-        case 'T': o1.cache = optarg; break;
-        case 'p': progress = true; break;
-        case 's': c.strict = true; break;
-        default: return img_getopt_error(opt, argv);
-        }
+    if (img_getopt(argc, argv, ":hf:F:T:pqsU", &a.o1, img_compare_opt,
+                   &a) < 0) {
+        return 1;
     }
+    o1 = a.o1;
+    c.strict = a.strict;
     if (optind != argc - 2) {
         tool_usage_error("Expecting two image file names");
         return 1;
     }
     /* -F names the second image's format; the rest applies to both */
-    {
-        const char *fmt2 = o2.fmt;
-
-        o2 = o1;
-        o2.fmt = fmt2;
-    }
+    o2 = o1;
+    o2.fmt = a.fmt2;
     c.quiet = o1.quiet;
     if (!img_check_open_args(&o1) || !img_check_open_args(&o2)) {
         return 2;
     }
-    img_progress_init(&c.progress, progress && !c.quiet);
+    img_progress_init(&c.progress, a.progress && !c.quiet);
     c.blk1 = img_open(&o1, argv[optind], 0);
     c.blk2 = c.blk1 ? img_open(&o2, argv[optind + 1], 0) : NULL;
     if (c.blk1 && c.blk2) {

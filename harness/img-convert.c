@@ -33,38 +33,35 @@ static bool img_convert_cache_ok(const char *mode, const char *what)
 }
 
 /* The options convert has beyond the common ones; -1 after a message */
-static int img_convert_opt(ImgConvertArgs *a, int c, char **argv)
+static int img_convert_opt(void *opaque, int c, const char *arg)
 {
+    ImgConvertArgs *a = opaque;
     int64_t v;
     int m;
 
     switch (c) {
-    case 'O': a->out_fmt = optarg; return 0;
+    case 'O': a->out_fmt = arg; return 0;
     case 'o':
-        if (!img_valid_option_list(optarg)) {
-            return -1;
-        }
-        img_append_options(&a->options, optarg);
-        return 0;
-    case 'B': a->backing = optarg; return 0;
-    case 'F': a->backing_fmt = optarg; return 0;
+        return img_add_option_list(&a->options, arg) ? 0 : -1;
+    case 'B': a->backing = arg; return 0;
+    case 'F': a->backing_fmt = arg; return 0;
     case 'n': a->no_create = true; return 0;
     case 'c': a->compress = true; return 0;
     case 'p': a->progress = true; return 0;
     case 'W': return 0;
-    case 't': a->out_cache = optarg; return 0;
-    case 'T': a->src.cache = optarg; return 0;
+    case 't': a->out_cache = arg; return 0;
+    case 'T': a->src.cache = arg; return 0;
     case IMG_OPT_TARGET_IMAGE_OPTS: a->target_image_opts = true; return 0;
     case IMG_OPT_TARGET_IS_ZERO: a->target_is_zero = true; return 0;
     case 'm':
-        if (qemu_strtoi(optarg, NULL, 0, &m) < 0 || m < 1 || m > 16) {
+        if (qemu_strtoi(arg, NULL, 0, &m) < 0 || m < 1 || m > 16) {
             error_report("Invalid number of coroutines. Allowed number of "
                          "coroutines is between 1 and 16");
             return -1;
         }
         return 0;
     case 'S':
-        v = img_parse_size_arg(optarg, "buffer size for sparse output");
+        v = img_parse_size_arg(arg, "buffer size for sparse output");
         if (v < 0) {
             return -1;
         }
@@ -76,7 +73,7 @@ static int img_convert_opt(ImgConvertArgs *a, int c, char **argv)
         a->sparse = v;
         return 0;
     }
-    return -img_getopt_error(c, argv);
+    return IMG_OPT_NOT_MINE;
 }
 
 static int img_convert_check_args(ImgConvertArgs *a, int nargs)
@@ -114,14 +111,9 @@ static int img_convert_check_args(ImgConvertArgs *a, int nargs)
 
 static int img_convert_parse(ImgConvertArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":hf:O:o:B:F:cpnm:WS:t:T:qU",
-                            img_long_options, NULL)) != -1) {
-        r = img_common_opt(c, optarg, &a->src);
-        if (r < 0 || (!r && img_convert_opt(a, c, argv) < 0)) {
-            return -1;
-        }
+    if (img_getopt(argc, argv, ":hf:O:o:B:F:cpnm:WS:t:T:qU", &a->src,
+                   img_convert_opt, a) < 0) {
+        return -1;
     }
     return img_convert_check_args(a, argc - optind);
 }

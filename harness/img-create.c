@@ -22,10 +22,9 @@ static int img_create_parse(ImgCreateArgs *a, int argc, char **argv)
         case 'b': a->base = optarg; break;
         case 'f': a->fmt = optarg; break;
         case 'o':
-            if (!img_valid_option_list(optarg)) {
+            if (!img_add_option_list(&a->options, optarg)) {
                 return -1;
             }
-            img_append_options(&a->options, optarg);
             break;
         case 'q': a->quiet = true; break;
         case 'u': a->flags |= BDRV_O_NO_BACKING; break;

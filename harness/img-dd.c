@@ -40,22 +40,21 @@ static int img_dd_operand(ImgDdArgs *a, const char *arg)
     return 0;
 }
 
+static int img_dd_opt(void *opaque, int c, const char *arg)
+{
+    ImgDdArgs *a = opaque;
+
+    if (c != 'O') {
+        return IMG_OPT_NOT_MINE;
+    }
+    a->out_fmt = arg;
+    return 0;
+}
+
 static int img_dd_parse(ImgDdArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":hf:O:U", img_long_options, NULL))
-           != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0) {
-            return -1;
-        } else if (r) {
-            continue;
-        }
-        if (c != 'O') {
-            return -img_getopt_error(c, argv);
-        }
-        a->out_fmt = optarg;
+    if (img_getopt(argc, argv, ":hf:O:U", &a->o, img_dd_opt, a) < 0) {
+        return -1;
     }
     for (; optind < argc; optind++) {
         if (img_dd_operand(a, argv[optind]) < 0) {

@@ -234,36 +234,26 @@ typedef struct ImgInfoArgs {
     bool json, chain;
 } ImgInfoArgs;
 
+static int img_info_opt(void *opaque, int c, const char *arg)
+{
+    ImgInfoArgs *a = opaque;
+
+    switch (c) {
+    case IMG_OPT_OUTPUT:
+        return tool_parse_output(arg, &a->json) ? 0 : -1;
+    case IMG_OPT_BACKING_CHAIN:
+        a->chain = true;
+        return 0;
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 static int img_info_parse(ImgInfoArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":f:hU", img_long_options, NULL))
-           != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0) {
-            return -1;
-        } else if (r) {
-            continue;
-        }
-        switch (c) {
-        case IMG_OPT_OUTPUT:
-            if (!tool_parse_output(optarg, &a->json)) {
-                return -1;
-            }
-            break;
-        case IMG_OPT_BACKING_CHAIN:
-            a->chain = true;
-            break;
-        default:
-            return -img_getopt_error(c, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        tool_usage_error("Expecting one image file name");
+    if (img_getopt(argc, argv, ":f:hU", &a->o, img_info_opt, a) < 0) {
         return -1;
     }
-    return img_check_open_args(&a->o) ? 0 : -1;
+    return img_one_image_args(argc, &a->o);
 }
 
 /* Each image of the chain (just the top without --backing-chain) */

@@ -121,45 +121,29 @@ typedef struct ImgMapArgs {
     int64_t start, max_length;
 } ImgMapArgs;
 
+static int img_map_opt(void *opaque, int c, const char *arg)
+{
+    ImgMapArgs *a = opaque;
+
+    switch (c) {
+    case IMG_OPT_OUTPUT:
+        return tool_parse_output(arg, &a->json) ? 0 : -1;
+    case IMG_OPT_START_OFFSET:
+        a->start = img_parse_size_arg(arg, "start offset");
+        return a->start < 0 ? -1 : 0;
+    case IMG_OPT_MAX_LENGTH:
+        a->max_length = img_parse_size_arg(arg, "max length");
+        return a->max_length < 0 ? -1 : 0;
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 static int img_map_parse(ImgMapArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":f:hU", img_long_options, NULL))
-           != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0) {
-            return -1;
-        } else if (r) {
-            continue;
-        }
-        switch (c) {
-        case IMG_OPT_OUTPUT:
-            if (!tool_parse_output(optarg, &a->json)) {
-                return -1;
-            }
-            break;
-        case IMG_OPT_START_OFFSET:
-            a->start = img_parse_size_arg(optarg, "start offset");
-            if (a->start < 0) {
-                return -1;
-            }
-            break;
-        case IMG_OPT_MAX_LENGTH:
-            a->max_length = img_parse_size_arg(optarg, "max length");
-            if (a->max_length < 0) {
-                return -1;
-            }
-            break;
-        default:
-            return -img_getopt_error(c, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        tool_usage_error("Expecting one image file name");
+    if (img_getopt(argc, argv, ":f:hU", &a->o, img_map_opt, a) < 0) {
         return -1;
     }
-    return img_check_open_args(&a->o) ? 0 : -1;
+    return img_one_image_args(argc, &a->o);
 }
 
 int img_map(int argc, char **argv)

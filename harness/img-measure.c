@@ -15,41 +15,27 @@ typedef struct ImgMeasureArgs {
     int64_t size;     /* -1: from the image */
 } ImgMeasureArgs;
 
+static int img_measure_opt(void *opaque, int c, const char *arg)
+{
+    ImgMeasureArgs *a = opaque;
+
+    switch (c) {
+    case 'O': a->out_fmt = arg; return 0;
+    case 'o': return img_add_option_list(&a->options, arg) ? 0 : -1;
+    case 'l': return 0;     /* a snapshot of the input: not supported */
+    case IMG_OPT_OUTPUT:
+        return tool_parse_output(arg, &a->json) ? 0 : -1;
+    case IMG_OPT_SIZE:
+        a->size = tool_parse_img_size(arg);
+        return a->size < 0 ? -1 : 0;
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 static int img_measure_parse(ImgMeasureArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":hf:O:o:l:U", img_long_options,
-                            NULL)) != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0) {
-            return -1;
-        } else if (r) {
-            continue;
-        }
-        switch (c) {
-        case 'O': a->out_fmt = optarg; break;
-        case 'o':
-            if (!img_valid_option_list(optarg)) {
-                return -1;
-            }
-            img_append_options(&a->options, optarg);
-            break;
-        case 'l': break;    /* a snapshot of the input: not supported */
-        case IMG_OPT_OUTPUT:
-            if (!tool_parse_output(optarg, &a->json)) {
-                return -1;
-            }
-            break;
-        case IMG_OPT_SIZE:
-            a->size = tool_parse_img_size(optarg);
-            if (a->size < 0) {
-                return -1;
-            }
-            break;
-        default:
-            return -img_getopt_error(c, argv);
-        }
+    if (img_getopt(argc, argv, ":hf:O:o:l:U", &a->o, img_measure_opt, a) < 0) {
+        return -1;
     }
     if (img_options_want_help(a->options)) {
         return 0;

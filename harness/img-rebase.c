@@ -15,28 +15,27 @@ typedef struct ImgRebaseArgs {
     bool unsafe, progress;
 } ImgRebaseArgs;
 
+static int img_rebase_opt(void *opaque, int c, const char *arg)
+{
+    ImgRebaseArgs *a = opaque;
+
+    switch (c) {
+    case 'b': a->backing = arg; return 0;
+    case 'F': a->backing_fmt = arg; return 0;
+    case 'u': a->unsafe = true; return 0;
+    case 'p': a->progress = true; return 0;
+    case 't': a->o.cache = arg; return 0;
+    case 'T': a->src_cache = arg; return 0;
+    case 'c': return 0;     /* compressed copies: written plainly here */
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
 static int img_rebase_parse(ImgRebaseArgs *a, int argc, char **argv)
 {
-    int c, r;
-
-    while ((c = getopt_long(argc, argv, ":hf:F:b:upt:T:qUc",
-                            img_long_options, NULL)) != -1) {
-        r = img_common_opt(c, optarg, &a->o);
-        if (r < 0) {
-            return -1;
-        } else if (r) {
-            continue;
-        }
-        switch (c) {
-        case 'b': a->backing = optarg; break;
-        case 'F': a->backing_fmt = optarg; break;
-        case 'u': a->unsafe = true; break;
-        case 'p': a->progress = true; break;
-        case 't': a->o.cache = optarg; break;
-        case 'T': a->src_cache = optarg; break;
-        case 'c': break;    /* compressed copies: written plainly here */
-        default: return -img_getopt_error(c, argv);
-        }
+    if (img_getopt(argc, argv, ":hf:F:b:upt:T:qUc", &a->o, img_rebase_opt,
+                   a) < 0) {
+        return -1;
     }
     if (optind != argc - 1) {
         tool_usage_error("Expecting one image file name");

@@ -68,16 +68,40 @@ static int img_resize_do(BlockBackend *blk, int relative, int64_t n,
     return 0;
 }
 
-int img_resize(int argc, char **argv)
+typedef struct ImgResizeArgs {
+    ImgOpenArgs o;
+    bool shrink;
+    PreallocMode prealloc;
+} ImgResizeArgs;
+
+static int img_resize_opt(void *opaque, int c, const char *arg)
 {
     static const char *const modes[] = { "off", "metadata", "falloc", "full" };
-    ImgOpenArgs o = { 0 };
+    ImgResizeArgs *a = opaque;
+
+    switch (c) {
+    case IMG_OPT_SHRINK:
+        a->shrink = true;
+        return 0;
+    case IMG_OPT_PREALLOC:
+        for (a->prealloc = 0; a->prealloc < PREALLOC_MODE__MAX; a->prealloc++) {
+            if (!strcmp(arg, modes[a->prealloc])) {
+                return 0;
+            }
+        }
+        error_report("Invalid preallocation mode '%s'", arg);
+        return -1;
+    }
+    return IMG_OPT_NOT_MINE;
+}
+
+int img_resize(int argc, char **argv)
+{
+    ImgResizeArgs a = { .prealloc = PREALLOC_MODE_OFF };
     const char *size;
-    bool shrink = false;
-    PreallocMode prealloc = PREALLOC_MODE_OFF;
     BlockBackend *blk;
     int64_t n;
-    int c, r, relative, ret;
+    int relative, ret;
 
     if (argc < 3) {
         tool_usage_error("Not enough arguments");
@@ -85,48 +109,24 @@ int img_resize(int argc, char **argv)
     }
     /* The size is last and may be negative: keep it away from getopt */
     size = argv[--argc];
-    while ((c = getopt_long(argc, argv, ":f:hq", img_long_options, NULL))
-           != -1) {
-        r = img_common_opt(c, optarg, &o);
-        if (r < 0) {
-            return 1;
-        } else if (r) {
-            continue;
-        }
-        switch (c) {
-        case IMG_OPT_SHRINK:
-            shrink = true;
-            break;
-        case IMG_OPT_PREALLOC:
-            for (prealloc = 0; prealloc < PREALLOC_MODE__MAX; prealloc++) {
-                if (!strcmp(optarg, modes[prealloc])) {
-                    break;
-                }
-            }
-            if (prealloc == PREALLOC_MODE__MAX) {
-                error_report("Invalid preallocation mode '%s'", optarg);
-                return 1;
-            }
-            break;
-        default:
-            return img_getopt_error(c, argv);
-        }
+    if (img_getopt(argc, argv, ":f:hq", &a.o, img_resize_opt, &a) < 0) {
+        return 1;
     }
     if (optind != argc - 1) {
         tool_usage_error("Expecting image file name and size");
         return 1;
     }
-    if (!img_check_open_args(&o)) {
+    if (!img_check_open_args(&a.o)) {
         return 1;
     }
     if (img_resize_size(size, &relative, &n) < 0) {
         return 1;
     }
-    blk = img_open(&o, argv[optind], BDRV_O_RDWR | BDRV_O_RESIZE);
+    blk = img_open(&a.o, argv[optind], BDRV_O_RDWR | BDRV_O_RESIZE);
     if (!blk) {
         return 1;
     }
-    ret = img_resize_do(blk, relative, n, shrink, prealloc, o.quiet);
+    ret = img_resize_do(blk, relative, n, a.shrink, a.prealloc, a.o.quiet);
     blk_unref(blk);
     return ret;
 }

@@ -3,7 +3,6 @@
 # check --output=json
 . "$IOTESTS/common.rc"
 
-_require_img 'check --output=json' qcow2 raw
 _make_test_img 1M
 _io -c 'write -P 1 0 128k' >/dev/null
 _rc _img check --output=json

@@ -3,7 +3,6 @@
 # check -r leaks / -r all on a clean image
 . "$IOTESTS/common.rc"
 
-_require_img 'check -r all' qcow2
 _make_test_img 1M
 _io -c 'write -P 1 0 128k' >/dev/null
 _rc _img check -r leaks

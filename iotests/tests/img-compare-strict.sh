@@ -3,8 +3,7 @@
 # compare -s (strict): allocation differences count
 . "$IOTESTS/common.rc"
 
-_require_img 'compare -s' qcow2 raw
-_known_bug raw -- write -z on a raw file leaves a hole where qemu-io leaves a zeroed extent that block status reports as data
+_known_bug raw -- qemu-img create allocates the first block of a raw file and compare -s compares the whole block status, drydock does neither: it compares only allocation
 _make_test_img 1M
 cp "$TEST_IMG" "$TEST_DIR/b.$IMGFMT"
 "$QEMU_IO" -f "$IMGFMT" -c 'write -z 0 64k' "$TEST_DIR/b.$IMGFMT" >/dev/null

@@ -3,7 +3,6 @@
 # resize with +SIZE and -SIZE
 . "$IOTESTS/common.rc"
 
-_require_io 'truncate 512k' qcow2
 _make_test_img 1M
 _rc "$QEMU_IMG" resize -f "$IMGFMT" "$TEST_IMG" +512k
 _io -c length

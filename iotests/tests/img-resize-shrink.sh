@@ -3,7 +3,6 @@
 # resize: shrinking needs --shrink; data below stays
 . "$IOTESTS/common.rc"
 
-_require_io 'truncate 512k' qcow2
 _make_test_img 2M
 _io -c 'write -P 5 0 2M' >/dev/null
 _rc "$QEMU_IMG" resize -f "$IMGFMT" "$TEST_IMG" 1M

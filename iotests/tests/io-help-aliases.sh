@@ -4,8 +4,11 @@
 . "$IOTESTS/common.rc"
 
 _make_test_img 1M >/dev/null
+args=()
 for a in r w f t l i d a o c q; do
-    _io -c "help $a" | head -1
+    args+=(-c "help $a")
 done
+# the first line of each command's help: "ALIAS ARGS -- what it does"
+_io "${args[@]}" | grep -E '^[a-z] '
 
 echo "*** done"

@@ -3,7 +3,6 @@
 # write -b / read -b: VM state
 . "$IOTESTS/common.rc"
 
-_require_io 'write -b 0 4k' qcow2
 _make_test_img 1M
 _rc _io -c 'write -b -P 0x12 0 4k' -c 'read -b -P 0x12 0 4k'
 
