@@ -2,9 +2,50 @@
  * qcow2 guest I/O: reads (backing file, zeroes, data, compressed data),
  * writes that allocate clusters with copy-on-write of the parts of a
  * cluster the request does not cover, zero writes, discard, block status.
- * Every request holds the driver's lock.
+ * Requests hold the driver's lock for metadata; data I/O to clusters
+ * that are already allocated runs without it (qcow2_io_unlocked), and
+ * whatever may free a cluster first waits until none is out.
  */
 #include "qcow2.h"
+
+/*
+ * Run @fn on the image file without the lock (held on entry and on
+ * return): other requests' metadata work and data I/O proceed meanwhile.
+ */
+static int coroutine_fn qcow2_io_unlocked(BlockDriverState *bs, bool write,
+                                          int64_t host, int64_t bytes,
+                                          QEMUIOVector *qiov,
+                                          size_t qiov_offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret;
+
+    s->data_inflight++;
+    qemu_co_mutex_unlock(&s->lock);
+    /* The event after the unlock: a blkdebug breakpoint on it holds only
+     * this request */
+    BLKDBG_CO_EVENT(bs->file, write ? BLKDBG_WRITE_AIO : BLKDBG_READ_AIO);
+    if (write) {
+        ret = bdrv_co_pwritev_part(bs->file, host, bytes, qiov, qiov_offset,
+                                   0);
+    } else {
+        ret = bdrv_co_preadv_part(bs->file, host, bytes, qiov, qiov_offset,
+                                  0);
+    }
+    qemu_co_mutex_lock(&s->lock);
+    if (--s->data_inflight == 0) {
+        qemu_co_queue_restart_all(&s->data_idle);
+    }
+    return ret;
+}
+
+/* Before freeing clusters: no unlocked data I/O may still use them */
+static void coroutine_fn qcow2_io_wait_data_idle(BDRVQcow2State *s)
+{
+    while (s->data_inflight > 0) {
+        qemu_co_queue_wait(&s->data_idle, &s->lock);
+    }
+}
 
 /* A run of guest clusters with the same kind of mapping */
 typedef struct Qcow2Extent {
@@ -88,10 +129,11 @@ static int coroutine_fn qcow2_io_read_compressed(BlockDriverState *bs,
     return 0;
 }
 
+/* With the lock held; @unlock: data clusters are read without it */
 static int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs,
                                              int64_t offset, int64_t bytes,
                                              QEMUIOVector *qiov,
-                                             size_t qiov_offset)
+                                             size_t qiov_offset, bool unlock)
 {
     BDRVQcow2State *s = bs->opaque;
 
@@ -116,6 +158,11 @@ static int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs,
             qemu_iovec_memset(qiov, qiov_offset, 0, x.bytes);
             break;
         case QCOW2_CLUSTER_NORMAL:
+            if (unlock) {
+                ret = qcow2_io_unlocked(bs, false, x.host, x.bytes, qiov,
+                                        qiov_offset);
+                break;
+            }
             BLKDBG_CO_EVENT(bs->file, BLKDBG_READ_AIO);
             ret = bdrv_co_preadv_part(bs->file, x.host, x.bytes, qiov,
                                       qiov_offset, 0);
@@ -145,7 +192,7 @@ int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
     int ret;
 
     qemu_co_mutex_lock(&s->lock);
-    ret = qcow2_io_read_locked(bs, offset, bytes, qiov, qiov_offset);
+    ret = qcow2_io_read_locked(bs, offset, bytes, qiov, qiov_offset, true);
     qemu_co_mutex_unlock(&s->lock);
     return ret;
 }
@@ -194,7 +241,8 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
         }
         qemu_iovec_init_buf(&cow, buf, s->cluster_size);
         BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_READ);
-        ret = qcow2_io_read_locked(bs, start, s->cluster_size, &cow, 0);
+        ret = qcow2_io_read_locked(bs, start, s->cluster_size, &cow, 0,
+                                   false);
         if (ret < 0) {
             qemu_vfree(g_steal_pointer(&buf));
             goto fail;
@@ -208,6 +256,9 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
         ret = qcow2_set_l2_entry(bs, offset, host | QCOW2_OFLAG_COPIED);
     }
     if (ret == 0) {
+        if (old & QCOW2_L2E_OFFSET_MASK) {
+            qcow2_io_wait_data_idle(s);
+        }
         qcow2_free_entry(bs, old);
         return 0;
     }
@@ -216,15 +267,98 @@ fail:
     return ret;
 }
 
+typedef struct Qcow2IoAlloc {
+    int64_t start;                  /* guest cluster */
+    struct Qcow2IoAlloc *next;
+} Qcow2IoAlloc;
+
+static bool qcow2_io_alloc_busy(BDRVQcow2State *s, int64_t offset)
+{
+    int64_t start = offset & ~(s->cluster_size - 1);
+
+    for (Qcow2IoAlloc *a = s->allocs; a; a = a->next) {
+        if (a->start == start) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void qcow2_io_alloc_end(BDRVQcow2State *s, Qcow2IoAlloc *done)
+{
+    for (Qcow2IoAlloc **p = &s->allocs; *p; p = &(*p)->next) {
+        if (*p == done) {
+            *p = done->next;
+            break;
+        }
+    }
+    qemu_co_queue_restart_all(&s->alloc_done);
+}
+
+/*
+ * Write the whole guest cluster at @offset to a new cluster: allocated
+ * under the lock, the data written without it (other requests go on),
+ * then the L2 entry set. Writes to the same guest cluster wait meanwhile;
+ * a zero write or discard of it in between is simply overwritten.
+ */
+static int coroutine_fn qcow2_io_write_whole(BlockDriverState *bs,
+                                             int64_t offset,
+                                             QEMUIOVector *qiov,
+                                             size_t qiov_offset)
+{
+    BDRVQcow2State *s = bs->opaque;
+    Qcow2IoAlloc alloc = { .start = offset, .next = s->allocs };
+    uint64_t old;
+    int64_t host;
+    int ret = qcow2_prepare_l2(bs, offset);
+
+    if (ret < 0) {
+        return ret;
+    }
+    host = qcow2_alloc_clusters(bs, 1);
+    if (host < 0) {
+        return host;
+    }
+    ret = qcow2_pre_write_check(bs, 0, host, s->cluster_size);
+    if (ret == 0) {
+        s->allocs = &alloc;
+        ret = qcow2_io_unlocked(bs, true, host, s->cluster_size, qiov,
+                                qiov_offset);
+        if (ret == 0) {
+            ret = qcow2_get_l2_entry(bs, offset, &old);
+        }
+        if (ret == 0) {
+            ret = qcow2_set_l2_entry(bs, offset, host | QCOW2_OFLAG_COPIED);
+        }
+        qcow2_io_alloc_end(s, &alloc);
+    }
+    if (ret < 0) {
+        qcow2_free_clusters(bs, host, s->cluster_size);
+        return ret;
+    }
+    if (old & QCOW2_L2E_OFFSET_MASK) {
+        qcow2_io_wait_data_idle(s);
+    }
+    qcow2_free_entry(bs, old);
+    return 0;
+}
+
 static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
                                               int64_t offset, int64_t bytes,
                                               QEMUIOVector *qiov,
                                               size_t qiov_offset)
 {
+    BDRVQcow2State *s = bs->opaque;
+
     while (bytes > 0) {
         Qcow2Extent x;
-        int ret = qcow2_io_extent(bs, offset, bytes, &x);
+        int ret;
 
+        /* An extent ends before any other cluster being allocated */
+        while (qcow2_io_alloc_busy(s, offset)) {
+            qemu_co_queue_wait(&s->alloc_done, &s->lock);
+        }
+        ret = qcow2_io_extent(bs, offset, bytes, &x);
         if (ret < 0) {
             return ret;
         }
@@ -232,17 +366,18 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
             (x.l2e & QCOW2_OFLAG_COPIED)) {
             ret = qcow2_pre_write_check(bs, 0, x.host, x.bytes);
             if (ret == 0) {
-                BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-                ret = bdrv_co_pwritev_part(bs->file, x.host, x.bytes, qiov,
-                                           qiov_offset, 0);
+                ret = qcow2_io_unlocked(bs, true, x.host, x.bytes, qiov,
+                                        qiov_offset);
             }
         } else {
-            BDRVQcow2State *s = bs->opaque;
-
             x.bytes = MIN(x.bytes, s->cluster_size -
                           (offset & (s->cluster_size - 1)));
-            ret = qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset,
-                                     x.l2e);
+            if (x.bytes == s->cluster_size) {
+                ret = qcow2_io_write_whole(bs, offset, qiov, qiov_offset);
+            } else {
+                ret = qcow2_io_write_new(bs, offset, x.bytes, qiov,
+                                         qiov_offset, x.l2e);
+            }
         }
         if (ret < 0) {
             return ret;
@@ -337,6 +472,7 @@ int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
+    qcow2_io_wait_data_idle(s);
     ret = qcow2_io_zero_clusters(bs, offset, bytes,
                                  flags & BDRV_REQ_MAY_UNMAP);
     qemu_co_mutex_unlock(&s->lock);
@@ -374,6 +510,7 @@ int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset,
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
+    qcow2_io_wait_data_idle(s);
     if (s->version >= 3) {
         ret = qcow2_io_zero_clusters(bs, offset, bytes, true);
     } else {

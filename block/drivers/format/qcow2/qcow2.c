@@ -224,6 +224,8 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     int ret = -EINVAL;
 
     qemu_co_mutex_init(&s->lock);
+    qemu_co_queue_init(&s->data_idle);
+    qemu_co_queue_init(&s->alloc_done);
     if (!qemu_opts_absorb_qdict(opts, options, errp)) {
         goto out;
     }

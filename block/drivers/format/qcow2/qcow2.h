@@ -188,6 +188,15 @@ typedef struct BDRVQcow2State {
     int64_t file_len;             /* length of the image file, cached */
     int64_t free_cluster_index;   /* where free-cluster searches start */
     bool corrupt_marked;
+
+    /* Guest data I/O to allocated clusters runs without the lock
+     * (qcow2-io.c): how much is out, and who waits for none to be */
+    int data_inflight;
+    CoQueue data_idle;
+    /* Guest clusters being allocated by a write whose data is out; writes
+     * to one of them wait for alloc_done */
+    struct Qcow2IoAlloc *allocs;
+    CoQueue alloc_done;
 } BDRVQcow2State;
 
 /* qcow2-header.c */
