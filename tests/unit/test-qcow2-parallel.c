@@ -4,6 +4,7 @@
  * write's data is out; an allocating write holds back later writes to the
  * same guest cluster until its mapping is in, and they land after it.
  * A blkdebug breakpoint on the image file parks the first write's data.
+ * The image file grows in steps that grow with it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +156,35 @@ static void test_same_cluster_allocations_serialise(void **state)
     sched_set_realtime();
 }
 
+/*
+ * A sequential fill grows the file in steps that grow with it (a truncate
+ * waits for all direct I/O in flight): 64 MiB of data take about 20
+ * steps, not 64, and the file overshoots the data by at most a quarter
+ */
+static void test_file_grows_in_growing_steps(void **state)
+{
+    g_autofree uint8_t *buf = g_malloc0(1024 * 1024);
+    BlockBackend *blk;
+    BlockDriverState *file;
+    int64_t len = 0, data = 64 * 1024 * 1024;
+    int steps = 0;
+
+    qcow2_test_create("grow", data, NULL);
+    blk = qcow2_test_open("grow", BDRV_O_RDWR, &error_abort);
+    file = blk_bs(blk)->file->bs;
+    for (int64_t off = 0; off < data; off += 1024 * 1024) {
+        memset(buf, (int)(off >> 20) + 1, 1024 * 1024);
+        assert_int_equal(blk_pwrite(blk, off, 1024 * 1024, buf, 0), 0);
+        if (bdrv_getlength(file) != len) {
+            len = bdrv_getlength(file);
+            steps++;
+        }
+    }
+    assert_true(steps <= 24);
+    assert_true(len >= data && len <= data + data / 4);
+    blk_unref(blk);
+}
+
 static int group_setup(void **state)
 {
     test_common_init(TEST_COMMON_NO_BACKEND);
@@ -166,6 +196,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_read_proceeds_during_allocating_write),
         T(test_same_cluster_allocations_serialise),
+        T(test_file_grows_in_growing_steps),
     };
 
     return test_common_run_group(tests, group_setup,

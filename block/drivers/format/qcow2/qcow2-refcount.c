@@ -92,6 +92,17 @@ int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
     return 0;
 }
 
+/* A power of two: an eighth of the file, within the bounds of qcow2.h */
+static int64_t qcow2_file_grow_step(int64_t file_len)
+{
+    int64_t step = QCOW2_FILE_GROW_STEP;
+
+    while (step < QCOW2_FILE_GROW_STEP_MAX && step * 8 <= file_len) {
+        step *= 2;
+    }
+    return step;
+}
+
 int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -100,8 +111,13 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     if (end <= s->file_len) {
         return 0;
     }
-    /* In steps, not one cluster at a time (storage may copy to resize) */
-    end = ROUND_UP(end, MAX(s->cluster_size, QCOW2_FILE_GROW_STEP));
+    /*
+     * In steps, not one cluster at a time (storage may copy to resize),
+     * and steps growing with the file: a truncate waits for all direct
+     * I/O in flight, so a sequential fill must not meet one per MiB
+     */
+    end = ROUND_UP(end, MAX(s->cluster_size,
+                            qcow2_file_grow_step(s->file_len)));
     ret = bdrv_co_truncate(bs->file, end, false, PREALLOC_MODE_OFF, 0, NULL);
     if (ret == 0) {
         s->file_len = end;

@@ -95,6 +95,7 @@
 #define QCOW2_MAX_CACHE_TABLES 65536
 /* The image file grows by multiples of this when clusters are allocated */
 #define QCOW2_FILE_GROW_STEP (1024 * 1024)
+#define QCOW2_FILE_GROW_STEP_MAX (64 * 1024 * 1024)
 
 typedef struct Qcow2Cache Qcow2Cache;
 
