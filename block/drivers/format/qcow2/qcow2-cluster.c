@@ -109,10 +109,15 @@ int coroutine_fn qcow2_get_l2_entries(BlockDriverState *bs, uint64_t offset,
         !(s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
         return 0;
     }
-    /* One validation and one cache look-up for the whole run */
-    ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
-    if (ret < 0) {
-        return ret;
+    /* One validation and one cache look-up for the whole run; a cached
+     * table was checked when loaded (or made by us), and metadata written
+     * over it later fails its own overlap check */
+    if (!qcow2_cache_contains(s->l2_cache,
+                              s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
+        ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
+        if (ret < 0) {
+            return ret;
+        }
     }
     *l2_offset = s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK;
     ret = qcow2_cache_get(bs, s->l2_cache, *l2_offset, (void **)&table);
@@ -319,6 +324,8 @@ void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e)
     uint64_t len = qcow2_entry_host_range(bs->opaque, l2e, &offset);
 
     if (len) {
+        /* Data I/O without the lock may still be reading or writing it */
+        qcow2_io_wait_host(bs, bs->file, offset, len);
         qcow2_free_clusters(bs, offset, len);
     }
 }

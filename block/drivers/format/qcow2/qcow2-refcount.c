@@ -92,6 +92,17 @@ int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
     return 0;
 }
 
+/* A power of two: an eighth of the file, within the bounds of qcow2.h */
+static int64_t qcow2_file_grow_step(int64_t file_len)
+{
+    int64_t step = QCOW2_FILE_GROW_STEP;
+
+    while (step < QCOW2_FILE_GROW_STEP_MAX && step * 8 <= file_len) {
+        step *= 2;
+    }
+    return step;
+}
+
 int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -102,11 +113,13 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     }
     /*
      * Not one cluster at a time (storage may copy to resize): by a quarter
-     * of the file at least, so resizes stay amortised, but by at most
-     * QCOW2_FILE_GROW_STEP, so a small image stays small
+     * of a small file (one cluster at least), so it stays small, and by
+     * steps growing with a large one (qcow2_file_grow_step): a truncate
+     * waits for all direct I/O in flight, so a sequential fill must not
+     * meet one per MiB
      */
     end = MAX(end, s->file_len + MIN(MAX(s->file_len / 4, s->cluster_size),
-                                     (int64_t)QCOW2_FILE_GROW_STEP));
+                                     qcow2_file_grow_step(s->file_len)));
     end = ROUND_UP(end, s->cluster_size);
     ret = bdrv_co_truncate(bs->file, end, false, s->file_prealloc, 0, NULL);
     if (ret == 0) {

@@ -161,6 +161,8 @@ static int qcow2_open(BlockDriverState *bs, QDict *options, int flags,
     int ret;
 
     qemu_co_mutex_init(&s->lock);
+    qemu_co_queue_init(&s->inflight_done);
+    qemu_co_queue_init(&s->alloc_done);
     ret = bdrv_open_file_child(NULL, options, "file", bs, errp);
     if (ret < 0) {
         goto out;

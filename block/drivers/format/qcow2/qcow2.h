@@ -110,6 +110,7 @@
 #define QCOW2_MAX_CACHE_TABLES 65536
 /* The image file grows by at most this beyond what an allocation needs */
 #define QCOW2_FILE_GROW_STEP (1024 * 1024)
+#define QCOW2_FILE_GROW_STEP_MAX (64 * 1024 * 1024)
 
 typedef struct Qcow2Cache Qcow2Cache;
 
@@ -219,6 +220,13 @@ typedef struct BDRVQcow2State {
     bool discard_request;         /* pass guest discards to the file */
     bool discard_no_unref;        /* discarded clusters stay allocated */
     bool corrupt_marked;
+
+    /* Guest data I/O runs without the lock (qcow2-inflight.c): the host
+     * ranges it has out, and the guest clusters being allocated */
+    struct Qcow2Inflight *inflight;
+    CoQueue inflight_done;
+    struct Qcow2Inflight *allocs;
+    CoQueue alloc_done;
 } BDRVQcow2State;
 
 /* qcow2-header.c */
@@ -322,11 +330,34 @@ uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size);
 int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs,
                                           uint64_t l1e, uint32_t l1_index);
 
+/* qcow2-inflight.c */
+/* A range out without the lock: host bytes of @child, or a guest cluster */
+typedef struct Qcow2Inflight {
+    BdrvChild *child;
+    uint64_t host;
+    uint64_t bytes;
+    struct Qcow2Inflight *next;
+} Qcow2Inflight;
+/* Data I/O on @child with the lock (held on entry and return) dropped */
+int coroutine_fn qcow2_io_unlocked(BlockDriverState *bs, BdrvChild *child,
+                                   bool write, int64_t host, int64_t bytes,
+                                   QEMUIOVector *qiov, size_t qiov_offset);
+/* Wait until no data I/O without the lock touches @host..+@bytes */
+void coroutine_fn qcow2_io_wait_host(BlockDriverState *bs, BdrvChild *child,
+                                     uint64_t host, uint64_t bytes);
+/* Wait until no guest cluster of @offset..+@bytes is being allocated */
+void coroutine_fn qcow2_io_wait_alloc(BlockDriverState *bs, uint64_t offset,
+                                      uint64_t bytes);
+/* The guest cluster of @offset is being allocated (not already) */
+void qcow2_io_alloc_begin(BlockDriverState *bs, Qcow2Inflight *alloc,
+                          uint64_t offset);
+void qcow2_io_alloc_end(BlockDriverState *bs, Qcow2Inflight *alloc);
+
 /* qcow2-io.c */
-/* A guest read, with the lock held (copy-on-write reads) */
+/* A guest read, with the lock held; @unlock: data I/O drops it */
 int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
-                                      size_t qiov_offset);
+                                      size_t qiov_offset, bool unlock);
 int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
                                       size_t qiov_offset,
