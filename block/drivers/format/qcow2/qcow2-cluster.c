@@ -222,9 +222,11 @@ static int coroutine_fn qcow2_cluster_new_l2(BlockDriverState *bs,
         return ret;
     }
     s->l1_table[index] = new | QCOW2_OFLAG_COPIED;
+    qcow2_meta_index_replace(s, QCOW2_OL_ACTIVE_L2, old, new);
     ret = qcow2_cluster_write_l1_entry(bs, index);
     if (ret < 0) {
         s->l1_table[index] = old;
+        qcow2_meta_index_drop(s);
         return ret;
     }
     if (old) {
@@ -416,6 +418,7 @@ int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep)
         uint64_t l2 = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
 
         s->l1_table[i] = 0;
+        qcow2_meta_index_replace(s, QCOW2_OL_ACTIVE_L2, l2, 0);
         if (l2) {
             BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_SHRINK_FREE_L2_CLUSTERS);
             qcow2_free_clusters(bs, l2, s->cluster_size);

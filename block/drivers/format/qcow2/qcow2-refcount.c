@@ -303,6 +303,7 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
     qcow2_refblock_set(s, block, 0, 1);
     qcow2_cache_put(s->refblock_cache, &block);
     s->reftable[index] = start * s->cluster_size;
+    qcow2_meta_index_replace(s, QCOW2_OL_REFBLOCK, 0, s->reftable[index]);
     ret = qcow2_cache_flush(bs, s->refblock_cache);
     if (ret == 0) {
         BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_HOOKUP);
@@ -310,6 +311,7 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
     }
     if (ret < 0) {
         s->reftable[index] = 0;
+        qcow2_meta_index_drop(s);
         qcow2_cache_discard(s->refblock_cache, start * s->cluster_size);
     }
     return ret;

@@ -246,6 +246,7 @@ static void qcow2_repair_adopt(BDRVQcow2State *s, Qcow2Rebuild *r,
         table[i] = be64_to_cpu(table[i]);
     }
     s->reftable = table;
+    qcow2_meta_index_drop(s);
     s->reftable_offset = r->table << s->cluster_bits;
     s->reftable_clusters = r->table_clusters;
     s->refcount_order = r->order;

@@ -227,6 +227,9 @@ typedef struct BDRVQcow2State {
     CoQueue inflight_done;
     struct Qcow2Inflight *allocs;
     CoQueue alloc_done;
+
+    /* Refcount blocks and active L2 tables by offset (NULL: to rebuild) */
+    struct Qcow2MetaIndex *meta_index;
 } BDRVQcow2State;
 
 /* qcow2-header.c */
@@ -329,6 +332,18 @@ int coroutine_fn qcow2_grow(BlockDriverState *bs, uint64_t size);
 uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size);
 int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs,
                                           uint64_t l1e, uint32_t l1_index);
+
+/* qcow2-metaindex.c */
+typedef struct Qcow2MetaIndex Qcow2MetaIndex;
+/* QCOW2_OL_REFBLOCK or QCOW2_OL_ACTIVE_L2 (in @check) @offset..+@size
+ * overlaps, or 0 */
+int qcow2_meta_index_find(BDRVQcow2State *s, int check, int64_t offset,
+                          int64_t size);
+/* A table of @kind moved from @old to @new (0: none) */
+void qcow2_meta_index_replace(BDRVQcow2State *s, int kind, uint64_t old,
+                              uint64_t new);
+/* The tables changed otherwise: rebuilt on next use */
+void qcow2_meta_index_drop(BDRVQcow2State *s);
 
 /* qcow2-inflight.c */
 /* A range out without the lock: host bytes of @child, or a guest cluster */
