@@ -63,7 +63,8 @@ static BlockBackend *open_parked(void)
     BlockBackend *blk;
 
     qdict_put_str(opts, "driver", "qcow2");
-    blk = blk_new_open("blkdebug::mem:par", NULL, opts, BDRV_O_RDWR,
+    blk = blk_new_open("blkdebug::mem:par", NULL, opts,
+                       BDRV_O_RDWR | BDRV_O_UNMAP,
                        &error_abort);
     return blk;
 }
@@ -156,6 +157,121 @@ static void test_same_cluster_allocations_serialise(void **state)
     sched_set_realtime();
 }
 
+/* Park the data write of a whole-cluster allocating write of cluster 5 */
+static BlockBackend *park_allocating_write(Req *w)
+{
+    BlockBackend *blk = setup_image();
+    BlockDriverState *bs = blk_bs(blk);
+
+    assert_int_equal(bdrv_debug_breakpoint(bs, "write_aio", "A"), 0);
+    req_start(w, blk, true, 5 * CL, 3);
+    for (int i = 0; i < POLLS && !bdrv_debug_is_suspended(bs, "A"); i++) {
+        aio_poll(qemu_get_aio_context(), false);
+    }
+    assert_true(bdrv_debug_is_suspended(bs, "A"));
+    return blk;
+}
+
+/* Resume the parked write, wait for @other too; the image stays clean */
+static void finish_parked(BlockBackend *blk, Req *w, Req *other)
+{
+    BdrvCheckResult res = { 0 };
+
+    assert_int_equal(bdrv_debug_resume(blk_bs(blk), "A"), 0);
+    assert_true(req_poll(w));
+    assert_true(req_poll(other));
+    assert_int_equal(w->ret, 0);
+    assert_int_equal(other->ret, 0);
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    assert_int_equal(res.corruptions + res.leaks, 0);
+}
+
+/*
+ * A compressed write of a guest cluster being allocated waits until the
+ * allocating write has set its mapping, and lands after it: without the
+ * wait it would set its entry first and the allocating write would drop it
+ */
+static void test_compressed_write_waits_for_allocation(void **state)
+{
+    g_autofree uint8_t *got = g_malloc(CL);
+    BlockBackend *blk;
+    Req w, c;
+
+    sched_set_deterministic(13);
+    blk = park_allocating_write(&w);
+    c.buf = g_malloc(CL);
+    c.done = false;
+    memset(c.buf, 0x44, CL);            /* compresses well */
+    qemu_iovec_init_buf(&c.qiov, c.buf, CL);
+    blk_aio_pwritev(blk, 5 * CL, &c.qiov, BDRV_REQ_WRITE_COMPRESSED, req_cb,
+                    &c);
+    assert_false(req_poll(&c));
+    finish_parked(blk, &w, &c);
+    assert_int_equal(blk_pread(blk, 5 * CL, CL, got, 0), 0);
+    assert_memory_equal(got, c.buf, CL);
+    g_free(w.buf);
+    g_free(c.buf);
+    blk_unref(blk);
+    sched_set_realtime();
+}
+
+/* A zero write of a guest cluster being allocated waits for it too */
+static void test_zero_write_waits_for_allocation(void **state)
+{
+    g_autofree uint8_t *got = g_malloc(CL);
+    g_autofree uint8_t *zero = g_malloc0(CL);
+    BlockBackend *blk;
+    Req w, z = { .done = false };
+
+    sched_set_deterministic(14);
+    blk = park_allocating_write(&w);
+    blk_aio_pwrite_zeroes(blk, 5 * CL, CL, BDRV_REQ_MAY_UNMAP, req_cb, &z);
+    assert_false(req_poll(&z));
+    finish_parked(blk, &w, &z);
+    assert_int_equal(blk_pread(blk, 5 * CL, CL, got, 0), 0);
+    assert_memory_equal(got, zero, CL);
+    g_free(w.buf);
+    blk_unref(blk);
+    sched_set_realtime();
+}
+
+/*
+ * A discard of a cluster with a read out on it frees the host cluster only
+ * when the read is in: else a write could take the cluster over and the
+ * read return that write's data
+ */
+static void test_free_waits_for_data_read(void **state)
+{
+    BlockBackend *blk;
+    BlockDriverState *bs;
+    Req r, d = { .done = false }, w;
+    g_autofree uint8_t *want = g_malloc(CL);
+
+    sched_set_deterministic(15);
+    blk = setup_image();
+    bs = blk_bs(blk);
+    assert_int_equal(bdrv_debug_breakpoint(bs, "read_aio", "A"), 0);
+    req_start(&r, blk, false, 0, 0);
+    for (int i = 0; i < POLLS && !bdrv_debug_is_suspended(bs, "A"); i++) {
+        aio_poll(qemu_get_aio_context(), false);
+    }
+    assert_true(bdrv_debug_is_suspended(bs, "A"));
+    blk_aio_pdiscard(blk, 0, CL, req_cb, &d);
+    assert_false(req_poll(&d));
+    /* A new allocation meanwhile cannot take the read's cluster */
+    req_start(&w, blk, true, 7 * CL, 5);
+    assert_true(req_poll(&w));
+    assert_int_equal(w.ret, 0);
+    finish_parked(blk, &r, &d);
+    qcow2_test_pattern(want, CL, 1);
+    assert_memory_equal(r.buf, want, CL);
+    expect_cluster(blk, 7 * CL, 5);
+    g_free(r.buf);
+    g_free(w.buf);
+    blk_unref(blk);
+    sched_set_realtime();
+}
+
 /*
  * A sequential fill grows the file in steps that grow with it (a truncate
  * waits for all direct I/O in flight): 64 MiB of data take about 20
@@ -197,6 +313,9 @@ int main(void)
         T(test_read_proceeds_during_allocating_write),
         T(test_same_cluster_allocations_serialise),
         T(test_file_grows_in_growing_steps),
+        T(test_compressed_write_waits_for_allocation),
+        T(test_zero_write_waits_for_allocation),
+        T(test_free_waits_for_data_read),
     };
 
     return test_common_run_group(tests, group_setup,
