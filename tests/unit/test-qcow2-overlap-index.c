@@ -5,6 +5,7 @@
  * table or refcount block is caught (-EIO) once that table is there, not
  * written over it.  The index is built by an earlier in-place write, so
  * the later table reaches it by an update, not by a rebuild.
+ * A partial write to a reused cluster still copies zeroes around it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,6 +101,37 @@ static void test_new_refcount_block_is_protected(void **state)
     blk_unref(blk);
 }
 
+/*
+ * A partial write to a new cluster copies zeroes into the rest of it unless
+ * the file never had that cluster since open: a freed cluster taken again
+ * keeps its old bytes in the file, which must not show through
+ */
+static void test_reused_cluster_reads_zero_around_a_write(void **state)
+{
+    const int64_t cl = 65536;
+    g_autofree uint8_t *buf = g_malloc(cl);
+    BlockBackend *blk;
+    QDict *opts = qdict_new();
+
+    qcow2_test_create("oi-reuse", 64 * MiB, NULL);
+    /* The file keeps the freed cluster's bytes (no discard passed down) */
+    qdict_put_str(opts, "driver", "qcow2");
+    qdict_put_str(opts, "pass-discard-request", "off");
+    blk = blk_new_open("mem:oi-reuse", NULL, opts,
+                       BDRV_O_RDWR | BDRV_O_UNMAP, &error_abort);
+    memset(buf, 0xaa, cl);
+    assert_int_equal(blk_pwrite(blk, 0, cl, buf, 0), 0);
+    assert_int_equal(blk_pdiscard(blk, 0, cl), 0);
+    /* The freed cluster is the first free one: this write takes it */
+    memset(buf, 0x55, 4096);
+    assert_int_equal(blk_pwrite(blk, 8 * cl + 4096, 4096, buf, 0), 0);
+    assert_int_equal(blk_pread(blk, 8 * cl, cl, buf, 0), 0);
+    for (int64_t i = 0; i < cl; i++) {
+        assert_int_equal(buf[i], i >= 4096 && i < 8192 ? 0x55 : 0);
+    }
+    blk_unref(blk);
+}
+
 static int group_setup(void **state)
 {
     test_common_init(TEST_COMMON_NO_BACKEND);
@@ -111,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_new_l2_table_is_protected),
         T(test_new_refcount_block_is_protected),
+        T(test_reused_cluster_reads_zero_around_a_write),
     };
 
     return test_common_run_group(tests, group_setup,

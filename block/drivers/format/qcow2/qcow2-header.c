@@ -422,6 +422,7 @@ int qcow2_read_header(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
         goto out;
     }
     s->file_len = h.file_len;
+    s->fresh_from = h.file_len;
     s->version = ldl_be_p(h.buf + 4);
     if (s->version != 2 && s->version != 3) {
         error_setg(errp, "Unsupported qcow2 version %d", s->version);

@@ -206,24 +206,46 @@ int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
     return ret;
 }
 
+/* Does a guest cluster mapped by @l2e read as zeroes? */
+static bool qcow2_io_reads_zero(BlockDriverState *bs, uint64_t l2e)
+{
+    switch (qcow2_entry_type(bs->opaque, l2e)) {
+    case QCOW2_CLUSTER_UNALLOCATED:
+        return !bs->backing;
+    case QCOW2_CLUSTER_ZERO_PLAIN:
+    case QCOW2_CLUSTER_ZERO_ALLOC:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /*
  * The guest cluster at @start as it reads now with [offset, offset + bytes)
- * of @qiov over it, written to @host (the lock dropped for the I/O)
+ * of @qiov over it, written to @host (the lock dropped for the I/O); if
+ * @zero, @host and the cluster read as zeroes: only @qiov's bytes go
  */
 static int coroutine_fn qcow2_io_write_cow(BlockDriverState *bs,
                                            int64_t offset, int64_t bytes,
                                            QEMUIOVector *qiov,
-                                           size_t qiov_offset, int64_t host)
+                                           size_t qiov_offset, int64_t host,
+                                           bool zero)
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t start = offset & ~(s->cluster_size - 1);
     /* A data file ends with the disk */
     int64_t len = MIN(s->cluster_size, s->data_file ?
                       (int64_t)s->disk_size - start : s->cluster_size);
-    uint8_t *buf = qemu_try_blockalign(bs->file->bs, s->cluster_size);
+    uint8_t *buf;
     QEMUIOVector cow;
     int ret;
 
+    if (zero) {
+        /* Cluster and copy read as zeroes: the guest's bytes are all */
+        return qcow2_io_unlocked(bs, bs->file, true, host + (offset - start),
+                                 bytes, qiov, qiov_offset);
+    }
+    buf = qemu_try_blockalign(bs->file->bs, s->cluster_size);
     if (!buf) {
         return -ENOMEM;
     }
@@ -256,15 +278,20 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
     BDRVQcow2State *s = bs->opaque;
     int64_t start = offset & ~(s->cluster_size - 1);
     Qcow2Inflight alloc;
-    uint64_t old;
+    uint64_t old, fresh = s->fresh_from;
     int64_t host;
+    bool zero;
     int ret;
 
     /* The L2 table first: data clusters then follow each other */
     ret = qcow2_prepare_l2(bs, offset);
+    if (ret == 0) {
+        ret = qcow2_get_l2_entry(bs, offset, &old);
+    }
     if (ret < 0) {
         return ret;
     }
+    zero = qcow2_io_reads_zero(bs, old);
     /* A data file holds the cluster at its guest offset, unrefcounted */
     host = s->data_file ? start : qcow2_alloc_clusters(bs, 1);
     if (host < 0) {
@@ -275,12 +302,15 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
     if (ret < 0) {
         goto fail;
     }
+    /* A cluster the file never had since open reads as zeroes */
+    zero = zero && !s->data_file && (uint64_t)host >= fresh;
     qcow2_io_alloc_begin(bs, &alloc, offset);
     if (bytes == s->cluster_size) {
         ret = qcow2_io_unlocked(bs, qcow2_data_child(bs), true, host, bytes,
                                 qiov, qiov_offset);
     } else {
-        ret = qcow2_io_write_cow(bs, offset, bytes, qiov, qiov_offset, host);
+        ret = qcow2_io_write_cow(bs, offset, bytes, qiov, qiov_offset, host,
+                                 zero);
     }
     /* The mapping as it is now: nothing else changed it while busy */
     if (ret == 0) {
@@ -326,6 +356,9 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
             ret = s->data_file ? 0 : qcow2_pre_write_check(bs, 0, x.host,
                                                             x.bytes);
             if (ret == 0) {
+                if (!s->data_file) {
+                    qcow2_file_written(s, x.host + x.bytes);
+                }
                 ret = qcow2_io_unlocked(bs, qcow2_data_child(bs), true,
                                         x.host, x.bytes, qiov, qiov_offset);
             }

@@ -232,6 +232,7 @@ static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
         return -ENOMEM;
     }
     memcpy(table, s->reftable, s->reftable_size * 8);
+    qcow2_file_written(s, (p + t + b) * s->cluster_size);
     BLKDBG_CO_EVENT(bs->file, BLKDBG_REFTABLE_GROW);
     ret = qcow2_refcount_write_new_blocks(bs, p, t, b, table);
     for (uint64_t i = 0; ret == 0 && i < entries; i++) {
@@ -290,6 +291,7 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
                                        "Refcount block of the header missing");
     }
     /* The block counts itself, at the start of its range */
+    qcow2_file_written(s, (start + 1) * s->cluster_size);
     BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC);
     ret = qcow2_ensure_file_len(bs, (start + 1) * s->cluster_size);
     if (ret < 0) {
@@ -382,6 +384,10 @@ int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
 
     if (length <= 0) {
         return 0;
+    }
+    if (addend > 0) {
+        /* In use from now on, so written (or about to be) */
+        qcow2_file_written(s, (last + 1) * s->cluster_size);
     }
     ret = qcow2_mark_dirty(bs);
     if (ret < 0) {

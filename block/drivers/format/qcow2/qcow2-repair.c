@@ -275,6 +275,9 @@ int coroutine_fn qcow2_repair_rebuild(Qcow2Check *c, int order)
                                             s->cluster_size) : -ENOMEM;
     }
     if (ret == 0) {
+        /* The rebuilt tables go anywhere in the file */
+        qcow2_file_written(s, MAX(s->file_len, c->nb_clusters *
+                                  s->cluster_size));
         ret = qcow2_repair_write(c, &r, table);
     }
     if (ret == 0) {

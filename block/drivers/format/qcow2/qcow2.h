@@ -228,6 +228,10 @@ typedef struct BDRVQcow2State {
     struct Qcow2Inflight *allocs;
     CoQueue alloc_done;
 
+    /* The image file reads as zeroes from here: nothing written there
+     * since it was opened (qcow2_file_written), and it was not that long */
+    uint64_t fresh_from;
+
     /* Refcount blocks and active L2 tables by offset (NULL: to rebuild) */
     struct Qcow2MetaIndex *meta_index;
 } BDRVQcow2State;
@@ -332,6 +336,12 @@ int coroutine_fn qcow2_grow(BlockDriverState *bs, uint64_t size);
 uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size);
 int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs,
                                           uint64_t l1e, uint32_t l1_index);
+
+/* The image file is (or will be) written up to @end: not fresh below it */
+static inline void qcow2_file_written(BDRVQcow2State *s, uint64_t end)
+{
+    s->fresh_from = MAX(s->fresh_from, end);
+}
 
 /* qcow2-metaindex.c */
 typedef struct Qcow2MetaIndex Qcow2MetaIndex;
