@@ -434,8 +434,8 @@ int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset,
         qiov = &pad.qiov;
         qiov_offset = 0;
     }
-    /* Copy-on-read: a writable node opened with it copies on every read */
-    if ((bs->open_flags & BDRV_O_COPY_ON_READ) && !bdrv_is_read_only(bs)) {
+    /* Copy-on-read: a node opened with it copies on every read */
+    if (bs->open_flags & BDRV_O_COPY_ON_READ) {
         flags |= BDRV_REQ_COPY_ON_READ;
     }
     if ((flags & BDRV_REQ_COPY_ON_READ) &&

@@ -15,6 +15,9 @@
 void qcow2_test_create(const char *name, uint64_t size, const char *options);
 /* Open "mem:@name" (or a path when @name contains '/') as qcow2 */
 BlockBackend *qcow2_test_open(const char *name, int flags, Error **errp);
+/* Opening @name with @flags fails with an error containing @needle */
+void qcow2_test_expect_open_error(const char *name, int flags,
+                                  const char *needle);
 /* Overwrite big-endian fields of mem image @name */
 void qcow2_test_poke32(const char *name, size_t offset, uint32_t value);
 void qcow2_test_poke64(const char *name, size_t offset, uint64_t value);

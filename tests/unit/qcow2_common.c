@@ -36,6 +36,20 @@ BlockBackend *qcow2_test_open(const char *name, int flags, Error **errp)
     return blk_new_open(path, NULL, opts, flags, errp);
 }
 
+void qcow2_test_expect_open_error(const char *name, int flags,
+                                  const char *needle)
+{
+    Error *err = NULL;
+    BlockBackend *blk = qcow2_test_open(name, flags, &err);
+
+    if (blk) {
+        blk_unref(blk);
+        fail_msg("open succeeded, expected an error with '%s'", needle);
+    }
+    assert_err_contains(err, needle);
+    error_free(err);
+}
+
 void qcow2_test_poke(const char *name, size_t offset, const void *data,
                      size_t len)
 {

@@ -46,18 +46,8 @@ static void make_base_with_data(void)
 }
 
 /* Opening @IMG with @flags fails with an error containing @needle */
-static void expect_open_error(int flags, const char *needle)
-{
-    Error *err = NULL;
-    BlockBackend *blk = qcow2_test_open(IMG, flags, &err);
-
-    if (blk) {
-        blk_unref(blk);
-        fail_msg("open succeeded, expected an error with '%s'", needle);
-    }
-    assert_err_contains(err, needle);
-    error_free(err);
-}
+#define expect_open_error(flags, needle)                                       \
+    qcow2_test_expect_open_error(IMG, (flags), (needle))
 
 static void test_hostile_huge_l1_size(void **state)
 {

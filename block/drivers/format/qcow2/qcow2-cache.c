@@ -4,7 +4,11 @@
  * least recently used first, written back on eviction and on flush.  A
  * cache may depend on another (the L2 cache on the refcount cache): the
  * other one is flushed first, so no table on disk points to clusters whose
- * refcounts are not on disk yet.  Callers hold the driver's lock.
+ * refcounts are not on disk yet.  Refcount decrements need the opposite
+ * order: the refcount cache then holds only decrements and waits for the
+ * L2 cache (qcow2_cache_before_decrement), so no refcount on disk drops
+ * while a table on disk still holds the reference.  Callers hold the
+ * driver's lock.
  *
  * Slots are filled in order and a slot's table is allocated when it is
  * first used: an open costs no cache memory, and a small image never pays
@@ -31,6 +35,7 @@ struct Qcow2Cache {
     uint64_t clean_lru;     /* lru_counter at the last clean */
     int overlap_kind;
     Qcow2Cache *depends;
+    Qcow2Cache *after;      /* holds only decrements: written after it */
 };
 
 Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
@@ -74,11 +79,19 @@ static int coroutine_fn qcow2_cache_write_entry(BlockDriverState *bs,
     if (!e->dirty) {
         return 0;
     }
-    if (c->depends) {
+    /* A cache of decrements that waits for this one is not flushed first */
+    if (c->depends && c->depends->after != c) {
         ret = qcow2_cache_flush(bs, c->depends);
         if (ret < 0) {
             return ret;
         }
+    }
+    if (c->after) {
+        ret = qcow2_cache_flush(bs, c->after);
+        if (ret < 0) {
+            return ret;
+        }
+        c->after = NULL;
     }
     ret = qcow2_pre_write_check(bs, c->overlap_kind, e->offset,
                                 c->table_size);
@@ -107,6 +120,38 @@ int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
         }
     }
     return result;
+}
+
+int coroutine_fn qcow2_cache_before_decrement(BlockDriverState *bs,
+                                              Qcow2Cache *c, Qcow2Cache *tables)
+{
+    int ret;
+
+    if (c->after == tables) {
+        return 0;
+    }
+    /* Pending increments go first: the tables may already use them */
+    ret = qcow2_cache_flush(bs, c);
+    if (ret == 0) {
+        c->after = tables;
+    }
+    return ret;
+}
+
+int coroutine_fn qcow2_cache_before_increment(BlockDriverState *bs,
+                                              Qcow2Cache *c)
+{
+    int ret;
+
+    if (!c->after) {
+        return 0;
+    }
+    /* The tables that dropped references first, then increments as usual */
+    ret = qcow2_cache_flush(bs, c->after);
+    if (ret == 0) {
+        c->after = NULL;
+    }
+    return ret;
 }
 
 static Qcow2CacheEntry *qcow2_cache_find(Qcow2Cache *c, uint64_t offset)
@@ -254,14 +299,13 @@ bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset)
 
 void qcow2_cache_clean_unused(Qcow2Cache *c)
 {
-    for (int i = 0; c && i < c->size; i++) {
+    /* Only the slots in use exist: the array grows as they are taken */
+    for (int i = 0; i < c->used; i++) {
         Qcow2CacheEntry *e = &c->entries[i];
 
         if (e->offset && !e->ref && !e->dirty && e->lru <= c->clean_lru) {
             e->offset = 0;
         }
     }
-    if (c) {
-        c->clean_lru = c->lru_counter;
-    }
+    c->clean_lru = c->lru_counter;
 }

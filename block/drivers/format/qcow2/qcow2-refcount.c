@@ -390,6 +390,11 @@ int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
         qcow2_file_written(s, (last + 1) * s->cluster_size);
     }
     ret = qcow2_mark_dirty(bs);
+    if (ret == 0) {
+        ret = addend < 0 ? qcow2_cache_before_decrement(bs, s->refblock_cache,
+                                                        s->l2_cache)
+                         : qcow2_cache_before_increment(bs, s->refblock_cache);
+    }
     if (ret < 0) {
         return ret;
     }

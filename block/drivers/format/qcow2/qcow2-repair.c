@@ -340,7 +340,7 @@ static int coroutine_fn qcow2_repair_copied(Qcow2Check *c, uint64_t *e,
 static int coroutine_fn qcow2_repair_copied_l2(Qcow2Check *c, uint64_t off)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    uint64_t *table;
+    uint64_t *table = NULL;     /* stays NULL when the table cannot be read */
     int ret;
 
     /* (data clusters in an external data file have no refcounts) */

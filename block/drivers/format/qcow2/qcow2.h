@@ -271,6 +271,17 @@ int coroutine_fn qcow2_cache_get_empty(BlockDriverState *bs, Qcow2Cache *c,
 void qcow2_cache_put(Qcow2Cache *c, void **table);
 void qcow2_cache_mark_dirty(Qcow2Cache *c, void *table);
 int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c);
+/*
+ * Call before changing the refcounts of cache @c: a decrement is written
+ * only after the tables of cache @tables (that dropped the reference), an
+ * increment before the tables that will use it.  0 or -errno (a failed
+ * flush: the refcount must not change).
+ */
+int coroutine_fn qcow2_cache_before_decrement(BlockDriverState *bs,
+                                              Qcow2Cache *c,
+                                              Qcow2Cache *tables);
+int coroutine_fn qcow2_cache_before_increment(BlockDriverState *bs,
+                                              Qcow2Cache *c);
 /* Forget the table at @offset (freed), without writing it */
 void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset);
 /* Drop the clean tables nobody used since the last call */
