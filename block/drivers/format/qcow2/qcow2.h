@@ -9,6 +9,8 @@
  *   qcow2-cluster.c  L1/L2 lookups, allocation of guest clusters
  *   qcow2-subcluster.c extended L2 entries: subcluster reads and writes
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
+ *   qcow2-inflight.c data I/O without the lock; busy clusters and waits
+ *   qcow2-metaindex.c refcount blocks and L2 tables by offset (overlaps)
  *   qcow2-create.c   image creation
  *   qcow2-resize.c   growing with preallocation, shrinking
  *   qcow2-datafile.c the external data file
@@ -23,7 +25,7 @@
  *   qcow2-amend.c    amend (compat, refcount_bits, lazy refcounts, ...)
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
- * accessed with s->lock held.
+ * accessed with s->lock held; guest data I/O drops it (qcow2-inflight.c).
  */
 #ifndef QCOW2_H
 #define QCOW2_H
