@@ -12,6 +12,8 @@
  * With O_DIRECT (cache.direct=on), reads go through an io_uring of the
  * requesting thread instead of the thread pool when the kernel allows it
  * (again not in deterministic mode); a short read continues in the pool.
+ * With aio=io_uring every read, write and flush goes through the ring,
+ * submitted in one batch per event-loop iteration.
  */
 #ifndef BLOCK_FILE_H
 #define BLOCK_FILE_H
@@ -28,8 +30,11 @@ typedef enum FileNowaitMode {
 
 /* Process-wide; for tests */
 void file_nowait_set_mode(FileNowaitMode mode);
-/* Process-wide: may O_DIRECT requests use io_uring (default: yes) */
+/* Process-wide: may O_DIRECT requests use io_uring (default: yes);
+ * enabling also retries a failed ring setup of the calling thread */
 void file_uring_set_enabled(bool enabled);
+/* io_uring_enter calls that submitted requests (process-wide counter) */
+uint64_t file_uring_submit_calls(void);
 
 typedef struct FileNowaitStats {
     uint64_t fast;          /* requests done entirely in the fast path */

@@ -100,6 +100,7 @@ static int coroutine_fn qcow2_cache_write_entry(BlockDriverState *bs,
     }
     BLKDBG_CO_EVENT(bs->file, c->overlap_kind == QCOW2_OL_ACTIVE_L2 ?
                     BLKDBG_L2_UPDATE : BLKDBG_REFBLOCK_UPDATE);
+    qcow2_file_written(bs->opaque, e->offset + c->table_size);
     ret = bdrv_co_pwrite(bs->file, e->offset, c->table_size, e->table, 0);
     if (ret == 0) {
         e->dirty = false;
@@ -289,6 +290,11 @@ void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset)
         e->dirty = false;
         e->lru = 0;
     }
+}
+
+bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset)
+{
+    return offset && qcow2_cache_find(c, offset);
 }
 
 void qcow2_cache_clean_unused(Qcow2Cache *c)

@@ -286,6 +286,7 @@ int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
         return ret;
     }
     s->l1_table[i] = e;
+    qcow2_meta_index_drop(s);
     return 0;
 }
 

@@ -109,10 +109,15 @@ int coroutine_fn qcow2_get_l2_entries(BlockDriverState *bs, uint64_t offset,
         !(s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
         return 0;
     }
-    /* One validation and one cache look-up for the whole run */
-    ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
-    if (ret < 0) {
-        return ret;
+    /* One validation and one cache look-up for the whole run; a cached
+     * table was checked when loaded (or made by us), and metadata written
+     * over it later fails its own overlap check */
+    if (!qcow2_cache_contains(s->l2_cache,
+                              s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK)) {
+        ret = qcow2_validate_l2_offset(bs, s->l1_table[l1_index], l1_index);
+        if (ret < 0) {
+            return ret;
+        }
     }
     *l2_offset = s->l1_table[l1_index] & QCOW2_L1E_OFFSET_MASK;
     ret = qcow2_cache_get(bs, s->l2_cache, *l2_offset, (void **)&table);
@@ -217,9 +222,11 @@ static int coroutine_fn qcow2_cluster_new_l2(BlockDriverState *bs,
         return ret;
     }
     s->l1_table[index] = new | QCOW2_OFLAG_COPIED;
+    qcow2_meta_index_replace(s, QCOW2_OL_ACTIVE_L2, old, new);
     ret = qcow2_cluster_write_l1_entry(bs, index);
     if (ret < 0) {
         s->l1_table[index] = old;
+        qcow2_meta_index_drop(s);
         return ret;
     }
     if (old) {
@@ -319,6 +326,8 @@ void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e)
     uint64_t len = qcow2_entry_host_range(bs->opaque, l2e, &offset);
 
     if (len) {
+        /* Data I/O without the lock may still be reading or writing it */
+        qcow2_io_wait_host(bs, bs->file, offset, len);
         qcow2_free_clusters(bs, offset, len);
     }
 }
@@ -409,6 +418,7 @@ int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep)
         uint64_t l2 = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
 
         s->l1_table[i] = 0;
+        qcow2_meta_index_replace(s, QCOW2_OL_ACTIVE_L2, l2, 0);
         if (l2) {
             BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_SHRINK_FREE_L2_CLUSTERS);
             qcow2_free_clusters(bs, l2, s->cluster_size);

@@ -422,6 +422,7 @@ int qcow2_read_header(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
         goto out;
     }
     s->file_len = h.file_len;
+    s->fresh_from = h.file_len;
     s->version = ldl_be_p(h.buf + 4);
     if (s->version != 2 && s->version != 3) {
         error_setg(errp, "Unsupported qcow2 version %d", s->version);
@@ -465,6 +466,8 @@ out:
 int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
 {
     int ret;
+
+    qcow2_meta_index_drop(s);
 
     s->l1_table = g_try_malloc0(MAX(s->l1_size, 1) * sizeof(uint64_t));
     s->reftable = g_try_malloc0(s->reftable_size * sizeof(uint64_t));

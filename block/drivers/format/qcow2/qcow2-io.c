@@ -2,7 +2,9 @@
  * qcow2 guest I/O: reads (backing file, zeroes, data, compressed data),
  * writes that allocate clusters with copy-on-write of the parts of a
  * cluster the request does not cover, zero writes, discard, block status.
- * Every request holds the driver's lock.
+ * Requests hold the driver's lock for metadata; guest data I/O runs
+ * without it (qcow2-inflight.c), and a guest cluster being allocated is
+ * busy: whatever else changes its mapping waits.
  */
 #include "qcow2.h"
 
@@ -135,7 +137,7 @@ static int coroutine_fn qcow2_io_read_compressed(BlockDriverState *bs,
 
 int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
-                                      size_t qiov_offset)
+                                      size_t qiov_offset, bool unlock)
 {
     BDRVQcow2State *s = bs->opaque;
 
@@ -148,6 +150,11 @@ int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
         }
         switch (x.type) {
         case QCOW2_CLUSTER_UNALLOCATED:
+            if (bs->backing && unlock) {
+                ret = qcow2_io_unlocked(bs, bs->backing, false, offset,
+                                        x.bytes, qiov, qiov_offset);
+                break;
+            }
             if (bs->backing) {
                 BLKDBG_CO_EVENT(bs->file, BLKDBG_READ_BACKING_AIO);
                 ret = bdrv_co_preadv_part(bs->backing, offset, x.bytes, qiov,
@@ -160,6 +167,11 @@ int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
             qemu_iovec_memset(qiov, qiov_offset, 0, x.bytes);
             break;
         case QCOW2_CLUSTER_NORMAL:
+            if (unlock) {
+                ret = qcow2_io_unlocked(bs, qcow2_data_child(bs), false,
+                                        x.host, x.bytes, qiov, qiov_offset);
+                break;
+            }
             BLKDBG_CO_EVENT(bs->file, BLKDBG_READ_AIO);
             ret = bdrv_co_preadv_part(qcow2_data_child(bs), x.host, x.bytes,
                                       qiov, qiov_offset, 0);
@@ -189,33 +201,97 @@ int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
     int ret;
 
     qemu_co_mutex_lock(&s->lock);
-    ret = qcow2_io_read_locked(bs, offset, bytes, qiov, qiov_offset);
+    ret = qcow2_io_read_locked(bs, offset, bytes, qiov, qiov_offset, true);
     qemu_co_mutex_unlock(&s->lock);
+    return ret;
+}
+
+/* Does a guest cluster mapped by @l2e read as zeroes? */
+static bool qcow2_io_reads_zero(BlockDriverState *bs, uint64_t l2e)
+{
+    switch (qcow2_entry_type(bs->opaque, l2e)) {
+    case QCOW2_CLUSTER_UNALLOCATED:
+        return !bs->backing;
+    case QCOW2_CLUSTER_ZERO_PLAIN:
+    case QCOW2_CLUSTER_ZERO_ALLOC:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * The guest cluster at @start as it reads now with [offset, offset + bytes)
+ * of @qiov over it, written to @host (the lock dropped for the I/O); if
+ * @zero, @host and the cluster read as zeroes: only @qiov's bytes go
+ */
+static int coroutine_fn qcow2_io_write_cow(BlockDriverState *bs,
+                                           int64_t offset, int64_t bytes,
+                                           QEMUIOVector *qiov,
+                                           size_t qiov_offset, int64_t host,
+                                           bool zero)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t start = offset & ~(s->cluster_size - 1);
+    /* A data file ends with the disk */
+    int64_t len = MIN(s->cluster_size, s->data_file ?
+                      (int64_t)s->disk_size - start : s->cluster_size);
+    uint8_t *buf;
+    QEMUIOVector cow;
+    int ret;
+
+    if (zero) {
+        /* Cluster and copy read as zeroes: the guest's bytes are all */
+        return qcow2_io_unlocked(bs, bs->file, true, host + (offset - start),
+                                 bytes, qiov, qiov_offset);
+    }
+    buf = qemu_try_blockalign(bs->file->bs, s->cluster_size);
+    if (!buf) {
+        return -ENOMEM;
+    }
+    qemu_iovec_init_buf(&cow, buf, s->cluster_size);
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_READ);
+    ret = qcow2_io_read_locked(bs, start, s->cluster_size, &cow, 0, true);
+    if (ret == 0) {
+        qemu_iovec_to_buf(qiov, qiov_offset, buf + (offset - start), bytes);
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_WRITE);
+        /* (the guest's data goes with the copied parts: a data write too) */
+        qemu_iovec_init_buf(&cow, buf, len);
+        ret = qcow2_io_unlocked(bs, qcow2_data_child(bs), true, host, len,
+                                &cow, 0);
+    }
+    qemu_vfree(buf);
     return ret;
 }
 
 /*
  * Write [offset, offset + bytes) (inside one guest cluster) to a newly
  * allocated cluster: the rest of the cluster is copied from what it reads
- * as now.  The old mapping's references are dropped.
+ * as now.  The data I/O runs without the lock, the guest cluster busy
+ * meanwhile; then the mapping is set and the old one's references dropped.
  */
 static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
                                            int64_t offset, int64_t bytes,
                                            QEMUIOVector *qiov,
-                                           size_t qiov_offset, uint64_t old)
+                                           size_t qiov_offset)
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t start = offset & ~(s->cluster_size - 1);
-    int64_t in_cluster = offset - start;
-    g_autofree uint8_t *buf = NULL;
+    Qcow2Inflight alloc;
+    uint64_t old, fresh = s->fresh_from;
     int64_t host;
+    bool zero;
     int ret;
 
     /* The L2 table first: data clusters then follow each other */
     ret = qcow2_prepare_l2(bs, offset);
+    if (ret == 0) {
+        ret = qcow2_get_l2_entry(bs, offset, &old);
+    }
     if (ret < 0) {
         return ret;
     }
+    zero = qcow2_io_reads_zero(bs, old);
     /* A data file holds the cluster at its guest offset, unrefcounted */
     host = s->data_file ? start : qcow2_alloc_clusters(bs, 1);
     if (host < 0) {
@@ -226,38 +302,26 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
     if (ret < 0) {
         goto fail;
     }
+    /* A cluster the file never had since open reads as zeroes */
+    zero = zero && !s->data_file && (uint64_t)host >= fresh;
+    qcow2_io_alloc_begin(bs, &alloc, offset);
     if (bytes == s->cluster_size) {
-        BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-        ret = bdrv_co_pwritev_part(qcow2_data_child(bs), host, bytes, qiov,
-                                   qiov_offset, 0);
+        ret = qcow2_io_unlocked(bs, qcow2_data_child(bs), true, host, bytes,
+                                qiov, qiov_offset);
     } else {
-        QEMUIOVector cow;
-
-        buf = qemu_try_blockalign(bs->file->bs, s->cluster_size);
-        if (!buf) {
-            ret = -ENOMEM;
-            goto fail;
-        }
-        qemu_iovec_init_buf(&cow, buf, s->cluster_size);
-        BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_READ);
-        ret = qcow2_io_read_locked(bs, start, s->cluster_size, &cow, 0);
-        if (ret < 0) {
-            qemu_vfree(g_steal_pointer(&buf));
-            goto fail;
-        }
-        qemu_iovec_to_buf(qiov, qiov_offset, buf + in_cluster, bytes);
-        BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_WRITE);
-        /* (the guest's data goes with the copied parts: a data write too) */
-        BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-        ret = bdrv_co_pwrite(qcow2_data_child(bs), host,
-                             MIN(s->cluster_size, s->data_file ?
-                                 (int64_t)s->disk_size - start :
-                                 s->cluster_size), buf, 0);
-        qemu_vfree(g_steal_pointer(&buf));
+        ret = qcow2_io_write_cow(bs, offset, bytes, qiov, qiov_offset, host,
+                                 zero);
+    }
+    /* The mapping as it is now: nothing else changed it while busy */
+    if (ret == 0) {
+        ret = qcow2_get_l2_entry(bs, offset, &old);
     }
     if (ret == 0) {
-        ret = qcow2_set_l2_entry(bs, offset, host | QCOW2_OFLAG_COPIED);
+        ret = qcow2_set_l2_entry_ext(bs, offset, host | QCOW2_OFLAG_COPIED,
+                                     s->extended_l2 ? QCOW2_BITMAP_ALL_ALLOC
+                                                    : 0);
     }
+    qcow2_io_alloc_end(bs, &alloc);
     if (ret == 0) {
         qcow2_free_entry(bs, old);
         return 0;
@@ -278,8 +342,12 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
 
     while (bytes > 0) {
         Qcow2Extent x;
-        int ret = qcow2_io_extent(bs, offset, bytes, &x);
+        int ret;
 
+        /* A cluster being allocated is never NORMAL and COPIED, so an
+         * extent found after this wait holds none of them */
+        qcow2_io_wait_alloc(bs, offset, 1);
+        ret = qcow2_io_extent(bs, offset, bytes, &x);
         if (ret < 0) {
             return ret;
         }
@@ -288,17 +356,19 @@ static int coroutine_fn qcow2_io_write_locked(BlockDriverState *bs,
             ret = s->data_file ? 0 : qcow2_pre_write_check(bs, 0, x.host,
                                                             x.bytes);
             if (ret == 0) {
-                BLKDBG_CO_EVENT(bs->file, BLKDBG_WRITE_AIO);
-                ret = bdrv_co_pwritev_part(qcow2_data_child(bs), x.host,
-                                           x.bytes, qiov, qiov_offset, 0);
+                if (!s->data_file) {
+                    qcow2_file_written(s, x.host + x.bytes);
+                }
+                ret = qcow2_io_unlocked(bs, qcow2_data_child(bs), true,
+                                        x.host, x.bytes, qiov, qiov_offset);
             }
         } else {
             x.bytes = MIN(x.bytes, s->cluster_size -
                           (offset & (s->cluster_size - 1)));
-            ret = s->extended_l2 ?
+            /* Subclusters are allocated one by one, a whole cluster at once */
+            ret = s->extended_l2 && x.bytes < s->cluster_size ?
                   qcow2_sc_write(bs, offset, x.bytes, qiov, qiov_offset) :
-                  qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset,
-                                     x.l2e);
+                  qcow2_io_write_new(bs, offset, x.bytes, qiov, qiov_offset);
         }
         if (ret < 0) {
             return ret;
@@ -336,8 +406,10 @@ static int coroutine_fn qcow2_io_store_compressed(BlockDriverState *bs,
     BDRVQcow2State *s = bs->opaque;
     uint64_t old, l2e, nsect;
     int64_t host;
-    int ret = qcow2_get_l2_entry(bs, offset, &old);
+    int ret;
 
+    qcow2_io_wait_alloc(bs, offset, 1);
+    ret = qcow2_get_l2_entry(bs, offset, &old);
     if (ret == 0) {
         ret = qcow2_prepare_l2(bs, offset);
     }
@@ -461,6 +533,12 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
 {
     BDRVQcow2State *s = bs->opaque;
 
+    /* Writes allocating here set their mapping first; those of a data file
+     * land first (the loop below keeps the lock: a data file frees none) */
+    qcow2_io_wait_alloc(bs, offset, bytes);
+    if (s->data_file) {
+        qcow2_io_wait_host(bs, s->data_file, offset, bytes);
+    }
     /* A raw data file must read as the disk does */
     if (s->data_file_raw) {
         int ret = bdrv_co_pwrite_zeroes(s->data_file, offset,
@@ -555,6 +633,7 @@ static int coroutine_fn qcow2_io_discard_v2(BlockDriverState *bs,
 {
     BDRVQcow2State *s = bs->opaque;
 
+    qcow2_io_wait_alloc(bs, offset, bytes);
     for (int64_t off = offset; off < offset + bytes; off += s->cluster_size) {
         uint64_t old;
         int ret = qcow2_get_l2_entry(bs, off, &old);

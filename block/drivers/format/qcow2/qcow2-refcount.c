@@ -92,6 +92,17 @@ int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
     return 0;
 }
 
+/* A power of two: an eighth of the file, within the bounds of qcow2.h */
+static int64_t qcow2_file_grow_step(int64_t file_len)
+{
+    int64_t step = QCOW2_FILE_GROW_STEP;
+
+    while (step < QCOW2_FILE_GROW_STEP_MAX && step * 8 <= file_len) {
+        step *= 2;
+    }
+    return step;
+}
+
 int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -102,11 +113,13 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     }
     /*
      * Not one cluster at a time (storage may copy to resize): by a quarter
-     * of the file at least, so resizes stay amortised, but by at most
-     * QCOW2_FILE_GROW_STEP, so a small image stays small
+     * of a small file (one cluster at least), so it stays small, and by
+     * steps growing with a large one (qcow2_file_grow_step): a truncate
+     * waits for all direct I/O in flight, so a sequential fill must not
+     * meet one per MiB
      */
     end = MAX(end, s->file_len + MIN(MAX(s->file_len / 4, s->cluster_size),
-                                     (int64_t)QCOW2_FILE_GROW_STEP));
+                                     qcow2_file_grow_step(s->file_len)));
     end = ROUND_UP(end, s->cluster_size);
     ret = bdrv_co_truncate(bs->file, end, false, s->file_prealloc, 0, NULL);
     if (ret == 0) {
@@ -219,6 +232,7 @@ static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
         return -ENOMEM;
     }
     memcpy(table, s->reftable, s->reftable_size * 8);
+    qcow2_file_written(s, (p + t + b) * s->cluster_size);
     BLKDBG_CO_EVENT(bs->file, BLKDBG_REFTABLE_GROW);
     ret = qcow2_refcount_write_new_blocks(bs, p, t, b, table);
     for (uint64_t i = 0; ret == 0 && i < entries; i++) {
@@ -277,6 +291,7 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
                                        "Refcount block of the header missing");
     }
     /* The block counts itself, at the start of its range */
+    qcow2_file_written(s, (start + 1) * s->cluster_size);
     BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC);
     ret = qcow2_ensure_file_len(bs, (start + 1) * s->cluster_size);
     if (ret < 0) {
@@ -290,6 +305,7 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
     qcow2_refblock_set(s, block, 0, 1);
     qcow2_cache_put(s->refblock_cache, &block);
     s->reftable[index] = start * s->cluster_size;
+    qcow2_meta_index_replace(s, QCOW2_OL_REFBLOCK, 0, s->reftable[index]);
     ret = qcow2_cache_flush(bs, s->refblock_cache);
     if (ret == 0) {
         BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_HOOKUP);
@@ -297,6 +313,7 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
     }
     if (ret < 0) {
         s->reftable[index] = 0;
+        qcow2_meta_index_drop(s);
         qcow2_cache_discard(s->refblock_cache, start * s->cluster_size);
     }
     return ret;
@@ -367,6 +384,10 @@ int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
 
     if (length <= 0) {
         return 0;
+    }
+    if (addend > 0) {
+        /* In use from now on, so written (or about to be) */
+        qcow2_file_written(s, (last + 1) * s->cluster_size);
     }
     ret = qcow2_mark_dirty(bs);
     if (ret == 0) {

@@ -246,6 +246,7 @@ static void qcow2_repair_adopt(BDRVQcow2State *s, Qcow2Rebuild *r,
         table[i] = be64_to_cpu(table[i]);
     }
     s->reftable = table;
+    qcow2_meta_index_drop(s);
     s->reftable_offset = r->table << s->cluster_bits;
     s->reftable_clusters = r->table_clusters;
     s->refcount_order = r->order;
@@ -274,6 +275,9 @@ int coroutine_fn qcow2_repair_rebuild(Qcow2Check *c, int order)
                                             s->cluster_size) : -ENOMEM;
     }
     if (ret == 0) {
+        /* The rebuilt tables go anywhere in the file */
+        qcow2_file_written(s, MAX(s->file_len, c->nb_clusters *
+                                  s->cluster_size));
         ret = qcow2_repair_write(c, &r, table);
     }
     if (ret == 0) {

@@ -87,8 +87,10 @@ static int coroutine_fn qcow2_resize_free_tail(BlockDriverState *bs,
     uint64_t start = ROUND_UP(size, s->cluster_size);
     uint64_t keep = qcow2_l1_entries_for(s, size);
     int ret = 0;
-
     uint64_t span = (uint64_t)s->cluster_size << s->l2_bits;
+
+    /* A write still allocating in the tail would set an entry there */
+    qcow2_io_wait_alloc(bs, start, UINT64_MAX - start);
 
     for (uint64_t off = start; off < s->disk_size; off += s->cluster_size) {
         uint64_t l1_index = off >> (s->l2_bits + s->cluster_bits), l2e;

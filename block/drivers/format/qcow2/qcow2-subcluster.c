@@ -150,7 +150,7 @@ int coroutine_fn qcow2_sc_write(BlockDriverState *bs, int64_t offset,
     /* What the subclusters read as now, then the new data over it */
     qemu_iovec_init_buf(&cow, buf, re - rs);
     BLKDBG_CO_EVENT(bs->file, BLKDBG_COW_READ);
-    ret = qcow2_io_read_locked(bs, start + rs, re - rs, &cow, 0);
+    ret = qcow2_io_read_locked(bs, start + rs, re - rs, &cow, 0, false);
     if (ret == 0) {
         qemu_iovec_to_buf(qiov, qiov_offset, buf + (in - rs), bytes);
         ret = qcow2_sc_store(bs, host, rs, re, buf);

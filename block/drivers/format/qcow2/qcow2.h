@@ -9,6 +9,8 @@
  *   qcow2-cluster.c  L1/L2 lookups, allocation of guest clusters
  *   qcow2-subcluster.c extended L2 entries: subcluster reads and writes
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
+ *   qcow2-inflight.c data I/O without the lock; busy clusters and waits
+ *   qcow2-metaindex.c refcount blocks and L2 tables by offset (overlaps)
  *   qcow2-create.c   image creation
  *   qcow2-resize.c   growing with preallocation, shrinking
  *   qcow2-datafile.c the external data file
@@ -23,7 +25,7 @@
  *   qcow2-amend.c    amend (compat, refcount_bits, lazy refcounts, ...)
  *
  * Every field of the image is big-endian (util/bswap.h).  All metadata is
- * accessed with s->lock held.
+ * accessed with s->lock held; guest data I/O drops it (qcow2-inflight.c).
  */
 #ifndef QCOW2_H
 #define QCOW2_H
@@ -110,6 +112,7 @@
 #define QCOW2_MAX_CACHE_TABLES 65536
 /* The image file grows by at most this beyond what an allocation needs */
 #define QCOW2_FILE_GROW_STEP (1024 * 1024)
+#define QCOW2_FILE_GROW_STEP_MAX (64 * 1024 * 1024)
 
 typedef struct Qcow2Cache Qcow2Cache;
 
@@ -219,6 +222,20 @@ typedef struct BDRVQcow2State {
     bool discard_request;         /* pass guest discards to the file */
     bool discard_no_unref;        /* discarded clusters stay allocated */
     bool corrupt_marked;
+
+    /* Guest data I/O runs without the lock (qcow2-inflight.c): the host
+     * ranges it has out, and the guest clusters being allocated */
+    struct Qcow2Inflight *inflight;
+    CoQueue inflight_done;
+    struct Qcow2Inflight *allocs;
+    CoQueue alloc_done;
+
+    /* The image file reads as zeroes from here: nothing written there
+     * since it was opened (qcow2_file_written), and it was not that long */
+    uint64_t fresh_from;
+
+    /* Refcount blocks and active L2 tables by offset (NULL: to rebuild) */
+    struct Qcow2MetaIndex *meta_index;
 } BDRVQcow2State;
 
 /* qcow2-header.c */
@@ -271,6 +288,8 @@ int coroutine_fn qcow2_cache_before_increment(BlockDriverState *bs,
 void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset);
 /* Drop the clean tables nobody used since the last call */
 void qcow2_cache_clean_unused(Qcow2Cache *c);
+/* Is @offset one of the cached tables? */
+bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset);
 
 /* qcow2-refcount.c */
 int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
@@ -331,11 +350,52 @@ uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size);
 int coroutine_fn qcow2_validate_l2_offset(BlockDriverState *bs,
                                           uint64_t l1e, uint32_t l1_index);
 
+/* The image file is (or will be) written up to @end: not fresh below it */
+static inline void qcow2_file_written(BDRVQcow2State *s, uint64_t end)
+{
+    s->fresh_from = MAX(s->fresh_from, end);
+}
+
+/* qcow2-metaindex.c */
+typedef struct Qcow2MetaIndex Qcow2MetaIndex;
+/* QCOW2_OL_REFBLOCK or QCOW2_OL_ACTIVE_L2 (in @check) @offset..+@size
+ * overlaps, or 0 */
+int qcow2_meta_index_find(BDRVQcow2State *s, int check, int64_t offset,
+                          int64_t size);
+/* A table of @kind moved from @old to @new (0: none) */
+void qcow2_meta_index_replace(BDRVQcow2State *s, int kind, uint64_t old,
+                              uint64_t new);
+/* The tables changed otherwise: rebuilt on next use */
+void qcow2_meta_index_drop(BDRVQcow2State *s);
+
+/* qcow2-inflight.c */
+/* A range out without the lock: host bytes of @child, or a guest cluster */
+typedef struct Qcow2Inflight {
+    BdrvChild *child;
+    uint64_t host;
+    uint64_t bytes;
+    struct Qcow2Inflight *next;
+} Qcow2Inflight;
+/* Data I/O on @child with the lock (held on entry and return) dropped */
+int coroutine_fn qcow2_io_unlocked(BlockDriverState *bs, BdrvChild *child,
+                                   bool write, int64_t host, int64_t bytes,
+                                   QEMUIOVector *qiov, size_t qiov_offset);
+/* Wait until no data I/O without the lock touches @host..+@bytes */
+void coroutine_fn qcow2_io_wait_host(BlockDriverState *bs, BdrvChild *child,
+                                     uint64_t host, uint64_t bytes);
+/* Wait until no guest cluster of @offset..+@bytes is being allocated */
+void coroutine_fn qcow2_io_wait_alloc(BlockDriverState *bs, uint64_t offset,
+                                      uint64_t bytes);
+/* The guest cluster of @offset is being allocated (not already) */
+void qcow2_io_alloc_begin(BlockDriverState *bs, Qcow2Inflight *alloc,
+                          uint64_t offset);
+void qcow2_io_alloc_end(BlockDriverState *bs, Qcow2Inflight *alloc);
+
 /* qcow2-io.c */
-/* A guest read, with the lock held (copy-on-write reads) */
+/* A guest read, with the lock held; @unlock: data I/O drops it */
 int coroutine_fn qcow2_io_read_locked(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
-                                      size_t qiov_offset);
+                                      size_t qiov_offset, bool unlock);
 int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offset,
                                       int64_t bytes, QEMUIOVector *qiov,
                                       size_t qiov_offset,

@@ -21,6 +21,7 @@ typedef struct BDRVFileState {
     bool is_blockdev;
     bool use_lock;
     bool needs_alignment;   /* opened with O_DIRECT */
+    bool aio_uring;         /* aio=io_uring: reads, writes, flushes */
     uint32_t req_align;     /* offset/length alignment O_DIRECT needs */
     size_t buf_align;       /* memory alignment O_DIRECT needs */
     /*
@@ -73,6 +74,10 @@ void file_lock_abort_perm_update(BlockDriverState *bs);
 ssize_t coroutine_fn file_uring_rw(int fd, bool is_write,
                                    const struct iovec *iov, int niov,
                                    int64_t offset);
+/* fdatasync through the ring: 0, -errno, or -ENOTSUP as above */
+int coroutine_fn file_uring_fdatasync(int fd);
+/* Can this thread use io_uring? If not, why (the kernel's refusal) */
+bool file_uring_usable(Error **errp);
 
 /* file-reopen.c */
 int file_reopen_prepare(BDRVReopenState *state, BlockReopenQueue *queue,

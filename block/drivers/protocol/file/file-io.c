@@ -201,20 +201,21 @@ static int file_io_worker_rw(FileReq *r)
 }
 
 /*
- * O_DIRECT reads through io_uring: true if done (result in *ret); false if
- * the pool must do the rest (from r->done). Writes stay in the pool: ext4
- * hands io_uring's O_DIRECT writes to a kernel worker, which measured
- * slower than our own.
+ * Through io_uring: true if done (result in *ret); false if the pool must
+ * do the rest (from r->done). By default only O_DIRECT reads: ext4 hands
+ * io_uring's O_DIRECT writes to a kernel worker, which measured slower
+ * than our own; aio=io_uring sends every read and write.
  */
 static bool file_io_try_uring(BDRVFileState *s, FileReq *r, int *ret)
 {
+    bool is_write = r->type == FILE_REQ_WRITE;
     ssize_t n;
 
-    if (!s->needs_alignment || r->type != FILE_REQ_READ ||
-        sched_is_deterministic()) {
+    if (sched_is_deterministic() || r->done > 0 ||
+        !(s->aio_uring || (s->needs_alignment && !is_write))) {
         return false;
     }
-    n = file_uring_rw(r->fd, false, r->iov, r->niov, r->offset);
+    n = file_uring_rw(r->fd, is_write, r->iov, r->niov, r->offset);
     if (n == -ENOTSUP || n == -EAGAIN || n == -EINTR) {
         return false;
     }
@@ -557,7 +558,16 @@ int coroutine_fn file_io_co_flush_to_disk(BlockDriverState *bs)
     if (s->flush_failed) {
         return -EIO;
     }
-    ret = thread_pool_submit_co(file_io_worker, &r);
+    ret = -ENOTSUP;
+    if (s->aio_uring && !sched_is_deterministic()) {
+        ret = file_uring_fdatasync(s->fd);
+        if (ret != -ENOTSUP) {
+            qatomic_inc(&file_io_nowait_stats.uring);
+        }
+    }
+    if (ret == -ENOTSUP) {
+        ret = thread_pool_submit_co(file_io_worker, &r);
+    }
     if (ret < 0) {
         s->flush_failed = true;
     }

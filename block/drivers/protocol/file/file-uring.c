@@ -8,7 +8,11 @@
  * them; a request from another context meanwhile, or any failure to set
  * the ring up, goes to the thread pool instead (-ENOTSUP). The handler is
  * removed when the last request completes, so an idle ring leaves no fd
- * in any context.
+ * in any context. Requests are queued in the ring and submitted together
+ * by a bottom half, one system call per event-loop iteration.
+ *
+ * By default only O_DIRECT reads come here; aio=io_uring sends every read,
+ * write and flush (file-io.c).
  */
 #include <linux/io_uring.h>
 #include <pthread.h>
@@ -36,9 +40,12 @@ typedef struct FileUring {
     struct io_uring_cqe *cqes;
     void *sq_map, *cq_map;
     size_t sq_map_len, cq_map_len, sqes_len;
-    unsigned inflight;
+    unsigned inflight;          /* queued or submitted, not completed */
+    unsigned queued;            /* in the ring, not yet submitted */
     AioContext *ctx;            /* where the handler is, while inflight */
+    bool bh_scheduled;          /* the submitting bottom half is due */
     bool tried;
+    int setup_errno;
 } FileUring;
 
 static __thread FileUring file_uring_tls;
@@ -46,9 +53,19 @@ static bool file_uring_disabled;
 static pthread_key_t file_uring_key;
 static pthread_once_t file_uring_key_once = PTHREAD_ONCE_INIT;
 
+static uint64_t file_uring_enters;
+
 void file_uring_set_enabled(bool enabled)
 {
     qatomic_set(&file_uring_disabled, !enabled);
+    if (enabled && file_uring_tls.tried && file_uring_tls.fd < 0) {
+        file_uring_tls.tried = false;
+    }
+}
+
+uint64_t file_uring_submit_calls(void)
+{
+    return qatomic_read(&file_uring_enters);
 }
 
 /* This thread's ring (TLS through a call: coroutines move between threads) */
@@ -130,6 +147,7 @@ static bool file_uring_setup(FileUring *u)
     u->tried = true;
     u->fd = syscall(__NR_io_uring_setup, FILE_URING_ENTRIES, &p);
     if (u->fd < 0) {
+        u->setup_errno = errno;
         return false;
     }
     u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -141,12 +159,23 @@ static bool file_uring_setup(FileUring *u)
         return true;
     }
     /* Unusable: leave it for the pool (the mappings go with the fd) */
+    u->setup_errno = errno;
     if (u->efd >= 0) {
         close(u->efd);
     }
     close(u->fd);
     u->fd = -1;
     return false;
+}
+
+/* One request is over: the handler goes with the last one */
+static void file_uring_complete_one(FileUring *u, FileUringReq *req)
+{
+    if (--u->inflight == 0) {
+        aio_set_fd_handler(u->ctx, u->efd, NULL, NULL, NULL);
+        u->ctx = NULL;
+    }
+    aio_co_wake(req->co);
 }
 
 /* The eventfd handler: wake the coroutine of every completion */
@@ -168,23 +197,59 @@ static void file_uring_completions(void *opaque)
         req->done = true;
         head++;
         __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
-        if (--u->inflight == 0) {
-            aio_set_fd_handler(u->ctx, u->efd, NULL, NULL, NULL);
-            u->ctx = NULL;
-        }
-        aio_co_wake(req->co);
+        file_uring_complete_one(u, req);
     }
 }
 
-/* Queue one vectored read or write and submit it */
-static int file_uring_submit(FileUring *u, int op, int fd,
+/*
+ * Submit every queued entry (a bottom half: once per event-loop iteration
+ * however many requests were queued in it). What the kernel does not take
+ * is taken back out of the ring and its coroutines woken with -ENOTSUP:
+ * they go to the thread pool.
+ */
+static void file_uring_flush_queue(void *opaque)
+{
+    FileUring *u = opaque;
+    FileUringReq *refused[FILE_URING_ENTRIES];
+    unsigned head, n, tail = *u->sq_tail;
+    int ret;
+
+    u->bh_scheduled = false;
+    while (u->queued) {
+        ret = syscall(__NR_io_uring_enter, u->fd, u->queued, 0, 0, NULL, 0);
+        qatomic_inc(&file_uring_enters);
+        if (ret > 0) {
+            u->queued -= ret;
+        } else if (ret == 0 || errno != EINTR) {
+            break;
+        }
+    }
+    /* Refused ones, from the kernel's head up to our tail: out of the
+     * ring before any wakes (a woken coroutine may queue again) */
+    head = __atomic_load_n(u->sq_head, __ATOMIC_ACQUIRE);
+    n = tail - head;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned idx = u->sq_array[(head + i) & *u->sq_mask];
+
+        refused[i] = (FileUringReq *)(uintptr_t)u->sqes[idx].user_data;
+    }
+    __atomic_store_n(u->sq_tail, head, __ATOMIC_RELEASE);
+    u->queued = 0;
+    for (unsigned i = 0; i < n; i++) {
+        refused[i]->res = -ENOTSUP;
+        refused[i]->done = true;
+        file_uring_complete_one(u, refused[i]);
+    }
+}
+
+/* Queue one operation; the bottom half submits the iteration's batch */
+static void file_uring_queue(FileUring *u, AioContext *ctx, int op, int fd,
                              const struct iovec *iov, int niov,
                              int64_t offset, FileUringReq *req)
 {
     unsigned tail = *u->sq_tail;
     unsigned idx = tail & *u->sq_mask;
     struct io_uring_sqe *sqe = &u->sqes[idx];
-    int ret;
 
     memset(sqe, 0, sizeof(*sqe));
     sqe->opcode = op;
@@ -192,45 +257,69 @@ static int file_uring_submit(FileUring *u, int op, int fd,
     sqe->addr = (uintptr_t)iov;
     sqe->len = niov;
     sqe->off = offset;
+    if (op == IORING_OP_FSYNC) {
+        sqe->fsync_flags = IORING_FSYNC_DATASYNC;
+    }
     sqe->user_data = (uintptr_t)req;
     u->sq_array[idx] = idx;
     __atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
-    do {
-        ret = syscall(__NR_io_uring_enter, u->fd, 1, 0, 0, NULL, 0);
-    } while (ret < 0 && errno == EINTR);
-    if (ret != 1) {
-        /* Not taken: take it back out of the ring */
-        __atomic_store_n(u->sq_tail, tail, __ATOMIC_RELEASE);
-        return ret < 0 ? -errno : -EAGAIN;
+    u->queued++;
+    if (u->inflight++ == 0) {
+        u->ctx = ctx;
+        aio_set_fd_handler(ctx, u->efd, file_uring_completions, NULL, u);
     }
-    return 0;
+    if (!u->bh_scheduled) {
+        u->bh_scheduled = true;
+        aio_bh_schedule_oneshot(ctx, file_uring_flush_queue, u);
+    }
 }
 
-ssize_t coroutine_fn file_uring_rw(int fd, bool is_write,
-                                   const struct iovec *iov, int niov,
-                                   int64_t offset)
+/* Run one operation through this thread's ring; -ENOTSUP: use the pool */
+static ssize_t coroutine_fn file_uring_op(int op, int fd,
+                                          const struct iovec *iov, int niov,
+                                          int64_t offset)
 {
     FileUring *u = file_uring_get();
     AioContext *ctx = qemu_get_current_aio_context();
     FileUringReq req = { .co = qemu_coroutine_self() };
-    int ret;
 
     if (qatomic_read(&file_uring_disabled) || niov > IOV_MAX ||
         !file_uring_setup(u) || (u->inflight && u->ctx != ctx) ||
         u->inflight >= FILE_URING_ENTRIES) {
         return -ENOTSUP;
     }
-    ret = file_uring_submit(u, is_write ? IORING_OP_WRITEV : IORING_OP_READV,
-                            fd, iov, niov, offset, &req);
-    if (ret < 0) {
-        return -ENOTSUP;
-    }
-    if (u->inflight++ == 0) {
-        u->ctx = ctx;
-        aio_set_fd_handler(ctx, u->efd, file_uring_completions, NULL, u);
-    }
-    /* Woken in this thread: the handler is in our context */
+    file_uring_queue(u, ctx, op, fd, iov, niov, offset, &req);
+    /* Woken in this thread: the handler and the bottom half are in ctx */
     qemu_coroutine_yield();
     assert(req.done);
     return req.res;
+}
+
+ssize_t coroutine_fn file_uring_rw(int fd, bool is_write,
+                                   const struct iovec *iov, int niov,
+                                   int64_t offset)
+{
+    return file_uring_op(is_write ? IORING_OP_WRITEV : IORING_OP_READV,
+                         fd, iov, niov, offset);
+}
+
+int coroutine_fn file_uring_fdatasync(int fd)
+{
+    return file_uring_op(IORING_OP_FSYNC, fd, NULL, 0, 0);
+}
+
+bool file_uring_usable(Error **errp)
+{
+    FileUring *u = file_uring_get();
+
+    if (qatomic_read(&file_uring_disabled)) {
+        error_setg(errp, "Unable to use io_uring: it is disabled");
+        return false;
+    }
+    if (!file_uring_setup(u)) {
+        error_setg(errp, "Unable to use io_uring: the kernel refused to set "
+                   "up a ring (%s)", strerror(u->setup_errno));
+        return false;
+    }
+    return true;
 }

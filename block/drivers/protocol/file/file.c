@@ -2,7 +2,8 @@
  * The "file" protocol: images in POSIX regular files (or block devices).
  *
  * Options: filename (required), locking (auto/on/off, default auto),
- * aio (threads).  Requests run in the thread pool (file-io.c); image
+ * aio (threads, io_uring).  Requests run in the thread pool or through
+ * io_uring (file-io.c, file-uring.c); image
  * locking is in file-lock.c.
  */
 #include <fcntl.h>
@@ -34,7 +35,7 @@ static QemuOptsList file_runtime_opts = {
         {
             .name = "aio",
             .type = QEMU_OPT_STRING,
-            .help = "Host AIO implementation: threads",
+            .help = "Host AIO implementation: threads or io_uring",
         },
         { /* end of list */ }
     },
@@ -94,11 +95,20 @@ static int file_parse_locking(const char *value, bool *use_lock,
     return 0;
 }
 
-static int file_check_aio(const char *value, Error **errp)
+static int file_parse_aio(const char *value, bool *uring, Error **errp)
 {
+    *uring = value && !strcmp(value, "io_uring");
+    if (*uring) {
+        return file_uring_usable(errp) ? 0 : -EINVAL;
+    }
+    if (value && !strcmp(value, "native")) {
+        error_setg(errp, "Unsupported value 'native' for option 'aio' "
+                   "(drydock has no Linux AIO: use 'threads' or 'io_uring')");
+        return -EINVAL;
+    }
     if (value && strcmp(value, "threads") != 0) {
-        error_setg(errp, "Unsupported value '%s' for option 'aio' "
-                   "(the file driver implements only 'threads')", value);
+        error_setg(errp, "Invalid value '%s' for option 'aio' (expected "
+                   "'threads', 'io_uring' or 'native')", value);
         return -EINVAL;
     }
     return 0;
@@ -242,7 +252,8 @@ static int file_read_options(BDRVFileState *s, QDict *options, Error **errp)
     ret = file_parse_locking(qemu_opt_get(opts, "locking"), &s->use_lock,
                              errp);
     if (ret == 0) {
-        ret = file_check_aio(qemu_opt_get(opts, "aio"), errp);
+        ret = file_parse_aio(qemu_opt_get(opts, "aio"), &s->aio_uring,
+                             errp);
     }
     if (ret == 0) {
         s->filename = g_strdup(filename);

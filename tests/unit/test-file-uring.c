@@ -1,0 +1,288 @@
+/*
+ * The file driver's aio=io_uring (include/block/file.h): reads, writes and
+ * flushes go through the ring, cached or O_DIRECT; requests queued in one
+ * event-loop iteration are submitted together; errors come back as the
+ * kernel gave them; a node moved to an IOThread uses that thread's ring;
+ * a kernel that refuses io_uring_setup fails the open with a clear error,
+ * and aio=native is refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "block/file.h"
+#include "util/iothread.h"
+#include "test-common.h"
+
+#define FILE_LEN (1024 * 1024)
+
+static char *path;
+
+static BlockBackend *open_aio(const char *aio, int flags, Error **errp)
+{
+    QDict *opts = qdict_new();
+
+    qdict_put_str(opts, "aio", aio);
+    return test_common_blk_open("file", path, opts, flags, errp);
+}
+
+static FileNowaitStats stats_now(void)
+{
+    FileNowaitStats st;
+
+    file_nowait_get_stats(&st, true);
+    return st;
+}
+
+/* Write a pattern, flush, read it back: all three through the ring */
+static void rw_flush_through_uring(BlockBackend *blk)
+{
+    g_autofree uint8_t *w = NULL, *r = NULL;
+    FileNowaitStats st;
+
+    assert_int_equal(posix_memalign((void **)&w, 4096, 65536), 0);
+    assert_int_equal(posix_memalign((void **)&r, 4096, 65536), 0);
+    for (int i = 0; i < 65536; i++) {
+        w[i] = (uint8_t)(i * 13 + 1);
+    }
+    stats_now();
+    assert_int_equal(blk_pwrite(blk, 8192, 65536, w, 0), 0);
+    assert_int_equal(blk_flush(blk), 0);
+    assert_int_equal(blk_pread(blk, 8192, 65536, r, 0), 0);
+    st = stats_now();
+    assert_memory_equal(w, r, 65536);
+    assert_int_equal(st.uring, 3);
+}
+
+static void test_uring_cached_rw_flush(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+
+    /* RWF_NOWAIT off: cached requests would not reach the ring */
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    rw_flush_through_uring(blk);
+    blk_unref(blk);
+}
+
+static void test_uring_direct_rw_flush(void **state)
+{
+    int fd = open(path, O_RDONLY | O_DIRECT);
+    BlockBackend *blk;
+
+    if (fd < 0) {
+        skip();     /* e.g. tmpfs */
+    }
+    close(fd);
+    blk = open_aio("io_uring", BDRV_O_RDWR | BDRV_O_NOCACHE, &error_abort);
+    rw_flush_through_uring(blk);
+    blk_unref(blk);
+}
+
+/* Without aio=io_uring, cached writes and flushes never use the ring */
+static void test_threads_does_not_use_uring(void **state)
+{
+    BlockBackend *blk = open_aio("threads", BDRV_O_RDWR, &error_abort);
+    uint8_t buf[4096] = { 1 };
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    stats_now();
+    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
+    assert_int_equal(blk_flush(blk), 0);
+    assert_int_equal(stats_now().uring, 0);
+    blk_unref(blk);
+}
+
+typedef struct Batch {
+    int done, ret;
+} Batch;
+
+static void batch_cb(void *opaque, int ret)
+{
+    Batch *b = opaque;
+
+    b->done++;
+    if (ret < 0) {
+        b->ret = ret;
+    }
+}
+
+/* Eight requests started in one iteration: one io_uring_enter for all */
+static void test_uring_batches_submissions(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    QEMUIOVector qiov[8];
+    uint8_t bufs[8][4096];
+    Batch b = { 0 };
+    uint64_t calls;
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    for (int i = 0; i < 8; i++) {
+        memset(bufs[i], 'a' + i, sizeof(bufs[i]));
+        qemu_iovec_init_buf(&qiov[i], bufs[i], sizeof(bufs[i]));
+    }
+    calls = file_uring_submit_calls();
+    stats_now();
+    for (int i = 0; i < 8; i++) {
+        blk_aio_pwritev(blk, i * 4096, &qiov[i], 0, batch_cb, &b);
+    }
+    for (int n = 0; b.done < 8 && n < 10000; n++) {
+        aio_poll(qemu_get_aio_context(), true);
+    }
+    assert_int_equal(b.done, 8);
+    assert_int_equal(b.ret, 0);
+    assert_int_equal(stats_now().uring, 8);
+    assert_int_equal(file_uring_submit_calls() - calls, 1);
+    for (int i = 0; i < 8; i++) {
+        uint8_t r[4096];
+
+        assert_int_equal(blk_pread(blk, i * 4096, sizeof(r), r, 0), 0);
+        assert_memory_equal(r, bufs[i], sizeof(r));
+    }
+    blk_unref(blk);
+}
+
+/* At RLIMIT_FSIZE the kernel fails the write with EFBIG: so does the node */
+static void test_uring_write_error(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    struct rlimit old, lim;
+    uint8_t buf[4096] = { 7 };
+    int ret;
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = (struct rlimit){ .rlim_cur = FILE_LEN / 2,
+                           .rlim_max = old.rlim_max };
+    stats_now();
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    ret = blk_pwrite(blk, FILE_LEN / 2, sizeof(buf), buf, 0);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(ret, -EFBIG);
+    assert_int_equal(stats_now().uring, 1);
+    blk_unref(blk);
+}
+
+/* Moved to an IOThread and back: requests use the ring of each thread */
+static void test_uring_moves_between_contexts(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    IOThread *io = iothread_create("uring-io", &error_abort);
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    rw_flush_through_uring(blk);
+    assert_int_equal(blk_set_aio_context(blk, iothread_get_aio_context(io),
+                                         &error_abort), 0);
+    rw_flush_through_uring(blk);
+    assert_int_equal(blk_set_aio_context(blk, qemu_get_aio_context(),
+                                         &error_abort), 0);
+    rw_flush_through_uring(blk);
+    blk_unref(blk);
+    iothread_destroy(io);
+}
+
+/*
+ * With no file descriptor left, io_uring_setup fails (EMFILE): the open
+ * fails naming io_uring and the kernel's reason, before any fd is taken.
+ * It runs first in its thread (main), whose ring is not set up yet.
+ */
+static void test_uring_setup_refused(void **state)
+{
+    struct rlimit old, lim;
+    Error *err = NULL;
+    BlockBackend *blk;
+    int lowest = dup(0);
+
+    assert_true(lowest >= 0);
+    close(lowest);
+    file_uring_set_enabled(true);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    lim = (struct rlimit){ .rlim_cur = lowest, .rlim_max = old.rlim_max };
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    blk = open_aio("io_uring", BDRV_O_RDWR, &err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_null(blk);
+    test_common_check_error_has(&err, "Unable to use io_uring",
+                                "Too many open files", NULL);
+    /* Re-enabling retries: the same open now works */
+    file_uring_set_enabled(true);
+    blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    blk_unref(blk);
+}
+
+static void test_uring_disabled_refused(void **state)
+{
+    Error *err = NULL;
+
+    file_uring_set_enabled(false);
+    assert_null(open_aio("io_uring", BDRV_O_RDWR, &err));
+    test_common_check_error_has(&err, "Unable to use io_uring", NULL);
+}
+
+static void test_aio_native_refused(void **state)
+{
+    Error *err = NULL;
+
+    assert_null(open_aio("native", BDRV_O_RDWR | BDRV_O_NOCACHE, &err));
+    test_common_check_error_has(&err, "'native'", "'io_uring'", NULL);
+    assert_null(open_aio("bogus", BDRV_O_RDWR, &err));
+    test_common_check_error_has(&err, "Invalid value 'bogus'", NULL);
+}
+
+static int uring_setup(void **state)
+{
+    g_autofree uint8_t *buf = g_malloc0(FILE_LEN);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, buf, FILE_LEN, 0), FILE_LEN);
+    close(fd);
+    return test_common_setup(state);
+}
+
+static int uring_teardown(void **state)
+{
+    file_nowait_set_mode(FILE_NOWAIT_AUTO);
+    file_uring_set_enabled(true);
+    return test_common_teardown(state);
+}
+
+static int group_setup(void **state)
+{
+    test_common_init(TEST_COMMON_NO_BACKEND);
+    assert_int_equal(test_common_tmp_dir_create("file-uring"), 0);
+    path = tmp_path("image");
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    g_free(path);
+    test_common_tmp_dir_remove();
+    return 0;
+}
+
+#define TU(fn) cmocka_unit_test_setup_teardown(fn, uring_setup, uring_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU(test_uring_setup_refused),
+        TU(test_uring_cached_rw_flush),
+        TU(test_uring_direct_rw_flush),
+        TU(test_threads_does_not_use_uring),
+        TU(test_uring_batches_submissions),
+        TU(test_uring_write_error),
+        TU(test_uring_moves_between_contexts),
+        TU(test_uring_disabled_refused),
+        TU(test_aio_native_refused),
+    };
+
+    return test_common_run_group(tests, group_setup, group_teardown);
+}
