@@ -68,6 +68,7 @@ typedef struct TestDriverCounters {
     int reopen_commit;
     int reopen_abort;
     int events[BLKDBG__MAX];   /* debug events raised on the node */
+    int prealloc_refused;      /* truncates refused (refuse_prealloc) */
     /* The first reads and writes since the last reset, in order */
     int nb_requests;
     TestDriverRequest requests[TEST_DRIVER_LOG_MAX];
@@ -75,6 +76,10 @@ typedef struct TestDriverCounters {
 
 const TestDriverCounters *test_driver_counters(BlockDriverState *bs);
 void test_driver_reset_counters(BlockDriverState *bs);
+
+/* Truncates with a preallocation mode other than off fail with -ENOTSUP,
+ * as on a protocol that cannot preallocate */
+void test_driver_refuse_prealloc(BlockDriverState *bs, bool refuse);
 
 /* While parking, requests wait in the driver (in flight) until released */
 void test_driver_set_parking(BlockDriverState *bs, bool park);

@@ -47,6 +47,7 @@ typedef struct BDRVTestState {
     pthread_mutex_t lock;
     TestDriverCounters counters;
     bool parking;
+    bool refuse_prealloc;   /* truncate refuses modes other than off */
     int nb_parked;
     QTAILQ_HEAD(, TestParked) parked;
     uint64_t fail_perm;

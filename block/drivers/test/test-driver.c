@@ -106,6 +106,11 @@ void test_driver_reset_counters(BlockDriverState *bs)
     pthread_mutex_unlock(&s->lock);
 }
 
+void test_driver_refuse_prealloc(BlockDriverState *bs, bool refuse)
+{
+    qatomic_set(&test_state(bs)->refuse_prealloc, refuse);
+}
+
 void test_driver_set_parking(BlockDriverState *bs, bool park)
 {
     BDRVTestState *s = test_state(bs);
@@ -589,6 +594,13 @@ static int coroutine_fn test_co_truncate(BlockDriverState *bs, int64_t offset,
     BDRVTestState *s = bs->opaque;
     int ret = 0;
 
+    if (prealloc != PREALLOC_MODE_OFF && qatomic_read(&s->refuse_prealloc)) {
+        pthread_mutex_lock(&s->lock);
+        s->counters.prealloc_refused++;
+        pthread_mutex_unlock(&s->lock);
+        error_setg(errp, "The test driver refuses preallocation");
+        return -ENOTSUP;
+    }
     if (bs->file) {
         ret = bdrv_co_truncate(bs->file, offset, exact, prealloc, flags,
                                errp);

@@ -121,7 +121,21 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     end = MAX(end, s->file_len + MIN(MAX(s->file_len / 4, s->cluster_size),
                                      qcow2_file_grow_step(s->file_len)));
     end = ROUND_UP(end, s->cluster_size);
-    ret = bdrv_co_truncate(bs->file, end, false, s->file_prealloc, 0, NULL);
+    ret = -ENOTSUP;
+    if (s->file_prealloc == PREALLOC_MODE_OFF && !s->grow_without_falloc) {
+        /*
+         * Allocated, not a hole: direct writes into a hole of the file
+         * take the filesystem's inode lock one at a time (ext4, xfs), into
+         * allocated blocks they run in parallel (scripts/bench-qcow2 a)
+         */
+        ret = bdrv_co_truncate(bs->file, end, false, PREALLOC_MODE_FALLOC,
+                               0, NULL);
+        s->grow_without_falloc = ret == -ENOTSUP || ret == -EOPNOTSUPP;
+    }
+    if (ret < 0) {
+        ret = bdrv_co_truncate(bs->file, end, false, s->file_prealloc, 0,
+                               NULL);
+    }
     if (ret == 0) {
         s->file_len = end;
     }

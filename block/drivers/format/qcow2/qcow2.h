@@ -213,6 +213,7 @@ typedef struct BDRVQcow2State {
 
     int64_t file_len;             /* length of the image file, cached */
     PreallocMode file_prealloc;   /* how the image file grows */
+    bool grow_without_falloc;     /* the file refused a falloc growth */
     int64_t free_cluster_index;   /* where free-cluster searches start */
     int64_t free_byte_offset;     /* end of the last compressed data, 0 */
 
