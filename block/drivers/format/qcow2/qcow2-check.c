@@ -18,9 +18,9 @@ void qcow2_check_msg(Qcow2Check *c, const char *fmt, ...)
         return;
     }
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    error_vprintf(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    error_printf("\n");
 }
 
 int qcow2_check_grow(Qcow2Check *c, int64_t cluster)

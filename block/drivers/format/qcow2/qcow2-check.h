@@ -22,7 +22,7 @@ typedef struct Qcow2Check {
     uint64_t next_contig; /* fragmentation count of the active L1 */
 } Qcow2Check;
 
-/* A qemu-img style line on stderr (unless quiet) */
+/* A qemu-img style line on the report stream (unless quiet) */
 void qcow2_check_msg(Qcow2Check *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Size the reference array for the file as it is now; -errno */
 int coroutine_fn qcow2_check_init(Qcow2Check *c);

@@ -28,9 +28,10 @@ typedef struct MemBuffer {
     bool registered;            /* in mem_table; under mem_table_lock */
     QLIST_ENTRY(MemBuffer) next;
 
-    pthread_mutex_t lock;       /* protects data and len */
+    pthread_mutex_t lock;       /* protects data, len and cap */
     uint8_t *data;              /* never NULL, even when len is 0 */
     uint64_t len;
+    uint64_t cap;               /* bytes allocated at data (>= len) */
 } MemBuffer;
 
 static pthread_mutex_t mem_table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -115,6 +116,7 @@ static MemBuffer *mem_buffer_new(const char *name, const void *data,
     buf->refcnt = 1;
     buf->data = bytes;
     buf->len = len;
+    buf->cap = MAX(len, 1);
     pthread_mutex_init(&buf->lock, NULL);
     return buf;
 }
@@ -406,12 +408,37 @@ static int coroutine_fn mem_co_pdiscard(BlockDriverState *bs, int64_t offset,
     return 0;
 }
 
+/*
+ * Make room for @len bytes.  Growth is geometric: a format driver grows its
+ * file a cluster at a time, and reallocating to the exact size each time
+ * copies the whole image per cluster.  Caller holds the lock.
+ */
+static int mem_buffer_reserve(MemBuffer *buf, uint64_t len)
+{
+    uint64_t cap = MIN(MAX(len, buf->cap + buf->cap / 2), MEM_IMAGE_MAX_SIZE);
+    uint8_t *data;
+
+    if (len <= buf->cap) {
+        return 0;
+    }
+    data = g_try_realloc(buf->data, MAX(cap, len));
+    if (!data) {
+        data = g_try_realloc(buf->data, len);
+        cap = len;
+    }
+    if (!data) {
+        return -ENOMEM;
+    }
+    buf->data = data;
+    buf->cap = MAX(cap, len);
+    return 0;
+}
+
 static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
                                         bool exact, PreallocMode prealloc,
                                         BdrvRequestFlags flags, Error **errp)
 {
     MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
-    uint8_t *data;
     int ret;
 
     if (prealloc == PREALLOC_MODE_METADATA) {
@@ -425,18 +452,26 @@ static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
     }
 
     pthread_mutex_lock(&buf->lock);
-    data = g_try_realloc(buf->data, MAX((uint64_t)offset, 1));
-    if (!data) {
+    if (mem_buffer_reserve(buf, offset) < 0) {
         pthread_mutex_unlock(&buf->lock);
         error_setg(errp, "Could not resize mem image '%s' to %" PRId64
                    " bytes", buf->name, offset);
         return -ENOMEM;
     }
+    /* Bytes past the old end read as zeroes (they may hold older data) */
     if ((uint64_t)offset > buf->len) {
-        memset(data + buf->len, 0, offset - buf->len);
+        memset(buf->data + buf->len, 0, offset - buf->len);
     }
-    buf->data = data;
     buf->len = offset;
+    /* A large shrink gives the memory back */
+    if ((uint64_t)offset < buf->cap / 4) {
+        uint8_t *data = g_try_realloc(buf->data, MAX((uint64_t)offset, 1));
+
+        if (data) {
+            buf->data = data;
+            buf->cap = MAX((uint64_t)offset, 1);
+        }
+    }
     pthread_mutex_unlock(&buf->lock);
     return 0;
 }
