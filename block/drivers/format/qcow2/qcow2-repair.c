@@ -385,6 +385,9 @@ static int coroutine_fn qcow2_repair_check_copied(Qcow2Check *c)
             ret = qcow2_repair_copied_l2(c, off);
         }
     }
+    if (ret == 0) {
+        ret = qcow2_check_flush_l1(c);
+    }
     return ret ? ret : qcow2_cache_flush(c->bs, s->l2_cache);
 }
 
@@ -507,7 +510,7 @@ int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
                                 BdrvCheckMode fix)
 {
     BDRVQcow2State *s = bs->opaque;
-    Qcow2Check c = { .bs = bs, .res = res, .fix = fix };
+    Qcow2Check c = { .bs = bs, .res = res, .fix = fix, .l1_lo = 1 };
     int ret;
 
     qemu_co_mutex_lock(&s->lock);
