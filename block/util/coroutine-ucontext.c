@@ -143,11 +143,14 @@ static void coroutine_longjmp_init(void)
     }
 }
 
-__attribute__((noreturn)) static void coroutine_longjmp(sigjmp_buf env,
-                                                         int val)
+/*
+ * Not declared noreturn, on purpose: before a call to a noreturn function
+ * the compiler inserts __asan_handle_no_return(), which makes the same
+ * sigaltstack() system call on every switch.
+ */
+static void coroutine_longjmp(sigjmp_buf env, int val)
 {
     coroutine_libc_longjmp(env, val);
-    __builtin_unreachable();
 }
 #else
 #define coroutine_longjmp siglongjmp

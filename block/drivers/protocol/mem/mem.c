@@ -415,7 +415,7 @@ static int coroutine_fn mem_co_pdiscard(BlockDriverState *bs, int64_t offset,
  */
 static int mem_buffer_reserve(MemBuffer *buf, uint64_t len)
 {
-    uint64_t cap = MIN(MAX(len, buf->cap + buf->cap / 2), MEM_IMAGE_MAX_SIZE);
+    uint64_t cap = MIN(MAX(len, buf->cap * 2), MEM_IMAGE_MAX_SIZE);
     uint8_t *data;
 
     if (len <= buf->cap) {
