@@ -340,9 +340,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ops_open()) {
         fuzz_die("qcow2_ops: template '%s' does not open", ops.t->options);
     }
+    /* (reopen and toggles check the graph: other steps do not change it) */
     for (int i = 0; i < OPS_MAX && !fuzz_input_done(&ops.in); i++) {
         ops_step();
-        fuzz_check_graph("an operation");
     }
     ops_reopen();
     ops_read_check(0, MIN(ops.size, OPS_MAX_LEN), "the end");
