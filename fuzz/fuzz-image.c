@@ -244,10 +244,27 @@ void fuzz_image_writes(BlockBackend *blk, size_t input_size)
 }
 
 /*
+ * An image recording "fz-img" gets the input as its backing file, from a
+ * second buffer (the first one is written): a chain over its own bytes
+ */
+static void image_attach_input(BlockBackend *blk, const uint8_t *data,
+                               size_t size)
+{
+    BlockDriverState *bs = blk_bs(blk);
+
+    if (bs->backing || strcmp(bs->backing_file, "fz-img")) {
+        return;
+    }
+    fuzz_image_set("fz-img", data, size);
+    fuzz_image_attach_backing(bs, "fz-rw", FUZZ_IMAGE_MAX_DEPTH);
+    fuzz_check_graph("attaching the input as backing file");
+}
+
+/*
  * One open per input, read-write unless @read_only or the image refuses it
  * (corrupt, read-only features): the tour, a check, a repair when the check
- * found something, then writes and a check again.  The input buffer is
- * already this input's own copy, so it is written in place.
+ * found something, then writes and a check again.  The buffer is already
+ * this input's own copy, so it is written in place.
  */
 void fuzz_format_run(const char *format, const uint8_t *data, size_t size,
                      bool read_only)
@@ -255,15 +272,16 @@ void fuzz_format_run(const char *format, const uint8_t *data, size_t size,
     int nodes = bdrv_debug_node_count();
     BlockBackend *blk = NULL;
 
-    fuzz_image_set("fz-img", data, size);
+    fuzz_image_set("fz-rw", data, size);
     if (!read_only) {
-        blk = fuzz_image_open("fz-img", format, BDRV_O_RDWR,
+        blk = fuzz_image_open("fz-rw", format, BDRV_O_RDWR,
                               FUZZ_IMAGE_MAX_DEPTH, NULL);
     }
     if (!blk) {
-        blk = fuzz_image_open("fz-img", format, 0, FUZZ_IMAGE_MAX_DEPTH, NULL);
+        blk = fuzz_image_open("fz-rw", format, 0, FUZZ_IMAGE_MAX_DEPTH, NULL);
     }
     if (blk) {
+        image_attach_input(blk, data, size);
         fuzz_image_tour(blk);
         image_check_repair(blk);
         if (!bdrv_is_read_only(blk_bs(blk))) {
@@ -275,4 +293,5 @@ void fuzz_format_run(const char *format, const uint8_t *data, size_t size,
     fuzz_check_graph("closing");
     fuzz_check_nodes(nodes, format);
     mem_image_delete("fz-img");
+    mem_image_delete("fz-rw");
 }

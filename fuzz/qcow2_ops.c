@@ -220,7 +220,12 @@ static void ops_snapshot(bool create)
     if (create) {
         memset(&sn, 0, sizeof(sn));
         pstrcpy(sn.name, sizeof(sn.name), name);
-        if (bdrv_snapshot_create(blk_bs(ops.blk), &sn) == 0) {
+        /*
+         * A second snapshot of the same name is another snapshot; applying
+         * the name finds the first one (as qemu-img): the model keeps it
+         */
+        if (bdrv_snapshot_create(blk_bs(ops.blk), &sn) == 0 &&
+            !ops.snap_valid[slot]) {
             fuzz_shadow_copy(&ops.snap[slot], &ops.sh);
             ops.snap_valid[slot] = true;
         }
