@@ -31,7 +31,7 @@ typedef struct MemBuffer {
     pthread_mutex_t lock;       /* protects data, len and cap */
     uint8_t *data;              /* never NULL, even when len is 0 */
     uint64_t len;
-    uint64_t cap;               /* bytes allocated at data (>= len) */
+    uint64_t cap;               /* room at data (>= len); zeroes past len */
 } MemBuffer;
 
 static pthread_mutex_t mem_table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -116,7 +116,7 @@ static MemBuffer *mem_buffer_new(const char *name, const void *data,
     buf->refcnt = 1;
     buf->data = bytes;
     buf->len = len;
-    buf->cap = MAX(len, 1);
+    buf->cap = len;
     pthread_mutex_init(&buf->lock, NULL);
     return buf;
 }
@@ -411,7 +411,9 @@ static int coroutine_fn mem_co_pdiscard(BlockDriverState *bs, int64_t offset,
 /*
  * Make room for @len bytes.  Growth is geometric: a format driver grows its
  * file a cluster at a time, and reallocating to the exact size each time
- * copies the whole image per cluster.  Caller holds the lock.
+ * copies the whole image per cluster.  The new room comes zeroed (fresh
+ * pages of a large allocation are not even touched), which keeps the
+ * invariant that bytes from len to cap are zero.  Caller holds the lock.
  */
 static int mem_buffer_reserve(MemBuffer *buf, uint64_t len)
 {
@@ -421,16 +423,18 @@ static int mem_buffer_reserve(MemBuffer *buf, uint64_t len)
     if (len <= buf->cap) {
         return 0;
     }
-    data = g_try_realloc(buf->data, MAX(cap, len));
+    data = g_try_malloc0(cap);
     if (!data) {
-        data = g_try_realloc(buf->data, len);
         cap = len;
+        data = g_try_malloc0(cap);
     }
     if (!data) {
         return -ENOMEM;
     }
+    memcpy(data, buf->data, buf->len);
+    g_free(buf->data);
     buf->data = data;
-    buf->cap = MAX(cap, len);
+    buf->cap = cap;
     return 0;
 }
 
@@ -458,9 +462,9 @@ static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
                    " bytes", buf->name, offset);
         return -ENOMEM;
     }
-    /* Bytes past the old end read as zeroes (they may hold older data) */
-    if ((uint64_t)offset > buf->len) {
-        memset(buf->data + buf->len, 0, offset - buf->len);
+    /* Bytes cut off are zeroed: growing again finds zeroes past the end */
+    if ((uint64_t)offset < buf->len) {
+        memset(buf->data + offset, 0, buf->len - offset);
     }
     buf->len = offset;
     /* A large shrink gives the memory back */
