@@ -368,7 +368,7 @@ static int coroutine_fn qcow2_repair_copied_l2(Qcow2Check *c, uint64_t off)
 static int coroutine_fn qcow2_repair_check_copied(Qcow2Check *c)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    int ret = 0;
+    int ret = 0, flushed;
 
     for (uint32_t i = 0; ret == 0 && i < s->l1_size; i++) {
         uint64_t e = s->l1_table[i];
@@ -385,9 +385,9 @@ static int coroutine_fn qcow2_repair_check_copied(Qcow2Check *c)
             ret = qcow2_repair_copied_l2(c, off);
         }
     }
-    if (ret == 0) {
-        ret = qcow2_check_flush_l1(c);
-    }
+    /* What was repaired reaches the disk even after an error */
+    flushed = qcow2_check_flush_l1(c);
+    ret = ret ? ret : flushed;
     return ret ? ret : qcow2_cache_flush(c->bs, s->l2_cache);
 }
 
