@@ -31,7 +31,8 @@ typedef struct MemBuffer {
     pthread_mutex_t lock;       /* protects data, len and cap */
     uint8_t *data;              /* never NULL, even when len is 0 */
     uint64_t len;
-    uint64_t cap;               /* room at data (>= len); zeroes past len */
+    uint64_t cap;               /* room at data (>= len) */
+    uint64_t dirty;             /* bytes from here to cap are zero */
 } MemBuffer;
 
 static pthread_mutex_t mem_table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -117,6 +118,7 @@ static MemBuffer *mem_buffer_new(const char *name, const void *data,
     buf->data = bytes;
     buf->len = len;
     buf->cap = len;
+    buf->dirty = len;
     pthread_mutex_init(&buf->lock, NULL);
     return buf;
 }
@@ -412,8 +414,8 @@ static int coroutine_fn mem_co_pdiscard(BlockDriverState *bs, int64_t offset,
  * Make room for @len bytes.  Growth is geometric: a format driver grows its
  * file a cluster at a time, and reallocating to the exact size each time
  * copies the whole image per cluster.  The new room comes zeroed (fresh
- * pages of a large allocation are not even touched), which keeps the
- * invariant that bytes from len to cap are zero.  Caller holds the lock.
+ * pages of a large allocation are not even touched).  Caller holds the
+ * lock.
  */
 static int mem_buffer_reserve(MemBuffer *buf, uint64_t len)
 {
@@ -435,6 +437,7 @@ static int mem_buffer_reserve(MemBuffer *buf, uint64_t len)
     g_free(buf->data);
     buf->data = data;
     buf->cap = cap;
+    buf->dirty = buf->len;
     return 0;
 }
 
@@ -462,20 +465,17 @@ static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
                    " bytes", buf->name, offset);
         return -ENOMEM;
     }
-    /* Bytes cut off are zeroed: growing again finds zeroes past the end */
-    if ((uint64_t)offset < buf->len) {
-        memset(buf->data + offset, 0, buf->len - offset);
+    /*
+     * Growing again: the bytes that were cut off read as zeroes.  Only
+     * those below dirty ever held data; a shrink keeps the room (a driver
+     * may cut and grow its file over and over).
+     */
+    if ((uint64_t)offset > buf->len && buf->len < buf->dirty) {
+        memset(buf->data + buf->len, 0,
+               MIN((uint64_t)offset, buf->dirty) - buf->len);
     }
     buf->len = offset;
-    /* A large shrink gives the memory back */
-    if ((uint64_t)offset < buf->cap / 4) {
-        uint8_t *data = g_try_realloc(buf->data, MAX((uint64_t)offset, 1));
-
-        if (data) {
-            buf->data = data;
-            buf->cap = MAX((uint64_t)offset, 1);
-        }
-    }
+    buf->dirty = MAX(buf->dirty, buf->len);
     pthread_mutex_unlock(&buf->lock);
     return 0;
 }
