@@ -15,7 +15,15 @@
 
 #define IMAGE_BUF (64 * 1024)
 #define IMAGE_MAX_PAD (4 * 1024 * 1024)
-#define IMAGE_STATUS_STEPS 64
+/*
+ * Work per input is bounded (docs/fuzzing.md): block status steps, reads
+ * one cluster apart, the bytes of the long read, and writes that copy a
+ * cluster on write only where the cluster is not much larger than the input
+ */
+#define IMAGE_STATUS_STEPS 16
+#define IMAGE_CLUSTER_READS 4
+#define IMAGE_LONG_READ (16 * 1024)
+#define IMAGE_COW_MIN (64 * 1024)
 
 static uint8_t image_buf[IMAGE_BUF];
 static uint8_t *image_pad;
@@ -158,7 +166,8 @@ void fuzz_image_tour(BlockBackend *blk)
     BlockDriverInfo bdi;
     int64_t cl;
     const int64_t reads[][2] = {
-        { 0, 4096 }, { 511, 1 }, { len / 2 - 1, 513 }, { len / 3 + 7, IMAGE_BUF },
+        { 0, 4096 }, { 511, 1 }, { len / 2 - 1, 513 },
+        { len / 3 + 7, IMAGE_LONG_READ },
         { len - 100, 200 }, { len - 1, 1 }, { len, 512 },
         { (int64_t)1 << 40, 512 }, { INT64_MAX - 512, 512 },
     };
@@ -175,7 +184,8 @@ void fuzz_image_tour(BlockBackend *blk)
     }
     /* One read per cluster-sized step across a few clusters */
     cl = bdi.cluster_size > 0 ? bdi.cluster_size : 65536;
-    for (int64_t off = cl - 3; off < len && off < 8 * cl; off += cl) {
+    for (int64_t off = cl - 3; off < len && off < IMAGE_CLUSTER_READS * cl;
+         off += cl) {
         blk_pread(blk, off, MIN(cl, 4096) + 6, image_buf, 0);
     }
     if (len > 0) {
@@ -189,10 +199,25 @@ void fuzz_image_check(BlockBackend *blk, BdrvCheckMode fix)
 
     memset(&res, 0, sizeof(res));
     bdrv_check(blk_bs(blk), &res, fix);
-    fuzz_check_graph("a check");
 }
 
-void fuzz_image_writes(BlockBackend *blk)
+/* Check; when it finds something and the image is writable, repair */
+static void image_check_repair(BlockBackend *blk)
+{
+    BdrvCheckResult res;
+
+    memset(&res, 0, sizeof(res));
+    if (bdrv_check(blk_bs(blk), &res, 0) == -ENOTSUP ||
+        bdrv_is_read_only(blk_bs(blk))) {
+        return;
+    }
+    if (res.corruptions || res.leaks || res.check_errors ||
+        res.corruptions_fixed || res.leaks_fixed) {
+        fuzz_image_check(blk, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);
+    }
+}
+
+void fuzz_image_writes(BlockBackend *blk, size_t input_size)
 {
     BlockDriverInfo bdi;
     int64_t len = blk_getlength(blk), cl;
@@ -205,44 +230,68 @@ void fuzz_image_writes(BlockBackend *blk)
     }
     memset(image_buf, 0xa5, sizeof(image_buf));
     /* A whole cluster, a partial one (copy on write), one across the end */
-    blk_pwrite(blk, 0, MIN(cl, IMAGE_BUF), image_buf, 0);
-    blk_pwrite(blk, MIN(cl + 512, len - 1), 1024, image_buf, 0);
-    blk_pwrite(blk, len / 2 + 3, 3000, image_buf, 0);
-    blk_pwrite(blk, len - 700, 700, image_buf, 0);
+    if ((uint64_t)cl <= MAX(IMAGE_COW_MIN, input_size)) {
+        blk_pwrite(blk, 0, MIN(cl, IMAGE_BUF), image_buf, 0);
+        blk_pwrite(blk, MIN(cl + 512, len - 1), 1024, image_buf, 0);
+        blk_pwrite(blk, len / 2 + 3, 3000, image_buf, 0);
+        blk_pwrite(blk, len - 700, 700, image_buf, 0);
+    }
     blk_pwrite_zeroes(blk, 0, MIN(2 * cl, len), BDRV_REQ_MAY_UNMAP);
     blk_pwrite_zeroes(blk, len / 4, 4096, 0);
     blk_pdiscard(blk, len / 2, MIN(cl * 2, len / 2));
-    blk_pread(blk, 0, MIN(len, IMAGE_BUF), image_buf, 0);
+    blk_pread(blk, 0, MIN(len, IMAGE_LONG_READ), image_buf, 0);
     blk_flush(blk);
 }
 
-void fuzz_format_run(const char *format, const uint8_t *data, size_t size)
+/*
+ * An image recording "fz-img" gets the input as its backing file, from a
+ * second buffer (the first one is written): a chain over its own bytes
+ */
+static void image_attach_input(BlockBackend *blk, const uint8_t *data,
+                               size_t size)
+{
+    BlockDriverState *bs = blk_bs(blk);
+
+    if (bs->backing || strcmp(bs->backing_file, "fz-img")) {
+        return;
+    }
+    fuzz_image_set("fz-img", data, size);
+    fuzz_image_attach_backing(bs, "fz-rw", FUZZ_IMAGE_MAX_DEPTH);
+    fuzz_check_graph("attaching the input as backing file");
+}
+
+/*
+ * One open per input, read-write unless @read_only or the image refuses it
+ * (corrupt, read-only features): the tour, a check, a repair when the check
+ * found something, then writes and a check again.  The buffer is already
+ * this input's own copy, so it is written in place.
+ */
+void fuzz_format_run(const char *format, const uint8_t *data, size_t size,
+                     bool read_only)
 {
     int nodes = bdrv_debug_node_count();
-    const uint8_t *img;
-    size_t len;
-    BlockBackend *blk;
+    BlockBackend *blk = NULL;
 
-    fuzz_image_set("fz-img", data, size);
-    blk = fuzz_image_open("fz-img", format, 0, FUZZ_IMAGE_MAX_DEPTH, NULL);
-    if (blk) {
-        fuzz_image_tour(blk);
-        fuzz_image_check(blk, 0);
-        blk_unref(blk);
-        /* Repair and writes on a copy */
-        img = mem_image_get("fz-img", &len);
-        mem_image_set("fz-rw", img, len, &error_abort);
+    fuzz_image_set("fz-rw", data, size);
+    if (!read_only) {
         blk = fuzz_image_open("fz-rw", format, BDRV_O_RDWR,
-                               FUZZ_IMAGE_MAX_DEPTH, NULL);
+                              FUZZ_IMAGE_MAX_DEPTH, NULL);
+    }
+    if (!blk) {
+        blk = fuzz_image_open("fz-rw", format, 0, FUZZ_IMAGE_MAX_DEPTH, NULL);
     }
     if (blk) {
-        fuzz_image_check(blk, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);
-        fuzz_image_writes(blk);
-        fuzz_image_check(blk, 0);
+        image_attach_input(blk, data, size);
+        fuzz_image_tour(blk);
+        image_check_repair(blk);
+        if (!bdrv_is_read_only(blk_bs(blk))) {
+            fuzz_image_writes(blk, size);
+            fuzz_image_check(blk, 0);
+        }
         blk_unref(blk);
     }
     fuzz_check_graph("closing");
     fuzz_check_nodes(nodes, format);
-    mem_image_delete("fz-rw");
     mem_image_delete("fz-img");
+    mem_image_delete("fz-rw");
 }

@@ -47,13 +47,18 @@ void fuzz_image_tour(BlockBackend *blk);
 /* bdrv_check with @fix; tolerates -ENOTSUP and errors */
 void fuzz_image_check(BlockBackend *blk, BdrvCheckMode fix);
 
-/* Writes that allocate, copy on write, zero writes and a discard */
-void fuzz_image_writes(BlockBackend *blk);
+/*
+ * Writes that allocate, copy on write (where a cluster is at most 64 KiB or
+ * @input_size bytes), zero writes and a discard
+ */
+void fuzz_image_writes(BlockBackend *blk, size_t input_size);
 
 /*
- * The parser target body for @format: open read-only, tour, check; then a
- * copy opened read-write, check with repair, writes, check again; close.
+ * The parser target body for @format: one open, read-write unless
+ * @read_only or the image refuses it; tour, check, repair when the check
+ * finds something; if writable, writes and a check again; close.
  */
-void fuzz_format_run(const char *format, const uint8_t *data, size_t size);
+void fuzz_format_run(const char *format, const uint8_t *data, size_t size,
+                     bool read_only);
 
 #endif /* FUZZ_FUZZ_IMAGE_H */

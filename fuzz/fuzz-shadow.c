@@ -83,8 +83,12 @@ static FuzzShadowPage *shadow_page(FuzzShadow *sh, int64_t index, bool make)
     }
     p = shadow_page_new();
     p->index = index;
-    for (int j = 0; j < SHADOW_PAGE; j++) {
-        p->data[j] = shadow_base(sh, index * SHADOW_PAGE + j);
+    if (!sh->base || index * SHADOW_PAGE >= sh->base_len) {
+        memset(p->data, 0, SHADOW_PAGE);
+    } else {
+        for (int j = 0; j < SHADOW_PAGE; j++) {
+            p->data[j] = shadow_base(sh, index * SHADOW_PAGE + j);
+        }
     }
     memset(p->known, !sh->all_unknown, SHADOW_PAGE);
     sh->slots[i] = p;
@@ -153,24 +157,38 @@ void fuzz_shadow_copy(FuzzShadow *dst, const FuzzShadow *src)
     }
 }
 
+/* Check (and learn) bytes [in, in + n) of one page, or of no page */
+static void shadow_check_page(FuzzShadow *sh, int64_t index, int in, int n,
+                              const uint8_t *buf, const char *what)
+{
+    FuzzShadowPage *p = shadow_page(sh, index, false);
+
+    for (int j = 0; j < n; j++) {
+        int64_t pos = index * SHADOW_PAGE + in + j;
+        bool known = p ? p->known[in + j] : !sh->all_unknown;
+        uint8_t want = p ? p->data[in + j] : shadow_base(sh, pos);
+
+        if (known && buf[j] != want) {
+            fuzz_die("shadow: %s at %" PRId64 " read 0x%02x, expected "
+                     "0x%02x", what, pos, buf[j], want);
+        }
+        if (!known) {
+            p = p ? p : shadow_page(sh, index, true);
+            p->data[in + j] = buf[j];
+            p->known[in + j] = 1;
+        }
+    }
+}
+
 void fuzz_shadow_check(FuzzShadow *sh, int64_t off, int64_t len,
                        const uint8_t *buf, const char *what)
 {
-    for (int64_t i = 0; i < len; i++) {
-        int64_t pos = off + i;
-        FuzzShadowPage *p = shadow_page(sh, pos / SHADOW_PAGE, false);
-        int in = pos % SHADOW_PAGE;
-        bool known = p ? p->known[in] : !sh->all_unknown;
-        uint8_t want = p ? p->data[in] : shadow_base(sh, pos);
+    /* A page at a time: one lookup per page, not one per byte */
+    for (int64_t i = 0; i < len;) {
+        int in = (off + i) % SHADOW_PAGE;
+        int n = MIN(len - i, SHADOW_PAGE - in);
 
-        if (known && buf[i] != want) {
-            fuzz_die("shadow: %s at %" PRId64 " (+%" PRId64 ") read 0x%02x, "
-                     "expected 0x%02x", what, pos, i, buf[i], want);
-        }
-        if (!known) {
-            p = shadow_page(sh, pos / SHADOW_PAGE, true);
-            p->data[in] = buf[i];
-            p->known[in] = 1;
-        }
+        shadow_check_page(sh, (off + i) / SHADOW_PAGE, in, n, buf + i, what);
+        i += n;
     }
 }

@@ -22,7 +22,7 @@
 
 #define CHAIN_TOP "fz-top"
 
-static void chain_run(BlockBackend *blk, uint8_t flags)
+static void chain_run(BlockBackend *blk, uint8_t flags, size_t size)
 {
     BlockDriverState *bs = blk_bs(blk);
     BdrvCheckResult res;
@@ -34,7 +34,7 @@ static void chain_run(BlockBackend *blk, uint8_t flags)
     }
     fuzz_image_check(blk, 0);
     if (flags & 1) {
-        fuzz_image_writes(blk);
+        fuzz_image_writes(blk, size);
         fuzz_image_check(blk, 0);
         if ((flags & 2) && bs->backing) {
             bdrv_commit(bs);
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_image_attach_backing(blk_bs(blk), CHAIN_TOP,
                                   FUZZ_IMAGE_MAX_DEPTH);
         fuzz_check_graph("attaching the backing file");
-        chain_run(blk, flags);
+        chain_run(blk, flags, size);
         blk_unref(blk);
         mem_image_delete(base_name);
     }

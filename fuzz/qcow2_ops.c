@@ -220,7 +220,12 @@ static void ops_snapshot(bool create)
     if (create) {
         memset(&sn, 0, sizeof(sn));
         pstrcpy(sn.name, sizeof(sn.name), name);
-        if (bdrv_snapshot_create(blk_bs(ops.blk), &sn) == 0) {
+        /*
+         * A second snapshot of the same name is another snapshot; applying
+         * the name finds the first one (as qemu-img): the model keeps it
+         */
+        if (bdrv_snapshot_create(blk_bs(ops.blk), &sn) == 0 &&
+            !ops.snap_valid[slot]) {
             fuzz_shadow_copy(&ops.snap[slot], &ops.sh);
             ops.snap_valid[slot] = true;
         }
@@ -340,9 +345,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ops_open()) {
         fuzz_die("qcow2_ops: template '%s' does not open", ops.t->options);
     }
+    /* (reopen and toggles check the graph: other steps do not change it) */
     for (int i = 0; i < OPS_MAX && !fuzz_input_done(&ops.in); i++) {
         ops_step();
-        fuzz_check_graph("an operation");
     }
     ops_reopen();
     ops_read_check(0, MIN(ops.size, OPS_MAX_LEN), "the end");

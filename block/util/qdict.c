@@ -3,8 +3,6 @@
  */
 #include "util/qdict.h"
 
-#define QDICT_MIN_BUCKETS 16
-
 /* FNV-1a: cheap and good enough for short option names */
 static uint32_t qdict_hash(const char *key)
 {
@@ -23,8 +21,9 @@ QDict *qdict_new(void)
 
     qdict->base.type = QTYPE_QDICT;
     qdict->base.refcnt = 1;
-    qdict->nbuckets = QDICT_MIN_BUCKETS;
-    qdict->buckets = g_new0(QDictEntry *, qdict->nbuckets);
+    /* The first buckets are part of the QDict: one allocation per dict */
+    qdict->nbuckets = QDICT_INLINE_BUCKETS;
+    qdict->buckets = qdict->inline_buckets;
     return qdict;
 }
 
@@ -58,7 +57,9 @@ static void qdict_grow(QDict *qdict)
         e->bucket_next = buckets[b];
         buckets[b] = e;
     }
-    g_free(qdict->buckets);
+    if (qdict->buckets != qdict->inline_buckets) {
+        g_free(qdict->buckets);
+    }
     qdict->buckets = buckets;
     qdict->nbuckets = n;
 }
@@ -81,8 +82,10 @@ void qdict_put_obj(QDict *qdict, const char *key, QObject *value)
     if (qdict->size >= qdict->nbuckets) {
         qdict_grow(qdict);
     }
-    e = g_new0(QDictEntry, 1);
-    e->key = g_strdup(key);
+    /* The key is stored after the entry, in the same allocation */
+    e = g_malloc(sizeof(*e) + strlen(key) + 1);
+    memset(e, 0, sizeof(*e));
+    e->key = strcpy((char *)(e + 1), key);
     e->value = value;
     b = hash & (qdict->nbuckets - 1);
     e->bucket_next = qdict->buckets[b];
@@ -157,7 +160,6 @@ void qdict_del(QDict *qdict, const char *key)
     }
     qdict->size--;
     qobject_unref(e->value);
-    g_free(e->key);
     g_free(e);
 }
 
@@ -363,9 +365,10 @@ void qdict_destroy_obj(QObject *obj)
     for (e = qdict->first; e; e = next) {
         next = e->next;
         qobject_unref(e->value);
-        g_free(e->key);
-        g_free(e);
+            g_free(e);
     }
-    g_free(qdict->buckets);
+    if (qdict->buckets != qdict->inline_buckets) {
+        g_free(qdict->buckets);
+    }
     g_free(qdict);
 }

@@ -3,14 +3,26 @@
  */
 #include "util/qstring.h"
 
+/*
+ * A new string's bytes live in the same allocation as the QString (option
+ * dictionaries make many short strings); appending past them moves the
+ * bytes to their own allocation.
+ */
+static bool qstring_is_inline(const QString *qs)
+{
+    return qs->string == (const char *)(qs + 1);
+}
+
 static QString *qstring_alloc(size_t capacity)
 {
-    QString *qs = g_new0(QString, 1);
+    size_t cap = capacity ? capacity : 1;
+    QString *qs = g_malloc(sizeof(QString) + cap);
 
+    memset(qs, 0, sizeof(*qs));
     qs->base.type = QTYPE_QSTRING;
     qs->base.refcnt = 1;
-    qs->capacity = capacity ? capacity : 1;
-    qs->string = g_malloc(qs->capacity);
+    qs->capacity = cap;
+    qs->string = (char *)(qs + 1);
     qs->string[0] = '\0';
     return qs;
 }
@@ -72,7 +84,14 @@ static void qstring_reserve(QString *qs, size_t extra)
         while (cap < need) {
             cap = cap > SIZE_MAX / 2 ? need : cap * 2;
         }
-        qs->string = g_realloc(qs->string, cap);
+        if (qstring_is_inline(qs)) {
+            char *heap = g_malloc(cap);
+
+            memcpy(heap, qs->string, qs->length + 1);
+            qs->string = heap;
+        } else {
+            qs->string = g_realloc(qs->string, cap);
+        }
         qs->capacity = cap;
     }
 }
@@ -119,9 +138,11 @@ char *qstring_free(QString *qstring, bool return_str)
     char *s = NULL;
 
     if (qstring->base.refcnt == 1) {
-        if (return_str) {
+        if (return_str && qstring_is_inline(qstring)) {
+            s = g_strdup(qstring->string);
+        } else if (return_str) {
             s = qstring->string;
-        } else {
+        } else if (!qstring_is_inline(qstring)) {
             g_free(qstring->string);
         }
         g_free(qstring);
@@ -142,6 +163,8 @@ void qstring_destroy_obj(QObject *obj)
 {
     QString *qs = qobject_to(QString, obj);
 
-    g_free(qs->string);
+    if (!qstring_is_inline(qs)) {
+        g_free(qs->string);
+    }
     g_free(qs);
 }

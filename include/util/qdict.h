@@ -21,18 +21,21 @@
 typedef struct Error Error;
 
 typedef struct QDictEntry {
-    char *key;
+    char *key;                          /* stored after the entry */
     QObject *value;
     struct QDictEntry *bucket_next;     /* hash chain */
     struct QDictEntry *prev, *next;     /* insertion order */
 } QDictEntry;
 
+#define QDICT_INLINE_BUCKETS 16
+
 struct QDict {
     QObjectBase_ base;
     size_t size;
     size_t nbuckets;                    /* power of 2 */
-    QDictEntry **buckets;
+    QDictEntry **buckets;               /* inline_buckets until it grows */
     QDictEntry *first, *last;
+    QDictEntry *inline_buckets[QDICT_INLINE_BUCKETS];
 };
 
 QDict *qdict_new(void);

@@ -390,7 +390,7 @@ static int coroutine_fn qcow2_amend_refcount_bits(BlockDriverState *bs,
                                                   Error **errp)
 {
     BdrvCheckResult res = { 0 }, fresh = { 0 };
-    Qcow2Check c = { .bs = bs, .res = &res, .quiet = true };
+    Qcow2Check c = { .bs = bs, .res = &res, .quiet = true, .l1_lo = 1 };
     int64_t highest = 0;
     int ret = qcow2_mark_clean(bs, QCOW2_INCOMPAT_DIRTY);
 

@@ -18,9 +18,9 @@ void qcow2_check_msg(Qcow2Check *c, const char *fmt, ...)
         return;
     }
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    error_vprintf(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    error_printf("\n");
 }
 
 int qcow2_check_grow(Qcow2Check *c, int64_t cluster)
@@ -274,20 +274,44 @@ int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
                                       uint64_t e)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    uint64_t be = cpu_to_be64(e);
-    int64_t at = s->l1_offset + (int64_t)i * 8;
-    int ret = qcow2_pre_write_check(c->bs, QCOW2_OL_ACTIVE_L1, at, 8);
 
-    if (ret == 0) {
-        ret = bdrv_co_pwrite_sync(c->bs->file, at, 8, &be, 0);
-    }
-    if (ret < 0) {
-        c->res->check_errors++;
-        return ret;
-    }
     s->l1_table[i] = e;
     qcow2_meta_index_drop(s);
+    if (c->l1_lo > c->l1_hi) {
+        c->l1_lo = c->l1_hi = i;
+    } else {
+        c->l1_lo = MIN(c->l1_lo, (int64_t)i);
+        c->l1_hi = MAX(c->l1_hi, (int64_t)i);
+    }
     return 0;
+}
+
+int coroutine_fn qcow2_check_flush_l1(Qcow2Check *c)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+    int64_t n = c->l1_hi - c->l1_lo + 1;
+    int64_t at = s->l1_offset + c->l1_lo * 8;
+    g_autofree uint64_t *be = NULL;
+    int ret;
+
+    if (c->l1_lo > c->l1_hi) {
+        return 0;
+    }
+    be = g_try_malloc(n * 8);
+    ret = be ? qcow2_pre_write_check(c->bs, QCOW2_OL_ACTIVE_L1, at, n * 8)
+             : -ENOMEM;
+    for (int64_t i = 0; ret == 0 && i < n; i++) {
+        be[i] = cpu_to_be64(s->l1_table[c->l1_lo + i]);
+    }
+    if (ret == 0) {
+        ret = bdrv_co_pwrite_sync(c->bs->file, at, n * 8, be, 0);
+    }
+    c->l1_lo = 1;
+    c->l1_hi = 0;
+    if (ret < 0) {
+        c->res->check_errors++;
+    }
+    return ret;
 }
 
 /* One L1 entry: its L2 table and everything the table reaches */
@@ -369,6 +393,11 @@ static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
     }
     for (uint32_t i = 0; ret == 0 && i < l1_size; i++) {
         ret = qcow2_check_l1_entry(c, l1[i], i, active, l2);
+    }
+    if (active) {
+        int flushed = qcow2_check_flush_l1(c);
+
+        ret = ret ? ret : flushed;
     }
     return ret;
 }

@@ -20,18 +20,27 @@ typedef struct Qcow2Check {
     int64_t alloc;       /* entries of refs allocated */
     int64_t file_len;
     uint64_t next_contig; /* fragmentation count of the active L1 */
+    /*
+     * Active L1 repairs are batched: entries l1_lo..l1_hi (inclusive, none
+     * while l1_lo > l1_hi) changed in memory and are written by
+     * qcow2_check_flush_l1.  One write per entry, each with its overlap
+     * check over every L1 entry, was quadratic in the L1 size.
+     */
+    int64_t l1_lo, l1_hi;
 } Qcow2Check;
 
-/* A qemu-img style line on stderr (unless quiet) */
+/* A qemu-img style line on the report stream (unless quiet) */
 void qcow2_check_msg(Qcow2Check *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Size the reference array for the file as it is now; -errno */
 int coroutine_fn qcow2_check_init(Qcow2Check *c);
 void qcow2_check_free(Qcow2Check *c);
 /* Count every reference of every structure (refs zeroed first) */
 int coroutine_fn qcow2_check_calculate(Qcow2Check *c);
-/* Repair active L1 entry @i to @e (on disk and in memory) */
+/* Repair active L1 entry @i to @e (in memory; on disk at the next flush) */
 int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
                                       uint64_t e);
+/* Write the active L1 entries repaired since the last flush; -errno */
+int coroutine_fn qcow2_check_flush_l1(Qcow2Check *c);
 /* Make room in refs for cluster @cluster; -ENOMEM */
 int qcow2_check_grow(Qcow2Check *c, int64_t cluster);
 

@@ -6,62 +6,109 @@
  * size is rounded to sectors): decompression stops when the cluster is
  * full.
  */
+#include <pthread.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
 #include "qcow2.h"
 
+/*
+ * Decompression state, kept per thread between clusters: setting up a zstd
+ * context allocates ~100 KiB and an inflate state ~7 KiB, more than the
+ * work of decompressing one small cluster.  Freed when the thread exits.
+ */
+typedef struct Qcow2Decompress {
+    z_stream z;
+    bool z_ready;
+    ZSTD_DCtx *zstd;
+} Qcow2Decompress;
+
+static pthread_key_t qcow2_decompress_key;
+static pthread_once_t qcow2_decompress_once = PTHREAD_ONCE_INIT;
+/* Also reachable from TLS, so leak checkers see the main thread's state */
+static __thread Qcow2Decompress *qcow2_decompress_state;
+
+static void qcow2_decompress_free(void *opaque)
+{
+    Qcow2Decompress *d = opaque;
+
+    if (d->z_ready) {
+        inflateEnd(&d->z);
+    }
+    ZSTD_freeDCtx(d->zstd);
+    g_free(d);
+}
+
+static void qcow2_decompress_key_init(void)
+{
+    pthread_key_create(&qcow2_decompress_key, qcow2_decompress_free);
+}
+
+static Qcow2Decompress *qcow2_decompress_get(void)
+{
+    if (!qcow2_decompress_state) {
+        pthread_once(&qcow2_decompress_once, qcow2_decompress_key_init);
+        qcow2_decompress_state = g_new0(Qcow2Decompress, 1);
+        pthread_setspecific(qcow2_decompress_key, qcow2_decompress_state);
+    }
+    return qcow2_decompress_state;
+}
+
 static int qcow2_compress_inflate(uint8_t *dest, size_t dest_size,
                                   const uint8_t *src, size_t src_size)
 {
-    z_stream z = { 0 };
+    Qcow2Decompress *d = qcow2_decompress_get();
+    z_stream *z = &d->z;
     int ret;
 
-    if (inflateInit2(&z, -12) != Z_OK) {
+    if (!d->z_ready) {
+        if (inflateInit2(z, -12) != Z_OK) {
+            return -EIO;
+        }
+        d->z_ready = true;
+    } else if (inflateReset(z) != Z_OK) {
         return -EIO;
     }
-    z.next_in = (Bytef *)src;
-    z.avail_in = src_size;
-    z.next_out = dest;
-    z.avail_out = dest_size;
-    ret = inflate(&z, Z_FINISH);
+    z->next_in = (Bytef *)src;
+    z->avail_in = src_size;
+    z->next_out = dest;
+    z->avail_out = dest_size;
+    ret = inflate(z, Z_FINISH);
     /* The end of the stream, or a full cluster with input left over */
-    if ((ret == Z_STREAM_END || ret == Z_BUF_ERROR) && z.avail_out == 0) {
-        ret = 0;
-    } else {
-        ret = -EIO;
+    if ((ret == Z_STREAM_END || ret == Z_BUF_ERROR) && z->avail_out == 0) {
+        return 0;
     }
-    inflateEnd(&z);
-    return ret;
+    return -EIO;
 }
 
 static int qcow2_compress_zstd(uint8_t *dest, size_t dest_size,
                                const uint8_t *src, size_t src_size)
 {
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    Qcow2Decompress *d = qcow2_decompress_get();
     ZSTD_inBuffer in = { src, src_size, 0 };
     ZSTD_outBuffer out = { dest, dest_size, 0 };
-    int ret = 0;
 
-    if (!dctx) {
-        return -ENOMEM;
+    if (!d->zstd) {
+        d->zstd = ZSTD_createDCtx();
+        if (!d->zstd) {
+            return -ENOMEM;
+        }
+    } else {
+        ZSTD_DCtx_reset(d->zstd, ZSTD_reset_session_only);
     }
     while (out.pos < out.size) {
-        size_t zret = ZSTD_decompressStream(dctx, &out, &in);
+        size_t zret = ZSTD_decompressStream(d->zstd, &out, &in);
 
         if (ZSTD_isError(zret)) {
-            ret = -EIO;
-            break;
+            return -EIO;
         }
         /* A frame ended and no input is left: the cluster is short */
         if (in.pos == in.size && out.pos < out.size) {
-            ret = -EIO;
-            break;
+            return -EIO;
         }
     }
-    ZSTD_freeDCtx(dctx);
-    return ret;
+    return 0;
 }
 
 int qcow2_decompress(int type, uint8_t *dest, size_t dest_size,

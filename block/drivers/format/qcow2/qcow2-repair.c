@@ -372,7 +372,7 @@ static int coroutine_fn qcow2_repair_copied_l2(Qcow2Check *c, uint64_t off)
 static int coroutine_fn qcow2_repair_check_copied(Qcow2Check *c)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    int ret = 0;
+    int ret = 0, flushed;
 
     for (uint32_t i = 0; ret == 0 && i < s->l1_size; i++) {
         uint64_t e = s->l1_table[i];
@@ -389,6 +389,9 @@ static int coroutine_fn qcow2_repair_check_copied(Qcow2Check *c)
             ret = qcow2_repair_copied_l2(c, off);
         }
     }
+    /* What was repaired reaches the disk even after an error */
+    flushed = qcow2_check_flush_l1(c);
+    ret = ret ? ret : flushed;
     return ret ? ret : qcow2_cache_flush(c->bs, s->l2_cache);
 }
 
@@ -511,7 +514,7 @@ int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *res,
                                 BdrvCheckMode fix)
 {
     BDRVQcow2State *s = bs->opaque;
-    Qcow2Check c = { .bs = bs, .res = res, .fix = fix };
+    Qcow2Check c = { .bs = bs, .res = res, .fix = fix, .l1_lo = 1 };
     int ret;
 
     qemu_co_mutex_lock(&s->lock);
