@@ -115,7 +115,10 @@ static Qcow2MetaIndex *qcow2_meta_index_build(BDRVQcow2State *s)
             };
         }
     }
-    qsort(m->r, m->n, sizeof(*m->r), qcow2_meta_range_cmp);
+    if (m->n > 1) {
+        /* Not with no ranges: the array is NULL then */
+        qsort(m->r, m->n, sizeof(*m->r), qcow2_meta_range_cmp);
+    }
     return m;
 }
 
