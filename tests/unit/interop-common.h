@@ -44,6 +44,10 @@ int interop_peer_stop(QemuPeer *peer);
  */
 int interop_lock_bytes_held(const char *path);
 
+/* Run @cmd with the shell, output discarded: its exit status, -1 when it
+ * did not exit */
+int interop_system(const char *cmd);
+
 /* Run a shell command with its output discarded: its exit status (a
  * failure is printed) */
 int interop_run(const char *fmt, ...)

@@ -121,22 +121,28 @@ int interop_lock_bytes_held(const char *path)
     return mask;
 }
 
+int interop_system(const char *cmd)
+{
+    g_autofree char *quiet = g_strdup_printf("%s >/dev/null 2>&1", cmd);
+    int status = system(quiet);
+
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 int interop_run(const char *fmt, ...)
 {
     g_autofree char *cmd = NULL;
-    g_autofree char *quiet = NULL;
     va_list ap;
-    int status;
+    int ret;
 
     va_start(ap, fmt);
     cmd = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    quiet = g_strdup_printf("%s >/dev/null 2>&1", cmd);
-    status = system(quiet);
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        print_message("command failed (%d): %s\n", status, cmd);
+    ret = interop_system(cmd);
+    if (ret) {
+        print_message("command failed (%d): %s\n", ret, cmd);
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return ret;
 }
 
 char *interop_output(const char *fmt, ...)

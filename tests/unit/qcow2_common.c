@@ -128,16 +128,12 @@ void qcow2_test_load(const char *path, const char *name)
 int qcow2_test_sh(const char *fmt, ...)
 {
     g_autofree char *cmd = NULL;
-    g_autofree char *quiet = NULL;
     va_list ap;
-    int status;
 
     va_start(ap, fmt);
     cmd = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    quiet = g_strdup_printf("%s >/dev/null 2>&1", cmd);
-    status = system(quiet);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return interop_system(cmd);
 }
 
 int qcow2_test_check(const char *name, int flags, BdrvCheckMode fix,
