@@ -209,7 +209,7 @@ static int coroutine_fn qcow2_cluster_new_l2(BlockDriverState *bs,
     }
     ret = qcow2_cache_get_empty(bs, s->l2_cache, new, &table);
     if (ret < 0) {
-        qcow2_free_clusters(bs, new, s->cluster_size);
+        qcow2_free_clusters(bs, new, s->cluster_size, QCOW2_DISCARD_NEVER);
         return ret;
     }
     if (copy) {
@@ -230,7 +230,7 @@ static int coroutine_fn qcow2_cluster_new_l2(BlockDriverState *bs,
         return ret;
     }
     if (old) {
-        qcow2_free_clusters(bs, old, s->cluster_size);
+        qcow2_free_clusters(bs, old, s->cluster_size, QCOW2_DISCARD_OTHER);
     }
     return 0;
 }
@@ -320,7 +320,8 @@ uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
     }
 }
 
-void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e)
+void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e,
+                                   Qcow2DiscardType why)
 {
     uint64_t offset;
     uint64_t len = qcow2_entry_host_range(bs->opaque, l2e, &offset);
@@ -328,7 +329,7 @@ void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e)
     if (len) {
         /* Data I/O without the lock may still be reading or writing it */
         qcow2_io_wait_host(bs, bs->file, offset, len);
-        qcow2_free_clusters(bs, offset, len);
+        qcow2_free_clusters(bs, offset, len, why);
     }
 }
 
@@ -375,7 +376,7 @@ int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size)
         ret = qcow2_write_header_field(bs, QCOW2_HDR_L1_SIZE, hdr, 12);
     }
     if (ret < 0) {
-        qcow2_free_clusters(bs, new_offset, bytes);
+        qcow2_free_clusters(bs, new_offset, bytes, QCOW2_DISCARD_NEVER);
         return ret;
     }
     for (uint64_t i = 0; i < new_size; i++) {
@@ -384,7 +385,7 @@ int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size)
     if (s->l1_size) {
         qcow2_free_clusters(bs, s->l1_offset,
                             ROUND_UP((int64_t)s->l1_size * 8,
-                                     s->cluster_size));
+                                     s->cluster_size), QCOW2_DISCARD_OTHER);
     }
     g_free(s->l1_table);
     s->l1_table = g_steal_pointer(&table);
@@ -421,7 +422,7 @@ int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep)
         qcow2_meta_index_replace(s, QCOW2_OL_ACTIVE_L2, l2, 0);
         if (l2) {
             BLKDBG_CO_EVENT(bs->file, BLKDBG_L1_SHRINK_FREE_L2_CLUSTERS);
-            qcow2_free_clusters(bs, l2, s->cluster_size);
+            qcow2_free_clusters(bs, l2, s->cluster_size, QCOW2_DISCARD_OTHER);
         }
     }
     return 0;

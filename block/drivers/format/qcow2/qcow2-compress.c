@@ -179,7 +179,8 @@ int64_t coroutine_fn qcow2_alloc_bytes(BlockDriverState *bs, int64_t len)
     int64_t room = off ? s->cluster_size - (off & (s->cluster_size - 1)) : 0;
 
     if (off && len <= room &&
-        qcow2_update_refcount(bs, off & ~(s->cluster_size - 1), 1, 1) == 0) {
+        qcow2_update_refcount(bs, off & ~(s->cluster_size - 1), 1, 1,
+                              QCOW2_DISCARD_NEVER) == 0) {
         s->free_byte_offset = (len == room) ? 0 : off + len;
         return off;
     }

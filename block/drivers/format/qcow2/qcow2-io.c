@@ -323,12 +323,12 @@ static int coroutine_fn qcow2_io_write_new(BlockDriverState *bs,
     }
     qcow2_io_alloc_end(bs, &alloc);
     if (ret == 0) {
-        qcow2_free_entry(bs, old);
+        qcow2_free_entry(bs, old, QCOW2_DISCARD_NEVER);
         return 0;
     }
 fail:
     if (!s->data_file) {
-        qcow2_free_clusters(bs, host, s->cluster_size);
+        qcow2_free_clusters(bs, host, s->cluster_size, QCOW2_DISCARD_NEVER);
     }
     return ret;
 }
@@ -436,10 +436,10 @@ static int coroutine_fn qcow2_io_store_compressed(BlockDriverState *bs,
         ret = qcow2_set_l2_entry(bs, offset, l2e);
     }
     if (ret == 0) {
-        qcow2_free_entry(bs, old);
+        qcow2_free_entry(bs, old, QCOW2_DISCARD_NEVER);
         return 0;
     }
-    qcow2_free_entry(bs, l2e);
+    qcow2_free_entry(bs, l2e, QCOW2_DISCARD_NEVER);
     return ret;
 }
 
@@ -511,7 +511,7 @@ static void coroutine_fn qcow2_io_pass_discard(BlockDriverState *bs,
     BDRVQcow2State *s = bs->opaque;
     uint64_t host = old & QCOW2_L2E_OFFSET_MASK;
 
-    if (!unmap || !s->discard_request || s->data_file ||
+    if (!unmap || !s->discard_pass[QCOW2_DISCARD_REQUEST] || s->data_file ||
         qcow2_entry_type(s, old) != QCOW2_CLUSTER_NORMAL ||
         !(old & QCOW2_OFLAG_COPIED)) {
         return;
@@ -523,6 +523,27 @@ static void coroutine_fn qcow2_io_pass_discard(BlockDriverState *bs,
     bdrv_co_pdiscard(bs->file, host, s->cluster_size);
 }
 
+/* Before [offset, offset + bytes) is made to read as zeroes */
+static int coroutine_fn qcow2_io_zero_prepare(BlockDriverState *bs,
+                                              int64_t offset, int64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    /* Writes allocating here set their mapping first; those of a data file
+     * land first (the callers keep the lock: a data file frees none) */
+    qcow2_io_wait_alloc(bs, offset, bytes);
+    if (s->data_file) {
+        qcow2_io_wait_host(bs, s->data_file, offset, bytes);
+    }
+    /* A raw data file must read as the disk does */
+    if (s->data_file_raw) {
+        return bdrv_co_pwrite_zeroes(s->data_file, offset,
+                                     MIN(bytes, (int64_t)s->disk_size -
+                                         offset), BDRV_REQ_MAY_UNMAP);
+    }
+    return 0;
+}
+
 /*
  * Make whole clusters of [offset, offset + bytes) read as zeroes (v3):
  * the zero flag, keeping a private allocation unless @unmap.
@@ -532,22 +553,10 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
                                                bool unmap)
 {
     BDRVQcow2State *s = bs->opaque;
+    int prep = qcow2_io_zero_prepare(bs, offset, bytes);
 
-    /* Writes allocating here set their mapping first; those of a data file
-     * land first (the loop below keeps the lock: a data file frees none) */
-    qcow2_io_wait_alloc(bs, offset, bytes);
-    if (s->data_file) {
-        qcow2_io_wait_host(bs, s->data_file, offset, bytes);
-    }
-    /* A raw data file must read as the disk does */
-    if (s->data_file_raw) {
-        int ret = bdrv_co_pwrite_zeroes(s->data_file, offset,
-                                        MIN(bytes, (int64_t)s->disk_size -
-                                            offset), BDRV_REQ_MAY_UNMAP);
-
-        if (ret < 0) {
-            return ret;
-        }
+    if (prep < 0) {
+        return prep;
     }
     for (int64_t off = offset; off < offset + bytes; off += s->cluster_size) {
         uint64_t old, new = QCOW2_OFLAG_ZERO;
@@ -584,31 +593,71 @@ static int coroutine_fn qcow2_io_zero_clusters(BlockDriverState *bs,
             return ret;
         }
         if (!(new & QCOW2_L2E_OFFSET_MASK)) {
-            qcow2_free_entry(bs, old);
+            qcow2_free_entry(bs, old, QCOW2_DISCARD_REQUEST);
         }
         qcow2_io_pass_discard(bs, old, new, unmap);
     }
     return 0;
 }
 
-/* Does [offset, offset + bytes) cover whole clusters (or reach the end)? */
-static bool qcow2_io_whole_clusters(BlockDriverState *bs, int64_t offset,
-                                    int64_t *bytes)
+/*
+ * Does [offset, offset + bytes) cover whole units of @unit bytes (or reach
+ * the end of the disk)?  Then *bytes is rounded up to a whole unit.
+ */
+static bool qcow2_io_whole_units(BlockDriverState *bs, int64_t offset,
+                                 int64_t *bytes, int64_t unit)
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t end = offset + *bytes;
 
-    if (offset & (s->cluster_size - 1)) {
+    if (offset & (unit - 1)) {
         return false;
     }
     if (end >= (int64_t)s->disk_size) {
-        end = ROUND_UP(end, s->cluster_size);
+        end = ROUND_UP(end, unit);
     }
-    if (end & (s->cluster_size - 1)) {
+    if (end & (unit - 1)) {
         return false;
     }
     *bytes = end - offset;
     return true;
+}
+
+static bool qcow2_io_whole_clusters(BlockDriverState *bs, int64_t offset,
+                                    int64_t *bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    return qcow2_io_whole_units(bs, offset, bytes, s->cluster_size);
+}
+
+/*
+ * Extended L2 entries: zero whole subclusters.  The parts of a cluster a
+ * request covers get their zero bits (the cluster keeps its host cluster
+ * for the other subclusters), whole clusters go as without subclusters.
+ */
+static int coroutine_fn qcow2_io_zero_subclusters(BlockDriverState *bs,
+                                                  int64_t offset,
+                                                  int64_t bytes, bool unmap)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t end = offset + bytes;
+    int64_t mid = MIN(ROUND_UP(offset, s->cluster_size), end);
+    int64_t tail = MAX(ROUND_DOWN(end, s->cluster_size), mid);
+    int ret = 0;
+
+    if (offset < mid) {
+        ret = qcow2_io_zero_prepare(bs, offset, mid - offset);
+        ret = ret < 0 ? ret : qcow2_sc_zero_range(bs, offset, mid - offset);
+    }
+    if (ret == 0 && mid < tail) {
+        ret = qcow2_io_zero_clusters(bs, mid, tail - mid, unmap);
+    }
+    if (ret == 0 && tail < end) {
+        ret = qcow2_io_zero_prepare(bs, tail, end - tail);
+        ret = ret < 0 ? ret : qcow2_sc_zero_range(bs, tail, end - tail);
+    }
+    return ret;
 }
 
 int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
@@ -617,12 +666,23 @@ int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
     BDRVQcow2State *s = bs->opaque;
     int ret;
 
-    if (s->version < 3 || !qcow2_io_whole_clusters(bs, offset, &bytes)) {
+    if (s->version < 3) {
+        return -ENOTSUP;
+    }
+    if (qcow2_io_whole_clusters(bs, offset, &bytes)) {
+        qemu_co_mutex_lock(&s->lock);
+        ret = qcow2_io_zero_clusters(bs, offset, bytes,
+                                     flags & BDRV_REQ_MAY_UNMAP);
+        qemu_co_mutex_unlock(&s->lock);
+        return ret;
+    }
+    if (!s->extended_l2 ||
+        !qcow2_io_whole_units(bs, offset, &bytes, 1LL << s->subcluster_bits)) {
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
-    ret = qcow2_io_zero_clusters(bs, offset, bytes,
-                                 flags & BDRV_REQ_MAY_UNMAP);
+    ret = qcow2_io_zero_subclusters(bs, offset, bytes,
+                                    flags & BDRV_REQ_MAY_UNMAP);
     qemu_co_mutex_unlock(&s->lock);
     return ret;
 }
@@ -644,7 +704,8 @@ static int coroutine_fn qcow2_io_discard_v2(BlockDriverState *bs,
         if (ret < 0) {
             return ret;
         }
-        qcow2_free_entry(bs, old);
+        qcow2_free_entry(bs, old, QCOW2_DISCARD_REQUEST);
+        qcow2_io_pass_discard(bs, old, 0, true);
     }
     return 0;
 }

@@ -170,8 +170,13 @@ int qcow2_options_apply(BlockDriverState *bs, BDRVQcow2State *s,
         goto out;
     }
     s->clean_interval = interval;
-    s->discard_request = qemu_opt_get_bool(opts, "pass-discard-request",
-                                           bs->open_flags & BDRV_O_UNMAP);
+    s->discard_pass[QCOW2_DISCARD_REQUEST] =
+        qemu_opt_get_bool(opts, "pass-discard-request",
+                          bs->open_flags & BDRV_O_UNMAP);
+    s->discard_pass[QCOW2_DISCARD_SNAPSHOT] =
+        qemu_opt_get_bool(opts, "pass-discard-snapshot", true);
+    s->discard_pass[QCOW2_DISCARD_OTHER] =
+        qemu_opt_get_bool(opts, "pass-discard-other", false);
     s->discard_no_unref = qemu_opt_get_bool(opts, "discard-no-unref", false);
     ret = qcow2_options_caches(bs, s, opts, errp);
     if (ret == 0 && s->clean_interval) {

@@ -277,7 +277,8 @@ static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
     s->reftable_offset = p * s->cluster_size;
     s->reftable_clusters = t;
     qcow2_free_clusters(bs, old_offset,
-                        (int64_t)old_clusters * s->cluster_size);
+                        (int64_t)old_clusters * s->cluster_size,
+                        QCOW2_DISCARD_OTHER);
     return 0;
 }
 
@@ -335,7 +336,8 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
 
 static int coroutine_fn qcow2_refcount_update_one(BlockDriverState *bs,
                                                   int64_t cluster,
-                                                  int64_t addend)
+                                                  int64_t addend,
+                                                  Qcow2DiscardType why)
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t index = cluster & (s->refblock_entries - 1);
@@ -384,14 +386,17 @@ static int coroutine_fn qcow2_refcount_update_one(BlockDriverState *bs,
         }
         qcow2_cache_discard(s->l2_cache, cluster * s->cluster_size);
         qcow2_cache_discard(s->refblock_cache, cluster * s->cluster_size);
+        qcow2_discard_queue(s, cluster, why);
     }
     return 0;
 }
 
 int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
-                                       int64_t length, int64_t addend)
+                                       int64_t length, int64_t addend,
+                                       Qcow2DiscardType why)
 {
     BDRVQcow2State *s = bs->opaque;
+    Qcow2DiscardMark mark = qcow2_discard_mark(s);
     int64_t first = offset >> s->cluster_bits;
     int64_t last = (offset + length - 1) >> s->cluster_bits;
     int ret;
@@ -413,13 +418,15 @@ int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
         return ret;
     }
     for (int64_t c = first; c <= last; c++) {
-        ret = qcow2_refcount_update_one(bs, c, addend);
+        ret = qcow2_refcount_update_one(bs, c, addend, why);
 
         if (ret < 0) {
             /* Undo what was done, so a failure leaks nothing */
             for (int64_t u = first; u < c; u++) {
-                qcow2_refcount_update_one(bs, u, -addend);
+                qcow2_refcount_update_one(bs, u, -addend,
+                                          QCOW2_DISCARD_NEVER);
             }
+            qcow2_discard_rollback(s, mark);
             return ret;
         }
     }
@@ -495,7 +502,8 @@ int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n)
     ret = qcow2_ensure_file_len(bs, (c + n) * s->cluster_size);
     if (ret == 0) {
         ret = qcow2_update_refcount(bs, c * s->cluster_size,
-                                    n * s->cluster_size, 1);
+                                    n * s->cluster_size, 1,
+                                    QCOW2_DISCARD_NEVER);
     }
     if (ret < 0) {
         return ret;
@@ -508,12 +516,12 @@ int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n)
 }
 
 void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset,
-                                      int64_t length)
+                                      int64_t length, Qcow2DiscardType why)
 {
     int ret;
 
     BLKDBG_CO_EVENT(bs->file, BLKDBG_CLUSTER_FREE);
-    ret = qcow2_update_refcount(bs, offset, length, -1);
+    ret = qcow2_update_refcount(bs, offset, length, -1, why);
     if (ret < 0) {
         /* The clusters leak: check finds them, nothing is corrupted */
         warn_report("qcow2: Could not free clusters at %#" PRIx64 ": %s",

@@ -49,7 +49,8 @@ int coroutine_fn qcow2_repair_compare(Qcow2Check *c, BdrvCheckResult *res,
                         rc < ref ? "ERROR" : "Leaked", i, rc, ref);
         if (fixed && qcow2_update_refcount(c->bs, i << s->cluster_bits,
                                            s->cluster_size,
-                                           (int64_t)(ref - rc)) == 0) {
+                                           (int64_t)(ref - rc),
+                                           QCOW2_DISCARD_NEVER) == 0) {
             (*fixed)++;
             continue;
         }

@@ -106,7 +106,7 @@ static int coroutine_fn qcow2_resize_free_tail(BlockDriverState *bs,
         if (ret == 0 && l2e) {
             ret = qcow2_set_l2_entry(bs, off, 0);
             if (ret == 0) {
-                qcow2_free_entry(bs, l2e);
+                qcow2_free_entry(bs, l2e, QCOW2_DISCARD_OTHER);
             }
         }
         if (ret < 0) {

@@ -145,7 +145,7 @@ static int64_t coroutine_fn qcow2_snapshot_write_l1(BlockDriverState *bs,
         ret = bdrv_co_pwrite(bs->file, offset, bytes, buf, 0);
     }
     if (ret < 0) {
-        qcow2_free_clusters(bs, offset, bytes);
+        qcow2_free_clusters(bs, offset, bytes, QCOW2_DISCARD_NEVER);
         return ret;
     }
     return offset;
@@ -231,7 +231,7 @@ static int coroutine_fn qcow2_snapshot_do_create(Qcow2SnapshotCall *c)
     }
     if (ret < 0) {
         if (l1_offset > 0) {
-            qcow2_free_clusters(bs, l1_offset, s->l1_size * 8LL);
+            qcow2_free_clusters(bs, l1_offset, s->l1_size * 8LL, QCOW2_DISCARD_NEVER);
         }
         qcow2_snapshot_update_refs(bs, s->l1_table, s->l1_size, -1,
                                    &changed);
@@ -360,7 +360,7 @@ static int coroutine_fn qcow2_snapshot_apply(BlockDriverState *bs,
     }
     if (ret < 0) {
         if (offset > 0) {
-            qcow2_free_clusters(bs, offset, size * 8LL);
+            qcow2_free_clusters(bs, offset, size * 8LL, QCOW2_DISCARD_NEVER);
         }
         qcow2_snapshot_update_refs(bs, l1, size, -1, &changed);
         return ret;
@@ -369,7 +369,7 @@ static int coroutine_fn qcow2_snapshot_apply(BlockDriverState *bs,
     /* Nothing points at the old table any more */
     ret = qcow2_snapshot_update_refs(bs, old, old_size, -1, &changed);
     if (old_size) {
-        qcow2_free_clusters(bs, old_offset, old_size * 8LL);
+        qcow2_free_clusters(bs, old_offset, old_size * 8LL, QCOW2_DISCARD_SNAPSHOT);
     }
     g_free(old);
     if (ret < 0) {
@@ -433,7 +433,7 @@ static int coroutine_fn qcow2_snapshot_release(BlockDriverState *bs,
         ret = qcow2_snapshot_update_refs(bs, l1, sn->l1_size, -1, &changed);
     }
     if (sn->l1_size) {
-        qcow2_free_clusters(bs, sn->l1_offset, sn->l1_size * 8LL);
+        qcow2_free_clusters(bs, sn->l1_offset, sn->l1_size * 8LL, QCOW2_DISCARD_SNAPSHOT);
     }
     if (ret == 0) {
         ret = qcow2_snapshot_refresh_copied(bs, false);

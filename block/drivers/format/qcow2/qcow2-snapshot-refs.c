@@ -63,7 +63,7 @@ static int coroutine_fn qcow2_refs_entry(BlockDriverState *bs, uint8_t *p,
     }
     ret = qcow2_refs_check_host(bs, l2e, off, len);
     if (ret == 0 && addend) {
-        ret = qcow2_update_refcount(bs, off, len, addend);
+        ret = qcow2_update_refcount(bs, off, len, addend, QCOW2_DISCARD_SNAPSHOT);
     }
     if (ret < 0 || qcow2_entry_type(s, l2e) == QCOW2_CLUSTER_COMPRESSED) {
         return ret;
@@ -138,7 +138,8 @@ static int coroutine_fn qcow2_refs_l1e(BlockDriverState *bs, uint64_t *l1,
         return ret;
     }
     if (addend) {
-        ret = qcow2_update_refcount(bs, l2_offset, s->cluster_size, addend);
+        ret = qcow2_update_refcount(bs, l2_offset, s->cluster_size, addend,
+                                    QCOW2_DISCARD_SNAPSHOT);
         if (ret < 0) {
             return ret;
         }

@@ -377,7 +377,7 @@ static int64_t coroutine_fn qcow2_snapshot_put_table(BlockDriverState *bs,
         ret = bdrv_co_pwrite(bs->file, offset, *size, buf, 0);
     }
     if (ret < 0) {
-        qcow2_free_clusters(bs, offset, *size);
+        qcow2_free_clusters(bs, offset, *size, QCOW2_DISCARD_NEVER);
         return ret;
     }
     return offset;
@@ -407,14 +407,14 @@ int coroutine_fn qcow2_snapshot_write_table(BlockDriverState *bs)
     }
     if (ret < 0) {
         if (size) {
-            qcow2_free_clusters(bs, offset, size);
+            qcow2_free_clusters(bs, offset, size, QCOW2_DISCARD_NEVER);
         }
         return ret;
     }
     s->snapshots_offset = offset;
     s->snapshots_size = size;
     if (old_size) {
-        qcow2_free_clusters(bs, old_offset, old_size);
+        qcow2_free_clusters(bs, old_offset, old_size, QCOW2_DISCARD_SNAPSHOT);
     }
     return 0;
 }

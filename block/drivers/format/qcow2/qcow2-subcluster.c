@@ -167,11 +167,34 @@ int coroutine_fn qcow2_sc_write(BlockDriverState *bs, int64_t offset,
                                      bitmap);
     }
     if (ret == 0 && fresh) {
-        qcow2_free_entry(bs, l2e);
+        qcow2_free_entry(bs, l2e, QCOW2_DISCARD_NEVER);
     } else if (ret < 0 && fresh) {
-        qcow2_free_clusters(bs, host, s->cluster_size);
+        qcow2_free_clusters(bs, host, s->cluster_size, QCOW2_DISCARD_NEVER);
     }
     return ret;
+}
+
+int coroutine_fn qcow2_sc_zero_range(BlockDriverState *bs, int64_t offset,
+                                     int64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t in = offset & (s->cluster_size - 1);
+    uint64_t l2e, bitmap, m;
+    int ret = qcow2_get_l2_entry_ext(bs, offset, &l2e, &bitmap);
+
+    if (ret < 0) {
+        return ret;
+    }
+    /* No bitmap to set: the core writes zeroes instead */
+    if (qcow2_entry_type(s, l2e) == QCOW2_CLUSTER_COMPRESSED) {
+        return -ENOTSUP;
+    }
+    m = qcow2_sc_mask(in >> s->subcluster_bits,
+                      (in + bytes - 1) >> s->subcluster_bits);
+    if (!(bitmap & m) && ((bitmap >> 32) & m) == m) {
+        return 0;
+    }
+    return qcow2_set_l2_entry_ext(bs, offset, l2e, (bitmap & ~m) | (m << 32));
 }
 
 int coroutine_fn qcow2_sc_zero_cluster(BlockDriverState *bs, int64_t offset,
@@ -196,7 +219,7 @@ int coroutine_fn qcow2_sc_zero_cluster(BlockDriverState *bs, int64_t offset,
     }
     ret = qcow2_set_l2_entry_ext(bs, offset, new, QCOW2_BITMAP_ALL_ZERO);
     if (ret == 0 && !(new & QCOW2_L2E_OFFSET_MASK)) {
-        qcow2_free_entry(bs, old);
+        qcow2_free_entry(bs, old, QCOW2_DISCARD_REQUEST);
     }
     return ret;
 }

@@ -154,6 +154,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     g_free(s->l1_table);
     g_free(s->reftable);
     qcow2_meta_index_drop(s);
+    qcow2_discard_free(s);
     g_free(s->feature_table);
     qcow2_snapshots_free(s);
     qcow2_datafile_close(s);
@@ -231,7 +232,10 @@ static void qcow2_refresh_limits(BlockDriverState *bs, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
 
-    bs->bl.pwrite_zeroes_alignment = s->cluster_size;
+    /* Extended L2 entries zero whole subclusters */
+    bs->bl.pwrite_zeroes_alignment = s->extended_l2 ?
+                                     1u << s->subcluster_bits :
+                                     s->cluster_size;
     bs->bl.pdiscard_alignment = s->cluster_size;
 }
 
@@ -244,6 +248,10 @@ static int coroutine_fn qcow2_co_flush_to_os(BlockDriverState *bs)
     ret = qcow2_cache_flush(bs, s->l2_cache);
     if (ret == 0) {
         ret = qcow2_cache_flush(bs, s->refblock_cache);
+    }
+    /* What freed the queued clusters is in the file now */
+    if (ret == 0) {
+        qcow2_discard_process(bs);
     }
     qemu_co_mutex_unlock(&s->lock);
     return ret;

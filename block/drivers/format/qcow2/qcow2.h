@@ -11,6 +11,7 @@
  *   qcow2-io.c       reads, writes, zero writes, discard, block status
  *   qcow2-inflight.c data I/O without the lock; busy clusters and waits
  *   qcow2-metaindex.c refcount blocks and L2 tables by offset (overlaps)
+ *   qcow2-discard.c  freed clusters discarded in the file (pass-discard-*)
  *   qcow2-create.c   image creation
  *   qcow2-resize.c   growing with preallocation, shrinking
  *   qcow2-datafile.c the external data file
@@ -139,6 +140,19 @@ enum {
 };
 
 /* An internal snapshot (qcow2-snapshot.c) */
+/*
+ * Why clusters are freed, which decides whether the image file is asked to
+ * discard them when their refcount reaches 0 (the pass-discard-* options)
+ */
+typedef enum Qcow2DiscardType {
+    QCOW2_DISCARD_NEVER,        /* e.g. rollbacks, repairs, replaced data */
+    QCOW2_DISCARD_REQUEST,      /* guest discards and zero writes: qcow2-io.c
+                                 * passes those itself */
+    QCOW2_DISCARD_SNAPSHOT,     /* snapshot create, apply, delete */
+    QCOW2_DISCARD_OTHER,        /* replaced L1/L2/refcount tables, shrink */
+    QCOW2_DISCARD__MAX,
+} Qcow2DiscardType;
+
 typedef struct Qcow2Snapshot {
     uint64_t l1_offset;
     uint32_t l1_size;
@@ -220,7 +234,7 @@ typedef struct BDRVQcow2State {
     /* Runtime options (qcow2-options.c) */
     QEMUTimer *clean_timer;
     unsigned clean_interval;      /* seconds, 0: never */
-    bool discard_request;         /* pass guest discards to the file */
+    bool discard_pass[QCOW2_DISCARD__MAX];  /* pass-discard-* by reason */
     bool discard_no_unref;        /* discarded clusters stay allocated */
     bool corrupt_marked;
 
@@ -237,6 +251,12 @@ typedef struct BDRVQcow2State {
 
     /* Refcount blocks and active L2 tables by offset (NULL: to rebuild) */
     struct Qcow2MetaIndex *meta_index;
+
+    /* Freed host ranges the file is to discard once the metadata that
+     * dropped them is written (qcow2-discard.c) */
+    struct Qcow2Discard *discards;
+    int nb_discards;
+    int discards_cap;
 } BDRVQcow2State;
 
 /* qcow2-header.c */
@@ -295,15 +315,17 @@ bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset);
 /* qcow2-refcount.c */
 int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
                                     uint64_t *refcount);
+/* Clusters reaching refcount 0 are discarded in the file if @why passes */
 int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
-                                       int64_t length, int64_t addend);
+                                       int64_t length, int64_t addend,
+                                       Qcow2DiscardType why);
 /* @n contiguous free clusters with refcount 1; their offset or -errno */
 int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n);
 /* Make the image file at least @end bytes long (storage may not grow) */
 int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end);
 /* Drop one reference of every cluster of [offset, offset + length) */
 void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset,
-                                      int64_t length);
+                                      int64_t length, Qcow2DiscardType why);
 /* Refblock getters for values of the entries */
 uint64_t qcow2_refblock_get(BDRVQcow2State *s, const void *block,
                             int64_t index);
@@ -342,7 +364,8 @@ int coroutine_fn qcow2_set_l2_entry_ext(BlockDriverState *bs,
 uint64_t qcow2_entry_host_range(BDRVQcow2State *s, uint64_t l2e,
                                 uint64_t *offset);
 /* Drop the references an L2 entry held */
-void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e);
+void coroutine_fn qcow2_free_entry(BlockDriverState *bs, uint64_t l2e,
+                                   Qcow2DiscardType why);
 int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size);
 int coroutine_fn qcow2_shrink_l1(BlockDriverState *bs, uint64_t keep);
 /* qcow2.c: grow the guest disk to @size (takes the lock) */
@@ -368,6 +391,24 @@ void qcow2_meta_index_replace(BDRVQcow2State *s, int kind, uint64_t old,
                               uint64_t new);
 /* The tables changed otherwise: rebuilt on next use */
 void qcow2_meta_index_drop(BDRVQcow2State *s);
+
+/* qcow2-discard.c */
+/* Clusters [@cluster, +1) reached refcount 0 for reason @why */
+void qcow2_discard_queue(BDRVQcow2State *s, int64_t cluster,
+                         Qcow2DiscardType why);
+/* What is queued now, to undo later queueing with qcow2_discard_rollback */
+typedef struct Qcow2DiscardMark {
+    int nb;
+    uint64_t last_bytes;
+} Qcow2DiscardMark;
+Qcow2DiscardMark qcow2_discard_mark(BDRVQcow2State *s);
+void qcow2_discard_rollback(BDRVQcow2State *s, Qcow2DiscardMark mark);
+/*
+ * Discard in the file what is queued and still free; with s->lock held,
+ * once the metadata that freed it is written (the caches flushed)
+ */
+void coroutine_fn qcow2_discard_process(BlockDriverState *bs);
+void qcow2_discard_free(BDRVQcow2State *s);
 
 /* qcow2-inflight.c */
 /* A range out without the lock: host bytes of @child, or a guest cluster */
@@ -467,6 +508,9 @@ int coroutine_fn qcow2_sc_extent(BlockDriverState *bs, int64_t offset,
 int coroutine_fn qcow2_sc_write(BlockDriverState *bs, int64_t offset,
                                 int64_t bytes, QEMUIOVector *qiov,
                                 size_t qiov_offset);
+/* Subclusters [offset, offset + bytes) of one cluster read as zeroes */
+int coroutine_fn qcow2_sc_zero_range(BlockDriverState *bs, int64_t offset,
+                                     int64_t bytes);
 /* The new entry and bitmap of a cluster made to read as zeroes */
 int coroutine_fn qcow2_sc_zero_cluster(BlockDriverState *bs, int64_t offset,
                                        bool unmap);
