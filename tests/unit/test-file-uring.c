@@ -2,9 +2,11 @@
  * The file driver's aio=io_uring (include/block/file.h): reads, writes and
  * flushes go through the ring, cached or O_DIRECT; requests queued in one
  * event-loop iteration are submitted together; errors come back as the
- * kernel gave them; a node moved to an IOThread uses that thread's ring;
- * a kernel that refuses io_uring_setup fails the open with a clear error,
- * and aio=native is refused.
+ * kernel gave them; more requests than the ring holds overflow into the
+ * thread pool; a short read continues in the pool; a node moved to an
+ * IOThread uses that thread's ring; a kernel that refuses io_uring_setup
+ * fails the open with a clear error, and aio=native is refused. Refused
+ * submissions: test-file-uring-refused.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +149,113 @@ static void test_uring_batches_submissions(void **state)
     blk_unref(blk);
 }
 
+/* Poll the main context until @b has @n completions (or give up) */
+static void wait_batch(Batch *b, int n)
+{
+    for (int i = 0; b->done < n && i < 100000; i++) {
+        aio_poll(qemu_get_aio_context(), true);
+    }
+    assert_int_equal(b->done, n);
+}
+
+/*
+ * More requests at once than the ring has entries: the ring takes as many
+ * as it holds, in one submission, and the rest run in the thread pool;
+ * every one completes with its data, and the next request uses the ring.
+ */
+#define MANY 200
+static void test_uring_more_requests_than_ring_entries(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    g_autofree uint8_t *bufs = g_malloc(MANY * 4096);
+    g_autofree uint8_t *r = g_malloc(MANY * 4096);
+    QEMUIOVector qiov[MANY];
+    Batch b = { 0 };
+    FileNowaitStats st;
+    uint64_t calls;
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    for (int i = 0; i < MANY; i++) {
+        memset(bufs + i * 4096, i + 1, 4096);
+        qemu_iovec_init_buf(&qiov[i], bufs + i * 4096, 4096);
+    }
+    calls = file_uring_submit_calls();
+    stats_now();
+    for (int i = 0; i < MANY; i++) {
+        blk_aio_pwritev(blk, i * 4096, &qiov[i], 0, batch_cb, &b);
+    }
+    wait_batch(&b, MANY);
+    st = stats_now();
+    assert_int_equal(b.ret, 0);
+    assert_int_equal(st.uring, 128);
+    assert_int_equal(file_uring_submit_calls() - calls, 1);
+    assert_int_equal(blk_pread(blk, 0, MANY * 4096, r, 0), 0);
+    assert_memory_equal(r, bufs, MANY * 4096);
+    assert_int_equal(stats_now().uring, 1);
+    blk_unref(blk);
+}
+
+/*
+ * The file shrank under the node: the ring reads up to the new end, the
+ * pool continues from there and finds nothing, so the rest reads as zeroes.
+ */
+static void test_uring_short_read_continues_in_pool(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    g_autofree uint8_t *w = g_malloc(8192), *r = g_malloc(8192);
+    int fd = open(path, O_RDWR);
+    FileNowaitStats st;
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    memset(w, 0x5a, 8192);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, w, 8192, FILE_LEN - 8192), 8192);
+    assert_int_equal(ftruncate(fd, FILE_LEN - 1000), 0);
+    close(fd);
+    stats_now();
+    assert_int_equal(blk_pread(blk, FILE_LEN - 8192, 8192, r, 0), 0);
+    st = stats_now();
+    assert_int_equal(st.uring, 1);
+    assert_memory_equal(r, w, 8192 - 1000);
+    for (int i = 8192 - 1000; i < 8192; i++) {
+        assert_int_equal(r[i], 0);
+    }
+    blk_unref(blk);
+}
+
+/* Reads, writes and flushes mixed in one iteration: all through the ring,
+ * woken by the ring's fd while the loop sleeps in aio_poll */
+static void test_uring_mixed_batch_completes(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    uint8_t w[4][4096], r[4][4096];
+    QEMUIOVector wq[4], rq[4];
+    Batch b = { 0 };
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    for (int i = 0; i < 4; i++) {
+        memset(w[i], 0x30 + i, sizeof(w[i]));
+        assert_int_equal(blk_pwrite(blk, 65536 + i * 4096, 4096, w[i], 0), 0);
+        memset(w[i], 0x40 + i, sizeof(w[i]));
+        qemu_iovec_init_buf(&wq[i], w[i], sizeof(w[i]));
+        qemu_iovec_init_buf(&rq[i], r[i], sizeof(r[i]));
+    }
+    stats_now();
+    for (int i = 0; i < 4; i++) {
+        blk_aio_pwritev(blk, i * 4096, &wq[i], 0, batch_cb, &b);
+        blk_aio_preadv(blk, 65536 + i * 4096, &rq[i], 0, batch_cb, &b);
+    }
+    blk_aio_flush(blk, batch_cb, &b);
+    wait_batch(&b, 9);
+    assert_int_equal(b.ret, 0);
+    assert_int_equal(stats_now().uring, 9);
+    for (int i = 0; i < 4; i++) {
+        memset(w[i], 0x30 + i, sizeof(w[i]));
+        assert_memory_equal(r[i], w[i], sizeof(r[i]));
+    }
+    blk_unref(blk);
+}
+
 /* At RLIMIT_FSIZE the kernel fails the write with EFBIG: so does the node */
 static void test_uring_write_error(void **state)
 {
@@ -278,6 +387,9 @@ int main(void)
         TU(test_uring_direct_rw_flush),
         TU(test_threads_does_not_use_uring),
         TU(test_uring_batches_submissions),
+        TU(test_uring_more_requests_than_ring_entries),
+        TU(test_uring_short_read_continues_in_pool),
+        TU(test_uring_mixed_batch_completes),
         TU(test_uring_write_error),
         TU(test_uring_moves_between_contexts),
         TU(test_uring_disabled_refused),
