@@ -86,6 +86,25 @@ static void test_uring_direct_rw_flush(void **state)
     blk_unref(blk);
 }
 
+/* BDRV_O_IO_URING (qemu-io -i io_uring) makes io_uring the default aio;
+ * an explicit aio option wins over it */
+static void test_uring_flag_is_the_default_aio(void **state)
+{
+    BlockBackend *blk = test_common_blk_open("file", path, NULL,
+                                             BDRV_O_RDWR | BDRV_O_IO_URING,
+                                             &error_abort);
+    uint8_t buf[4096] = { 1 };
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    rw_flush_through_uring(blk);
+    blk_unref(blk);
+    blk = open_aio("threads", BDRV_O_RDWR | BDRV_O_IO_URING, &error_abort);
+    stats_now();
+    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
+    assert_int_equal(stats_now().uring, 0);
+    blk_unref(blk);
+}
+
 /* Without aio=io_uring, cached writes and flushes never use the ring */
 static void test_threads_does_not_use_uring(void **state)
 {
@@ -386,6 +405,7 @@ int main(void)
         TU(test_uring_cached_rw_flush),
         TU(test_uring_direct_rw_flush),
         TU(test_threads_does_not_use_uring),
+        TU(test_uring_flag_is_the_default_aio),
         TU(test_uring_batches_submissions),
         TU(test_uring_more_requests_than_ring_entries),
         TU(test_uring_short_read_continues_in_pool),

@@ -20,12 +20,17 @@
  *
  * By default only O_DIRECT reads come here; aio=io_uring sends every read,
  * write and flush (file-io.c).
+ *
+ * Built with DRYDOCK_NO_LIBURING (scripts/oss-fuzz-build, on a builder
+ * image without liburing), every request uses the pool and aio=io_uring
+ * fails the open saying so: never silently another mode.
  */
-#include <liburing.h>
-#include <pthread.h>
-
 #include "file-int.h"
 #include "block/file.h"
+
+#ifndef DRYDOCK_NO_LIBURING
+#include <liburing.h>
+#include <pthread.h>
 
 #define FILE_URING_ENTRIES 128
 
@@ -260,3 +265,35 @@ bool file_uring_usable(Error **errp)
     }
     return true;
 }
+
+#else /* DRYDOCK_NO_LIBURING */
+
+void file_uring_set_enabled(bool enabled)
+{
+}
+
+uint64_t file_uring_submit_calls(void)
+{
+    return 0;
+}
+
+ssize_t coroutine_fn file_uring_rw(int fd, bool is_write,
+                                   const struct iovec *iov, int niov,
+                                   int64_t offset)
+{
+    return -ENOTSUP;
+}
+
+int coroutine_fn file_uring_fdatasync(int fd)
+{
+    return -ENOTSUP;
+}
+
+bool file_uring_usable(Error **errp)
+{
+    error_setg(errp, "Unable to use io_uring: this build of drydock has no "
+               "liburing");
+    return false;
+}
+
+#endif
