@@ -84,9 +84,9 @@ $(O)/%.o: %.c
 $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(UNIT_HELPER_OBJS) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HELPER_OBJS) $(LIB) -lcmocka $(LIBS)
 
-# Its kernel answers are simulated: the library's io_uring_submit calls land
+# Refused submissions are simulated: the library's io_uring_submit calls land
 # in the test's __wrap_io_uring_submit
-$(O)/tests/unit/test-file-uring-refused: LDFLAGS_ALL += -Wl,--wrap=io_uring_submit
+$(O)/tests/unit/test-file-uring: LDFLAGS_ALL += -Wl,--wrap=io_uring_submit
 
 unit: $(UNIT_BINS)
 

@@ -5,8 +5,11 @@
  * kernel gave them; more requests than the ring holds overflow into the
  * thread pool; a short read continues in the pool; a node moved to an
  * IOThread uses that thread's ring; a kernel that refuses io_uring_setup
- * fails the open with a clear error, and aio=native is refused. Refused
- * submissions: test-file-uring-refused.c.
+ * fails the open with a clear error, and aio=native is refused. When the
+ * kernel refuses a submission, the requests it did not take finish in the
+ * thread pool, the ones it took through the ring, and the thread's next
+ * request gets a fresh ring (the refused one closed); an interrupted
+ * submission is retried.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +17,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -363,6 +368,164 @@ static void test_aio_native_refused(void **state)
     test_common_check_error_has(&err, "Invalid value 'bogus'", NULL);
 }
 
+/* ---- refused submissions ---------------------------------------------------
+ *
+ * The kernel's answers are simulated: this binary is linked with
+ * -Wl,--wrap=io_uring_submit (Makefile), so the library's calls land in
+ * __wrap_io_uring_submit, which passes them on unless told otherwise.
+ */
+
+/* What the next submission does: take only this many entries (0: all);
+ * then @fail_times calls fail with @fail_with */
+static unsigned take_only;
+static int fail_with;
+static int fail_times;
+
+int __real_io_uring_submit(struct io_uring *ring);
+int __wrap_io_uring_submit(struct io_uring *ring);
+
+int __wrap_io_uring_submit(struct io_uring *ring)
+{
+    unsigned pending = ring->sq.sqe_tail - ring->sq.sqe_head;
+    int ret;
+
+    if (take_only && take_only < pending) {
+        /* Hide the tail from liburing: the kernel sees only a prefix, and
+         * the rest stays where only a later submission would publish it */
+        unsigned hidden = pending - take_only;
+
+        ring->sq.sqe_tail -= hidden;
+        ret = __real_io_uring_submit(ring);
+        ring->sq.sqe_tail += hidden;
+        take_only = 0;
+        return ret;
+    }
+    if (fail_times > 0) {
+        fail_times--;
+        return fail_with;
+    }
+    return __real_io_uring_submit(ring);
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    assert_non_null(d);
+    while (readdir(d)) {
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+#define NREQ 8
+
+/* NREQ writes started in one iteration, then read back; how many went
+ * through the ring (*@calls: the submissions they took) */
+static uint64_t write_batch(BlockBackend *blk, uint8_t seed, uint64_t *calls)
+{
+    uint8_t bufs[NREQ][4096], r[4096];
+    QEMUIOVector qiov[NREQ];
+    FileNowaitStats st;
+    Batch b = { 0 };
+
+    stats_now();
+    *calls = file_uring_submit_calls();
+    for (int i = 0; i < NREQ; i++) {
+        memset(bufs[i], seed + i, sizeof(bufs[i]));
+        qemu_iovec_init_buf(&qiov[i], bufs[i], sizeof(bufs[i]));
+        blk_aio_pwritev(blk, i * 4096, &qiov[i], 0, batch_cb, &b);
+    }
+    wait_batch(&b, NREQ);
+    assert_int_equal(b.ret, 0);
+    st = stats_now();
+    *calls = file_uring_submit_calls() - *calls;
+    for (int i = 0; i < NREQ; i++) {
+        assert_int_equal(blk_pread(blk, i * 4096, sizeof(r), r, 0), 0);
+        assert_memory_equal(r, bufs[i], sizeof(r));
+    }
+    return st.uring;
+}
+
+/* After a refusal the next batch gets a fresh ring, which takes all of it;
+ * the refused ring is closed */
+static void check_fresh_ring(BlockBackend *blk, int fds_before)
+{
+    uint64_t calls;
+
+    assert_int_equal(write_batch(blk, 'A', &calls), NREQ);
+    assert_int_equal(calls, 1);
+    assert_int_equal(open_fds(), fds_before);
+}
+
+static void test_refused_batch_goes_to_pool(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    int fds = open_fds();
+    uint64_t calls;
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    fail_with = -EAGAIN;
+    fail_times = 1;
+    assert_int_equal(write_batch(blk, 'a', &calls), 0);
+    assert_int_equal(calls, 1);
+    check_fresh_ring(blk, fds);
+    blk_unref(blk);
+}
+
+/* The kernel takes three and then refuses: those three complete through
+ * the ring (after the refusal), the other five in the pool */
+static void test_refused_after_part_of_batch(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    int fds = open_fds();
+    uint64_t calls;
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    take_only = 3;
+    fail_with = -EBUSY;
+    fail_times = 1;
+    assert_int_equal(write_batch(blk, 'a', &calls), 3);
+    assert_int_equal(calls, 2);
+    check_fresh_ring(blk, fds);
+    blk_unref(blk);
+}
+
+static void test_interrupted_submission_retried(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    uint64_t calls;
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    fail_with = -EINTR;
+    fail_times = 2;
+    assert_int_equal(write_batch(blk, 'a', &calls), NREQ);
+    assert_int_equal(calls, 3);
+    blk_unref(blk);
+}
+
+/* A refused flush still flushes (in the pool) and is not an error; the
+ * next one goes through a fresh ring */
+static void test_refused_flush_goes_to_pool(void **state)
+{
+    BlockBackend *blk = open_aio("io_uring", BDRV_O_RDWR, &error_abort);
+    uint8_t buf[4096] = { 3 };
+
+    file_nowait_set_mode(FILE_NOWAIT_OFF);
+    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
+    stats_now();
+    fail_with = -EAGAIN;
+    fail_times = 1;
+    assert_int_equal(blk_flush(blk), 0);
+    assert_int_equal(stats_now().uring, 0);
+    assert_int_equal(blk_pwrite(blk, 0, sizeof(buf), buf, 0), 0);
+    assert_int_equal(blk_flush(blk), 0);
+    assert_int_equal(stats_now().uring, 2);
+    blk_unref(blk);
+}
+
 static int uring_setup(void **state)
 {
     g_autofree uint8_t *buf = g_malloc0(FILE_LEN);
@@ -371,6 +534,8 @@ static int uring_setup(void **state)
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, buf, FILE_LEN, 0), FILE_LEN);
     close(fd);
+    take_only = 0;
+    fail_with = fail_times = 0;
     return test_common_setup(state);
 }
 
@@ -414,6 +579,10 @@ int main(void)
         TU(test_uring_moves_between_contexts),
         TU(test_uring_disabled_refused),
         TU(test_aio_native_refused),
+        TU(test_refused_batch_goes_to_pool),
+        TU(test_refused_after_part_of_batch),
+        TU(test_interrupted_submission_retried),
+        TU(test_refused_flush_goes_to_pool),
     };
 
     return test_common_run_group(tests, group_setup, group_teardown);
