@@ -26,7 +26,7 @@ WARN := $(filter-out -Wshadow=local,$(WARN)) -Wshadow -Wno-gnu-zero-variadic-mac
 endif
 
 BASE_CFLAGS := -std=gnu11 -g $(WARN) -Iinclude -D_GNU_SOURCE -pthread -MMD -MP
-LIBS := -pthread -lz -lzstd
+LIBS := -pthread -lz -lzstd -luring
 
 ifeq ($(BUILD),release)
 FLAVOUR_CFLAGS := -O2
@@ -83,6 +83,10 @@ $(O)/%.o: %.c
 
 $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(UNIT_HELPER_OBJS) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(UNIT_HELPER_OBJS) $(LIB) -lcmocka $(LIBS)
+
+# Refused submissions are simulated: the library's io_uring_submit calls land
+# in the test's __wrap_io_uring_submit
+$(O)/tests/unit/test-file-uring: LDFLAGS_ALL += -Wl,--wrap=io_uring_submit
 
 unit: $(UNIT_BINS)
 

@@ -4,7 +4,7 @@
  * against build/release/libblock.a and runs it.
  *
  *   cc -Iinclude examples/quickstart.c build/release/libblock.a \
- *      -pthread -lz -lzstd -o quickstart && ./quickstart /tmp/t.raw
+ *      -pthread -lz -lzstd -luring -o quickstart && ./quickstart /tmp/t.raw
  */
 #include "block/block-backend.h"
 

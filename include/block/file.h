@@ -33,7 +33,7 @@ void file_nowait_set_mode(FileNowaitMode mode);
 /* Process-wide: may O_DIRECT requests use io_uring (default: yes);
  * enabling also retries a failed ring setup of the calling thread */
 void file_uring_set_enabled(bool enabled);
-/* io_uring_enter calls that submitted requests (process-wide counter) */
+/* io_uring_submit calls made for requests (process-wide counter) */
 uint64_t file_uring_submit_calls(void);
 
 typedef struct FileNowaitStats {

@@ -233,8 +233,11 @@ static int file_check_type(int fd, const char *filename, struct stat *st,
     return 0;
 }
 
-/* Consume the node's options into @s (s->filename, s->use_lock) */
-static int file_read_options(BDRVFileState *s, QDict *options, Error **errp)
+/* Consume the node's options into @s (s->filename, s->use_lock); without
+ * an aio option, BDRV_O_IO_URING in @flags (qemu-io -i io_uring) means
+ * aio=io_uring */
+static int file_read_options(BDRVFileState *s, QDict *options, int flags,
+                             Error **errp)
 {
     QemuOpts *opts = qemu_opts_create(&file_runtime_opts, NULL, 0,
                                       &error_abort);
@@ -252,8 +255,12 @@ static int file_read_options(BDRVFileState *s, QDict *options, Error **errp)
     ret = file_parse_locking(qemu_opt_get(opts, "locking"), &s->use_lock,
                              errp);
     if (ret == 0) {
-        ret = file_parse_aio(qemu_opt_get(opts, "aio"), &s->aio_uring,
-                             errp);
+        const char *aio = qemu_opt_get(opts, "aio");
+
+        if (!aio && (flags & BDRV_O_IO_URING)) {
+            aio = "io_uring";
+        }
+        ret = file_parse_aio(aio, &s->aio_uring, errp);
     }
     if (ret == 0) {
         s->filename = g_strdup(filename);
@@ -272,7 +279,7 @@ static int file_open(BlockDriverState *bs, QDict *options, int flags,
 
     s->fd = -1;
     s->shared_perm = BLK_PERM_ALL;
-    ret = file_read_options(s, options, errp);
+    ret = file_read_options(s, options, flags, errp);
     if (ret < 0) {
         return ret;
     }
