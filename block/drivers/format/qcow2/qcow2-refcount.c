@@ -343,7 +343,8 @@ static int coroutine_fn qcow2_refcount_grow_within(BlockDriverState *bs,
                                                    uint64_t min_index)
 {
     BDRVQcow2State *s = bs->opaque;
-    int64_t t = MAX(DIV_ROUND_UP((min_index + 1) * 8, s->cluster_size),
+    int64_t t = MAX((int64_t)DIV_ROUND_UP((min_index + 1) * 8,
+                                          (uint64_t)s->cluster_size),
                     (int64_t)s->reftable_clusters * 3 / 2);
     int64_t offset;
     uint64_t *table;
