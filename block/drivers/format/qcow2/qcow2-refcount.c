@@ -7,9 +7,10 @@
  * the run, in clusters it searched for together with the run: placed
  * inside the range they cover (at its first cluster, say), they would cut
  * every run longer than that range, and no run would ever fit.  When the
- * table itself is too small, a bigger copy is written past everything the
- * old one covers, together with the refcount blocks that cover the new
- * table, and the header is switched to it.
+ * table itself is too small, a bigger copy is allocated the same way in
+ * free clusters the old one covers; where those are too few, it is
+ * written past everything the old one covers, together with the refcount
+ * blocks that cover it.  Then the header is switched to it.
  */
 #include "qcow2.h"
 
@@ -384,7 +385,11 @@ static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
     return ret == -ENOSPC ? qcow2_refcount_grow_past(bs, min_index) : ret;
 }
 
-/* Make sure the refcount block of @cluster exists */
+/*
+ * Make sure the refcount block of @cluster exists.  Allocations create
+ * theirs beforehand: this one, at the start of its range, is for a count
+ * raised on a cluster the table did not cover (a damaged image)
+ */
 static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
                                                     int64_t cluster)
 {
