@@ -15,7 +15,7 @@
 /* qemu-img's order of a few format-specific keys; the rest follow */
 static const char *const img_info_specific_order[] = {
     "compat", "compression-type", "lazy-refcounts", "bitmaps",
-    "refcount-bits", "corrupt", "extended-l2", "data-file", "data-file-raw",
+    "refcount-bits", "data-file", "data-file-raw", "corrupt", "extended-l2",
     NULL,
 };
 

@@ -1,13 +1,16 @@
 /*
  * qcow2 amend (qemu-img amend): compat 1.1 <-> 0.10, refcount_bits,
- * lazy_refcounts, backing_file, backing_fmt and size.  Options only
+ * lazy_refcounts, backing_file, backing_fmt, data_file, data_file_raw
+ * (only off: it cannot be set on an existing image) and size.  Options only
  * creation can set (cluster_size, encryption, ...) are not in the amend
  * list, so the core refuses them.
  *
  * A version change or a new backing file rewrites the whole first
  * cluster in one write: the fixed header of the new version, the
  * extensions kept (the feature name table only in version 3), then the
- * backing file name.  Going down to 0.10 first expands zero clusters,
+ * backing file name; a new data file name replaces the extension that
+ * names it, in its place (an empty name drops it, as qemu-img does; the
+ * data file itself is not opened).  Going down to 0.10 first expands zero clusters,
  * which version 2 cannot express: a zero cluster with a host cluster gets
  * zeroes written to it, one without becomes unallocated (or, over a
  * backing file, a newly allocated cluster of zeroes).  A new refcount
@@ -46,6 +49,8 @@ typedef struct Qcow2Amend {
     bool lazy;
     const char *backing;     /* NULL: unchanged */
     const char *backing_fmt; /* NULL: unchanged */
+    const char *data_file;   /* NULL: unchanged */
+    bool data_file_raw;
     uint64_t size;           /* 0: unchanged */
     BlockDriverAmendStatusCB *cb;
     void *opaque;
@@ -68,12 +73,21 @@ static int qcow2_amend_parse(BlockDriverState *bs, QemuOpts *opts,
         error_setg(errp, "Unknown compatibility level %s", compat);
         return -EINVAL;
     }
-    if (qemu_opt_get(opts, "data_file")) {
+    a->data_file = qemu_opt_get(opts, "data_file");
+    if (a->data_file && !(s->incompatible & QCOW2_INCOMPAT_DATA_FILE)) {
         error_setg(errp, "data-file can only be set for images that use an "
                    "external data file");
         return -EINVAL;
     }
-    if (qemu_opt_find_set(opts, "data_file_raw")) {
+    if (a->data_file && strlen(a->data_file) > QCOW2_MAX_BACKING_NAME) {
+        error_setg(errp, "Data file name too long: %zu bytes (at most %d)",
+                   strlen(a->data_file), QCOW2_MAX_BACKING_NAME);
+        return -EINVAL;
+    }
+    /* Turned off, or left on: a data file written so far may not be raw */
+    a->data_file_raw = qemu_opt_get_bool(opts, "data_file_raw",
+                                         s->data_file_raw);
+    if (a->data_file_raw && !s->data_file_raw) {
         error_setg(errp, "data-file-raw cannot be set on existing images");
         return -EINVAL;
     }
@@ -131,9 +145,13 @@ static bool qcow2_amend_ext(uint8_t *buf, size_t cap, size_t *pos,
     return true;
 }
 
-/* The extensions of @old (validated at open) that the new header keeps */
+/*
+ * The extensions of @old (validated at open) that the new header keeps;
+ * the data file's named @data_file instead when set (dropped when empty)
+ */
 static bool qcow2_amend_copy_exts(BDRVQcow2State *s, const uint8_t *old,
-                                  uint8_t *buf, size_t *pos, int version)
+                                  uint8_t *buf, size_t *pos, int version,
+                                  const char *data_file)
 {
     uint64_t end = s->backing_offset ? s->backing_offset
                                      : (uint64_t)s->cluster_size;
@@ -144,8 +162,14 @@ static bool qcow2_amend_copy_exts(BDRVQcow2State *s, const uint8_t *old,
         if (type == QCOW2_EXT_END || len > end - off - 8) {
             break;
         }
+        if (type == QCOW2_EXT_DATA_FILE && data_file) {
+            if (*data_file &&
+                !qcow2_amend_ext(buf, s->cluster_size, pos, type, data_file,
+                                 strlen(data_file))) {
+                return false;
+            }
         /* A version 3 header gets a fresh feature table when it is new */
-        if (!(type == QCOW2_EXT_FEATURE_TABLE &&
+        } else if (!(type == QCOW2_EXT_FEATURE_TABLE &&
               (version < 3 || s->version < 3)) &&
             type != QCOW2_EXT_BACKING_FORMAT &&
             !qcow2_amend_ext(buf, s->cluster_size, pos, type, old + off + 8,
@@ -207,7 +231,8 @@ static int coroutine_fn qcow2_amend_rewrite_header(BlockDriverState *bs,
         goto too_big;
     }
     /* (the backing format, if any, went first) */
-    if (!qcow2_amend_copy_exts(s, old, buf, &pos, a->version)) {
+    if (!qcow2_amend_copy_exts(s, old, buf, &pos, a->version,
+                               a->data_file)) {
         goto too_big;
     }
     for (size_t i = 0; s->version < 3 && a->version >= 3 &&
@@ -236,6 +261,10 @@ static int coroutine_fn qcow2_amend_rewrite_header(BlockDriverState *bs,
     snprintf(bs->backing_file, sizeof(bs->backing_file), "%s", name);
     snprintf(bs->backing_format, sizeof(bs->backing_format), "%s",
              fmt ? fmt : "");
+    if (a->data_file) {
+        g_free(s->data_file_name);
+        s->data_file_name = *a->data_file ? g_strdup(a->data_file) : NULL;
+    }
     return 0;
 
 too_big:
@@ -384,6 +413,27 @@ static int coroutine_fn qcow2_amend_lazy(BlockDriverState *bs, bool lazy,
     return 0;
 }
 
+/* data_file_raw off: from now on the data file need not be a raw image */
+static int coroutine_fn qcow2_amend_raw_off(BlockDriverState *bs,
+                                            Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t bits = s->autoclear & ~QCOW2_AUTOCLEAR_DATA_FILE_RAW;
+    uint8_t buf[8];
+    int ret;
+
+    stq_be_p(buf, bits);
+    ret = qcow2_write_header_field(bs, QCOW2_HDR_AUTOCLEAR, buf, 8);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Failed to clear the raw external data "
+                         "bit");
+        return ret;
+    }
+    s->autoclear = bits;
+    s->data_file_raw = false;
+    return 0;
+}
+
 /* A new refcount width: the structure rebuilt from counted references */
 static int coroutine_fn qcow2_amend_refcount_bits(BlockDriverState *bs,
                                                   Qcow2Amend *a,
@@ -442,7 +492,8 @@ static bool qcow2_amend_backing_changes(BlockDriverState *bs,
            (a->backing_fmt && strcmp(a->backing_fmt, bs->backing_format));
 }
 
-/* Version, refcount width, lazy refcounts, backing file, in that order */
+/* Version, refcount width, lazy refcounts, backing file, data file, in
+ * that order */
 static int coroutine_fn qcow2_amend_locked(BlockDriverState *bs,
                                            Qcow2Amend *a, Error **errp)
 {
@@ -460,7 +511,7 @@ static int coroutine_fn qcow2_amend_locked(BlockDriverState *bs,
     }
     if (a->version > s->version) {
         ret = qcow2_amend_upgrade(bs, a, errp);
-    } else if (qcow2_amend_backing_changes(bs, a)) {
+    } else if (qcow2_amend_backing_changes(bs, a) || a->data_file) {
         ret = qcow2_amend_rewrite_header(bs, a, errp);
     }
     if (ret == 0 && width) {
@@ -468,6 +519,9 @@ static int coroutine_fn qcow2_amend_locked(BlockDriverState *bs,
     }
     if (ret == 0 && s->version >= 3) {
         ret = qcow2_amend_lazy(bs, a->lazy, errp);
+    }
+    if (ret == 0 && s->data_file_raw && !a->data_file_raw) {
+        ret = qcow2_amend_raw_off(bs, errp);
     }
     return ret;
 }

@@ -103,6 +103,9 @@ ImageInfoSpecific *qcow2_get_specific_info(BlockDriverState *bs,
                    !!(s->incompatible & QCOW2_INCOMPAT_CORRUPT));
     qdict_put_bool(d, "extended-l2",
                    !!(s->incompatible & QCOW2_INCOMPAT_EXTL2));
+    if (s->data_file_name) {
+        qdict_put_str(d, "data-file", s->data_file_name);
+    }
     if (s->incompatible & QCOW2_INCOMPAT_DATA_FILE) {
         qdict_put_bool(d, "data-file-raw",
                        !!(s->autoclear & QCOW2_AUTOCLEAR_DATA_FILE_RAW));

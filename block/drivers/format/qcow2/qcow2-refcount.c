@@ -3,11 +3,14 @@
  * blocks (in the refcount-block cache), allocation and freeing of host
  * clusters.
  *
- * A missing refcount block is created inside the range it covers (at its
- * first cluster, free by definition since every refcount of the range is
- * 0).  When the table itself is too small, a bigger copy is written past
- * everything the old one covers, together with the refcount blocks that
- * cover the new table, and the header is switched to it.
+ * An allocation creates the refcount blocks its run lacks right before
+ * the run, in clusters it searched for together with the run: placed
+ * inside the range they cover (at its first cluster, say), they would cut
+ * every run longer than that range, and no run would ever fit.  When the
+ * table itself is too small, a bigger copy is allocated the same way in
+ * free clusters the old one covers; where those are too few, it is
+ * written past everything the old one covers, together with the refcount
+ * blocks that cover it.  Then the header is switched to it.
  */
 #include "qcow2.h"
 
@@ -186,75 +189,72 @@ static void qcow2_refcount_grow_plan(BDRVQcow2State *s, uint64_t min_index,
     *entries = *t * s->cluster_size / 8;
 }
 
-/* Write the new refcount blocks for [p, p + t + b) at p + t */
+/*
+ * A refcount block for each index of [first, last] that @table lacks,
+ * written one after the other from cluster @at; each counts the clusters
+ * of [mark, mark_end) it covers (the new blocks, and the new table when
+ * it grows).  How many were written in *written.
+ */
 static int coroutine_fn qcow2_refcount_write_new_blocks(BlockDriverState *bs,
-                                                        int64_t p, int64_t t,
-                                                        int64_t b,
-                                                        uint64_t *table)
+                                                        uint64_t *table,
+                                                        int64_t first,
+                                                        int64_t last,
+                                                        int64_t at,
+                                                        int64_t mark,
+                                                        int64_t mark_end,
+                                                        int64_t *written)
 {
     BDRVQcow2State *s = bs->opaque;
     g_autofree void *block = g_malloc(s->cluster_size);
-    int64_t first_index = p >> s->refblock_bits;
 
-    for (int64_t k = 0; k < b; k++) {
-        int64_t start = (first_index + k) << s->refblock_bits;
-        int64_t boff = (p + t + k) * s->cluster_size;
+    *written = 0;
+    for (int64_t index = first; index <= last; index++) {
+        int64_t start = index << s->refblock_bits;
+        int64_t boff = (at + *written) * s->cluster_size;
         int ret;
 
+        if (table[index]) {
+            continue;
+        }
         memset(block, 0, s->cluster_size);
-        for (int64_t c = MAX(start, p);
-             c < MIN(start + s->refblock_entries, p + t + b); c++) {
+        for (int64_t c = MAX(start, mark);
+             c < MIN(start + s->refblock_entries, mark_end); c++) {
             qcow2_refblock_set(s, block, c - start, 1);
+        }
+        ret = qcow2_pre_write_check(bs, 0, boff, s->cluster_size);
+        if (ret < 0) {
+            return ret;
         }
         BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_WRITE_BLOCKS);
         ret = bdrv_co_pwrite(bs->file, boff, s->cluster_size, block, 0);
         if (ret < 0) {
             return ret;
         }
-        table[first_index + k] = boff;
+        table[index] = boff;
+        (*written)++;
     }
     return 0;
 }
 
-static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
-                                                  uint64_t min_index)
+/*
+ * Switch to @table (in memory, its entries filling @t clusters), written
+ * at cluster @p here; the old table is freed.  @table is taken.
+ */
+static int coroutine_fn qcow2_refcount_switch_table(BlockDriverState *bs,
+                                                    int64_t p, int64_t t,
+                                                    uint64_t *table)
 {
     BDRVQcow2State *s = bs->opaque;
-    int64_t file_len, p, t, b;
-    uint64_t entries, *table, old_offset = s->reftable_offset;
+    uint64_t entries = t * s->cluster_size / 8;
+    uint64_t old_offset = s->reftable_offset;
     uint32_t old_clusters = s->reftable_clusters;
     uint8_t hdr[12];
     int ret;
 
-    ret = qcow2_cache_flush(bs, s->l2_cache);
-    if (ret < 0) {
-        return ret;
-    }
-    file_len = s->file_len;
-    p = MAX(DIV_ROUND_UP(file_len, s->cluster_size),
-            (int64_t)(s->reftable_size << s->refblock_bits));
-    qcow2_refcount_grow_plan(s, min_index, p, &t, &b, &entries);
-    if (t * s->cluster_size > QCOW2_MAX_REFTABLE_BYTES) {
-        return -EFBIG;
-    }
-    ret = qcow2_ensure_file_len(bs, (p + t + b) * s->cluster_size);
-    if (ret < 0) {
-        return ret;
-    }
-    table = g_try_malloc0(entries * sizeof(uint64_t));
-    if (!table) {
-        return -ENOMEM;
-    }
-    memcpy(table, s->reftable, s->reftable_size * 8);
-    qcow2_file_written(s, (p + t + b) * s->cluster_size);
-    BLKDBG_CO_EVENT(bs->file, BLKDBG_REFTABLE_GROW);
-    ret = qcow2_refcount_write_new_blocks(bs, p, t, b, table);
-    for (uint64_t i = 0; ret == 0 && i < entries; i++) {
+    for (uint64_t i = 0; i < entries; i++) {
         table[i] = cpu_to_be64(table[i]);
     }
-    if (ret == 0) {
-        ret = qcow2_pre_write_check(bs, 0, p * s->cluster_size, entries * 8);
-    }
+    ret = qcow2_pre_write_check(bs, 0, p * s->cluster_size, entries * 8);
     if (ret == 0) {
         ret = bdrv_co_pwrite_sync(bs->file, p * s->cluster_size,
                                   entries * 8, table, 0);
@@ -276,13 +276,122 @@ static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
     s->reftable_size = entries;
     s->reftable_offset = p * s->cluster_size;
     s->reftable_clusters = t;
+    /* (rebuilt with any new blocks when next needed) */
+    qcow2_meta_index_drop(s);
     qcow2_free_clusters(bs, old_offset,
                         (int64_t)old_clusters * s->cluster_size,
                         QCOW2_DISCARD_OTHER);
     return 0;
 }
 
-/* Make sure the refcount block of @cluster exists */
+/* A copy of the table in memory, room for @entries */
+static uint64_t *qcow2_refcount_table_copy(BDRVQcow2State *s,
+                                           uint64_t entries)
+{
+    uint64_t *table = g_try_malloc0(entries * sizeof(uint64_t));
+
+    if (table) {
+        memcpy(table, s->reftable, s->reftable_size * 8);
+    }
+    return table;
+}
+
+/* The bigger table past everything the current one covers, with the
+ * refcount blocks that cover it */
+static int coroutine_fn qcow2_refcount_grow_past(BlockDriverState *bs,
+                                                 uint64_t min_index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t p, t, b, written;
+    uint64_t entries, *table;
+    int ret;
+
+    p = MAX(DIV_ROUND_UP(s->file_len, s->cluster_size),
+            (int64_t)(s->reftable_size << s->refblock_bits));
+    qcow2_refcount_grow_plan(s, min_index, p, &t, &b, &entries);
+    if (t * s->cluster_size > QCOW2_MAX_REFTABLE_BYTES) {
+        return -EFBIG;
+    }
+    ret = qcow2_ensure_file_len(bs, (p + t + b) * s->cluster_size);
+    if (ret < 0) {
+        return ret;
+    }
+    table = qcow2_refcount_table_copy(s, entries);
+    if (!table) {
+        return -ENOMEM;
+    }
+    qcow2_file_written(s, (p + t + b) * s->cluster_size);
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_REFTABLE_GROW);
+    ret = qcow2_refcount_write_new_blocks(bs, table, p >> s->refblock_bits,
+                                          (p + t + b - 1) >> s->refblock_bits,
+                                          p + t, p, p + t + b, &written);
+    if (ret < 0) {
+        g_free(table);
+        return ret;
+    }
+    return qcow2_refcount_switch_table(bs, p, t, table);
+}
+
+static int64_t coroutine_fn qcow2_refcount_alloc_run(BlockDriverState *bs,
+                                                     int64_t n,
+                                                     bool may_grow);
+
+/*
+ * The bigger table in free clusters the current one covers, allocated
+ * like any run (with the refcount blocks it lacks): no gap is left in
+ * the file.  -ENOSPC when the free clusters there are too few.
+ */
+static int coroutine_fn qcow2_refcount_grow_within(BlockDriverState *bs,
+                                                   uint64_t min_index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t t = MAX((int64_t)DIV_ROUND_UP((min_index + 1) * 8,
+                                          (uint64_t)s->cluster_size),
+                    (int64_t)s->reftable_clusters * 3 / 2);
+    int64_t offset;
+    uint64_t *table;
+    int ret;
+
+    if (t * s->cluster_size > QCOW2_MAX_REFTABLE_BYTES) {
+        return -EFBIG;
+    }
+    offset = qcow2_refcount_alloc_run(bs, t, false);
+    if (offset < 0) {
+        return offset;
+    }
+    /* Its refcounts on disk before the header names it */
+    ret = qcow2_cache_flush(bs, s->refblock_cache);
+    table = ret ? NULL : qcow2_refcount_table_copy(s, t * s->cluster_size / 8);
+    if (table) {
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_REFTABLE_GROW);
+        ret = qcow2_refcount_switch_table(bs, offset >> s->cluster_bits, t,
+                                          table);
+    }
+    if (ret < 0 || !table) {
+        qcow2_free_clusters(bs, offset, t * s->cluster_size,
+                            QCOW2_DISCARD_NEVER);
+        return ret < 0 ? ret : -ENOMEM;
+    }
+    return 0;
+}
+
+static int coroutine_fn qcow2_refcount_grow_table(BlockDriverState *bs,
+                                                  uint64_t min_index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret = qcow2_cache_flush(bs, s->l2_cache);
+
+    if (ret == 0) {
+        ret = qcow2_refcount_grow_within(bs, min_index);
+    }
+    return ret == -ENOSPC ? qcow2_refcount_grow_past(bs, min_index) : ret;
+}
+
+/*
+ * Make sure the refcount block of @cluster exists.  Allocations create
+ * theirs beforehand: this one, at the start of its range, is for a count
+ * raised on a cluster the table did not cover (a damaged image)
+ */
 static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
                                                     int64_t cluster)
 {
@@ -463,56 +572,162 @@ static int coroutine_fn qcow2_refcount_run_free(BlockDriverState *bs,
     return 0;
 }
 
-int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n)
+/* Refcount blocks [c, c + n) lacks (past the table: lacking too) */
+static int64_t qcow2_refcount_missing_blocks(BDRVQcow2State *s, int64_t c,
+                                             int64_t n)
+{
+    uint64_t last = (uint64_t)(c + n - 1) >> s->refblock_bits;
+    int64_t missing = 0;
+
+    for (uint64_t i = (uint64_t)c >> s->refblock_bits; i <= last; i++) {
+        missing += i >= s->reftable_size || !s->reftable[i];
+    }
+    return missing;
+}
+
+/*
+ * The refcount blocks to create at [c, c + m) for a run [c + m, c + m + n):
+ * the blocks count themselves too, so m is the fixed point (it grows with
+ * the span and a block covers many clusters: a few steps)
+ */
+static int64_t qcow2_refcount_blocks_needed(BDRVQcow2State *s, int64_t c,
+                                            int64_t n)
+{
+    int64_t m = 0, next;
+
+    while ((next = qcow2_refcount_missing_blocks(s, c, m + n)) != m) {
+        m = next;
+    }
+    return m;
+}
+
+/*
+ * Create the @m refcount blocks [c, c + m + n) lacks at [c, c + m), free
+ * clusters covered by the table.  Where a block's own cluster is counted
+ * by a block that exists, that count goes up first: a failure or a crash
+ * before the table entries reach the disk leaks the cluster, no more.
+ */
+static int coroutine_fn qcow2_refcount_add_blocks(BlockDriverState *bs,
+                                                  int64_t c, int64_t m,
+                                                  int64_t n)
 {
     BDRVQcow2State *s = bs->opaque;
-    int64_t start = MAX(s->free_cluster_index, 1), c = start, busy;
-    int64_t limit = QCOW2_L2E_OFFSET_MASK >> s->cluster_bits;
+    int64_t first = c >> s->refblock_bits;
+    int64_t last = (c + m + n - 1) >> s->refblock_bits, written = 0;
+    int ret = qcow2_ensure_file_len(bs, (c + m) * s->cluster_size);
+
+    for (int64_t k = c; ret == 0 && k < c + m; k++) {
+        if (qcow2_refcount_block_of(s, k)) {
+            ret = qcow2_update_refcount(bs, k * s->cluster_size,
+                                        s->cluster_size, 1,
+                                        QCOW2_DISCARD_NEVER);
+        }
+    }
+    if (ret == 0) {
+        ret = qcow2_cache_flush(bs, s->refblock_cache);
+    }
+    if (ret == 0) {
+        qcow2_file_written(s, (c + m) * s->cluster_size);
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC);
+        ret = qcow2_refcount_write_new_blocks(bs, s->reftable, first, last, c,
+                                              c, c + m, &written);
+    }
+    if (ret == 0) {
+        assert(written == m);
+        BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_HOOKUP);
+        ret = qcow2_refcount_write_table(bs, first, last - first + 1);
+    }
+    for (int64_t i = first; i <= last; i++) {
+        uint64_t off = s->reftable[i];
+
+        if (off < (uint64_t)c * s->cluster_size ||
+            off >= (uint64_t)(c + m) * s->cluster_size) {
+            continue;       /* an older block */
+        }
+        if (ret < 0) {
+            s->reftable[i] = 0;
+        } else {
+            qcow2_meta_index_replace(s, QCOW2_OL_REFBLOCK, 0, off);
+        }
+    }
+    return ret;
+}
+
+/*
+ * The first free run of @n clusters from @c that has room for the
+ * refcount blocks it lacks right before it: its start in *c, how many
+ * blocks in *m.  The table grows first when it does not cover them.
+ */
+static int coroutine_fn qcow2_refcount_find_run(BlockDriverState *bs,
+                                                int64_t *c, int64_t n,
+                                                int64_t *m, bool may_grow)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t limit = QCOW2_L2E_OFFSET_MASK >> s->cluster_bits, busy;
+    uint64_t last;
     int ret;
 
-    BLKDBG_CO_EVENT(bs->file, BLKDBG_CLUSTER_ALLOC);
     for (;;) {
-        if (c + n > limit) {
+        *m = qcow2_refcount_blocks_needed(s, *c, n);
+        if (*c + *m + n > limit) {
             return -EFBIG;
         }
-        ret = qcow2_refcount_run_free(bs, c, n, &busy);
+        ret = qcow2_refcount_run_free(bs, *c, *m + n, &busy);
         if (ret < 0) {
             return ret;
         }
         if (busy >= 0) {
-            c = busy + 1;
+            *c = busy + 1;
             continue;
         }
-        /* Creating refcount blocks may take clusters of the run */
-        for (int64_t i = c; i < c + n; i++) {
-            ret = qcow2_refcount_ensure_block(bs, i);
-            if (ret < 0) {
-                return ret;
-            }
+        last = (uint64_t)(*c + *m + n - 1) >> s->refblock_bits;
+        if (*m == 0 || last < s->reftable_size) {
+            return 0;
         }
-        ret = qcow2_refcount_run_free(bs, c, n, &busy);
+        if (!may_grow) {
+            return -ENOSPC;     /* any later run lies further out */
+        }
+        /* The new table (and its blocks) may land in the run: look again */
+        ret = qcow2_refcount_grow_table(bs, last);
         if (ret < 0) {
             return ret;
         }
-        if (busy < 0) {
-            break;
-        }
-        c = busy + 1;
     }
-    ret = qcow2_ensure_file_len(bs, (c + n) * s->cluster_size);
+}
+
+/* @n clusters with a refcount of 1; the table grows only if @may_grow */
+static int64_t coroutine_fn qcow2_refcount_alloc_run(BlockDriverState *bs,
+                                                     int64_t n, bool may_grow)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t start = MAX(s->free_cluster_index, 1), c = start, m;
+    int ret = qcow2_refcount_find_run(bs, &c, n, &m, may_grow);
+
+    if (ret == 0 && m > 0) {
+        ret = qcow2_refcount_add_blocks(bs, c, m, n);
+    }
     if (ret == 0) {
-        ret = qcow2_update_refcount(bs, c * s->cluster_size,
+        ret = qcow2_ensure_file_len(bs, (c + m + n) * s->cluster_size);
+    }
+    if (ret == 0) {
+        ret = qcow2_update_refcount(bs, (c + m) * s->cluster_size,
                                     n * s->cluster_size, 1,
                                     QCOW2_DISCARD_NEVER);
     }
     if (ret < 0) {
         return ret;
     }
-    /* Every cluster between start and c is busy when n is 1 */
-    if (n == 1 || c == start) {
-        s->free_cluster_index = c + n;
+    /* Every cluster between start and c is busy when one was sought */
+    if (m + n == 1 || c == start) {
+        s->free_cluster_index = c + m + n;
     }
-    return c * s->cluster_size;
+    return (c + m) * s->cluster_size;
+}
+
+int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n)
+{
+    BLKDBG_CO_EVENT(bs->file, BLKDBG_CLUSTER_ALLOC);
+    return qcow2_refcount_alloc_run(bs, n, true);
 }
 
 void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset,
