@@ -145,6 +145,35 @@ int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end)
     return ret;
 }
 
+static int coroutine_fn qcow2_file_trim_co(BlockDriverState *bs,
+                                           void *opaque)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t end = ROUND_UP(s->fresh_from, s->cluster_size);
+    int ret = 0;
+
+    qemu_co_mutex_lock(&s->lock);
+    if (end < s->file_len) {
+        ret = bdrv_co_truncate(bs->file, end, false, PREALLOC_MODE_OFF, 0,
+                               NULL);
+    }
+    if (ret == 0) {
+        s->file_len = MIN(s->file_len, end);
+    }
+    qemu_co_mutex_unlock(&s->lock);
+    return ret;
+}
+
+void qcow2_file_trim(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    if (s->file_len > (int64_t)ROUND_UP(s->fresh_from, s->cluster_size)) {
+        /* Best effort: the room is harmless, only larger than needed */
+        qcow2_co_run(bs, qcow2_file_trim_co, NULL);
+    }
+}
+
 /* Write refcount table entries [first, first + n) to the image */
 static int coroutine_fn qcow2_refcount_write_table(BlockDriverState *bs,
                                                    uint64_t first, uint64_t n)

@@ -219,13 +219,22 @@ static void qcow2_close(BlockDriverState *bs)
 {
     BDRVQcow2State *s = bs->opaque;
 
-    /* A clean close: the refcounts on disk are accurate again */
-    if ((s->incompatible & QCOW2_INCOMPAT_DIRTY) && !bdrv_is_read_only(bs) &&
-        !(bs->open_flags & BDRV_O_INACTIVE) && !s->corrupt_marked &&
-        !bs->corrupt) {
-        qcow2_close_clean(bs);
+    if (!bdrv_is_read_only(bs) && !(bs->open_flags & BDRV_O_INACTIVE) &&
+        !s->corrupt_marked && !bs->corrupt) {
+        qcow2_file_trim(bs);
+        /* A clean close: the refcounts on disk are accurate again */
+        if (s->incompatible & QCOW2_INCOMPAT_DIRTY) {
+            qcow2_close_clean(bs);
+        }
     }
     qcow2_free_state(s);
+}
+
+/* Another process may take the image over: leave it as a close would */
+static int qcow2_inactivate(BlockDriverState *bs)
+{
+    qcow2_file_trim(bs);
+    return qcow2_close_clean(bs);
 }
 
 static void qcow2_refresh_limits(BlockDriverState *bs, Error **errp)
@@ -342,7 +351,7 @@ BlockDriver bdrv_qcow2 = {
     .bdrv_amend_options = qcow2_amend_options,
     .bdrv_co_change_backing_file = qcow2_co_change_backing_file,
     /* Another process takes over: refcounts accurate, dirty bit clear */
-    .bdrv_inactivate = qcow2_close_clean,
+    .bdrv_inactivate = qcow2_inactivate,
     .amend_opts = &qcow2_amend_opts,
     .bdrv_child_perm = qcow2_datafile_child_perm,
     .strong_runtime_opts = qcow2_strong_runtime_opts,

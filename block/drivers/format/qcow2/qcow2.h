@@ -323,6 +323,12 @@ int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
 int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, int64_t n);
 /* Make the image file at least @end bytes long (storage may not grow) */
 int coroutine_fn qcow2_ensure_file_len(BlockDriverState *bs, int64_t end);
+/*
+ * Give back the room qcow2_ensure_file_len added past what is in use (the
+ * file ends at the last cluster written or allocated, as QEMU's does); on
+ * close and inactivation, never below the length the file had at open
+ */
+void qcow2_file_trim(BlockDriverState *bs);
 /* Drop one reference of every cluster of [offset, offset + length) */
 void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset,
                                       int64_t length, Qcow2DiscardType why);
