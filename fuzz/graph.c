@@ -727,7 +727,7 @@ static void g_unfreeze(FuzzInput *in)
 static void g_step(FuzzInput *in)
 {
     int op = (int)fuzz_below(in, G_NB_OPS), i;
-    char step[48];
+    Error *err = NULL;
 
     switch (op) {
     case 0: g_add(in); break;
@@ -761,8 +761,11 @@ static void g_step(FuzzInput *in)
         fprintf(stderr, "graph: step %d: %s (%d nodes)\n", g_step_nr,
                 g_op_names[op], bdrv_debug_node_count());
     }
-    snprintf(step, sizeof(step), "step %d (%s)", g_step_nr, g_op_names[op]);
-    fuzz_check_graph(step);
+    /* The message is made only on failure: this runs after every step */
+    if (bdrv_debug_check_graph(&err) < 0) {
+        fuzz_die("graph invariant broken after step %d (%s): %s", g_step_nr,
+                 g_op_names[op], error_get_pretty(err));
+    }
     g_check_model(g_op_names[op]);
 }
 

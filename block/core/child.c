@@ -267,11 +267,11 @@ uint64_t bdrv_debug_subtree_visits(void)
 
 static bool child_subtree_search(BlockDriverState *bs,
                                  BlockDriverState *needle,
-                                 GHashTable *visited)
+                                 PtrSet *visited)
 {
     BdrvChild *c;
 
-    if (!g_hash_table_add(visited, bs)) {
+    if (!ptrset_add(visited, bs)) {
         return false; /* searched already, through another path */
     }
     child_subtree_visits++;
@@ -292,10 +292,12 @@ static bool child_subtree_search(BlockDriverState *bs,
  */
 bool child_subtree_contains(BlockDriverState *bs, BlockDriverState *needle)
 {
-    GHashTable *visited = g_hash_table_new(NULL, NULL);
-    bool found = child_subtree_search(bs, needle, visited);
+    PtrSet visited;
+    bool found;
 
-    g_hash_table_destroy(visited);
+    ptrset_init(&visited);
+    found = child_subtree_search(bs, needle, &visited);
+    ptrset_destroy(&visited);
     return found;
 }
 

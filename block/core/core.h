@@ -9,6 +9,8 @@
 #include "block/block-debug.h"
 #include "util/main-loop.h"
 #include "util/cutils.h"
+#include "util/ptrset.h"
+#include "util/ptrvec.h"
 
 typedef QTAILQ_HEAD(BdrvStatesList, BlockDriverState) BdrvStatesList;
 

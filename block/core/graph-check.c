@@ -140,14 +140,14 @@ static bool graph_check_refcnt(GraphCheck *gc, BlockDriverState *bs)
 
 /* 0 unvisited, 1 on the current path, 2 done */
 static bool graph_check_acyclic(GraphCheck *gc, BlockDriverState *bs,
-                                GHashTable *on_path, GHashTable *done)
+                                PtrSet *on_path, PtrSet *done)
 {
     BdrvChild *c;
 
-    if (g_hash_table_contains(done, bs)) {
+    if (ptrset_contains(done, bs)) {
         return true;
     }
-    if (!g_hash_table_add(on_path, bs)) {
+    if (!ptrset_add(on_path, bs)) {
         return graph_check_fail(gc, "cycle through node '%s'", bs->node_name);
     }
     QLIST_FOREACH(c, &bs->children, next) {
@@ -155,8 +155,8 @@ static bool graph_check_acyclic(GraphCheck *gc, BlockDriverState *bs,
             return false;
         }
     }
-    g_hash_table_remove(on_path, bs);
-    g_hash_table_add(done, bs);
+    ptrset_remove(on_path, bs);
+    ptrset_add(done, bs);
     return true;
 }
 
@@ -249,11 +249,12 @@ static bool graph_check_context(GraphCheck *gc, BlockDriverState *bs)
 int bdrv_debug_check_graph(Error **errp)
 {
     GraphCheck gc = { .errp = errp };
-    GHashTable *on_path = g_hash_table_new(NULL, NULL);
-    GHashTable *done = g_hash_table_new(NULL, NULL);
+    PtrSet on_path, done;
     BlockDriverState *bs;
 
     GLOBAL_STATE_CODE();
+    ptrset_init(&on_path);
+    ptrset_init(&done);
     QTAILQ_FOREACH(bs, &bdrv_all_states, bs_list) {
         if (!graph_check_edges(&gc, bs) || !graph_check_refcnt(&gc, bs) ||
             !graph_check_file_backing(&gc, bs)) {
@@ -261,7 +262,7 @@ int bdrv_debug_check_graph(Error **errp)
         }
     }
     QTAILQ_FOREACH(bs, &bdrv_all_states, bs_list) {
-        if (gc.ret || !graph_check_acyclic(&gc, bs, on_path, done)) {
+        if (gc.ret || !graph_check_acyclic(&gc, bs, &on_path, &done)) {
             break;
         }
     }
@@ -272,8 +273,8 @@ int bdrv_debug_check_graph(Error **errp)
             break;
         }
     }
-    g_hash_table_destroy(on_path);
-    g_hash_table_destroy(done);
+    ptrset_destroy(&on_path);
+    ptrset_destroy(&done);
     return gc.ret;
 }
 

@@ -133,44 +133,46 @@ static int limits_refresh_node(BlockDriverState *bs, Transaction *tran,
 
 /* ---- the refresh ------------------------------------------------------ */
 
-/* Depth-first post-order over parents, prepended: children come first */
-static GSList *limits_visit_up(GSList *order, GHashTable *found,
-                               BlockDriverState *bs)
+/* Depth-first post-order over parents: walked backwards, children first */
+static void limits_visit_up(PtrVec *order, PtrSet *found,
+                            BlockDriverState *bs)
 {
     BdrvChild *c;
 
-    if (!g_hash_table_add(found, bs)) {
-        return order;
+    if (!ptrset_add(found, bs)) {
+        return;
     }
     QLIST_FOREACH(c, &bs->parents, next_parent) {
         if (c->klass->parent_is_bds) {
-            order = limits_visit_up(order, found, c->opaque);
+            limits_visit_up(order, found, c->opaque);
         }
     }
-    return g_slist_prepend(order, bs);
+    ptrvec_push(order, bs);
 }
 
 /* Refresh @list and its ancestors; @force is refreshed even if not valid */
 static int limits_refresh(GSList *list, BlockDriverState *force,
                           Transaction *tran, Error **errp)
 {
-    GHashTable *found = g_hash_table_new(NULL, NULL);
-    GSList *order = NULL;
+    PtrSet found;
+    PtrVec order;
     int ret = 0;
 
+    ptrset_init(&found);
+    ptrvec_init(&order);
     for (GSList *l = list; l; l = l->next) {
         if (l->data) {
-            order = limits_visit_up(order, found, l->data);
+            limits_visit_up(&order, &found, l->data);
         }
     }
-    for (GSList *l = order; l && ret == 0; l = l->next) {
-        BlockDriverState *bs = l->data;
+    for (size_t i = order.n; i-- > 0 && ret == 0;) {
+        BlockDriverState *bs = order.v[i];
         if (bs->drv && (bs->bl_valid || bs == force)) {
             ret = limits_refresh_node(bs, tran, errp);
         }
     }
-    g_slist_free(order);
-    g_hash_table_destroy(found);
+    ptrvec_destroy(&order);
+    ptrset_destroy(&found);
     return ret;
 }
 

@@ -257,31 +257,30 @@ static TransactionActionDrv perms_driver_drv = {
 
 /* ---- the refresh ------------------------------------------------------ */
 
-/* Depth-first post-order, prepended: parents end up before children */
-static GSList *perms_topo_visit(GSList *order, GHashTable *found,
-                                BlockDriverState *bs)
+/* Depth-first post-order: walked backwards, parents come before children */
+static void perms_topo_visit(PtrVec *order, PtrSet *found,
+                             BlockDriverState *bs)
 {
     BdrvChild *c;
 
-    if (!g_hash_table_add(found, bs)) {
-        return order;
+    if (!ptrset_add(found, bs)) {
+        return;
     }
     QLIST_FOREACH(c, &bs->children, next) {
-        order = perms_topo_visit(order, found, c->bs);
+        perms_topo_visit(order, found, c->bs);
     }
-    return g_slist_prepend(order, bs);
+    ptrvec_push(order, bs);
 }
 
-static GSList *perms_topological_order(GSList *roots)
+static void perms_topological_order(GSList *roots, PtrVec *order)
 {
-    GHashTable *found = g_hash_table_new(NULL, NULL);
-    GSList *order = NULL;
+    PtrSet found;
 
+    ptrset_init(&found);
     for (GSList *l = roots; l; l = l->next) {
-        order = perms_topo_visit(order, found, l->data);
+        perms_topo_visit(order, &found, l->data);
     }
-    g_hash_table_destroy(found);
-    return order;
+    ptrset_destroy(&found);
 }
 
 /* Every parent edge of @bs must be allowed by all its siblings */
@@ -376,25 +375,26 @@ static int perms_refresh_node(BlockDriverState *bs, Transaction *tran,
 
 int perms_refresh_list(GSList *list, Transaction *tran, Error **errp)
 {
-    GSList *order = perms_topological_order(list);
+    PtrVec order;
     int ret = 0;
 
-    for (GSList *l = order; l && ret == 0; l = l->next) {
-        ret = perms_refresh_node(l->data, tran, errp);
+    ptrvec_init(&order);
+    perms_topological_order(list, &order);
+    for (size_t i = order.n; i-- > 0 && ret == 0;) {
+        ret = perms_refresh_node(order.v[i], tran, errp);
     }
-    g_slist_free(order);
+    ptrvec_destroy(&order);
     return ret;
 }
 
 int bdrv_refresh_perms(BlockDriverState *bs, Transaction *tran, Error **errp)
 {
     Transaction *local = tran ? NULL : tran_new();
-    GSList *list = g_slist_prepend(NULL, bs);
+    GSList list = { .data = bs };
     int ret;
 
     GLOBAL_STATE_CODE();
-    ret = perms_refresh_list(list, tran ? tran : local, errp);
-    g_slist_free(list);
+    ret = perms_refresh_list(&list, tran ? tran : local, errp);
     if (local) {
         tran_finalize(local, ret);
     }

@@ -147,8 +147,14 @@ AioContext *aio_tls_swap_ctx(AioContext *ctx);
 void aio_tls_set_home(AioContext *ctx);
 void aio_context_set_world(AioContext *ctx, bool in_world);
 void aio_context_set_threaded(AioContext *ctx);
-/* References to the world's contexts, main first; release with unref */
-size_t aio_world_get(AioContext ***set);
+/*
+ * References to the world's contexts, main first, in @buf when they fit
+ * (aio_poll runs this at every call: no allocation then); release them
+ * with aio_world_put
+ */
+#define AIO_WORLD_INLINE 8
+size_t aio_world_get(AioContext ***set, AioContext **buf, size_t buf_len);
+void aio_world_put(AioContext **set, size_t n, AioContext **buf);
 /* Queued BH, coroutine or work, or an expired timer */
 bool aio_has_pending(AioContext *ctx);
 void aio_work_queue(AioContext *ctx, AioWork *work);

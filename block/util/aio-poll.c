@@ -229,15 +229,14 @@ static bool aio_poll_run_event(AioEvent *ev)
 /* Nothing can happen in set: may the virtual clock move? */
 static bool aio_poll_world_idle(void)
 {
-    AioContext **world;
-    size_t n = aio_world_get(&world);
+    AioContext *buf[AIO_WORLD_INLINE], **world;
+    size_t n = aio_world_get(&world, buf, ARRAY_SIZE(buf));
     bool idle = true;
 
     for (size_t i = 0; i < n; i++) {
         idle = idle && !aio_has_pending(world[i]);
-        aio_context_unref(world[i]);
     }
-    g_free(world);
+    aio_world_put(world, n, buf);
     return idle;
 }
 
@@ -283,14 +282,14 @@ static bool aio_poll_det_idle(AioContext **set, size_t nset)
 /* Deterministic: dispatch one event picked by the PRNG */
 static bool aio_poll_det(AioContext *ctx, bool blocking)
 {
-    AioContext **set;
+    AioContext *buf[AIO_WORLD_INLINE], **set;
     size_t nset;
     bool progress = false;
 
     if (ctx->in_world) {
-        nset = aio_world_get(&set);
+        nset = aio_world_get(&set, buf, ARRAY_SIZE(buf));
     } else {
-        set = g_new(AioContext *, 1);
+        set = buf;
         aio_context_ref(ctx);
         set[0] = ctx;
         nset = 1;
@@ -328,9 +327,8 @@ static bool aio_poll_det(AioContext *ctx, bool blocking)
     }
     for (size_t i = 0; i < nset; i++) {
         aio_poll_leave(set[i]);
-        aio_context_unref(set[i]);
     }
-    g_free(set);
+    aio_world_put(set, nset, buf);
     return progress;
 }
 

@@ -126,13 +126,14 @@ void aio_context_set_threaded(AioContext *ctx)
     ctx->has_thread = true;
 }
 
-size_t aio_world_get(AioContext ***set)
+size_t aio_world_get(AioContext ***set, AioContext **buf, size_t buf_len)
 {
     AioContext *main_ctx = qemu_get_aio_context();
     AioContext *ctx;
-    size_t n = 0, cap = 4;
-    AioContext **v = g_new(AioContext *, cap);
+    size_t n = 0, cap = buf_len;
+    AioContext **v = buf;
 
+    assert(buf_len > 0);
     aio_context_ref(main_ctx);
     v[n++] = main_ctx;
     pthread_mutex_lock(&aio_all_lock);
@@ -142,6 +143,9 @@ size_t aio_world_get(AioContext ***set)
         }
         if (n == cap) {
             cap *= 2;
+            if (v == buf) {
+                v = g_memdup2(buf, n * sizeof(*v));
+            }
             v = g_renew(AioContext *, v, cap);
         }
         aio_context_ref(ctx);
@@ -150,6 +154,16 @@ size_t aio_world_get(AioContext ***set)
     pthread_mutex_unlock(&aio_all_lock);
     *set = v;
     return n;
+}
+
+void aio_world_put(AioContext **set, size_t n, AioContext **buf)
+{
+    for (size_t i = 0; i < n; i++) {
+        aio_context_unref(set[i]);
+    }
+    if (set != buf) {
+        g_free(set);
+    }
 }
 
 bool aio_has_pending(AioContext *ctx)

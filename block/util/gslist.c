@@ -1,10 +1,10 @@
 /*
  * GSList and a pointer-set GHashTable: just enough for the QEMU signatures
- * that name them.  The set is open addressing on pointer values; the graph
- * code uses it for "visited" sets of a few hundred nodes at most.
+ * that name them.  The set is a heap-allocated PtrSet (util/ptrset.h).
  */
 #include "util/osdep.h"
 #include "util/gslist.h"
+#include "util/ptrset.h"
 
 GSList *g_slist_prepend(GSList *list, void *data)
 {
@@ -89,119 +89,44 @@ void g_slist_free(GSList *list)
     }
 }
 
-/* Slots hold keys; NULL is empty, GHASH_TOMBSTONE a removed key */
-#define GHASH_TOMBSTONE ((void *)&g_hash_table_tombstone)
-static const char g_hash_table_tombstone;
-
+/* The set lives on the heap here: QEMU's signatures pass it around */
 struct GHashTable {
-    void **slots;
-    size_t capacity; /* power of two */
-    size_t used;     /* keys plus tombstones */
-    size_t size;     /* keys */
+    PtrSet set;
 };
-
-static size_t ghash_index(const GHashTable *set, const void *key)
-{
-    uint64_t h = (uintptr_t)key;
-
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h & (set->capacity - 1);
-}
 
 GHashTable *g_hash_table_new(GHashFunc hash, GEqualFunc equal)
 {
-    GHashTable *set = g_new0(GHashTable, 1);
+    GHashTable *table = g_new(GHashTable, 1);
 
     assert(!hash && !equal); /* only direct pointer keys are supported */
-    set->capacity = 16;
-    set->slots = g_new0(void *, set->capacity);
-    return set;
+    ptrset_init(&table->set);
+    return table;
 }
 
-static void **ghash_find(GHashTable *set, const void *key)
+bool g_hash_table_add(GHashTable *table, void *key)
 {
-    size_t i = ghash_index(set, key);
-
-    while (set->slots[i]) {
-        if (set->slots[i] == key) {
-            return &set->slots[i];
-        }
-        i = (i + 1) & (set->capacity - 1);
-    }
-    return NULL;
+    return ptrset_add(&table->set, key);
 }
 
-static void ghash_grow(GHashTable *set)
+bool g_hash_table_contains(GHashTable *table, const void *key)
 {
-    void **old = set->slots;
-    size_t old_cap = set->capacity;
-
-    set->capacity *= 2;
-    set->slots = g_new0(void *, set->capacity);
-    set->used = set->size;
-    for (size_t i = 0; i < old_cap; i++) {
-        if (old[i] && old[i] != GHASH_TOMBSTONE) {
-            size_t j = ghash_index(set, old[i]);
-            while (set->slots[j]) {
-                j = (j + 1) & (set->capacity - 1);
-            }
-            set->slots[j] = old[i];
-        }
-    }
-    g_free(old);
+    return ptrset_contains(&table->set, key);
 }
 
-bool g_hash_table_add(GHashTable *set, void *key)
+bool g_hash_table_remove(GHashTable *table, const void *key)
 {
-    size_t i;
-
-    assert(key && key != GHASH_TOMBSTONE);
-    if (ghash_find(set, key)) {
-        return false;
-    }
-    if ((set->used + 1) * 2 > set->capacity) {
-        ghash_grow(set);
-    }
-    i = ghash_index(set, key);
-    while (set->slots[i] && set->slots[i] != GHASH_TOMBSTONE) {
-        i = (i + 1) & (set->capacity - 1);
-    }
-    if (!set->slots[i]) {
-        set->used++;
-    }
-    set->slots[i] = key;
-    set->size++;
-    return true;
+    return ptrset_remove(&table->set, key);
 }
 
-bool g_hash_table_contains(GHashTable *set, const void *key)
+size_t g_hash_table_size(GHashTable *table)
 {
-    return key && ghash_find(set, key) != NULL;
+    return ptrset_size(&table->set);
 }
 
-bool g_hash_table_remove(GHashTable *set, const void *key)
+void g_hash_table_destroy(GHashTable *table)
 {
-    void **slot = key ? ghash_find(set, key) : NULL;
-
-    if (!slot) {
-        return false;
-    }
-    *slot = GHASH_TOMBSTONE;
-    set->size--;
-    return true;
-}
-
-size_t g_hash_table_size(GHashTable *set)
-{
-    return set->size;
-}
-
-void g_hash_table_destroy(GHashTable *set)
-{
-    if (set) {
-        g_free(set->slots);
-        g_free(set);
+    if (table) {
+        ptrset_destroy(&table->set);
+        g_free(table);
     }
 }

@@ -3,60 +3,73 @@
  */
 #include "util/osdep.h"
 
-#include "util/queue.h"
 #include "util/transaction.h"
 
 typedef struct TransactionAction {
     const TransactionActionDrv *drv;
     void *opaque;
-    QSLIST_ENTRY(TransactionAction) link;
 } TransactionAction;
 
+/*
+ * A graph change records a few actions per node it touches: the first
+ * ones live in the transaction itself, so that a small change costs one
+ * allocation rather than one per action
+ */
+#define TRAN_INLINE_ACTIONS 8
+
 struct Transaction {
-    /* Newest first: walking the list visits actions in reverse order */
-    QSLIST_HEAD(, TransactionAction) actions;
+    TransactionAction *act;     /* inline_act until it outgrows it */
+    size_t n, cap;              /* in tran_add() order: walked backwards */
+    TransactionAction inline_act[TRAN_INLINE_ACTIONS];
 };
 
 Transaction *tran_new(void)
 {
-    Transaction *tran = g_new0(Transaction, 1);
+    Transaction *tran = g_new(Transaction, 1);
 
-    QSLIST_INIT(&tran->actions);
+    tran->act = tran->inline_act;
+    tran->n = 0;
+    tran->cap = TRAN_INLINE_ACTIONS;
     return tran;
 }
 
 void tran_add(Transaction *tran, const TransactionActionDrv *drv,
               void *opaque)
 {
-    TransactionAction *act = g_new0(TransactionAction, 1);
-
     assert(tran && drv);
-    act->drv = drv;
-    act->opaque = opaque;
-    QSLIST_INSERT_HEAD(&tran->actions, act, link);
+    if (tran->n == tran->cap) {
+        tran->cap *= 2;
+        if (tran->act == tran->inline_act) {
+            tran->act = g_memdup2(tran->inline_act, sizeof(tran->inline_act));
+        }
+        tran->act = g_renew(TransactionAction, tran->act, tran->cap);
+    }
+    tran->act[tran->n++] = (TransactionAction){ .drv = drv, .opaque = opaque };
 }
 
 /* Call .clean of every action (newest first), then free everything */
 static void transaction_clean_and_free(Transaction *tran)
 {
-    TransactionAction *act, *next;
+    for (size_t i = tran->n; i-- > 0;) {
+        TransactionAction act = tran->act[i];
 
-    QSLIST_FOREACH_SAFE(act, &tran->actions, link, next) {
-        if (act->drv->clean) {
-            act->drv->clean(act->opaque);
+        if (act.drv->clean) {
+            act.drv->clean(act.opaque);
         }
-        g_free(act);
+    }
+    if (tran->act != tran->inline_act) {
+        g_free(tran->act);
     }
     g_free(tran);
 }
 
 void tran_abort(Transaction *tran)
 {
-    TransactionAction *act;
+    for (size_t i = tran->n; i-- > 0;) {
+        TransactionAction act = tran->act[i];
 
-    QSLIST_FOREACH(act, &tran->actions, link) {
-        if (act->drv->abort) {
-            act->drv->abort(act->opaque);
+        if (act.drv->abort) {
+            act.drv->abort(act.opaque);
         }
     }
     transaction_clean_and_free(tran);
@@ -64,11 +77,11 @@ void tran_abort(Transaction *tran)
 
 void tran_commit(Transaction *tran)
 {
-    TransactionAction *act;
+    for (size_t i = tran->n; i-- > 0;) {
+        TransactionAction act = tran->act[i];
 
-    QSLIST_FOREACH(act, &tran->actions, link) {
-        if (act->drv->commit) {
-            act->drv->commit(act->opaque);
+        if (act.drv->commit) {
+            act.drv->commit(act.opaque);
         }
     }
     transaction_clean_and_free(tran);

@@ -116,10 +116,11 @@ out:
 int test_inject_open(BDRVTestState *s, QDict *options, Error **errp)
 {
     for (int n = 0;; n++) {
-        g_autofree char *prefix = g_strdup_printf("inject-error.%d.", n);
+        char prefix[32];
         QDict *rule = NULL;
         int ret;
 
+        snprintf(prefix, sizeof(prefix), "inject-error.%d.", n);
         qdict_extract_subqdict(options, &rule, prefix);
         if (!qdict_size(rule)) {
             qobject_unref(rule);

@@ -325,13 +325,15 @@ int blkdebug_read_rule_options(BDRVBlkdebugState *s, QDict *options,
 {
     for (size_t i = 0; i < ARRAY_SIZE(blkdebug_sections); i++) {
         for (int n = 0;; n++) {
-            g_autofree char *prefix = g_strdup_printf(
-                "%s.%d.", blkdebug_sections[i].list->name, n);
+            char prefix[64];
             Error *local_err = NULL;
             QDict *sub = NULL;
             QemuOpts *opts;
             int ret;
 
+            /* The section names are short: no allocation per open */
+            snprintf(prefix, sizeof(prefix), "%s.%d.",
+                     blkdebug_sections[i].list->name, n);
             qdict_extract_subqdict(options, &sub, prefix);
             if (!qdict_size(sub)) {
                 qobject_unref(sub);

@@ -131,10 +131,12 @@ static int blkdebug_parse_perm_list(QDict *options, const char *name,
     *perms = 0;
     qdict_extract_subqdict(options, &list, prefix);
     for (int i = 0; ret == 0; i++) {
-        g_autofree char *key = g_strdup_printf("%d", i);
-        const char *value = qdict_get_try_str(list, key);
+        char key[16];
+        const char *value;
         size_t p;
 
+        snprintf(key, sizeof(key), "%d", i);
+        value = qdict_get_try_str(list, key);
         if (!value) {
             break;
         }
