@@ -93,11 +93,15 @@ void g_slist_free(GSList *list)
 #define GHASH_TOMBSTONE ((void *)&g_hash_table_tombstone)
 static const char g_hash_table_tombstone;
 
+#define GHASH_INLINE_SLOTS 16
+
 struct GHashTable {
     void **slots;
     size_t capacity; /* power of two */
     size_t used;     /* keys plus tombstones */
     size_t size;     /* keys */
+    /* The first slots: the graph's walks make small sets, one allocation */
+    void *inline_slots[GHASH_INLINE_SLOTS];
 };
 
 static size_t ghash_index(const GHashTable *set, const void *key)
@@ -115,8 +119,8 @@ GHashTable *g_hash_table_new(GHashFunc hash, GEqualFunc equal)
     GHashTable *set = g_new0(GHashTable, 1);
 
     assert(!hash && !equal); /* only direct pointer keys are supported */
-    set->capacity = 16;
-    set->slots = g_new0(void *, set->capacity);
+    set->capacity = GHASH_INLINE_SLOTS;
+    set->slots = set->inline_slots;
     return set;
 }
 
@@ -150,7 +154,9 @@ static void ghash_grow(GHashTable *set)
             set->slots[j] = old[i];
         }
     }
-    g_free(old);
+    if (old != set->inline_slots) {
+        g_free(old);
+    }
 }
 
 bool g_hash_table_add(GHashTable *set, void *key)
@@ -201,7 +207,9 @@ size_t g_hash_table_size(GHashTable *set)
 void g_hash_table_destroy(GHashTable *set)
 {
     if (set) {
-        g_free(set->slots);
+        if (set->slots != set->inline_slots) {
+            g_free(set->slots);
+        }
         g_free(set);
     }
 }
