@@ -9,28 +9,42 @@
 typedef struct TransactionAction {
     const TransactionActionDrv *drv;
     void *opaque;
+    bool on_heap;   /* past the transaction's inline actions */
     QSLIST_ENTRY(TransactionAction) link;
 } TransactionAction;
+
+#define TRAN_INLINE_ACTIONS 8
 
 struct Transaction {
     /* Newest first: walking the list visits actions in reverse order */
     QSLIST_HEAD(, TransactionAction) actions;
+    /* The first actions: most transactions (an attach, a refresh) are small */
+    unsigned n_inline;
+    TransactionAction inline_actions[TRAN_INLINE_ACTIONS];
 };
 
 Transaction *tran_new(void)
 {
-    Transaction *tran = g_new0(Transaction, 1);
+    Transaction *tran = g_malloc(sizeof(*tran));
 
     QSLIST_INIT(&tran->actions);
+    tran->n_inline = 0;
     return tran;
 }
 
 void tran_add(Transaction *tran, const TransactionActionDrv *drv,
               void *opaque)
 {
-    TransactionAction *act = g_new0(TransactionAction, 1);
+    TransactionAction *act;
 
     assert(tran && drv);
+    if (tran->n_inline < TRAN_INLINE_ACTIONS) {
+        act = &tran->inline_actions[tran->n_inline++];
+        act->on_heap = false;
+    } else {
+        act = g_new(TransactionAction, 1);
+        act->on_heap = true;
+    }
     act->drv = drv;
     act->opaque = opaque;
     QSLIST_INSERT_HEAD(&tran->actions, act, link);
@@ -45,7 +59,9 @@ static void transaction_clean_and_free(Transaction *tran)
         if (act->drv->clean) {
             act->drv->clean(act->opaque);
         }
-        g_free(act);
+        if (act->on_heap) {
+            g_free(act);
+        }
     }
     g_free(tran);
 }
