@@ -64,6 +64,8 @@ static inline uint32_t fuzz_below(FuzzInput *in, uint32_t n)
 
 /* FUZZ_TRACE=1 in the environment: targets print their steps */
 extern bool fuzz_trace;
+/* True in the replay main (full ASan allocation stacks), see fuzz-common.c */
+extern bool fuzz_replay_main;
 
 /* Register the drivers (the test driver too); idempotent */
 void fuzz_init(void);

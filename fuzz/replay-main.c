@@ -18,6 +18,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
+/* Crashes are triaged here: ASan keeps full allocation stacks (fuzz-common.c) */
+extern bool fuzz_replay_main;
+bool fuzz_replay_main = true;
+
 #define REPLAY_MAX_INPUT (16 * 1024 * 1024)
 
 static int replay_sort(const void *a, const void *b)

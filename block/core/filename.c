@@ -31,7 +31,10 @@ static QDict *filename_qemu_order(QDict *d)
     const QDictEntry *e;
     QDict *out = qdict_new();
     size_t n = qdict_size(d), i = 0;
-    g_autofree const QDictEntry **v = g_new(const QDictEntry *, n + 1);
+    const QDictEntry *small[32];
+    g_autofree const QDictEntry **heap = n > ARRAY_SIZE(small) ?
+                                         g_new(const QDictEntry *, n) : NULL;
+    const QDictEntry **v = heap ? heap : small;
 
     for (e = qdict_first(d); e; e = qdict_next(d, e)) {
         v[i++] = e;
@@ -49,8 +52,7 @@ static QDict *filename_qemu_order(QDict *d)
         v[b] = x;
     }
     for (i = 0; i < n; i++) {
-        qdict_put_obj(out, qdict_entry_key(v[i]),
-                      qobject_ref(qdict_entry_value(v[i])));
+        qdict_move_entry(d, v[i], out, 0);
     }
     qobject_unref(d);
     return out;

@@ -17,7 +17,11 @@ static void node_delete(BlockDriverState *bs);
 
 BlockDriverState *bdrv_new(void)
 {
-    BlockDriverState *bs = g_new0(BlockDriverState, 1);
+    /* The filename buffers are strings: clearing their first byte is enough */
+    BlockDriverState *bs = g_malloc(sizeof(*bs));
+
+    memset(bs, 0, offsetof(BlockDriverState, filename));
+    bs->filename[0] = bs->exact_filename[0] = bs->backing_file[0] = '\0';
 
     GLOBAL_STATE_CODE();
     QLIST_INIT(&bs->children);

@@ -129,9 +129,35 @@ int open_parse_json_filename(const char **filename, QDict *options,
     return 0;
 }
 
+/*
+ * The values a child inherits, shared by every child's options rather than
+ * made per open (six per child): strings in options are never changed in
+ * place, and their reference counts are atomic
+ */
+static QString *open_shared_str(const char *value)
+{
+    static QString *on, *off, *unmap;
+    QString **slot = !strcmp(value, "on") ? &on
+                     : !strcmp(value, "off") ? &off : &unmap;
+
+    assert(*slot || slot != &unmap || !strcmp(value, "unmap"));
+    if (!*slot) {
+        *slot = qstring_from_str(value);
+    }
+    return *slot;
+}
+
+static void open_default_str(QDict *options, const char *key,
+                             const char *value)
+{
+    if (!qdict_haskey(options, key)) {
+        qdict_put(options, key, qobject_ref(open_shared_str(value)));
+    }
+}
+
 static void open_default_bool(QDict *options, const char *key, bool value)
 {
-    qdict_set_default_str(options, key, value ? "on" : "off");
+    open_default_str(options, key, value ? "on" : "off");
 }
 
 /*
@@ -168,18 +194,18 @@ int open_inherit_flags(int flags, bool parent_force_share,
     open_default_bool(child_options, "cache.no-flush",
                       flags & BDRV_O_NO_FLUSH);
     if (parent_force_share) {
-        qdict_set_default_str(child_options, "force-share", "on");
+        open_default_str(child_options, "force-share", "on");
     }
     if (role & BDRV_CHILD_COW) {
-        qdict_set_default_str(child_options, "read-only", "on");
-        qdict_set_default_str(child_options, "auto-read-only", "off");
+        open_default_str(child_options, "read-only", "on");
+        open_default_str(child_options, "auto-read-only", "off");
     } else {
         open_default_bool(child_options, "read-only", !(flags & BDRV_O_RDWR));
         open_default_bool(child_options, "auto-read-only",
                           flags & BDRV_O_AUTO_RDONLY);
     }
     /* The parent's discard policy is applied where its requests start */
-    qdict_set_default_str(child_options, "discard", "unmap");
+    open_default_str(child_options, "discard", "unmap");
 
     flags &= ~(BDRV_O_SNAPSHOT | BDRV_O_NO_BACKING | BDRV_O_COPY_ON_READ);
     if (role & BDRV_CHILD_METADATA) {

@@ -22,6 +22,23 @@ static BlockDriverState *open_inherit(const char *filename,
                                       int flags, const OpenParent *parent,
                                       Error **errp);
 
+/* Room for the option keys built from a child's name ("backing.driver") */
+#define OPEN_KEY_BUF 64
+
+/*
+ * @a followed by @b, in @buf when it fits (child names are short), else in
+ * *@heap for the caller to free
+ */
+static const char *open_key(char buf[OPEN_KEY_BUF], char **heap,
+                            const char *a, const char *b)
+{
+    if ((size_t)snprintf(buf, OPEN_KEY_BUF, "%s%s", a, b) < OPEN_KEY_BUF) {
+        return buf;
+    }
+    *heap = g_strdup_printf("%s%s", a, b);
+    return *heap;
+}
+
 static const BdrvChildClass open_probe_class = {
     .parent_is_bds = false,
 };
@@ -134,10 +151,11 @@ static int open_fill_protocol_filename(BlockDriver *drv, const char *filename,
                 return -EINVAL;
             }
         } else {
-            if (drv->protocol_name) {
-                g_autofree char *prefix =
-                    g_strdup_printf("%s:", drv->protocol_name);
-                strstart(filename, prefix, &rest);
+            size_t len = drv->protocol_name ? strlen(drv->protocol_name) : 0;
+
+            if (len && !strncmp(filename, drv->protocol_name, len) &&
+                filename[len] == ':') {
+                rest = filename + len + 1;
             }
             qdict_put_str(options, "filename", rest);
         }
@@ -159,8 +177,10 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
                                        const OpenParent *parent,
                                        bool allow_none, Error **errp)
 {
-    g_autofree char *prefix = g_strdup_printf("%s.", bdref_key);
-    g_autofree char *reference = NULL;
+    char prefix_buf[OPEN_KEY_BUF];
+    g_autofree char *prefix_heap = NULL;
+    const char *prefix = open_key(prefix_buf, &prefix_heap, bdref_key, ".");
+    const char *reference = NULL;
     QDict *image_options = NULL;
     BlockDriverState *bs;
     QObject *ref_obj;
@@ -174,10 +194,15 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
         qobject_unref(image_options);
         return NULL;
     }
-    reference = g_strdup(qdict_get_try_str(options, bdref_key));
+    /* Held past its deletion from the options, instead of a copy */
+    qobject_ref(ref_obj);
     qdict_del(options, bdref_key);
+    if (qobject_to(QString, ref_obj)) {
+        reference = qstring_get_str(qobject_to(QString, ref_obj));
+    }
     if (!filename && !reference && !qdict_size(image_options)) {
         qobject_unref(image_options);
+        qobject_unref(ref_obj);
         if (!allow_none) {
             error_setg(errp, "A block device must be specified for \"%s\"",
                        bdref_key);
@@ -189,6 +214,7 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
         /* Opened for this parent: a reopen of the parent reopens it too */
         bs->inherits_from = parent->bs;
     }
+    qobject_unref(ref_obj);
     return bs;
 }
 
@@ -548,9 +574,15 @@ static bool open_has_prefixed_option(QDict *options, const char *prefix)
 int bdrv_open_backing_file(BlockDriverState *bs, QDict *parent_options,
                            const char *bdref_key, Error **errp)
 {
-    g_autofree char *prefix = g_strdup_printf("%s.", bdref_key);
-    g_autofree char *file_key = g_strdup_printf("%sfile.filename", prefix);
-    g_autofree char *driver_key = g_strdup_printf("%sdriver", prefix);
+    char prefix_buf[OPEN_KEY_BUF], file_buf[OPEN_KEY_BUF];
+    char driver_buf[OPEN_KEY_BUF];
+    g_autofree char *prefix_heap = NULL, *file_heap = NULL;
+    g_autofree char *driver_heap = NULL;
+    const char *prefix = open_key(prefix_buf, &prefix_heap, bdref_key, ".");
+    const char *file_key = open_key(file_buf, &file_heap, prefix,
+                                    "file.filename");
+    const char *driver_key = open_key(driver_buf, &driver_heap, prefix,
+                                      "driver");
     g_autofree char *filename = NULL;
     QObject *ref = qdict_get(parent_options, bdref_key);
     Error *local_err = NULL;

@@ -15,11 +15,10 @@ static void qdict_flatten_dict(QDict *flat, const char *prefix,
                                const QDict *src)
 {
     for (const QDictEntry *e = qdict_first(src); e; e = qdict_next(src, e)) {
-        char *key = prefix ? g_strdup_printf("%s.%s", prefix, e->key)
-                           : g_strdup(e->key);
+        g_autofree char *key = prefix ? g_strdup_printf("%s.%s", prefix,
+                                                        e->key) : NULL;
 
-        qdict_flatten_value(flat, key, e->value);
-        g_free(key);
+        qdict_flatten_value(flat, key ? key : e->key, e->value);
     }
 }
 
@@ -51,11 +50,31 @@ static void qdict_flatten_value(QDict *flat, const char *key, QObject *value)
     }
 }
 
+/* Does @qdict hold a non-empty dict or list (anything to flatten)? */
+static bool qdict_is_nested(const QDict *qdict)
+{
+    for (const QDictEntry *e = qdict_first(qdict); e;
+         e = qdict_next(qdict, e)) {
+        QDict *d = qobject_to(QDict, e->value);
+        QList *l = qobject_to(QList, e->value);
+
+        if ((d && qdict_size(d) > 0) || (l && !qlist_empty(l))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void qdict_flatten(QDict *qdict)
 {
-    QDict *flat = qdict_new();
+    QDict *flat;
     const QDictEntry *e, *next;
 
+    /* Options are flattened at every open: most are already flat */
+    if (!qdict_is_nested(qdict)) {
+        return;
+    }
+    flat = qdict_new();
     /* Build the flat view separately, so iteration never sees new keys */
     qdict_flatten_dict(flat, NULL, qdict);
     for (e = qdict_first(qdict); e; e = next) {
@@ -246,9 +265,10 @@ void qdict_extract_subqdict(QDict *src, QDict **dst, const char *start)
         next = qdict_next(src, e);
         if (!strncmp(e->key, start, len)) {
             if (dst) {
-                qdict_put_obj(*dst, e->key + len, qobject_ref(e->value));
+                qdict_move_entry(src, e, *dst, len);
+            } else {
+                qdict_del(src, e->key);
             }
-            qdict_del(src, e->key);
         }
     }
 }

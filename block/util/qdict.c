@@ -15,16 +15,35 @@ static uint32_t qdict_hash(const char *key)
     return h;
 }
 
-QDict *qdict_new(void)
+static QDict *qdict_init(QDict *qdict)
 {
-    QDict *qdict = g_new0(QDict, 1);
-
+    memset(qdict, 0, sizeof(*qdict));
     qdict->base.type = QTYPE_QDICT;
     qdict->base.refcnt = 1;
     /* The first buckets are part of the QDict: one allocation per dict */
     qdict->nbuckets = QDICT_INLINE_BUCKETS;
     qdict->buckets = qdict->inline_buckets;
     return qdict;
+}
+
+QDict *qdict_new(void)
+{
+    return qdict_init(g_malloc(sizeof(QDict)));
+}
+
+/* Is @e one of the entries a clone made in its own allocation? */
+static bool qdict_in_slab(const QDict *qdict, const QDictEntry *e)
+{
+    return (const char *)e > (const char *)qdict &&
+           (const char *)e < qdict->slab_end;
+}
+
+/* Free an entry taken out of @qdict (its value is someone else's now) */
+static void qdict_entry_free(const QDict *qdict, QDictEntry *e)
+{
+    if (!qdict_in_slab(qdict, e)) {
+        g_free(e);
+    }
 }
 
 size_t qdict_size(const QDict *qdict)
@@ -64,11 +83,62 @@ static void qdict_grow(QDict *qdict)
     qdict->nbuckets = n;
 }
 
+/* Link @e (not in @qdict, no entry of its key there) last in @qdict */
+static void qdict_link(QDict *qdict, QDictEntry *e, uint32_t hash)
+{
+    size_t b;
+
+    if (qdict->size >= qdict->nbuckets) {
+        qdict_grow(qdict);
+    }
+    b = hash & (qdict->nbuckets - 1);
+    e->bucket_next = qdict->buckets[b];
+    qdict->buckets[b] = e;
+    e->next = NULL;
+    e->prev = qdict->last;
+    if (qdict->last) {
+        qdict->last->next = e;
+    } else {
+        qdict->first = e;
+    }
+    qdict->last = e;
+    qdict->size++;
+}
+
+/* Take the entry of @key (hashed @hash) out of @qdict; NULL if none */
+static QDictEntry *qdict_unlink(QDict *qdict, const char *key, uint32_t hash)
+{
+    QDictEntry **pp = &qdict->buckets[hash & (qdict->nbuckets - 1)];
+    QDictEntry *e;
+
+    for (; *pp; pp = &(*pp)->bucket_next) {
+        if (!strcmp((*pp)->key, key)) {
+            break;
+        }
+    }
+    e = *pp;
+    if (!e) {
+        return NULL;
+    }
+    *pp = e->bucket_next;
+    if (e->prev) {
+        e->prev->next = e->next;
+    } else {
+        qdict->first = e->next;
+    }
+    if (e->next) {
+        e->next->prev = e->prev;
+    } else {
+        qdict->last = e->prev;
+    }
+    qdict->size--;
+    return e;
+}
+
 void qdict_put_obj(QDict *qdict, const char *key, QObject *value)
 {
     uint32_t hash = qdict_hash(key);
     QDictEntry *e;
-    size_t b;
 
     assert(value);
     e = qdict_find(qdict, key, hash);
@@ -79,25 +149,40 @@ void qdict_put_obj(QDict *qdict, const char *key, QObject *value)
         qobject_unref(old);
         return;
     }
-    if (qdict->size >= qdict->nbuckets) {
-        qdict_grow(qdict);
-    }
     /* The key is stored after the entry, in the same allocation */
     e = g_malloc(sizeof(*e) + strlen(key) + 1);
-    memset(e, 0, sizeof(*e));
     e->key = strcpy((char *)(e + 1), key);
     e->value = value;
-    b = hash & (qdict->nbuckets - 1);
-    e->bucket_next = qdict->buckets[b];
-    qdict->buckets[b] = e;
-    e->prev = qdict->last;
-    if (qdict->last) {
-        qdict->last->next = e;
-    } else {
-        qdict->first = e;
+    qdict_link(qdict, e, hash);
+}
+
+void qdict_move_entry(QDict *src, const QDictEntry *entry, QDict *dst,
+                      size_t strip)
+{
+    const char *key = entry->key;
+    QDictEntry *e = qdict_unlink(src, key, qdict_hash(key));
+    uint32_t hash;
+    QDictEntry *old;
+
+    assert(e == entry && strip <= strlen(key));
+    if (qdict_in_slab(src, e)) {
+        /* Part of @src's allocation: the value moves, the entry cannot */
+        qdict_put_obj(dst, e->key + strip, e->value);
+        return;
     }
-    qdict->last = e;
-    qdict->size++;
+    /* The shorter key is the tail of the one stored after the entry */
+    e->key += strip;
+    hash = qdict_hash(e->key);
+    old = qdict_find(dst, e->key, hash);
+    if (old) {
+        QObject *value = old->value;
+
+        old->value = e->value;
+        qobject_unref(value);
+        g_free(e); /* not in a slab: checked above */
+        return;
+    }
+    qdict_link(dst, e, hash);
 }
 
 void qdict_put_int(QDict *qdict, const char *key, int64_t value)
@@ -134,33 +219,12 @@ bool qdict_haskey(const QDict *qdict, const char *key)
 
 void qdict_del(QDict *qdict, const char *key)
 {
-    uint32_t hash = qdict_hash(key);
-    QDictEntry **pp = &qdict->buckets[hash & (qdict->nbuckets - 1)];
-    QDictEntry *e;
+    QDictEntry *e = qdict_unlink(qdict, key, qdict_hash(key));
 
-    for (; *pp; pp = &(*pp)->bucket_next) {
-        if (!strcmp((*pp)->key, key)) {
-            break;
-        }
+    if (e) {
+        qobject_unref(e->value);
+        qdict_entry_free(qdict, e);
     }
-    e = *pp;
-    if (!e) {
-        return;
-    }
-    *pp = e->bucket_next;
-    if (e->prev) {
-        e->prev->next = e->next;
-    } else {
-        qdict->first = e->next;
-    }
-    if (e->next) {
-        e->next->prev = e->prev;
-    } else {
-        qdict->last = e->prev;
-    }
-    qdict->size--;
-    qobject_unref(e->value);
-    g_free(e);
 }
 
 QDict *qdict_get_qdict(const QDict *qdict, const char *key)
@@ -251,13 +315,38 @@ QObject *qdict_entry_value(const QDictEntry *entry)
     return entry->value;
 }
 
+/* An entry and its key, rounded so that the next entry is aligned */
+static size_t qdict_slab_entry_size(const char *key)
+{
+    size_t align = _Alignof(QDictEntry);
+
+    return (sizeof(QDictEntry) + strlen(key) + 1 + align - 1) & ~(align - 1);
+}
+
+/*
+ * Nodes keep clones of their options: the copy and its entries are one
+ * allocation (entries deleted from it later are just unlinked)
+ */
 QDict *qdict_clone_shallow(const QDict *src)
 {
-    QDict *dst = qdict_new();
+    size_t bytes = sizeof(QDict);
+    QDict *dst;
+    char *p;
 
     for (const QDictEntry *e = src->first; e; e = e->next) {
-        qdict_put_obj(dst, e->key, qobject_ref(e->value));
+        bytes += qdict_slab_entry_size(e->key);
     }
+    dst = qdict_init(g_malloc(bytes));
+    p = (char *)(dst + 1);
+    for (const QDictEntry *e = src->first; e; e = e->next) {
+        QDictEntry *ne = (QDictEntry *)p;
+
+        p += qdict_slab_entry_size(e->key);
+        ne->key = strcpy((char *)(ne + 1), e->key);
+        ne->value = qobject_ref(e->value);
+        qdict_link(dst, ne, qdict_hash(ne->key));
+    }
+    dst->slab_end = p;
     return dst;
 }
 
@@ -288,8 +377,7 @@ void qdict_join(QDict *dest, QDict *src, bool overwrite)
     for (e = qdict_first(src); e; e = next) {
         next = qdict_next(src, e);
         if (overwrite || !qdict_haskey(dest, e->key)) {
-            qdict_put_obj(dest, e->key, qobject_ref(e->value));
-            qdict_del(src, e->key);
+            qdict_move_entry(src, e, dest, 0);
         }
     }
 }
@@ -365,7 +453,7 @@ void qdict_destroy_obj(QObject *obj)
     for (e = qdict->first; e; e = next) {
         next = e->next;
         qobject_unref(e->value);
-            g_free(e);
+        qdict_entry_free(qdict, e);
     }
     if (qdict->buckets != qdict->inline_buckets) {
         g_free(qdict->buckets);

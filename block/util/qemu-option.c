@@ -95,8 +95,7 @@ static bool qemu_opt_parse(enum QemuOptType type, const char *name,
 
 static void qemu_opt_free(QemuOpt *opt)
 {
-    g_free(opt->name);
-    g_free(opt->str);
+    g_free(opt->str); /* the name is part of the QemuOpt's allocation */
     g_free(opt);
 }
 
@@ -119,8 +118,8 @@ bool qemu_opt_set(QemuOpts *opts, const char *name, const char *value,
     if (opt) {
         g_free(opt->str);
     } else {
-        opt = g_new0(QemuOpt, 1);
-        opt->name = g_strdup(name);
+        opt = g_malloc0(sizeof(*opt) + strlen(name) + 1);
+        opt->name = strcpy((char *)(opt + 1), name);
         *pp = opt;
     }
     opt->str = g_strdup(value);

@@ -140,9 +140,6 @@ struct BlockDriverState {
     AioContext *aio_context;
     int refcnt;
 
-    char filename[PATH_MAX];
-    char exact_filename[PATH_MAX];
-    char backing_file[PATH_MAX];   /* as recorded in the image */
     char backing_format[16];
     char node_name[BLOCK_NODE_NAME_MAX];
     QDict *options;                /* every option the node was opened with */
@@ -200,6 +197,14 @@ struct BlockDriverState {
     /* Permissions the driver has been told about (bdrv_set_perm) */
     uint64_t cur_perm;
     uint64_t cur_shared;
+
+    /*
+     * Last, as bdrv_new() zeroes only what comes before them (and their
+     * first byte): 12 KiB per node that a new node never reads
+     */
+    char filename[PATH_MAX];
+    char exact_filename[PATH_MAX];
+    char backing_file[PATH_MAX];   /* as recorded in the image */
 };
 
 /* Pending state of a node while a reopen is prepared */

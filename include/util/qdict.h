@@ -36,6 +36,7 @@ struct QDict {
     QDictEntry **buckets;               /* inline_buckets until it grows */
     QDictEntry *first, *last;
     QDictEntry *inline_buckets[QDICT_INLINE_BUCKETS];
+    char *slab_end;     /* a clone's entries follow the QDict up to here */
 };
 
 QDict *qdict_new(void);
@@ -54,6 +55,12 @@ QObject *qdict_get(const QDict *qdict, const char *key);
 bool qdict_haskey(const QDict *qdict, const char *key);
 /* Removes key (no-op if absent) */
 void qdict_del(QDict *qdict, const char *key);
+/*
+ * Move @entry of @src to @dst under its key less the first @strip bytes,
+ * without copying (a @dst entry of that key gets the value)
+ */
+void qdict_move_entry(QDict *src, const QDictEntry *entry, QDict *dst,
+                      size_t strip);
 
 /* NULL if absent or of another type */
 QDict *qdict_get_qdict(const QDict *qdict, const char *key);
