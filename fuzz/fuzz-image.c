@@ -17,13 +17,17 @@
 #define IMAGE_MAX_PAD (4 * 1024 * 1024)
 /*
  * Work per input is bounded (docs/fuzzing.md): block status steps, reads
- * one cluster apart, the bytes of the long read, and writes that copy a
- * cluster on write only where the cluster is not much larger than the input
+ * one cluster apart, the bytes of the long read, writes that copy a cluster
+ * on write only where the cluster is at most 16 KiB or a quarter of the
+ * input (a 64 KiB cluster runs the same code as a 4 KiB one, at 16 times
+ * the memory: the file grows by megabytes), and a write across the middle
+ * of the disk that allocates three clusters at most
  */
 #define IMAGE_STATUS_STEPS 16
 #define IMAGE_CLUSTER_READS 4
 #define IMAGE_LONG_READ (16 * 1024)
-#define IMAGE_COW_MIN (64 * 1024)
+#define IMAGE_COW_MAX (16 * 1024)
+#define IMAGE_MID_WRITE 3000
 
 static uint8_t image_buf[IMAGE_BUF];
 static uint8_t *image_pad;
@@ -229,11 +233,15 @@ void fuzz_image_writes(BlockBackend *blk, size_t input_size)
         return;
     }
     memset(image_buf, 0xa5, sizeof(image_buf));
-    /* A whole cluster, a partial one (copy on write), one across the end */
-    if ((uint64_t)cl <= MAX(IMAGE_COW_MIN, input_size)) {
+    /*
+     * A whole cluster, a partial one (copy on write), one unaligned at both
+     * ends over a whole cluster, one across the end
+     */
+    if ((uint64_t)cl <= MAX(IMAGE_COW_MAX, input_size / 4)) {
         blk_pwrite(blk, 0, MIN(cl, IMAGE_BUF), image_buf, 0);
         blk_pwrite(blk, MIN(cl + 512, len - 1), 1024, image_buf, 0);
-        blk_pwrite(blk, len / 2 + 3, 3000, image_buf, 0);
+        blk_pwrite(blk, len / 2 + 3, MIN(IMAGE_MID_WRITE, 2 * cl + 6),
+                   image_buf, 0);
         blk_pwrite(blk, len - 700, 700, image_buf, 0);
     }
     blk_pwrite_zeroes(blk, 0, MIN(2 * cl, len), BDRV_REQ_MAY_UNMAP);

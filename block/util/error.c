@@ -21,6 +21,7 @@ Error *error_warn;
 
 static char error_progname[256];
 static FILE *error_stream;
+static bool error_discarding;
 
 static FILE *error_out(void)
 {
@@ -30,6 +31,16 @@ static FILE *error_out(void)
 void error_set_report_stream(FILE *stream)
 {
     error_stream = stream;
+}
+
+void error_set_reports_discarded(bool discard)
+{
+    error_discarding = discard;
+}
+
+bool error_reports_discarded(void)
+{
+    return error_discarding;
 }
 
 void error_set_progname(const char *argv0)
@@ -55,6 +66,9 @@ static void error_print_line(const char *kind, const char *fmt, va_list ap)
 {
     FILE *out = error_out();
 
+    if (error_discarding) {
+        return;
+    }
     flockfile(out);
     if (error_progname[0]) {
         fprintf(out, "%s: ", error_progname);
@@ -105,6 +119,9 @@ void info_report(const char *fmt, ...)
 
 void error_vprintf(const char *fmt, va_list ap)
 {
+    if (error_discarding) {
+        return;
+    }
     vfprintf(error_out(), fmt, ap);
     fflush(error_out());
 }

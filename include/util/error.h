@@ -117,6 +117,15 @@ const char *error_get_progname(void);
 void error_set_report_stream(FILE *stream);
 
 /*
+ * drydock addition: reports (lines and error_printf text) dropped before
+ * they are formatted, for callers nobody reads (the fuzz targets); a
+ * caller with costly messages to build can ask and skip them.  Errors
+ * reported on their way to abort() are still printed.
+ */
+void error_set_reports_discarded(bool discard);
+bool error_reports_discarded(void);
+
+/*
  * ERRP_GUARD(): put at the top of a function taking `Error **errp` that
  * needs to look at *errp (e.g. `if (*errp)`) or add hints. Afterwards
  * errp is never NULL and never &error_fatal; on return, any error is

@@ -29,6 +29,7 @@ struct Qcow2Cache {
     int size;
     int used;          /* entries[0, used) have a table */
     int allocated;     /* room in entries[], grown up to size */
+    int last;          /* the entry found last: most look-ups find it again */
     BlockDriverState *file;
     int64_t table_size;
     uint64_t lru_counter;
@@ -156,8 +157,13 @@ int coroutine_fn qcow2_cache_before_increment(BlockDriverState *bs,
 
 static Qcow2CacheEntry *qcow2_cache_find(Qcow2Cache *c, uint64_t offset)
 {
+    /* (a table's offset is in one slot at most; 0 marks free slots) */
+    if (offset && c->last < c->used && c->entries[c->last].offset == offset) {
+        return &c->entries[c->last];
+    }
     for (int i = 0; i < c->used; i++) {
         if (c->entries[i].offset == offset) {
+            c->last = i;
             return &c->entries[i];
         }
     }
@@ -240,6 +246,7 @@ static int coroutine_fn qcow2_cache_do_get(BlockDriverState *bs,
     }
     e->ref++;
     e->lru = ++c->lru_counter;
+    c->last = e - c->entries;
     *table = e->table;
     return 0;
 }
@@ -259,8 +266,12 @@ int coroutine_fn qcow2_cache_get_empty(BlockDriverState *bs, Qcow2Cache *c,
 
 static Qcow2CacheEntry *qcow2_cache_by_table(Qcow2Cache *c, void *table)
 {
+    if (c->last < c->used && c->entries[c->last].table == table) {
+        return &c->entries[c->last];
+    }
     for (int i = 0; i < c->used; i++) {
         if (c->entries[i].table == table) {
+            c->last = i;
             return &c->entries[i];
         }
     }

@@ -14,7 +14,7 @@ void qcow2_check_msg(Qcow2Check *c, const char *fmt, ...)
 {
     va_list ap;
 
-    if (c->quiet) {
+    if (c->quiet || error_reports_discarded()) {
         return;
     }
     va_start(ap, fmt);
@@ -243,7 +243,12 @@ static int coroutine_fn qcow2_check_l2(Qcow2Check *c, uint64_t off,
         c->res->check_errors++;
         return ret;
     }
-    for (int64_t j = 0; j < s->l2_size; j++) {
+    /* (an entry that is 0 counts nothing and is never repaired) */
+    for (int64_t j = qcow2_next_nonzero_entry(l2, 0, s->l2_size,
+                                              s->l2_entry_words);
+         j < s->l2_size;
+         j = qcow2_next_nonzero_entry(l2, j + 1, s->l2_size,
+                                      s->l2_entry_words)) {
         /* (the first word of an extended entry; its bitmap word follows) */
         uint64_t e = be64_to_cpu(l2[j * s->l2_entry_words]);
 

@@ -23,6 +23,30 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e)
                                          : QCOW2_CLUSTER_UNALLOCATED;
 }
 
+int64_t qcow2_next_nonzero_entry(const uint64_t *table, int64_t from,
+                                 int64_t end, int words)
+{
+    int64_t i = from;
+
+    /*
+     * Eight entries per test: most of a table is unallocated, and under
+     * -fsanitize=fuzzer each comparison of a loop per entry is a call
+     */
+    while (end - i >= 8) {
+        const uint64_t *t = table + i * words;
+
+        if (t[0] | t[words] | t[2 * words] | t[3 * words] | t[4 * words] |
+            t[5 * words] | t[6 * words] | t[7 * words]) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < end && !table[i * words]) {
+        i++;
+    }
+    return i;
+}
+
 uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size)
 {
     uint64_t l2_span = (uint64_t)s->cluster_size << s->l2_bits;

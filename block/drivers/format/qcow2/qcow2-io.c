@@ -23,6 +23,26 @@ static bool qcow2_io_continues(BDRVQcow2State *s, const Qcow2Extent *x,
     return true;
 }
 
+/*
+ * Does entry @i of @l2es continue @x as cheaply as can be told: 0 in an
+ * unallocated extent, or in an allocated one the next host cluster after
+ * entry @i - 1 with the same flags (as valid as that entry was)
+ */
+static bool qcow2_io_run_continues(BDRVQcow2State *s, const Qcow2Extent *x,
+                                   const uint64_t *l2es, int64_t i)
+{
+    if (!x->bytes) {
+        return false;
+    }
+    if (x->type == QCOW2_CLUSTER_UNALLOCATED) {
+        return !l2es[i];
+    }
+    return i > 0 && (x->type == QCOW2_CLUSTER_NORMAL ||
+                     x->type == QCOW2_CLUSTER_ZERO_ALLOC) &&
+           l2es[i] - l2es[i - 1] == (uint64_t)s->cluster_size &&
+           !((l2es[i] ^ l2es[i - 1]) & ~QCOW2_L2E_OFFSET_MASK);
+}
+
 /* Entries looked up at once: one L2 table look-up per batch, not per cluster */
 #define QCOW2_IO_BATCH 64
 
@@ -61,6 +81,15 @@ static int coroutine_fn qcow2_io_extend(BlockDriverState *bs, uint64_t pos,
         return ret;
     }
     for (int64_t i = 0; i < n && x->bytes < bytes; i++) {
+        if (qcow2_io_run_continues(s, x, l2es, i)) {
+            /* A run of unallocated or contiguous clusters, fewer tests */
+            int64_t j = x->type == QCOW2_CLUSTER_UNALLOCATED ?
+                        qcow2_next_nonzero_entry(l2es, i, n, 1) : i + 1;
+
+            x->bytes = MIN(bytes, x->bytes + (j - i) * s->cluster_size);
+            i = j - 1;
+            continue;
+        }
         /* Only the entries the extent reaches are checked */
         ret = l2_offset ? qcow2_validate_l2_entry(bs, l2_offset, index + i,
                                                   l2es[i], 0) : 0;

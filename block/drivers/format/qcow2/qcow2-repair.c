@@ -349,7 +349,13 @@ static int coroutine_fn qcow2_repair_copied_l2(Qcow2Check *c, uint64_t off)
         return 0;
     }
     ret = qcow2_cache_get(c->bs, s->l2_cache, off, (void **)&table);
-    for (int64_t j = 0; ret >= 0 && j < s->l2_size; j++) {
+    /* (an entry that is 0 maps no cluster) */
+    for (int64_t j = ret < 0 ? s->l2_size :
+                     qcow2_next_nonzero_entry(table, 0, s->l2_size,
+                                              s->l2_entry_words);
+         ret >= 0 && j < s->l2_size;
+         j = qcow2_next_nonzero_entry(table, j + 1, s->l2_size,
+                                      s->l2_entry_words)) {
         uint64_t e = be64_to_cpu(table[j * s->l2_entry_words]);
         uint64_t host = e & QCOW2_L2E_OFFSET_MASK;
         Qcow2ClusterType t = qcow2_entry_type(s, e);

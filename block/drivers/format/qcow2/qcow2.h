@@ -340,6 +340,13 @@ void qcow2_refblock_set(BDRVQcow2State *s, void *block, int64_t index,
 
 /* qcow2-cluster.c */
 Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e);
+/*
+ * The first index in [from, end) of entries @words 64-bit words apart in
+ * @table whose first word is not 0 (an unallocated entry without flags,
+ * in either byte order); @end if there is none
+ */
+int64_t qcow2_next_nonzero_entry(const uint64_t *table, int64_t from,
+                                 int64_t end, int words);
 /* The L2 entry of the guest cluster at @offset (0: unallocated) */
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e);
