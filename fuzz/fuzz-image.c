@@ -30,8 +30,6 @@
 #define IMAGE_MID_WRITE 3000
 
 static uint8_t image_buf[IMAGE_BUF];
-static uint8_t *image_pad;
-static size_t image_pad_len;
 
 /* The end of a table at @offset of @bytes, if it lies below the pad limit */
 static size_t image_table_end(uint64_t offset, uint64_t bytes)
@@ -59,17 +57,8 @@ void fuzz_image_set(const char *name, const uint8_t *data, size_t size)
             want = ROUND_UP(want, cluster);
         }
     }
-    if (want == size) {
-        mem_image_set(name, size ? data : NULL, size, &error_abort);
-        return;
-    }
-    if (want > image_pad_len) {
-        image_pad = g_realloc(image_pad, want);
-        image_pad_len = want;
-    }
-    memcpy(image_pad, data, size);
-    memset(image_pad + size, 0, want - size);
-    mem_image_set(name, image_pad, want, &error_abort);
+    /* The padding reads as zeroes without being copied or allocated */
+    mem_image_set_sparse(name, size ? data : NULL, size, want, &error_abort);
 }
 
 static QDict *image_options(const char *name, const char *format)

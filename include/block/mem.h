@@ -12,6 +12,12 @@
 /* Create or replace buffer @name with a copy of @data (may be NULL: zeroes) */
 int mem_image_set(const char *name, const void *data, size_t len,
                   Error **errp);
+/*
+ * The same for a buffer of @len bytes whose first @size come from @data
+ * and the rest read as zeroes (not allocated until written)
+ */
+int mem_image_set_sparse(const char *name, const void *data, size_t size,
+                         size_t len, Error **errp);
 /* The buffer's current bytes and length; NULL if there is no such buffer */
 const uint8_t *mem_image_get(const char *name, size_t *len);
 /* Forget a buffer (nodes still open on it keep their reference) */

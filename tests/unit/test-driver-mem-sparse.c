@@ -2,7 +2,8 @@
  * The mem protocol backs an image's bytes only once they are written (up
  * to the highest byte written): unwritten ranges read as zeroes, zero
  * writes and discards there need no memory, a shrink forgets the bytes cut
- * off, and mem_image_get() still returns every byte.  A 4 GiB image (the
+ * off (its memory may be kept, zeroed when backed again), a buffer can be
+ * set from a prefix, and mem_image_get() still returns every byte.  A 4 GiB image (the
  * limit) written at its start costs that start only.
  */
 #include <stdarg.h>
@@ -91,8 +92,39 @@ static void test_shrink_then_grow_reads_zero(void **state)
     assert_true(buffer_is_zero(out, sizeof(out)));
     assert_int_equal(blk_pread(blk, 20000, 512, out, 0), 0);
     assert_memory_equal(out, data, 512);
+    /* The memory a shrink keeps held 0x77 there: zeroed when backed again */
+    assert_int_equal(blk_pread(blk, 1024, sizeof(out) - 1024, out, 0), 0);
+    assert_true(buffer_is_zero(out, sizeof(out) - 1024));
     blk_unref(blk);
     mem_image_delete("sg");
+}
+
+/* A buffer set from a short prefix: the rest reads as zeroes */
+static void test_set_sparse_prefix(void **state)
+{
+    uint8_t data[100], out[4096];
+    const uint8_t *img;
+    BlockBackend *blk;
+    size_t len = 0;
+
+    memset(data, 0x5a, sizeof(data));
+    mem_image_set_sparse("ss", data, sizeof(data), 1 << 20, &error_abort);
+    blk = open_mem("ss", NULL, BDRV_O_RDWR, &error_abort);
+    assert_int_equal(blk_getlength(blk), 1 << 20);
+    assert_int_equal(blk_pread(blk, 0, sizeof(out), out, 0), 0);
+    assert_memory_equal(out, data, sizeof(data));
+    assert_true(buffer_is_zero(out + sizeof(data), sizeof(out) - sizeof(data)));
+    assert_int_equal(blk_pwrite(blk, 50, 100, out + 200, 0), 0);
+    blk_unref(blk);
+    img = mem_image_get("ss", &len);
+    assert_int_equal(len, 1 << 20);
+    assert_memory_equal(img, data, 50);
+    assert_true(buffer_is_zero(img + 50, len - 50));
+    /* A prefix longer than the buffer is cut to it */
+    mem_image_set_sparse("ss", data, sizeof(data), 10, &error_abort);
+    assert_non_null(mem_image_get("ss", &len));
+    assert_int_equal(len, 10);
+    mem_image_delete("ss");
 }
 
 int main(void)
@@ -101,6 +133,7 @@ int main(void)
         T(test_huge_image_written_at_start),
         T(test_unwritten_bytes_read_zero),
         T(test_shrink_then_grow_reads_zero),
+        T(test_set_sparse_prefix),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

@@ -21,6 +21,8 @@
 #define MEM_PREFIX "mem:"
 /* Longest buffer name: "mem:NAME" must fit in a node's filename */
 #define MEM_NAME_MAX (PATH_MAX - sizeof(MEM_PREFIX))
+/* A shrunk buffer keeps up to twice this much memory for growing back */
+#define MEM_KEEP_ON_SHRINK (1024 * 1024)
 
 typedef struct MemBuffer {
     char *name;
@@ -36,6 +38,7 @@ typedef struct MemBuffer {
      */
     uint8_t *data;              /* never NULL, even when len is 0 */
     uint64_t alloc;
+    uint64_t cap;               /* bytes data can hold: alloc or more */
     uint64_t len;
 } MemBuffer;
 
@@ -111,37 +114,43 @@ static int mem_buffer_back(MemBuffer *buf, uint64_t end)
     }
     /* Grow geometrically so that sequential writes copy little */
     want = MIN(MAX(end, buf->alloc * 2), buf->len);
-    data = g_try_realloc(buf->data, MAX(want, 1));
-    if (!data) {
-        return -ENOMEM;
+    if (want > buf->cap) {
+        data = g_try_realloc(buf->data, MAX(want, 1));
+        if (!data) {
+            return -ENOMEM;
+        }
+        buf->data = data;
+        buf->cap = want;
     }
-    memset(data + buf->alloc, 0, want - buf->alloc);
-    buf->data = data;
+    memset(buf->data + buf->alloc, 0, want - buf->alloc);
     buf->alloc = want;
     return 0;
 }
 
+/* @len bytes, the first @size of them (no more than @len) from @data */
 static MemBuffer *mem_buffer_new(const char *name, const void *data,
-                                 uint64_t len, Error **errp)
+                                 uint64_t size, uint64_t len, Error **errp)
 {
     MemBuffer *buf;
     uint8_t *bytes;
 
+    size = data ? MIN(size, len) : 0;
     /* The size may come from untrusted input: no aborting allocation */
-    bytes = data ? g_try_malloc(MAX(len, 1)) : g_try_malloc0(1);
+    bytes = size ? g_try_malloc(size) : g_try_malloc0(1);
     if (!bytes) {
         error_setg(errp, "Could not allocate %" PRIu64 " bytes for mem "
-                   "image '%s'", len, name);
+                   "image '%s'", size, name);
         return NULL;
     }
-    if (data) {
-        memcpy(bytes, data, len);
+    if (size) {
+        memcpy(bytes, data, size);
     }
     buf = g_new0(MemBuffer, 1);
     buf->name = g_strdup(name);
     buf->refcnt = 1;
     buf->data = bytes;
-    buf->alloc = data ? len : 0;
+    buf->alloc = size;
+    buf->cap = MAX(size, 1);
     buf->len = len;
     pthread_mutex_init(&buf->lock, NULL);
     return buf;
@@ -193,6 +202,12 @@ static void mem_table_register_locked(MemBuffer *buf)
 int mem_image_set(const char *name, const void *data, size_t len,
                   Error **errp)
 {
+    return mem_image_set_sparse(name, data, len, len, errp);
+}
+
+int mem_image_set_sparse(const char *name, const void *data, size_t size,
+                         size_t len, Error **errp)
+{
     MemBuffer *buf;
     int ret;
 
@@ -203,7 +218,7 @@ int mem_image_set(const char *name, const void *data, size_t len,
     if (ret < 0) {
         return ret;
     }
-    buf = mem_buffer_new(name, data, len, errp);
+    buf = mem_buffer_new(name, data, size, len, errp);
     if (!buf) {
         return -ENOMEM;
     }
@@ -296,7 +311,7 @@ static int mem_open_buffer(const char *name, bool has_size, uint64_t size,
     } else {
         ret = mem_check_size(name, size, errp);
         if (ret == 0) {
-            buf = mem_buffer_new(name, NULL, size, errp);
+            buf = mem_buffer_new(name, NULL, 0, size, errp);
             if (buf) {
                 mem_table_register_locked(buf);
             } else {
@@ -461,17 +476,20 @@ static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
     }
 
     pthread_mutex_lock(&buf->lock);
-    /* Growing adds zeroes that are not backed until written */
+    /*
+     * Growing adds zeroes that are not backed until written; shrinking
+     * keeps the memory (zeroed again if the buffer grows back over it)
+     * unless it is mostly unused then
+     */
     if ((uint64_t)offset < buf->alloc) {
-        data = g_try_realloc(buf->data, MAX((uint64_t)offset, 1));
-        if (!data) {
-            pthread_mutex_unlock(&buf->lock);
-            error_setg(errp, "Could not resize mem image '%s' to %" PRId64
-                       " bytes", buf->name, offset);
-            return -ENOMEM;
-        }
-        buf->data = data;
         buf->alloc = offset;
+    }
+    if (buf->cap > 2 * MAX((uint64_t)offset, MEM_KEEP_ON_SHRINK)) {
+        data = g_try_realloc(buf->data, MAX(buf->alloc, 1));
+        if (data) {
+            buf->data = data;
+            buf->cap = MAX(buf->alloc, 1);
+        }
     }
     buf->len = offset;
     pthread_mutex_unlock(&buf->lock);
