@@ -396,7 +396,10 @@ static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
             c->res->check_errors++;
         }
     }
-    for (uint32_t i = 0; ret == 0 && i < l1_size; i++) {
+    /* (an entry that is 0 names no table and is never repaired) */
+    for (int64_t i = qcow2_next_nonzero_entry(l1, 0, l1_size, 1);
+         ret == 0 && i < l1_size;
+         i = qcow2_next_nonzero_entry(l1, i + 1, l1_size, 1)) {
         ret = qcow2_check_l1_entry(c, l1[i], i, active, l2);
     }
     if (active) {

@@ -340,6 +340,8 @@ void qcow2_refblock_set(BDRVQcow2State *s, void *block, int64_t index,
 
 /* qcow2-cluster.c */
 Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e);
+/* Entries qcow2_next_nonzero_entry skips per test when they are all 0 */
+#define QCOW2_ZERO_SCAN_CHUNK 256
 /*
  * The first index in [from, end) of entries @words 64-bit words apart in
  * @table whose first word is not 0 (an unallocated entry without flags,
