@@ -94,19 +94,33 @@ unit: $(UNIT_BINS)
 # archive, every suite under ASan+UBSan and again under TSan (IOThreads and
 # the thread pool run real threads), one summary; then the OSS-Fuzz build
 # script produces every fuzz target (quick: -O0, standalone engine).
+# The three flavours build side by side, on every CPU unless make was given
+# -j; the tests run in parallel too (scripts/run-unit), the fuzz replay and
+# the OSS-Fuzz build beside them (their output follows the summary).
 SFX := $(if $(IS_CLANG),-clang)
 check: deps
 	@scripts/check-layering
-	@$(MAKE) --no-print-directory BUILD=release examples
+	@j=$$(case " $$MAKEFLAGS" in *" -j"*) ;; *) echo "-j$$(nproc)" ;; esac); \
+	    $(MAKE) --no-print-directory $$j -Otarget check-build
 	@# the seed API: every function defined in the archive and called by a test
 	@scripts/api-coverage --brief --lib build/release$(SFX)/libblock.a
-	@$(MAKE) --no-print-directory BUILD=asan unit tools
-	@$(MAKE) --no-print-directory BUILD=tsan unit
-	@$(MAKE) --no-print-directory BUILD=asan fuzz-replay
-	@rc=0; scripts/run-unit --examples build/release$(SFX)/examples \
+	@rc=0; out=build/check$(SFX); mkdir -p $$out; \
+	    scripts/fuzz-replay build/asan$(SFX) >$$out/fuzz-replay.log 2>&1 & replay=$$!; \
+	    scripts/test-oss-fuzz-build --quick >$$out/oss-fuzz.log 2>&1 & ossfuzz=$$!; \
+	    scripts/run-unit --examples build/release$(SFX)/examples \
 	    --tools build/asan$(SFX)/bin build/asan$(SFX) build/tsan$(SFX) || rc=1; \
-	    scripts/fuzz-replay build/asan$(SFX) || rc=1; \
-	    scripts/test-oss-fuzz-build --quick || rc=1; exit $$rc
+	    wait $$replay || rc=1; cat $$out/fuzz-replay.log; \
+	    wait $$ossfuzz || rc=1; cat $$out/oss-fuzz.log; exit $$rc
+
+# What make check runs, built: one sub-make per flavour, in parallel
+.PHONY: check-build check-build-release check-build-asan check-build-tsan
+check-build: check-build-release check-build-asan check-build-tsan
+check-build-release:
+	@$(MAKE) --no-print-directory BUILD=release examples
+check-build-asan:
+	@$(MAKE) --no-print-directory BUILD=asan unit tools fuzz-replay
+check-build-tsan:
+	@$(MAKE) --no-print-directory BUILD=tsan unit
 
 deps:
 	@scripts/install-deps --check-or-install
