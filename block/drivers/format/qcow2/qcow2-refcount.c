@@ -692,7 +692,7 @@ static int coroutine_fn qcow2_refcount_find_run(BlockDriverState *bs,
                                                 int64_t *m, bool may_grow)
 {
     BDRVQcow2State *s = bs->opaque;
-    int64_t limit = QCOW2_L2E_OFFSET_MASK >> s->cluster_bits, busy;
+    int64_t limit = QCOW2_L2E_OFFSET_MASK >> s->cluster_bits, busy = -1;
     uint64_t last;
     int ret;
 
