@@ -108,6 +108,33 @@ static void test_cor_filter_copies_backing_data_into_overlay(void **s)
     end_test();
 }
 
+/*
+ * Two copy-on-read filters under a user holding no permission (reading
+ * needs none): the lower filter is asked to copy by the upper one, so it
+ * holds the write permission on its child whatever its users hold (found
+ * by the graph fuzz target: the copy's write failed an assertion)
+ */
+static void test_stacked_cor_filters_without_read_permission(void **s)
+{
+    QDict *opts = cor_opts("copy-on-read", "file.file.", NULL);
+    BlockDriverState *overlay;
+    BlockBackend *blk;
+    uint8_t buf[4096];
+    int64_t pnum;
+
+    make_base(0x5c);
+    qdict_put_str(opts, "file.driver", "copy-on-read");
+    blk = blk_new_open(NULL, NULL, opts, BDRV_O_RDWR, &error_abort);
+    expect_int(blk_set_perm(blk, 0, BLK_PERM_ALL, &error_abort), 0);
+    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
+    expect_true(all_bytes(buf, sizeof(buf), 0x5c));
+    overlay = blk_bs(blk)->file->bs->file->bs;
+    expect_int(bdrv_is_allocated(overlay, 0, 4096, &pnum), 1);
+    expect_graph_ok();
+    blk_unref(blk);
+    end_test();
+}
+
 static void test_cor_filter_leaves_data_written_through_it(void **s)
 {
     BlockBackend *blk;
@@ -192,6 +219,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_cor_filter_copies_backing_data_into_overlay),
+        T(test_stacked_cor_filters_without_read_permission),
         T(test_cor_filter_leaves_data_written_through_it),
         T(test_cor_failed_copy_fails_the_read),
         T(test_copy_on_read_open_flag_copies_plain_reads),

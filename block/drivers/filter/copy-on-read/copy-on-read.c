@@ -33,7 +33,12 @@ static void cor_child_perm(BlockDriverState *bs, BdrvChild *c,
 {
     bdrv_filter_default_perms(bs, c, role, reopen_queue, perm, shared, nperm,
                               nshared);
-    if ((perm & BLK_PERM_CONSISTENT_READ) && !bdrv_is_read_only(bs)) {
+    /*
+     * Every read through the filter may copy, whoever asks (a parent needs
+     * no permission to read, and a filter above asks for copies too), as
+     * in QEMU; a read-only or inactive filter copies nothing
+     */
+    if (!bdrv_is_read_only(bs) && !(bs->open_flags & BDRV_O_INACTIVE)) {
         *nperm |= BLK_PERM_WRITE_UNCHANGED;
     }
 }
