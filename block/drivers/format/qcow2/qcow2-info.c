@@ -53,8 +53,16 @@ static void qcow2_info_list_bitmap(void *opaque, const uint8_t *e,
                                    const char *name)
 {
     uint32_t flags = ldl_be_p(e + 12);
-    QDict *b = qdict_new();
-    QList *fl = qlist_new();
+    QDict *b;
+    QList *fl;
+
+    /* The spec's granularity range; an entry outside it is not listed */
+    if (e[17] < QCOW2_BITMAP_MIN_GRANULARITY_BITS ||
+        e[17] > QCOW2_BITMAP_MAX_GRANULARITY_BITS) {
+        return;
+    }
+    b = qdict_new();
+    fl = qlist_new();
 
     if (flags & 1) {
         qlist_append_str(fl, "in-use");
@@ -64,7 +72,7 @@ static void qcow2_info_list_bitmap(void *opaque, const uint8_t *e,
     }
     qdict_put(b, "flags", fl);
     qdict_put_str(b, "name", name);
-    qdict_put_int(b, "granularity", 1LL << MIN(e[17], 63));
+    qdict_put_int(b, "granularity", 1LL << e[17]);
     qlist_append_obj(opaque, QOBJECT(b));
 }
 

@@ -502,7 +502,8 @@ static int coroutine_fn qcow2_refcount_update_one(BlockDriverState *bs,
     }
     old = qcow2_refblock_get(s, block, index);
     new = old + addend;
-    if ((addend < 0 && old < (uint64_t)-addend) ||
+    /* (-(uint64_t)addend: an addend of INT64_MIN is a repair's too) */
+    if ((addend < 0 && old < -(uint64_t)addend) ||
         (addend > 0 && (new < old || new > s->refcount_max))) {
         qcow2_cache_put(s->refblock_cache, &block);
         if (addend > 0) {

@@ -48,6 +48,9 @@
 #define QCOW2_MAX_SNAPSHOTS 65536
 #define QCOW2_MAX_BITMAPS 65535
 #define QCOW2_MAX_BITMAP_DIR_BYTES (64 * 1024 * 1024)
+/* Granularity of a persistent bitmap: 2^9 to 2^31 bytes (the spec) */
+#define QCOW2_BITMAP_MIN_GRANULARITY_BITS 9
+#define QCOW2_BITMAP_MAX_GRANULARITY_BITS 31
 #define QCOW2_V2_HEADER_LEN 72
 #define QCOW2_V3_MIN_HEADER_LEN 104
 
