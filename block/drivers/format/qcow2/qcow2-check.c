@@ -370,34 +370,57 @@ static int coroutine_fn qcow2_check_l1_entry(Qcow2Check *c, uint64_t l1e,
     return qcow2_check_l2(c, off, active, l2);
 }
 
-/* An L1 table (the active one from memory) and everything it reaches */
+/* A snapshot's L1 table, read from the file into host order in *@l1 */
+static int coroutine_fn qcow2_check_read_l1(Qcow2Check *c, uint64_t l1_offset,
+                                            uint32_t l1_size, uint64_t **l1)
+{
+    int ret;
+
+    *l1 = g_try_malloc(MAX(l1_size, 1) * 8ULL);
+    if (!*l1) {
+        c->res->check_errors++;
+        return -ENOMEM;
+    }
+    ret = bdrv_co_pread(c->bs->file, l1_offset, l1_size * 8LL, *l1, 0);
+    if (ret < 0) {
+        qcow2_check_msg(c, "ERROR: I/O error in check_refcounts_l1");
+        c->res->check_errors++;
+        return ret;
+    }
+    /* (0 reads the same in either byte order) */
+    for (int64_t i = qcow2_next_nonzero_entry(*l1, 0, l1_size, 1);
+         i < l1_size; i = qcow2_next_nonzero_entry(*l1, i + 1, l1_size, 1)) {
+        (*l1)[i] = be64_to_cpu((*l1)[i]);
+    }
+    return 0;
+}
+
+/*
+ * An L1 table and everything it reaches.  The active one is walked in
+ * place, not copied (it can be megabytes, mostly zeroes): a repair
+ * rewrites only the entry being checked, which the walk has already read.
+ */
 static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
                                        uint32_t l1_size, bool active)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    g_autofree uint64_t *l1 = g_try_malloc(MAX(l1_size, 1) * 8ULL);
+    g_autofree uint64_t *copy = NULL;
     g_autofree uint64_t *l2 = g_try_malloc(s->cluster_size);
+    const uint64_t *l1;
     int ret;
 
-    if (!l1 || !l2) {
+    if (!l2) {
         c->res->check_errors++;
         return -ENOMEM;
     }
     ret = qcow2_check_ref(c, l1_offset, (uint64_t)l1_size * 8);
-    if (ret == 0 && active) {
-        memcpy(l1, s->l1_table, l1_size * 8ULL);
-    } else if (ret == 0) {
-        ret = bdrv_co_pread(c->bs->file, l1_offset, l1_size * 8LL, l1, 0);
-        for (uint32_t i = 0; ret == 0 && i < l1_size; i++) {
-            l1[i] = be64_to_cpu(l1[i]);
-        }
-        if (ret < 0) {
-            qcow2_check_msg(c, "ERROR: I/O error in check_refcounts_l1");
-            c->res->check_errors++;
-        }
+    if (ret == 0 && !active) {
+        ret = qcow2_check_read_l1(c, l1_offset, l1_size, &copy);
     }
+    l1 = active ? s->l1_table : copy;
     /* (an entry that is 0 names no table and is never repaired) */
-    for (int64_t i = qcow2_next_nonzero_entry(l1, 0, l1_size, 1);
+    for (int64_t i = ret ? l1_size : qcow2_next_nonzero_entry(l1, 0, l1_size,
+                                                              1);
          ret == 0 && i < l1_size;
          i = qcow2_next_nonzero_entry(l1, i + 1, l1_size, 1)) {
         ret = qcow2_check_l1_entry(c, l1[i], i, active, l2);
@@ -472,7 +495,11 @@ static int coroutine_fn qcow2_check_refblocks(Qcow2Check *c)
     }
     ret = bdrv_co_pread(c->bs->file, s->reftable_offset,
                         s->reftable_size * 8, table, 0);
-    for (uint64_t i = 0; ret == 0 && i < s->reftable_size; i++) {
+    /* (an entry that is 0 names no block) */
+    for (uint64_t i = ret ? s->reftable_size : (uint64_t)
+                      qcow2_next_nonzero_entry(table, 0, s->reftable_size, 1);
+         ret == 0 && i < s->reftable_size;
+         i = qcow2_next_nonzero_entry(table, i + 1, s->reftable_size, 1)) {
         uint64_t off = be64_to_cpu(table[i]) & QCOW2_REFT_OFFSET_MASK;
         int64_t cluster = off >> s->cluster_bits;
 

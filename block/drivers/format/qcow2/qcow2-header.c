@@ -481,7 +481,11 @@ int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
         error_setg_errno(errp, -ret, "Could not read the L1 table");
         return ret;
     }
-    for (uint32_t i = 0; i < s->l1_size; i++) {
+    /* The work follows the entries in use, not the declared size: 0 reads
+     * the same in either byte order, and a 0 entry is valid */
+    for (int64_t i = qcow2_next_nonzero_entry(s->l1_table, 0, s->l1_size, 1);
+         i < s->l1_size;
+         i = qcow2_next_nonzero_entry(s->l1_table, i + 1, s->l1_size, 1)) {
         s->l1_table[i] = be64_to_cpu(s->l1_table[i]);
     }
     ret = bdrv_pread(bs->file, s->reftable_offset,
@@ -490,7 +494,11 @@ int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
         error_setg_errno(errp, -ret, "Could not read the refcount table");
         return ret;
     }
-    for (uint64_t i = 0; i < s->reftable_size; i++) {
+    for (uint64_t i = qcow2_next_nonzero_entry(s->reftable, 0,
+                                               s->reftable_size, 1);
+         i < s->reftable_size;
+         i = qcow2_next_nonzero_entry(s->reftable, i + 1, s->reftable_size,
+                                      1)) {
         uint64_t e = be64_to_cpu(s->reftable[i]);
         bool bad = (e & ~QCOW2_REFT_OFFSET_MASK) ||
                    (e & (s->cluster_size - 1)) ||
