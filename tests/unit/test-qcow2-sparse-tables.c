@@ -5,11 +5,13 @@
  * it, and the open, the metadata index and check skip runs of zero
  * entries -- still reaching every entry after such a run.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -24,6 +26,8 @@
 #define BIG_DISK (16ULL * 1024 * 1024 * MiB)
 #define BIG_L1_BYTES (256 * KiB)
 #define CLUSTER (64 * KiB)
+/* qcow2_read_table's piece (QCOW2_TABLE_PIECE) */
+#define QCOW2_TEST_TABLE_PIECE (64 * KiB)
 
 #if defined(DRYDOCK_ASAN) || defined(DRYDOCK_TSAN)
 #define HAVE_MALLOC_HOOKS 1
@@ -92,6 +96,52 @@ static void test_check_walks_active_l1_in_place(void **state)
 #endif
 }
 
+/* Minor page faults of the process so far */
+static long minor_faults(void)
+{
+    struct rusage ru;
+
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_minflt;
+}
+
+/*
+ * 256 TiB: a 4 MiB L1 table (1024 pages) with only its first entry in use.
+ * Check's walks stop after the last entry in use: the table's pages are
+ * not faulted in (the sanitizers' allocators map so big a block fresh, so
+ * its untouched pages cost nothing until read).
+ */
+static void test_check_stops_after_last_l1_entry(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    const uint64_t disk = 256ULL * 1024 * 1024 * MiB;
+    BdrvCheckResult res = { 0 };
+    BlockBackend *blk;
+    long faults;
+
+    qcow2_test_create("sf", disk, NULL);
+    assert_int_equal(qcow2_test_peek64("sf", 32) & 0xffffffff,
+                     4 * MiB / 8);
+    blk = qsnap_open("sf", BDRV_O_RDWR);
+    qsnap_write(blk, 0, CLUSTER, 1);
+    faults = minor_faults();
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    faults = minor_faults() - faults;
+    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
+    assert_int_equal(res.bfi.allocated_clusters, 1);
+    assert_true(faults < 512);
+    /* An entry set past the old bound is walked too */
+    qsnap_write(blk, disk - CLUSTER, CLUSTER, 2);
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
+    assert_int_equal(res.bfi.allocated_clusters, 2);
+    blk_unref(blk);
+#else
+    skip();
+#endif
+}
+
 /* The last L1 entry, after 32767 zero ones, survives open and reopen */
 static void test_entry_after_zero_run_is_loaded(void **state)
 {
@@ -121,32 +171,99 @@ static void test_snapshot_l1_entry_after_zero_run_counts(void **state)
 }
 
 /*
- * A bad refcount table entry after thousands of zero ones: the open
- * refuses it, check (which opens anyway) reports it from the file
+ * A bad refcount table entry @index of @name after thousands of zero
+ * ones: the open refuses it, check (which opens anyway) reports it from
+ * the file
  */
-static void test_reftable_entry_after_zero_run_is_seen(void **state)
+static void expect_bad_reftable_entry(const char *name, uint64_t index)
 {
     BdrvCheckResult res = { 0 };
+    g_autofree char *open_err = g_strdup_printf("Refcount table entry %"
+                                                PRIu64, index);
+    g_autofree char *check_err = g_strdup_printf("ERROR refcount block %"
+                                                 PRIu64 " is not cluster "
+                                                 "aligned", index);
     FILE *f = tmpfile();
     char text[4096] = "";
-    uint64_t reftable;
     size_t n;
 
     assert_non_null(f);
-    qcow2_test_create("sr", 64 * MiB, NULL);
-    reftable = qcow2_test_peek64("sr", 48);
-    qcow2_test_poke64("sr", reftable + 5000 * 8, 0x10200);
-    qcow2_test_expect_open_error("sr", 0, "Refcount table entry 5000");
+    qcow2_test_poke64(name, qcow2_test_peek64(name, 48) + index * 8,
+                      0x10200);
+    qcow2_test_expect_open_error(name, 0, open_err);
     error_set_report_stream(f);
-    qcow2_test_check("sr", 0, 0, &res);
+    qcow2_test_check(name, 0, 0, &res);
     error_set_report_stream(NULL);
     rewind(f);
     n = fread(text, 1, sizeof(text) - 1, f);
     text[n] = '\0';
     fclose(f);
     assert_true(res.corruptions > 0);
-    assert_non_null(strstr(text, "ERROR refcount block 5000 is not cluster "
-                                 "aligned"));
+    assert_non_null(strstr(text, check_err));
+}
+
+/* In a table read at once (one cluster of 64 KiB) */
+static void test_reftable_entry_after_zero_run_is_seen(void **state)
+{
+    qcow2_test_create("sr", 64 * MiB, NULL);
+    expect_bad_reftable_entry("sr", 5000);
+}
+
+/* In the second piece of a table read piece by piece (two clusters) */
+static void test_reftable_entry_in_second_piece_is_seen(void **state)
+{
+    uint64_t first, table;
+    size_t len;
+
+    qcow2_test_create("sp2", 64 * MiB, NULL);
+    first = qcow2_test_peek64("sp2", qcow2_test_peek64("sp2", 48));
+    assert_non_null(mem_image_get("sp2", &len));
+    /* A copy of the table after the file's end, two clusters long */
+    table = (len + CLUSTER - 1) / CLUSTER * CLUSTER;
+    qcow2_test_poke64("sp2", table, first);
+    qcow2_test_poke64("sp2", table + 2 * CLUSTER - 8, 0);
+    qcow2_test_poke64("sp2", 48, table);
+    qcow2_test_poke32("sp2", 56, 2);
+    assert_true(2 * CLUSTER / 8 > QCOW2_TEST_TABLE_PIECE / 8 + 800);
+    expect_bad_reftable_entry("sp2", QCOW2_TEST_TABLE_PIECE / 8 + 800);
+}
+
+/*
+ * A reference to a cluster far past the refcount blocks of a padded file
+ * (thousands of clusters without a block in between) is still compared
+ */
+static void test_reference_past_refcount_blocks_is_seen(void **state)
+{
+    const uint64_t far = 1500 * 512;
+    BdrvCheckResult res = { 0 };
+    FILE *f = tmpfile();
+    char text[8192] = "";
+    BlockBackend *blk;
+    uint64_t l2;
+    size_t n;
+
+    assert_non_null(f);
+    qcow2_test_create("sc", MiB, "cluster_size=512");
+    blk = qsnap_open("sc", BDRV_O_RDWR);
+    qsnap_write(blk, 0, 512, 1);
+    blk_unref(blk);
+    /* 1 MiB of zeroes after the metadata: 2048 clusters, one block */
+    qcow2_test_poke64("sc", MiB - 8, 0);
+    l2 = qcow2_test_peek64("sc", qcow2_test_peek64("sc", 40)) &
+         0x00fffffffffffe00ULL;
+    qcow2_test_poke64("sc", l2, far);
+    error_set_report_stream(f);
+    qcow2_test_check("sc", 0, 0, &res);
+    error_set_report_stream(NULL);
+    rewind(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(text, "ERROR cluster 1500 refcount=0 "
+                                 "reference=1"));
+    assert_int_equal(res.corruptions, 1);
+    /* (the cluster the entry named before) */
+    assert_int_equal(res.leaks, 1);
 }
 
 static int sparse_group_setup(void **state)
@@ -161,9 +278,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_check_walks_active_l1_in_place),
+        T(test_check_stops_after_last_l1_entry),
         T(test_entry_after_zero_run_is_loaded),
         T(test_snapshot_l1_entry_after_zero_run_counts),
         T(test_reftable_entry_after_zero_run_is_seen),
+        T(test_reftable_entry_in_second_piece_is_seen),
+        T(test_reference_past_refcount_blocks_is_seen),
     };
 
     return test_common_run_group(tests, sparse_group_setup,

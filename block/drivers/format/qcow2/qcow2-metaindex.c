@@ -107,10 +107,10 @@ static Qcow2MetaIndex *qcow2_meta_index_build(BDRVQcow2State *s)
         qcow2_meta_index_insert(m, s->reftable[i], QCOW2_OL_REFBLOCK);
     }
     for (int64_t i = s->l1_table ? qcow2_next_nonzero_entry(s->l1_table, 0,
-                                                            s->l1_size, 1)
-                                 : (int64_t)s->l1_size;
-         i < (int64_t)s->l1_size;
-         i = qcow2_next_nonzero_entry(s->l1_table, i + 1, s->l1_size, 1)) {
+                                                            s->l1_used, 1)
+                                 : (int64_t)s->l1_used;
+         i < (int64_t)s->l1_used;
+         i = qcow2_next_nonzero_entry(s->l1_table, i + 1, s->l1_used, 1)) {
         uint64_t l2 = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
 
         if (l2) {
