@@ -209,8 +209,14 @@ int coroutine_fn qcow2_get_l2_entries(BlockDriverState *bs, uint64_t offset,
     if (ret < 0) {
         return ret;
     }
-    for (int64_t i = 0; i < n; i++) {
-        l2es[i] = be64_to_cpu(table[(l2_index + i) * s->l2_entry_words]);
+    if (s->l2_entry_words == 1) {
+        /* One copy, then only the entries in use are swapped */
+        memcpy(l2es, table + l2_index, n * sizeof(*l2es));
+        qcow2_table_to_host(l2es, l2es, n);
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            l2es[i] = be64_to_cpu(table[(l2_index + i) * s->l2_entry_words]);
+        }
     }
     qcow2_cache_put(s->l2_cache, (void **)&table);
     return 0;
