@@ -170,6 +170,25 @@ static void test_snapshot_l1_entry_after_zero_run_counts(void **state)
     qsnap_check_copied("ss");
 }
 
+/* Check @name (opened for a check): does its report contain @needle? */
+static bool check_reports(const char *name, BdrvCheckResult *res,
+                          const char *needle)
+{
+    FILE *f = tmpfile();
+    char text[8192] = "";
+    size_t n;
+
+    assert_non_null(f);
+    error_set_report_stream(f);
+    qcow2_test_check(name, 0, 0, res);
+    error_set_report_stream(NULL);
+    rewind(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return strstr(text, needle) != NULL;
+}
+
 /*
  * A bad refcount table entry @index of @name after thousands of zero
  * ones: the open refuses it, check (which opens anyway) reports it from
@@ -183,23 +202,12 @@ static void expect_bad_reftable_entry(const char *name, uint64_t index)
     g_autofree char *check_err = g_strdup_printf("ERROR refcount block %"
                                                  PRIu64 " is not cluster "
                                                  "aligned", index);
-    FILE *f = tmpfile();
-    char text[4096] = "";
-    size_t n;
 
-    assert_non_null(f);
     qcow2_test_poke64(name, qcow2_test_peek64(name, 48) + index * 8,
                       0x10200);
     qcow2_test_expect_open_error(name, 0, open_err);
-    error_set_report_stream(f);
-    qcow2_test_check(name, 0, 0, &res);
-    error_set_report_stream(NULL);
-    rewind(f);
-    n = fread(text, 1, sizeof(text) - 1, f);
-    text[n] = '\0';
-    fclose(f);
+    assert_true(check_reports(name, &res, check_err));
     assert_true(res.corruptions > 0);
-    assert_non_null(strstr(text, check_err));
 }
 
 /* In a table read at once (one cluster of 64 KiB) */
@@ -236,13 +244,9 @@ static void test_reference_past_refcount_blocks_is_seen(void **state)
 {
     const uint64_t far = 1500 * 512;
     BdrvCheckResult res = { 0 };
-    FILE *f = tmpfile();
-    char text[8192] = "";
     BlockBackend *blk;
     uint64_t l2;
-    size_t n;
 
-    assert_non_null(f);
     qcow2_test_create("sc", MiB, "cluster_size=512");
     blk = qsnap_open("sc", BDRV_O_RDWR);
     qsnap_write(blk, 0, 512, 1);
@@ -252,15 +256,8 @@ static void test_reference_past_refcount_blocks_is_seen(void **state)
     l2 = qcow2_test_peek64("sc", qcow2_test_peek64("sc", 40)) &
          0x00fffffffffffe00ULL;
     qcow2_test_poke64("sc", l2, far);
-    error_set_report_stream(f);
-    qcow2_test_check("sc", 0, 0, &res);
-    error_set_report_stream(NULL);
-    rewind(f);
-    n = fread(text, 1, sizeof(text) - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    assert_non_null(strstr(text, "ERROR cluster 1500 refcount=0 "
-                                 "reference=1"));
+    assert_true(check_reports("sc", &res, "ERROR cluster 1500 refcount=0 "
+                                          "reference=1"));
     assert_int_equal(res.corruptions, 1);
     /* (the cluster the entry named before) */
     assert_int_equal(res.leaks, 1);
