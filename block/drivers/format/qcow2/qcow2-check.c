@@ -97,11 +97,12 @@ static int qcow2_check_ref(Qcow2Check *c, uint64_t offset, uint64_t size)
         c->res->corruptions++;
         return 0;
     }
+    /* (grown once for the whole range: a table can span many clusters) */
+    if (qcow2_check_grow(c, (offset + size - 1) >> s->cluster_bits) < 0) {
+        return -ENOMEM;
+    }
     for (uint64_t i = offset >> s->cluster_bits;
          i <= (offset + size - 1) >> s->cluster_bits; i++) {
-        if (qcow2_check_grow(c, i) < 0) {
-            return -ENOMEM;
-        }
         if (c->refs[i] < UINT32_MAX) {
             c->refs[i]++;
         }
@@ -280,7 +281,7 @@ int coroutine_fn qcow2_check_write_l1(Qcow2Check *c, uint32_t i,
 {
     BDRVQcow2State *s = c->bs->opaque;
 
-    s->l1_table[i] = e;
+    qcow2_l1_set(s, i, e);
     qcow2_meta_index_drop(s);
     if (c->l1_lo > c->l1_hi) {
         c->l1_lo = c->l1_hi = i;
@@ -370,36 +371,54 @@ static int coroutine_fn qcow2_check_l1_entry(Qcow2Check *c, uint64_t l1e,
     return qcow2_check_l2(c, off, active, l2);
 }
 
-/* An L1 table (the active one from memory) and everything it reaches */
+/* A snapshot's L1 table, read from the file into host order in *@l1 */
+static int coroutine_fn qcow2_check_read_l1(Qcow2Check *c, uint64_t l1_offset,
+                                            uint32_t l1_size, uint64_t **l1)
+{
+    int64_t ret;
+
+    *l1 = g_try_malloc0(MAX(l1_size, 1) * 8ULL);
+    if (!*l1) {
+        c->res->check_errors++;
+        return -ENOMEM;
+    }
+    ret = qcow2_read_table(c->bs->file, l1_offset, l1_size, *l1);
+    if (ret < 0) {
+        qcow2_check_msg(c, "ERROR: I/O error in check_refcounts_l1");
+        c->res->check_errors++;
+        return ret;
+    }
+    return 0;
+}
+
+/*
+ * An L1 table and everything it reaches.  The active one is walked in
+ * place, not copied (it can be megabytes, mostly zeroes): a repair
+ * rewrites only the entry being checked, which the walk has already read.
+ */
 static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
                                        uint32_t l1_size, bool active)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    g_autofree uint64_t *l1 = g_try_malloc(MAX(l1_size, 1) * 8ULL);
+    g_autofree uint64_t *copy = NULL;
     g_autofree uint64_t *l2 = g_try_malloc(s->cluster_size);
+    const uint64_t *l1;
+    int64_t end;
     int ret;
 
-    if (!l1 || !l2) {
+    if (!l2) {
         c->res->check_errors++;
         return -ENOMEM;
     }
     ret = qcow2_check_ref(c, l1_offset, (uint64_t)l1_size * 8);
-    if (ret == 0 && active) {
-        memcpy(l1, s->l1_table, l1_size * 8ULL);
-    } else if (ret == 0) {
-        ret = bdrv_co_pread(c->bs->file, l1_offset, l1_size * 8LL, l1, 0);
-        for (uint32_t i = 0; ret == 0 && i < l1_size; i++) {
-            l1[i] = be64_to_cpu(l1[i]);
-        }
-        if (ret < 0) {
-            qcow2_check_msg(c, "ERROR: I/O error in check_refcounts_l1");
-            c->res->check_errors++;
-        }
+    if (ret == 0 && !active) {
+        ret = qcow2_check_read_l1(c, l1_offset, l1_size, &copy);
     }
+    l1 = active ? s->l1_table : copy;
     /* (an entry that is 0 names no table and is never repaired) */
-    for (int64_t i = qcow2_next_nonzero_entry(l1, 0, l1_size, 1);
-         ret == 0 && i < l1_size;
-         i = qcow2_next_nonzero_entry(l1, i + 1, l1_size, 1)) {
+    end = active ? s->l1_used : l1_size;
+    for (int64_t i = ret ? end : qcow2_next_nonzero_entry(l1, 0, end, 1);
+         ret == 0 && i < end; i = qcow2_next_nonzero_entry(l1, i + 1, end, 1)) {
         ret = qcow2_check_l1_entry(c, l1[i], i, active, l2);
     }
     if (active) {
@@ -464,19 +483,26 @@ static int coroutine_fn qcow2_check_bitmaps(Qcow2Check *c)
 static int coroutine_fn qcow2_check_refblocks(Qcow2Check *c)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    g_autofree uint64_t *table = g_try_malloc(s->reftable_size * 8);
+    g_autofree uint64_t *table = g_try_malloc0(MAX(s->reftable_size, 1) * 8);
+    int64_t used;
     int ret;
 
     if (!table) {
         return -ENOMEM;
     }
-    ret = bdrv_co_pread(c->bs->file, s->reftable_offset,
-                        s->reftable_size * 8, table, 0);
-    for (uint64_t i = 0; ret == 0 && i < s->reftable_size; i++) {
-        uint64_t off = be64_to_cpu(table[i]) & QCOW2_REFT_OFFSET_MASK;
+    /* (in host order) */
+    used = qcow2_read_table(c->bs->file, s->reftable_offset, s->reftable_size,
+                            table);
+    ret = used < 0 ? used : 0;
+    /* (an entry that is 0 names no block) */
+    for (uint64_t i = ret ? s->reftable_size : (uint64_t)
+                      qcow2_next_nonzero_entry(table, 0, s->reftable_size, 1);
+         ret == 0 && i < s->reftable_size;
+         i = qcow2_next_nonzero_entry(table, i + 1, s->reftable_size, 1)) {
+        uint64_t off = table[i] & QCOW2_REFT_OFFSET_MASK;
         int64_t cluster = off >> s->cluster_bits;
 
-        if (be64_to_cpu(table[i]) & ~QCOW2_REFT_OFFSET_MASK) {
+        if (table[i] & ~QCOW2_REFT_OFFSET_MASK) {
             qcow2_check_msg(c, "ERROR refcount table entry %" PRIu64 " has "
                             "reserved bits set", i);
             c->res->corruptions++;

@@ -28,6 +28,10 @@ int64_t qcow2_next_nonzero_entry(const uint64_t *table, int64_t from,
 {
     int64_t i = from;
 
+    /* In a run of entries in use, the next one is: one test */
+    if (i < end && table[i * words]) {
+        return i;
+    }
     /*
      * Most of a table is unallocated, and under -fsanitize=fuzzer each
      * comparison of a loop per entry is a call: all-zero chunks are
@@ -51,6 +55,61 @@ int64_t qcow2_next_nonzero_entry(const uint64_t *table, int64_t from,
         i++;
     }
     return i;
+}
+
+/*
+ * The non-zero entries of @n at @from, from big-endian to host order; the
+ * index after the last one (0 if none)
+ */
+static int64_t qcow2_table_to_host(uint64_t *to, const uint64_t *from,
+                                   int64_t n)
+{
+    int64_t used = 0;
+
+    for (int64_t i = qcow2_next_nonzero_entry(from, 0, n, 1); i < n;
+         i = qcow2_next_nonzero_entry(from, i + 1, n, 1)) {
+        to[i] = be64_to_cpu(from[i]);
+        used = i + 1;
+    }
+    return used;
+}
+
+int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
+                         uint64_t *table)
+{
+    const uint64_t piece = QCOW2_TABLE_PIECE / sizeof(uint64_t);
+    g_autofree uint64_t *buf = NULL;
+    int64_t used = 0;
+    int ret;
+
+    if (entries <= piece) {
+        ret = bdrv_pread(file, offset, entries * 8, table, 0);
+        return ret < 0 ? ret : qcow2_table_to_host(table, table, entries);
+    }
+    buf = g_try_malloc(QCOW2_TABLE_PIECE);
+    if (!buf) {
+        return -ENOMEM;
+    }
+    for (uint64_t done = 0; done < entries; done += piece) {
+        uint64_t n = MIN(piece, entries - done);
+        int64_t in_piece;
+
+        ret = bdrv_pread(file, offset + done * 8, n * 8, buf, 0);
+        if (ret < 0) {
+            return ret;
+        }
+        in_piece = qcow2_table_to_host(table + done, buf, n);
+        used = in_piece ? (int64_t)done + in_piece : used;
+    }
+    return used;
+}
+
+void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value)
+{
+    s->l1_table[index] = value;
+    if (value && index >= s->l1_used) {
+        s->l1_used = index + 1;
+    }
 }
 
 uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size)
@@ -154,8 +213,14 @@ int coroutine_fn qcow2_get_l2_entries(BlockDriverState *bs, uint64_t offset,
     if (ret < 0) {
         return ret;
     }
-    for (int64_t i = 0; i < n; i++) {
-        l2es[i] = be64_to_cpu(table[(l2_index + i) * s->l2_entry_words]);
+    if (s->l2_entry_words == 1) {
+        /* One copy, then only the entries in use are swapped */
+        memcpy(l2es, table + l2_index, n * sizeof(*l2es));
+        qcow2_table_to_host(l2es, l2es, n);
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            l2es[i] = be64_to_cpu(table[(l2_index + i) * s->l2_entry_words]);
+        }
     }
     qcow2_cache_put(s->l2_cache, (void **)&table);
     return 0;
@@ -251,11 +316,11 @@ static int coroutine_fn qcow2_cluster_new_l2(BlockDriverState *bs,
     if (ret < 0) {
         return ret;
     }
-    s->l1_table[index] = new | QCOW2_OFLAG_COPIED;
+    qcow2_l1_set(s, index, new | QCOW2_OFLAG_COPIED);
     qcow2_meta_index_replace(s, QCOW2_OL_ACTIVE_L2, old, new);
     ret = qcow2_cluster_write_l1_entry(bs, index);
     if (ret < 0) {
-        s->l1_table[index] = old;
+        qcow2_l1_set(s, index, old);
         qcow2_meta_index_drop(s);
         return ret;
     }

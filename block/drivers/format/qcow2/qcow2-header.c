@@ -465,7 +465,7 @@ out:
 /* Read the L1 table and the refcount table */
 int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
 {
-    int ret;
+    int64_t ret;
 
     qcow2_meta_index_drop(s);
 
@@ -475,28 +475,29 @@ int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
         error_setg(errp, "Could not allocate the L1 and refcount tables");
         return -ENOMEM;
     }
-    ret = bdrv_pread(bs->file, s->l1_offset, (int64_t)s->l1_size * 8,
-                     s->l1_table, 0);
+    ret = qcow2_read_table(bs->file, s->l1_offset, s->l1_size, s->l1_table);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not read the L1 table");
         return ret;
     }
-    for (uint32_t i = 0; i < s->l1_size; i++) {
-        s->l1_table[i] = be64_to_cpu(s->l1_table[i]);
-    }
-    ret = bdrv_pread(bs->file, s->reftable_offset,
-                     (int64_t)s->reftable_size * 8, s->reftable, 0);
+    s->l1_used = ret;
+    ret = qcow2_read_table(bs->file, s->reftable_offset, s->reftable_size,
+                           s->reftable);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not read the refcount table");
         return ret;
     }
-    for (uint64_t i = 0; i < s->reftable_size; i++) {
-        uint64_t e = be64_to_cpu(s->reftable[i]);
+    /* (a 0 entry is valid) */
+    for (uint64_t i = qcow2_next_nonzero_entry(s->reftable, 0,
+                                               s->reftable_size, 1);
+         i < s->reftable_size;
+         i = qcow2_next_nonzero_entry(s->reftable, i + 1, s->reftable_size,
+                                      1)) {
+        uint64_t e = s->reftable[i];
         bool bad = (e & ~QCOW2_REFT_OFFSET_MASK) ||
                    (e & (s->cluster_size - 1)) ||
                    (e && e < (uint64_t)s->cluster_size);
 
-        s->reftable[i] = e;
         /* check reports them from the table on disk and rebuilds */
         if ((bad || e >= (uint64_t)s->file_len) &&
             (bs->open_flags & BDRV_O_CHECK)) {

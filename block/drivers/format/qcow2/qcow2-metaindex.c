@@ -96,12 +96,21 @@ static Qcow2MetaIndex *qcow2_meta_index_build(BDRVQcow2State *s)
 {
     Qcow2MetaIndex *m = g_new0(Qcow2MetaIndex, 1);
 
-    for (uint64_t i = 0; s->reftable && i < s->reftable_size; i++) {
-        if (s->reftable[i]) {
-            qcow2_meta_index_insert(m, s->reftable[i], QCOW2_OL_REFBLOCK);
-        }
+    /* Only the entries in use cost a step, whatever the declared sizes */
+    for (int64_t i = s->reftable ? qcow2_next_nonzero_entry(s->reftable, 0,
+                                                            s->reftable_size,
+                                                            1)
+                                 : (int64_t)s->reftable_size;
+         i < (int64_t)s->reftable_size;
+         i = qcow2_next_nonzero_entry(s->reftable, i + 1, s->reftable_size,
+                                      1)) {
+        qcow2_meta_index_insert(m, s->reftable[i], QCOW2_OL_REFBLOCK);
     }
-    for (uint32_t i = 0; s->l1_table && i < s->l1_size; i++) {
+    for (int64_t i = s->l1_table ? qcow2_next_nonzero_entry(s->l1_table, 0,
+                                                            s->l1_used, 1)
+                                 : (int64_t)s->l1_used;
+         i < (int64_t)s->l1_used;
+         i = qcow2_next_nonzero_entry(s->l1_table, i + 1, s->l1_used, 1)) {
         uint64_t l2 = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
 
         if (l2) {

@@ -14,12 +14,52 @@
  */
 #include "qcow2-check.h"
 
+/* References counted to clusters skipped per test when there are none */
+#define QCOW2_REPAIR_SKIP_CHUNK 1024
+
+/*
+ * @i, or when cluster @i has no refcount block (its refcount is 0) and no
+ * reference: the next cluster that has either, or the end.  The clusters
+ * skipped compare equal (0 and 0): a padded or sparse file's clusters cost
+ * a test each, not a refcount look-up.
+ */
+static int64_t qcow2_repair_skip_unused(Qcow2Check *c, int64_t i)
+{
+    BDRVQcow2State *s = c->bs->opaque;
+
+    while (i < c->nb_clusters) {
+        uint64_t block = (uint64_t)i >> s->refblock_bits;
+        int64_t end;
+
+        if (block < s->reftable_size && s->reftable[block]) {
+            return i;
+        }
+        /* (past the table, no cluster has a block) */
+        end = block < s->reftable_size ?
+              MIN(c->nb_clusters, (int64_t)(block + 1) << s->refblock_bits) :
+              c->nb_clusters;
+        while (end - i >= QCOW2_REPAIR_SKIP_CHUNK &&
+               buffer_is_zero(c->refs + i,
+                              QCOW2_REPAIR_SKIP_CHUNK * sizeof(*c->refs))) {
+            i += QCOW2_REPAIR_SKIP_CHUNK;
+        }
+        while (i < end && !c->refs[i]) {
+            i++;
+        }
+        if (i < end) {
+            return i;
+        }
+    }
+    return i;
+}
+
 int coroutine_fn qcow2_repair_compare(Qcow2Check *c, BdrvCheckResult *res,
                                       BdrvCheckMode fix, int64_t *highest)
 {
     BDRVQcow2State *s = c->bs->opaque;
 
-    for (int64_t i = 0; i < c->nb_clusters; i++) {
+    for (int64_t i = qcow2_repair_skip_unused(c, 0); i < c->nb_clusters;
+         i = qcow2_repair_skip_unused(c, i + 1)) {
         uint64_t rc, ref = c->refs[i];
         int *fixed = NULL;
         int ret = qcow2_get_refcount(c->bs, i, &rc);
@@ -381,7 +421,10 @@ static int coroutine_fn qcow2_repair_check_copied(Qcow2Check *c)
     BDRVQcow2State *s = c->bs->opaque;
     int ret = 0, flushed;
 
-    for (uint32_t i = 0; ret == 0 && i < s->l1_size; i++) {
+    /* (an entry that is 0 names no table) */
+    for (int64_t i = qcow2_next_nonzero_entry(s->l1_table, 0, s->l1_used, 1);
+         ret == 0 && i < s->l1_used;
+         i = qcow2_next_nonzero_entry(s->l1_table, i + 1, s->l1_used, 1)) {
         uint64_t e = s->l1_table[i];
         uint64_t off = e & QCOW2_L1E_OFFSET_MASK;
 

@@ -326,6 +326,7 @@ static int coroutine_fn qcow2_snapshot_switch_l1(BlockDriverState *bs,
     }
     s->l1_table = l1;
     s->l1_size = size;
+    s->l1_used = size;
     qcow2_meta_index_drop(s);
     s->l1_offset = offset;
     s->disk_size = disk_size;
@@ -515,6 +516,7 @@ static int coroutine_fn qcow2_snapshot_load_tmp_fn(Qcow2SnapshotCall *c)
     g_free(s->l1_table);
     s->l1_table = l1;
     s->l1_size = size;
+    s->l1_used = size;
     qcow2_meta_index_drop(s);
     s->l1_offset = sn->l1_offset;
     s->disk_size = sn->disk_size;

@@ -55,8 +55,9 @@ static int G_GNUC_UNUSED qcow2_check_overlap_walk(BDRVQcow2State *s,
             }
         }
     }
+    /* (past l1_used all is 0: closing an image under ASan checks it) */
     if ((check & QCOW2_OL_ACTIVE_L2) && s->l1_table) {
-        for (uint32_t i = 0; i < s->l1_size; i++) {
+        for (uint32_t i = 0; i < s->l1_used; i++) {
             uint64_t l2 = s->l1_table[i] & QCOW2_L1E_OFFSET_MASK;
 
             if (qcow2_ranges_overlap(offset, size, l2,
@@ -148,6 +149,13 @@ int coroutine_fn qcow2_signal_corruption(BlockDriverState *bs, int64_t offset,
 
 static void qcow2_free_state(BDRVQcow2State *s)
 {
+#ifdef DRYDOCK_ASAN
+    /* Every test run under ASan checks the bound of the active L1 table */
+    assert(!s->l1_table ||
+           (s->l1_used <= s->l1_size &&
+            qcow2_next_nonzero_entry(s->l1_table, s->l1_used, s->l1_size,
+                                     1) == s->l1_size));
+#endif
     qcow2_options_stop_timer(s);
     qcow2_cache_destroy(s->l2_cache);
     qcow2_cache_destroy(s->refblock_cache);
@@ -160,6 +168,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     qcow2_datafile_close(s);
     s->l2_cache = s->refblock_cache = NULL;
     s->l1_table = s->reftable = NULL;
+    s->l1_used = 0;
     s->feature_table = NULL;
 }
 

@@ -212,6 +212,12 @@ typedef struct BDRVQcow2State {
     /* Active L1 table, in host byte order */
     uint64_t *l1_table;
     uint32_t l1_size;
+    /*
+     * Entries [l1_used, l1_size) are all 0 (a bound, maybe above the last
+     * entry in use): the walks over the whole table stop there and never
+     * touch the pages of a mostly empty table that is megabytes long
+     */
+    uint32_t l1_used;
     uint64_t l1_offset;
 
     /* Refcount table, in host byte order */
@@ -352,6 +358,20 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e);
  */
 int64_t qcow2_next_nonzero_entry(const uint64_t *table, int64_t from,
                                  int64_t end, int words);
+/* Bytes of a big table read at once (qcow2_read_table) */
+#define QCOW2_TABLE_PIECE (64 * 1024)
+/*
+ * The table of @entries big-endian 64-bit entries at @offset of @file, in
+ * host order into @table, which the caller has zeroed (g_try_malloc0).  A
+ * table bigger than a piece is read piece by piece through a buffer and
+ * only its non-zero entries are stored: the work and the memory touched
+ * follow the entries in use, not the size a header declares.  Returns the
+ * index after the last non-zero entry (0 if none), or -errno.
+ */
+int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
+                         uint64_t *table);
+/* Set entry @index of the active L1 table (l1_used follows) */
+void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value);
 /* The L2 entry of the guest cluster at @offset (0: unallocated) */
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e);

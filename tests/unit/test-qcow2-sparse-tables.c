@@ -1,0 +1,288 @@
+/*
+ * qcow2 work that follows the table entries in use, not the sizes a header
+ * declares (the fuzz targets open images whose L1 table is megabytes of
+ * zeroes): check walks the active L1 table in place instead of copying
+ * it, and the open, the metadata index and check skip runs of zero
+ * entries -- still reaching every entry after such a run.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "block/block-io.h"
+#include "block/mem.h"
+#include "util/error.h"
+#include "qcow2-common.h"
+#include "qcow2-snap-common.h"
+#include "test-common.h"
+
+/* 16 TiB of 64 KiB clusters: an L1 table of 32768 entries (256 KiB) */
+#define BIG_DISK (16ULL * 1024 * 1024 * MiB)
+#define BIG_L1_BYTES (256 * KiB)
+#define CLUSTER (64 * KiB)
+/* qcow2_read_table's piece (QCOW2_TABLE_PIECE) */
+#define QCOW2_TEST_TABLE_PIECE (64 * KiB)
+
+#if defined(DRYDOCK_ASAN) || defined(DRYDOCK_TSAN)
+#define HAVE_MALLOC_HOOKS 1
+/* The sanitizers' allocator interface (gcc ships no header for it) */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void *, size_t),
+    void (*free_hook)(const volatile void *));
+
+static bool watching;
+static size_t largest;
+
+static void note_malloc(const volatile void *p, size_t size)
+{
+    if (watching && size > largest) {
+        largest = size;
+    }
+}
+
+static void note_free(const volatile void *p)
+{
+}
+#endif
+
+/* A big image with data in its first and its last cluster */
+static void make_big_image(const char *name)
+{
+    BlockBackend *blk;
+
+    qcow2_test_create(name, BIG_DISK, NULL);
+    assert_int_equal(qcow2_test_peek64(name, 32) >> 32, 0);
+    assert_int_equal(qcow2_test_peek64(name, 32) & 0xffffffff,
+                     BIG_L1_BYTES / 8);
+    blk = qsnap_open(name, BDRV_O_RDWR);
+    qsnap_write(blk, 0, CLUSTER, 1);
+    qsnap_write(blk, BIG_DISK - CLUSTER, CLUSTER, 2);
+    blk_unref(blk);
+}
+
+/* Check allocates nothing the size of the active L1 table */
+static void test_check_walks_active_l1_in_place(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    BdrvCheckResult res = { 0 };
+    BlockBackend *blk;
+
+    make_big_image("sp");
+    blk = qsnap_open("sp", BDRV_O_RDWR);
+    largest = 0;
+    watching = true;
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    watching = false;
+    assert_int_equal(res.corruptions, 0);
+    assert_int_equal(res.leaks, 0);
+    assert_int_equal(res.check_errors, 0);
+    assert_int_equal(res.bfi.allocated_clusters, 2);
+    assert_true(largest < BIG_L1_BYTES);
+    /* A repair reads the entries from the same table it rewrites */
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, BDRV_FIX_ERRORS |
+                                                   BDRV_FIX_LEAKS), 0);
+    assert_int_equal(res.corruptions_fixed, 0);
+    assert_true(qsnap_reads(blk, BIG_DISK - CLUSTER, CLUSTER, 2));
+    blk_unref(blk);
+#else
+    skip();
+#endif
+}
+
+/* Minor page faults of the process so far */
+static long minor_faults(void)
+{
+    struct rusage ru;
+
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_minflt;
+}
+
+/*
+ * 256 TiB: a 4 MiB L1 table (1024 pages) with only its first entry in use.
+ * Check's walks stop after the last entry in use: the table's pages are
+ * not faulted in (the sanitizers' allocators map so big a block fresh, so
+ * its untouched pages cost nothing until read).
+ */
+static void test_check_stops_after_last_l1_entry(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    const uint64_t disk = 256ULL * 1024 * 1024 * MiB;
+    BdrvCheckResult res = { 0 };
+    BlockBackend *blk;
+    long faults;
+
+    qcow2_test_create("sf", disk, NULL);
+    assert_int_equal(qcow2_test_peek64("sf", 32) & 0xffffffff,
+                     4 * MiB / 8);
+    blk = qsnap_open("sf", BDRV_O_RDWR);
+    qsnap_write(blk, 0, CLUSTER, 1);
+    faults = minor_faults();
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    faults = minor_faults() - faults;
+    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
+    assert_int_equal(res.bfi.allocated_clusters, 1);
+    assert_true(faults < 512);
+    /* An entry set past the old bound is walked too */
+    qsnap_write(blk, disk - CLUSTER, CLUSTER, 2);
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
+    assert_int_equal(res.bfi.allocated_clusters, 2);
+    blk_unref(blk);
+#else
+    skip();
+#endif
+}
+
+/* The last L1 entry, after 32767 zero ones, survives open and reopen */
+static void test_entry_after_zero_run_is_loaded(void **state)
+{
+    BlockBackend *blk;
+
+    make_big_image("sz");
+    blk = qsnap_open("sz", 0);
+    assert_true(qsnap_reads(blk, 0, CLUSTER, 1));
+    assert_true(qsnap_reads(blk, BIG_DISK - CLUSTER, CLUSTER, 2));
+    assert_true(qsnap_reads(blk, BIG_DISK / 2, CLUSTER, -1));
+    blk_unref(blk);
+}
+
+/* A snapshot's L1 table read from the file: its far entry is counted */
+static void test_snapshot_l1_entry_after_zero_run_counts(void **state)
+{
+    BlockBackend *blk;
+
+    make_big_image("ss");
+    blk = qsnap_open("ss", BDRV_O_RDWR);
+    assert_int_equal(qsnap_create(blk, NULL, "s1"), 0);
+    /* Copy on write of the far cluster: the snapshot keeps the old one */
+    qsnap_write(blk, BIG_DISK - CLUSTER, CLUSTER, 3);
+    qsnap_check(blk, 0);
+    blk_unref(blk);
+    qsnap_check_copied("ss");
+}
+
+/* Check @name (opened for a check): does its report contain @needle? */
+static bool check_reports(const char *name, BdrvCheckResult *res,
+                          const char *needle)
+{
+    FILE *f = tmpfile();
+    char text[8192] = "";
+    size_t n;
+
+    assert_non_null(f);
+    error_set_report_stream(f);
+    qcow2_test_check(name, 0, 0, res);
+    error_set_report_stream(NULL);
+    rewind(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return strstr(text, needle) != NULL;
+}
+
+/*
+ * A bad refcount table entry @index of @name after thousands of zero
+ * ones: the open refuses it, check (which opens anyway) reports it from
+ * the file
+ */
+static void expect_bad_reftable_entry(const char *name, uint64_t index)
+{
+    BdrvCheckResult res = { 0 };
+    g_autofree char *open_err = g_strdup_printf("Refcount table entry %"
+                                                PRIu64, index);
+    g_autofree char *check_err = g_strdup_printf("ERROR refcount block %"
+                                                 PRIu64 " is not cluster "
+                                                 "aligned", index);
+
+    qcow2_test_poke64(name, qcow2_test_peek64(name, 48) + index * 8,
+                      0x10200);
+    qcow2_test_expect_open_error(name, 0, open_err);
+    assert_true(check_reports(name, &res, check_err));
+    assert_true(res.corruptions > 0);
+}
+
+/* In a table read at once (one cluster of 64 KiB) */
+static void test_reftable_entry_after_zero_run_is_seen(void **state)
+{
+    qcow2_test_create("sr", 64 * MiB, NULL);
+    expect_bad_reftable_entry("sr", 5000);
+}
+
+/* In the second piece of a table read piece by piece (two clusters) */
+static void test_reftable_entry_in_second_piece_is_seen(void **state)
+{
+    uint64_t first, table;
+    size_t len;
+
+    qcow2_test_create("sp2", 64 * MiB, NULL);
+    first = qcow2_test_peek64("sp2", qcow2_test_peek64("sp2", 48));
+    assert_non_null(mem_image_get("sp2", &len));
+    /* A copy of the table after the file's end, two clusters long */
+    table = (len + CLUSTER - 1) / CLUSTER * CLUSTER;
+    qcow2_test_poke64("sp2", table, first);
+    qcow2_test_poke64("sp2", table + 2 * CLUSTER - 8, 0);
+    qcow2_test_poke64("sp2", 48, table);
+    qcow2_test_poke32("sp2", 56, 2);
+    assert_true(2 * CLUSTER / 8 > QCOW2_TEST_TABLE_PIECE / 8 + 800);
+    expect_bad_reftable_entry("sp2", QCOW2_TEST_TABLE_PIECE / 8 + 800);
+}
+
+/*
+ * A reference to a cluster far past the refcount blocks of a padded file
+ * (thousands of clusters without a block in between) is still compared
+ */
+static void test_reference_past_refcount_blocks_is_seen(void **state)
+{
+    const uint64_t far = 1500 * 512;
+    BdrvCheckResult res = { 0 };
+    BlockBackend *blk;
+    uint64_t l2;
+
+    qcow2_test_create("sc", MiB, "cluster_size=512");
+    blk = qsnap_open("sc", BDRV_O_RDWR);
+    qsnap_write(blk, 0, 512, 1);
+    blk_unref(blk);
+    /* 1 MiB of zeroes after the metadata: 2048 clusters, one block */
+    qcow2_test_poke64("sc", MiB - 8, 0);
+    l2 = qcow2_test_peek64("sc", qcow2_test_peek64("sc", 40)) &
+         0x00fffffffffffe00ULL;
+    qcow2_test_poke64("sc", l2, far);
+    assert_true(check_reports("sc", &res, "ERROR cluster 1500 refcount=0 "
+                                          "reference=1"));
+    assert_int_equal(res.corruptions, 1);
+    /* (the cluster the entry named before) */
+    assert_int_equal(res.leaks, 1);
+}
+
+static int sparse_group_setup(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    __sanitizer_install_malloc_and_free_hooks(note_malloc, note_free);
+#endif
+    return test_common_group_setup(state);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_check_walks_active_l1_in_place),
+        T(test_check_stops_after_last_l1_entry),
+        T(test_entry_after_zero_run_is_loaded),
+        T(test_snapshot_l1_entry_after_zero_run_counts),
+        T(test_reftable_entry_after_zero_run_is_seen),
+        T(test_reftable_entry_in_second_piece_is_seen),
+        T(test_reference_past_refcount_blocks_is_seen),
+    };
+
+    return test_common_run_group(tests, sparse_group_setup,
+                                 test_common_group_teardown_mem);
+}
