@@ -152,8 +152,10 @@ static void store_free_leaf_from(MemStore *s, uint64_t leaf, uint64_t first)
         return;
     }
     for (uint64_t i = first; i < MEM_LEAF_CHUNKS; i++) {
-        g_free(chunks[i]);
-        chunks[i] = NULL;
+        if (chunks[i]) {
+            g_free(chunks[i]);
+            chunks[i] = NULL;
+        }
     }
     if (first == 0) {
         g_free(chunks);
