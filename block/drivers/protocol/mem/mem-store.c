@@ -182,59 +182,42 @@ void mem_store_destroy(MemStore *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* Copy [@pos, +@len) of the store, at @src (NULL: zeroes), into @qiov */
-static void store_copy_out(QEMUIOVector *qiov, size_t qiov_offset,
-                           const uint8_t *src, uint64_t len)
+/* Copy @len bytes between @mem (NULL: zeroes) and @qiov at @qiov_offset:
+ * into @mem if @write */
+static void store_copy(QEMUIOVector *qiov, size_t qiov_offset, uint8_t *mem,
+                       uint64_t len, bool write)
 {
-    if (src) {
-        qemu_iovec_from_buf(qiov, qiov_offset, src, len);
+    if (write) {
+        qemu_iovec_to_buf(qiov, qiov_offset, mem, len);
+    } else if (mem) {
+        qemu_iovec_from_buf(qiov, qiov_offset, mem, len);
     } else {
         qemu_iovec_memset(qiov, qiov_offset, 0, len);
     }
 }
 
-void mem_store_read(MemStore *s, uint64_t offset, uint64_t bytes,
-                    QEMUIOVector *qiov, size_t qiov_offset)
-{
-    uint64_t end = offset + bytes, run_pos = offset, run_len = 0, n;
-    uint8_t *run = NULL, *p;
-
-    /* Adjacent memory, or adjacent zeroes, are copied at once */
-    for (uint64_t pos = offset; pos < end; pos += n) {
-        p = store_extent(s, pos, end, &n);
-        if (run_len && (run ? p != run + run_len : p != NULL)) {
-            store_copy_out(qiov, qiov_offset + (run_pos - offset), run,
-                           run_len);
-            run_len = 0;
-        }
-        if (!run_len) {
-            run = p;
-            run_pos = pos;
-        }
-        run_len += n;
-    }
-    if (run_len) {
-        store_copy_out(qiov, qiov_offset + (run_pos - offset), run, run_len);
-    }
-}
-
-int mem_store_write(MemStore *s, uint64_t offset, uint64_t bytes,
-                    QEMUIOVector *qiov, size_t qiov_offset)
+/*
+ * Copy between [@offset, +@bytes) and @qiov: into the store if @write
+ * (backing chunks as needed: -ENOMEM), else out of it.  Adjacent memory,
+ * or adjacent zeroes, go in one copy.
+ */
+static int store_transfer(MemStore *s, uint64_t offset, uint64_t bytes,
+                          QEMUIOVector *qiov, size_t qiov_offset, bool write)
 {
     uint64_t end = offset + bytes, run_pos = offset, run_len = 0, n;
     uint8_t *run = NULL, *p;
     int ret = 0;
 
-    assert(end <= s->len);
     for (uint64_t pos = offset; pos < end; pos += n) {
-        p = store_back(s, pos, end, &n);
-        if (!p) {
+        p = write ? store_back(s, pos, end, &n)
+                  : store_extent(s, pos, end, &n);
+        if (write && !p) {
             ret = -ENOMEM;
             break;
         }
-        if (run_len && p != run + run_len) {
-            qemu_iovec_to_buf(qiov, qiov_offset + (run_pos - offset), run,
-                              run_len);
+        if (run_len && (run ? p != run + run_len : p != NULL)) {
+            store_copy(qiov, qiov_offset + (run_pos - offset), run, run_len,
+                       write);
             run_len = 0;
         }
         if (!run_len) {
@@ -244,10 +227,23 @@ int mem_store_write(MemStore *s, uint64_t offset, uint64_t bytes,
         run_len += n;
     }
     if (run_len) {
-        qemu_iovec_to_buf(qiov, qiov_offset + (run_pos - offset), run,
-                          run_len);
+        store_copy(qiov, qiov_offset + (run_pos - offset), run, run_len,
+                   write);
     }
     return ret;
+}
+
+void mem_store_read(MemStore *s, uint64_t offset, uint64_t bytes,
+                    QEMUIOVector *qiov, size_t qiov_offset)
+{
+    store_transfer(s, offset, bytes, qiov, qiov_offset, false);
+}
+
+int mem_store_write(MemStore *s, uint64_t offset, uint64_t bytes,
+                    QEMUIOVector *qiov, size_t qiov_offset)
+{
+    assert(offset + bytes <= s->len);
+    return store_transfer(s, offset, bytes, qiov, qiov_offset, true);
 }
 
 void mem_store_zero(MemStore *s, uint64_t offset, uint64_t bytes)

@@ -5,7 +5,8 @@
  * the name is registered, every node open on it holds one more, so a
  * buffer deleted or replaced by name lives on until its last node closes.
  * Each buffer has its own mutex because requests may come from IOThreads;
- * requests complete synchronously inside the calling coroutine.
+ * requests complete synchronously inside the calling coroutine.  The bytes
+ * are kept in chunks backed on first write (mem-store.c).
  *
  * Options: filename (the buffer's name; "mem:NAME" filenames are parsed
  * into it), size (at open: create a zeroed buffer if the name is unknown,
