@@ -19,6 +19,7 @@
 #include "block/driver.h"
 #include "block/mem.h"
 #include "test-common.h"
+#include "util/iothread.h"
 
 #define open_mem(name, flags) \
     test_common_blk_open("mem", (name), NULL, (flags), &error_abort)
@@ -395,6 +396,98 @@ static void test_allocation_failure_is_an_error(void **state)
     mem_image_delete("oom");
 }
 
+/* ---- requests from IOThreads ------------------------------------------ */
+
+enum { MT_REQS = 64, MT_LEN = 6000 };
+
+typedef struct MtReq {
+    uint8_t buf[MT_LEN];
+    QEMUIOVector qiov;
+    int ret;
+    bool done;          /* atomic: set in an IOThread */
+} MtReq;
+
+static void mt_req_cb(void *opaque, int ret)
+{
+    MtReq *r = opaque;
+
+    r->ret = ret;
+    qatomic_store_release(&r->done, true);
+}
+
+static bool mt_all_done(MtReq *reqs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!qatomic_load_acquire(&reqs[i].done)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+typedef struct MtSubmit {
+    BlockBackend *blk;
+    MtReq *reqs;
+    int first;          /* this thread's requests: first, first + 2, ... */
+} MtSubmit;
+
+/* In an IOThread: submit its writes there, so that both threads run them */
+static void mt_submit_bh(void *opaque)
+{
+    MtSubmit *sub = opaque;
+
+    for (int i = sub->first; i < 2 * MT_REQS; i += 2) {
+        MtReq *r = &sub->reqs[i];
+
+        blk_aio_pwritev(sub->blk, (int64_t)i * MT_LEN, &r->qiov, 0,
+                        mt_req_cb, r);
+    }
+}
+
+/*
+ * Two nodes on one buffer, each in its own IOThread, write interleaved
+ * ranges that share chunks and leaves at the same time: the buffer's
+ * mutex orders the backing of chunks (TSan checks it in the tsan build)
+ */
+static void test_writes_from_two_iothreads(void **state)
+{
+    g_autofree MtReq *reqs = g_new0(MtReq, 2 * MT_REQS);
+    IOThread *iot[2];
+    BlockBackend *blk[2];
+    MtSubmit sub[2];
+
+    mem_image_set_sparse("mt", NULL, 0, 8 * 1024 * 1024, &error_abort);
+    for (int t = 0; t < 2; t++) {
+        iot[t] = iothread_create(NULL, &error_abort);
+        blk[t] = open_mem("mt", RW);
+        assert_int_equal(blk_set_aio_context(blk[t],
+                                             iothread_get_aio_context(iot[t]),
+                                             &error_abort), 0);
+    }
+    for (int i = 0; i < 2 * MT_REQS; i++) {
+        fill_pattern(reqs[i].buf, MT_LEN, i);
+        qemu_iovec_init_buf(&reqs[i].qiov, reqs[i].buf, MT_LEN);
+    }
+    for (int t = 0; t < 2; t++) {
+        sub[t] = (MtSubmit){ .blk = blk[t], .reqs = reqs, .first = t };
+        aio_bh_schedule_oneshot(iothread_get_aio_context(iot[t]),
+                                mt_submit_bh, &sub[t]);
+    }
+    AIO_WAIT_WHILE(qemu_get_aio_context(), !mt_all_done(reqs, 2 * MT_REQS));
+    for (int i = 0; i < 2 * MT_REQS; i++) {
+        assert_int_equal(reqs[i].ret, 0);
+        expect_read(blk[(i + 1) % 2], (int64_t)i * MT_LEN, reqs[i].buf,
+                    MT_LEN);
+    }
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(blk_set_aio_context(blk[t], qemu_get_aio_context(),
+                                             &error_abort), 0);
+        blk_unref(blk[t]);
+        iothread_destroy(iot[t]);
+    }
+    mem_image_delete("mt");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +499,7 @@ int main(void)
         T(test_zero_whole_and_partial_chunks),
         T(test_set_sparse_allocates_the_data_only),
         T(test_allocation_failure_is_an_error),
+        T(test_writes_from_two_iothreads),
     };
 
     return test_common_run_group(tests, test_common_group_setup,
