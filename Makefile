@@ -87,6 +87,10 @@ $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(UNIT_HELPER_OBJS) $(LIB)
 # Refused submissions are simulated: the library's io_uring_submit calls land
 # in the test's __wrap_io_uring_submit
 $(O)/tests/unit/test-file-uring: LDFLAGS_ALL += -Wl,--wrap=io_uring_submit
+# The mem protocol's allocations are measured and made to fail in the test's
+# wrappers of the g_try_* allocators
+$(O)/tests/unit/test-driver-mem-chunks: LDFLAGS_ALL += -Wl,--wrap=g_try_malloc \
+    -Wl,--wrap=g_try_malloc0 -Wl,--wrap=g_try_realloc
 
 unit: $(UNIT_BINS)
 

@@ -18,7 +18,16 @@ int mem_image_set(const char *name, const void *data, size_t len,
  */
 int mem_image_set_sparse(const char *name, const void *data, size_t size,
                          size_t len, Error **errp);
-/* The buffer's current bytes and length; NULL if there is no such buffer */
+/*
+ * The buffer's current bytes and length; NULL if there is no such buffer
+ * or no memory for it.  The driver keeps a buffer in chunks backed on
+ * first write; the first call (and the first after a growth) copies them
+ * into one allocation of all len bytes, O(len), which the buffer then
+ * uses itself: the pointer stays valid and shows every later write, zero
+ * write and discard through the driver until the buffer's length changes
+ * (a truncate) or the buffer is freed (deleted or replaced, and its last
+ * node closed).  Later calls return the same pointer in O(1).
+ */
 const uint8_t *mem_image_get(const char *name, size_t *len);
 /* Forget a buffer (nodes still open on it keep their reference) */
 void mem_image_delete(const char *name);

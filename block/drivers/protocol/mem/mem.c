@@ -5,7 +5,8 @@
  * the name is registered, every node open on it holds one more, so a
  * buffer deleted or replaced by name lives on until its last node closes.
  * Each buffer has its own mutex because requests may come from IOThreads;
- * requests complete synchronously inside the calling coroutine.
+ * requests complete synchronously inside the calling coroutine.  The bytes
+ * are kept in chunks backed on first write (mem-store.c).
  *
  * Options: filename (the buffer's name; "mem:NAME" filenames are parsed
  * into it), size (at open: create a zeroed buffer if the name is unknown,
@@ -15,14 +16,13 @@
 
 #include "block/driver.h"
 #include "block/mem.h"
+#include "mem-store.h"
 #include "util/cutils.h"
 
 
 #define MEM_PREFIX "mem:"
 /* Longest buffer name: "mem:NAME" must fit in a node's filename */
 #define MEM_NAME_MAX (PATH_MAX - sizeof(MEM_PREFIX))
-/* A shrunk buffer keeps up to twice this much memory for growing back */
-#define MEM_KEEP_ON_SHRINK (1024 * 1024)
 
 typedef struct MemBuffer {
     char *name;
@@ -30,16 +30,9 @@ typedef struct MemBuffer {
     bool registered;            /* in mem_table; under mem_table_lock */
     QLIST_ENTRY(MemBuffer) next;
 
-    pthread_mutex_t lock;       /* protects data and len */
-    /*
-     * Bytes [0, alloc) are in data; [alloc, len) read as zeroes and are
-     * allocated on the first write there, so that a large image that is
-     * never written costs no memory (nor the time to zero it)
-     */
-    uint8_t *data;              /* never NULL, even when len is 0 */
-    uint64_t alloc;
-    uint64_t cap;               /* bytes data can hold: alloc or more */
-    uint64_t len;
+    pthread_mutex_t lock;       /* protects store */
+    /* Backed a chunk at a time on first write (mem-store.h) */
+    MemStore store;
 } MemBuffer;
 
 static pthread_mutex_t mem_table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -103,55 +96,24 @@ static int mem_check_size(const char *name, uint64_t len, Error **errp)
     return 0;
 }
 
-/* Back [0, end) with memory (end <= len); caller holds the lock */
-static int mem_buffer_back(MemBuffer *buf, uint64_t end)
-{
-    uint64_t want;
-    uint8_t *data;
-
-    if (end <= buf->alloc) {
-        return 0;
-    }
-    /* Grow geometrically so that sequential writes copy little */
-    want = MIN(MAX(end, buf->alloc * 2), buf->len);
-    if (want > buf->cap) {
-        data = g_try_realloc(buf->data, MAX(want, 1));
-        if (!data) {
-            return -ENOMEM;
-        }
-        buf->data = data;
-        buf->cap = want;
-    }
-    memset(buf->data + buf->alloc, 0, want - buf->alloc);
-    buf->alloc = want;
-    return 0;
-}
-
 /* @len bytes, the first @size of them (no more than @len) from @data */
 static MemBuffer *mem_buffer_new(const char *name, const void *data,
                                  uint64_t size, uint64_t len, Error **errp)
 {
     MemBuffer *buf;
-    uint8_t *bytes;
+    MemStore store;
 
     size = data ? MIN(size, len) : 0;
     /* The size may come from untrusted input: no aborting allocation */
-    bytes = size ? g_try_malloc(size) : g_try_malloc0(1);
-    if (!bytes) {
+    if (mem_store_init(&store, data, size, len) < 0) {
         error_setg(errp, "Could not allocate %" PRIu64 " bytes for mem "
                    "image '%s'", size, name);
         return NULL;
     }
-    if (size) {
-        memcpy(bytes, data, size);
-    }
     buf = g_new0(MemBuffer, 1);
     buf->name = g_strdup(name);
     buf->refcnt = 1;
-    buf->data = bytes;
-    buf->alloc = size;
-    buf->cap = MAX(size, 1);
-    buf->len = len;
+    buf->store = store;
     pthread_mutex_init(&buf->lock, NULL);
     return buf;
 }
@@ -162,7 +124,7 @@ static void mem_buffer_unref_locked(MemBuffer *buf)
     if (--buf->refcnt == 0) {
         assert(!buf->registered);
         pthread_mutex_destroy(&buf->lock);
-        g_free(buf->data);
+        mem_store_destroy(&buf->store);
         g_free(buf->name);
         g_free(buf);
     }
@@ -237,12 +199,10 @@ const uint8_t *mem_image_get(const char *name, size_t *len)
     buf = name ? mem_table_find_locked(name) : NULL;
     if (buf) {
         pthread_mutex_lock(&buf->lock);
-        /* The caller reads all of it: back the zeroes not yet allocated */
-        if (mem_buffer_back(buf, buf->len) == 0) {
-            data = buf->data;
-        }
+        /* The caller reads all of it: one allocation for every chunk */
+        data = mem_store_flatten(&buf->store);
         if (len) {
-            *len = buf->len;
+            *len = buf->store.len;
         }
         pthread_mutex_unlock(&buf->lock);
     }
@@ -297,7 +257,7 @@ static int mem_open_buffer(const char *name, bool has_size, uint64_t size,
         uint64_t len;
 
         pthread_mutex_lock(&buf->lock);
-        len = buf->len;
+        len = buf->store.len;
         pthread_mutex_unlock(&buf->lock);
         if (has_size && size != len) {
             error_setg(errp, "Mem image '%s' has %" PRIu64 " bytes, not the "
@@ -382,16 +342,10 @@ static int coroutine_fn mem_co_preadv_part(BlockDriverState *bs,
                                            BdrvRequestFlags flags)
 {
     MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
-    uint64_t avail;
 
     pthread_mutex_lock(&buf->lock);
     /* Past the end (the core rounds lengths up to sectors) reads zeroes */
-    avail = (uint64_t)offset < buf->alloc ? buf->alloc - offset : 0;
-    avail = MIN(avail, (uint64_t)bytes);
-    if (avail) {
-        qemu_iovec_from_buf(qiov, qiov_offset, buf->data + offset, avail);
-    }
-    qemu_iovec_memset(qiov, qiov_offset + avail, 0, bytes - avail);
+    mem_store_read(&buf->store, offset, bytes, qiov, qiov_offset);
     pthread_mutex_unlock(&buf->lock);
     return 0;
 }
@@ -399,8 +353,8 @@ static int coroutine_fn mem_co_preadv_part(BlockDriverState *bs,
 /* Is [offset, offset + bytes) inside the buffer?  Caller holds the lock */
 static bool mem_in_range(MemBuffer *buf, int64_t offset, int64_t bytes)
 {
-    return (uint64_t)offset <= buf->len &&
-           (uint64_t)bytes <= buf->len - offset;
+    return (uint64_t)offset <= buf->store.len &&
+           (uint64_t)bytes <= buf->store.len - offset;
 }
 
 static int coroutine_fn mem_co_pwritev_part(BlockDriverState *bs,
@@ -414,10 +368,7 @@ static int coroutine_fn mem_co_pwritev_part(BlockDriverState *bs,
 
     pthread_mutex_lock(&buf->lock);
     if (mem_in_range(buf, offset, bytes)) {
-        ret = mem_buffer_back(buf, offset + bytes);
-    }
-    if (ret == 0) {
-        qemu_iovec_to_buf(qiov, qiov_offset, buf->data + offset, bytes);
+        ret = mem_store_write(&buf->store, offset, bytes, qiov, qiov_offset);
     }
     pthread_mutex_unlock(&buf->lock);
     return ret;
@@ -432,11 +383,8 @@ static int coroutine_fn mem_co_pwrite_zeroes(BlockDriverState *bs,
 
     pthread_mutex_lock(&buf->lock);
     if (mem_in_range(buf, offset, bytes)) {
+        mem_store_zero(&buf->store, offset, bytes);
         ret = 0;
-        if ((uint64_t)offset < buf->alloc) {
-            memset(buf->data + offset, 0,
-                   MIN((uint64_t)bytes, buf->alloc - offset));
-        }
     }
     pthread_mutex_unlock(&buf->lock);
     return ret;
@@ -449,10 +397,7 @@ static int coroutine_fn mem_co_pdiscard(BlockDriverState *bs, int64_t offset,
     MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
 
     pthread_mutex_lock(&buf->lock);
-    if ((uint64_t)offset < buf->alloc) {
-        memset(buf->data + offset, 0,
-               MIN((uint64_t)bytes, buf->alloc - offset));
-    }
+    mem_store_zero(&buf->store, offset, bytes);
     pthread_mutex_unlock(&buf->lock);
     return 0;
 }
@@ -462,7 +407,6 @@ static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
                                         BdrvRequestFlags flags, Error **errp)
 {
     MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
-    uint8_t *data;
     int ret;
 
     if (prealloc == PREALLOC_MODE_METADATA) {
@@ -475,25 +419,15 @@ static int coroutine_fn mem_co_truncate(BlockDriverState *bs, int64_t offset,
         return ret;
     }
 
+    /* Growing adds unbacked zeroes; shrinking frees the chunks cut off */
     pthread_mutex_lock(&buf->lock);
-    /*
-     * Growing adds zeroes that are not backed until written; shrinking
-     * keeps the memory (zeroed again if the buffer grows back over it)
-     * unless it is mostly unused then
-     */
-    if ((uint64_t)offset < buf->alloc) {
-        buf->alloc = offset;
-    }
-    if (buf->cap > 2 * MAX((uint64_t)offset, MEM_KEEP_ON_SHRINK)) {
-        data = g_try_realloc(buf->data, MAX(buf->alloc, 1));
-        if (data) {
-            buf->data = data;
-            buf->cap = MAX(buf->alloc, 1);
-        }
-    }
-    buf->len = offset;
+    ret = mem_store_truncate(&buf->store, offset);
     pthread_mutex_unlock(&buf->lock);
-    return 0;
+    if (ret < 0) {
+        error_setg(errp, "Could not resize mem image '%s' to %" PRId64
+                   " bytes: out of memory", buf->name, offset);
+    }
+    return ret;
 }
 
 static int64_t coroutine_fn mem_co_getlength(BlockDriverState *bs)
@@ -502,7 +436,7 @@ static int64_t coroutine_fn mem_co_getlength(BlockDriverState *bs)
     int64_t len;
 
     pthread_mutex_lock(&buf->lock);
-    len = buf->len;
+    len = buf->store.len;
     pthread_mutex_unlock(&buf->lock);
     return len;
 }
