@@ -94,7 +94,7 @@ void fuzz_image_attach_backing(BlockDriverState *bs, const char *name,
 
     if (depth <= 0 || !bs->backing_file[0] ||
         !strcmp(bs->backing_file, name) ||
-        !mem_image_get(bs->backing_file, NULL)) {
+        !mem_image_exists(bs->backing_file)) {
         return;
     }
     format = image_backing_format(bs);

@@ -246,7 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (sel & 8 ? BDRV_O_AUTO_RDONLY : 0);
     size_t len = size ? size - 1 : 0;
 
-    if (!mem_image_get(OPT_MEM_NAME, NULL)) {
+    if (!mem_image_exists(OPT_MEM_NAME)) {
         LLVMFuzzerInitialize(NULL, NULL);
     }
     len = MIN(len, (size_t)OPT_MAX_TEXT);

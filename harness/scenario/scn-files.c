@@ -64,7 +64,7 @@ int scn_file_write(const char *file, int64_t offset, const uint8_t *buf,
 
 bool scn_file_exists(const char *file)
 {
-    return scn_sandboxed() ? mem_image_get(file, NULL) != NULL
+    return scn_sandboxed() ? mem_image_exists(file)
                            : access(file, F_OK) == 0;
 }
 

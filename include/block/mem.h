@@ -29,6 +29,8 @@ int mem_image_set_sparse(const char *name, const void *data, size_t size,
  * node closed).  Later calls return the same pointer in O(1).
  */
 const uint8_t *mem_image_get(const char *name, size_t *len);
+/* Whether buffer @name exists: O(1), nothing is copied (unlike mem_image_get) */
+bool mem_image_exists(const char *name);
 /* Forget a buffer (nodes still open on it keep their reference) */
 void mem_image_delete(const char *name);
 /* Forget all buffers */

@@ -359,6 +359,24 @@ static void test_set_sparse_allocates_the_data_only(void **state)
     mem_image_delete("pre");
 }
 
+/* Asking whether a buffer exists copies nothing, however large it is */
+static void test_exists_copies_nothing(void **state)
+{
+    uint8_t in[512];
+
+    fill_pattern(in, sizeof(in), 9);
+    mem_image_set_sparse("big", in, sizeof(in), 1024 * 1024 * 1024,
+                         &error_abort);
+    track_allocations();
+    assert_true(mem_image_exists("big"));
+    assert_false(mem_image_exists("small"));
+    assert_false(mem_image_exists(NULL));
+    stop_tracking();
+    assert_int_equal(alloc_total, 0);
+    mem_image_delete("big");
+    assert_false(mem_image_exists("big"));
+}
+
 /* No memory: the request fails with -ENOMEM and nothing else changes */
 static void test_allocation_failure_is_an_error(void **state)
 {
@@ -498,6 +516,7 @@ int main(void)
         T(test_get_after_sparse_writes),
         T(test_zero_whole_and_partial_chunks),
         T(test_set_sparse_allocates_the_data_only),
+        T(test_exists_copies_nothing),
         T(test_allocation_failure_is_an_error),
         T(test_writes_from_two_iothreads),
     };

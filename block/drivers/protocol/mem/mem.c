@@ -210,6 +210,16 @@ const uint8_t *mem_image_get(const char *name, size_t *len)
     return data;
 }
 
+bool mem_image_exists(const char *name)
+{
+    bool found;
+
+    pthread_mutex_lock(&mem_table_lock);
+    found = name && mem_table_find_locked(name);
+    pthread_mutex_unlock(&mem_table_lock);
+    return found;
+}
+
 void mem_image_delete(const char *name)
 {
     MemBuffer *buf;
