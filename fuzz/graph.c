@@ -116,9 +116,23 @@ static int coroutine_fn g_filter_pwritev(BlockDriverState *bs, int64_t offset,
                     : -ENOMEDIUM;
 }
 
+/*
+ * Like QEMU's filters: a write that a parent flags as changing no data
+ * (copy-on-read's) goes down flagged, to an edge that may hold only
+ * write-unchanged; without the flag the core strips it and the write
+ * needs the write permission
+ */
+static int g_filter_open(BlockDriverState *bs, QDict *options, int flags,
+                         Error **errp)
+{
+    bs->supported_write_flags = BDRV_REQ_WRITE_UNCHANGED;
+    return 0;
+}
+
 static BlockDriver g_filter_drv = {
     .format_name = "fuzz-filter",
     .is_filter = true,
+    .bdrv_open = g_filter_open,
     .bdrv_co_getlength = g_filter_getlength,
     .bdrv_co_preadv_part = g_filter_preadv,
     .bdrv_co_pwritev_part = g_filter_pwritev,

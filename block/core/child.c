@@ -161,10 +161,10 @@ static void child_replace_bs(BdrvChild *child, BlockDriverState *new_bs)
     }
 }
 
+/* The name is stored after the edge, in its allocation */
 static void child_free(BdrvChild *child)
 {
     assert(!child->bs);
-    g_free(child->name);
     g_free(child);
 }
 
@@ -198,7 +198,6 @@ static void child_replace_clean(void *opaque)
     ChildReplaceState *s = opaque;
 
     bdrv_unref(s->committed ? s->old_bs : s->new_bs);
-    g_free(s);
 }
 
 static TransactionActionDrv child_replace_drv = {
@@ -211,9 +210,9 @@ static TransactionActionDrv child_replace_drv = {
 void child_replace_bs_tran(BdrvChild *child, BlockDriverState *new_bs,
                            Transaction *tran)
 {
-    ChildReplaceState *s = g_new0(ChildReplaceState, 1);
+    ChildReplaceState *s = tran_alloc(tran, sizeof(*s));
 
-    s->child = child;
+    *s = (ChildReplaceState){ .child = child };
     s->old_bs = child->bs;
     s->new_bs = new_bs;
     if (new_bs) {
@@ -255,7 +254,6 @@ static void child_attach_commit(void *opaque)
 static TransactionActionDrv child_attach_drv = {
     .abort = child_attach_abort,
     .commit = child_attach_commit,
-    .clean = g_free,
 };
 
 static uint64_t child_subtree_visits;
@@ -307,10 +305,12 @@ static BdrvChild *child_new_edge(BlockDriverState *child_bs,
                                  BdrvChildRole child_role, void *opaque,
                                  Transaction *tran)
 {
-    BdrvChild *child = g_new0(BdrvChild, 1);
-    ChildAttachState *s = g_new0(ChildAttachState, 1);
+    size_t name_len = strlen(child_name);
+    BdrvChild *child = g_malloc0(sizeof(*child) + name_len + 1);
+    ChildAttachState *s = tran_alloc(tran, sizeof(*s));
 
-    child->name = g_strdup(child_name);
+    *s = (ChildAttachState){ 0 };
+    child->name = memcpy(child + 1, child_name, name_len + 1);
     child->klass = child_class;
     child->role = child_role;
     child->opaque = opaque;
@@ -427,7 +427,6 @@ static void child_remove_clean(void *opaque)
         child_free(s->child);
         bdrv_unref(s->bs);
     }
-    g_free(s);
 }
 
 static TransactionActionDrv child_remove_drv = {
@@ -439,10 +438,10 @@ static TransactionActionDrv child_remove_drv = {
 /* Detach an edge of a node parent; freed (and its reference dropped) on commit */
 void child_remove_tran(BdrvChild *child, Transaction *tran)
 {
-    ChildRemoveState *s = g_new0(ChildRemoveState, 1);
+    ChildRemoveState *s = tran_alloc(tran, sizeof(*s));
     BdrvChild *c;
 
-    s->child = child;
+    *s = (ChildRemoveState){ .child = child };
     s->bs = child->bs;
     s->parent = child_parent_bs(child);
     QLIST_FOREACH(c, &s->parent->children, next) {

@@ -100,7 +100,6 @@ static void limits_clean(void *opaque)
     LimitsState *s = opaque;
 
     bdrv_unref(s->bs);
-    g_free(s);
 }
 
 static const TransactionActionDrv limits_drv = {
@@ -119,7 +118,7 @@ static int limits_refresh_node(BlockDriverState *bs, Transaction *tran,
     if (ret < 0) {
         return ret;
     }
-    s = g_new(LimitsState, 1);
+    s = tran_alloc(tran, sizeof(*s));
     *s = (LimitsState){ .bs = bs, .old = bs->bl,
                         .old_children = bs->bl_children,
                         .old_valid = bs->bl_valid };

@@ -197,7 +197,6 @@ static void perms_edge_abort(void *opaque)
 
 static TransactionActionDrv perms_edge_drv = {
     .abort = perms_edge_abort,
-    .clean = g_free,
 };
 
 static void perms_set_edge_tran(BdrvChild *c, uint64_t perm, uint64_t shared,
@@ -208,7 +207,7 @@ static void perms_set_edge_tran(BdrvChild *c, uint64_t perm, uint64_t shared,
     if (c->perm == perm && c->shared_perm == shared) {
         return;
     }
-    s = g_new(PermsEdgeState, 1);
+    s = tran_alloc(tran, sizeof(*s));
     *s = (PermsEdgeState){ c, c->perm, c->shared_perm };
     c->perm = perm;
     c->shared_perm = shared;
@@ -246,7 +245,6 @@ static void perms_driver_clean(void *opaque)
     PermsDriverState *s = opaque;
 
     bdrv_unref(s->bs);
-    g_free(s);
 }
 
 static TransactionActionDrv perms_driver_drv = {
@@ -360,7 +358,7 @@ static int perms_refresh_node(BlockDriverState *bs, Transaction *tran,
             return ret;
         }
     }
-    PermsDriverState *s = g_new(PermsDriverState, 1);
+    PermsDriverState *s = tran_alloc(tran, sizeof(*s));
     bdrv_ref(bs);
     *s = (PermsDriverState){ bs, perm, shared };
     tran_add(tran, &perms_driver_drv, s);

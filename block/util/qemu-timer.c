@@ -253,13 +253,20 @@ bool qemu_timer_any_expired(AioContext *ctx)
     bool expired = false;
 
     for (int type = 0; type < QEMU_CLOCK_MAX && !expired; type++) {
-        int64_t now = qemu_clock_get_ns(type);
         QEMUTimer *first;
+        int64_t expire_ns = 0;
 
         aio_ctx_lock(ctx);
         first = QTAILQ_FIRST(&ctx->timers[type]);
-        expired = first && first->expire_ns <= now;
+        if (first) {
+            expire_ns = first->expire_ns;
+        }
         aio_ctx_unlock(ctx);
+        /*
+         * The clock is read only for an armed timer: every deterministic
+         * poll asks this of each context, most of them with no timer
+         */
+        expired = first && expire_ns <= qemu_clock_get_ns(type);
     }
     return expired;
 }

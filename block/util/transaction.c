@@ -5,6 +5,18 @@
 
 #include "util/transaction.h"
 
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define TRAN_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define TRAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define TRAN_POISON(p, n) ((void)(p), (void)(n))
+#define TRAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct TransactionAction {
     const TransactionActionDrv *drv;
     void *opaque;
@@ -17,10 +29,28 @@ typedef struct TransactionAction {
  */
 #define TRAN_INLINE_ACTIONS 8
 
+/*
+ * tran_alloc()'s states: carved from an arena in the transaction (room for
+ * a permission and a limits refresh of a few nodes), each followed by a
+ * gap that ASan keeps poisoned, so that an overflow is still caught; the
+ * rest in allocations of their own
+ */
+#define TRAN_ARENA_BYTES 1024
+#define TRAN_ARENA_ALIGN 16
+#define TRAN_ARENA_GAP 16
+
+typedef struct TranOverflow {
+    struct TranOverflow *next;
+    max_align_t data[];
+} TranOverflow;
+
 struct Transaction {
     TransactionAction *act;     /* inline_act until it outgrows it */
     size_t n, cap;              /* in tran_add() order: walked backwards */
     TransactionAction inline_act[TRAN_INLINE_ACTIONS];
+    size_t arena_used;
+    TranOverflow *overflow;
+    _Alignas(TRAN_ARENA_ALIGN) unsigned char arena[TRAN_ARENA_BYTES];
 };
 
 Transaction *tran_new(void)
@@ -30,7 +60,29 @@ Transaction *tran_new(void)
     tran->act = tran->inline_act;
     tran->n = 0;
     tran->cap = TRAN_INLINE_ACTIONS;
+    tran->arena_used = 0;
+    tran->overflow = NULL;
+    TRAN_POISON(tran->arena, sizeof(tran->arena));
     return tran;
+}
+
+void *tran_alloc(Transaction *tran, size_t size)
+{
+    size_t need = ROUND_UP(size ? size : 1, TRAN_ARENA_ALIGN) + TRAN_ARENA_GAP;
+    TranOverflow *o;
+    void *p;
+
+    assert(tran);
+    if (need <= sizeof(tran->arena) - tran->arena_used) {
+        p = tran->arena + tran->arena_used;
+        tran->arena_used += need;
+        TRAN_UNPOISON(p, size);
+        return p;
+    }
+    o = g_malloc(sizeof(*o) + size);
+    o->next = tran->overflow;
+    tran->overflow = o;
+    return o->data;
 }
 
 void tran_add(Transaction *tran, const TransactionActionDrv *drv,
@@ -60,6 +112,13 @@ static void transaction_clean_and_free(Transaction *tran)
     if (tran->act != tran->inline_act) {
         g_free(tran->act);
     }
+    while (tran->overflow) {
+        TranOverflow *o = tran->overflow;
+
+        tran->overflow = o->next;
+        g_free(o);
+    }
+    TRAN_UNPOISON(tran->arena, sizeof(tran->arena));
     g_free(tran);
 }
 

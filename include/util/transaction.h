@@ -25,6 +25,13 @@ Transaction *tran_new(void);
 /* drv must stay valid until the transaction ends (usually static const) */
 void tran_add(Transaction *tran, const TransactionActionDrv *drv,
               void *opaque);
+/*
+ * @size bytes for an action's state, owned by the transaction: valid until
+ * its last .clean has run, then released with it (a .clean must not free
+ * them).  drydock's, not QEMU's: most graph changes record small states,
+ * which then share the transaction's allocation instead of one each.
+ */
+void *tran_alloc(Transaction *tran, size_t size);
 void tran_abort(Transaction *tran);
 void tran_commit(Transaction *tran);
 /* ret < 0: tran_abort(), else tran_commit() */
