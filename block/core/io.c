@@ -434,6 +434,15 @@ int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset,
         qiov = &pad.qiov;
         qiov_offset = 0;
     }
+    /*
+     * A parent asks for copies only through an edge that may write them:
+     * a read-only copy-on-read filter holds no write permission, even over
+     * a node another user keeps writable
+     */
+    if ((flags & BDRV_REQ_COPY_ON_READ) &&
+        !(child->perm & (BLK_PERM_WRITE | BLK_PERM_WRITE_UNCHANGED))) {
+        flags &= ~BDRV_REQ_COPY_ON_READ;
+    }
     /* Copy-on-read: a node opened with it copies on every read */
     if (bs->open_flags & BDRV_O_COPY_ON_READ) {
         flags |= BDRV_REQ_COPY_ON_READ;

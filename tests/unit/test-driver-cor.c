@@ -135,6 +135,82 @@ static void test_stacked_cor_filters_without_read_permission(void **s)
     end_test();
 }
 
+/*
+ * A filter reopened read-only holds no write permission on its child, so
+ * it copies nothing: its reads are plain reads (found by the graph fuzz
+ * target: the copy's write failed an assertion)
+ */
+static void test_cor_filter_reopened_read_only_copies_nothing(void **s)
+{
+    BlockDriverState *filter, *overlay;
+    const TestDriverCounters *c;
+    BlockBackend *blk;
+    uint8_t buf[4096];
+    int64_t pnum;
+
+    make_base(0x3e);
+    blk = blk_new_open(NULL, NULL, cor_opts("copy-on-read", "file.", NULL),
+                       BDRV_O_RDWR, &error_abort);
+    filter = blk_bs(blk);
+    overlay = filter->file->bs;
+    expect_int(blk_set_perm(blk, BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL,
+                            &error_abort), 0);
+    expect_int(bdrv_reopen_set_read_only(filter, true, &error_abort), 0);
+    expect_false(filter->file->perm & (BLK_PERM_WRITE |
+                                       BLK_PERM_WRITE_UNCHANGED));
+    c = test_driver_counters(overlay);
+    test_driver_reset_counters(overlay);
+    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
+    expect_true(all_bytes(buf, sizeof(buf), 0x3e));
+    expect_int(c->writes, 0);
+    expect_int(bdrv_is_allocated(overlay, 0, 4096, &pnum), 0);
+
+    /* Writable again: reads copy again */
+    expect_int(bdrv_reopen_set_read_only(filter, false, &error_abort), 0);
+    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
+    expect_int(c->writes, 1);
+    expect_graph_ok();
+    blk_unref(blk);
+    end_test();
+}
+
+/*
+ * A read-only filter over a node another user keeps writable: its edge
+ * holds no write permission, so its reads copy nothing into that node
+ * (the graph fuzz target put such a filter over its own filter driver,
+ * whose forwarded copy then failed the write-permission assertion)
+ */
+static void test_read_only_cor_filter_over_writable_node(void **s)
+{
+    BlockBackend *owner, *blk;
+    BlockDriverState *overlay;
+    const TestDriverCounters *c;
+    QDict *opts = qdict_new();
+    uint8_t buf[4096];
+    int64_t pnum;
+
+    make_base(0x71);
+    owner = blk_new_open(NULL, NULL,
+                         cor_opts(NULL, "", "node-name", "cor-overlay", NULL),
+                         BDRV_O_RDWR, &error_abort);
+    overlay = blk_bs(owner);
+    qdict_put_str(opts, "driver", "copy-on-read");
+    qdict_put_str(opts, "file", "cor-overlay");
+    blk = blk_new_open(NULL, NULL, opts, 0, &error_abort);
+    expect_false(blk_bs(blk)->file->perm & (BLK_PERM_WRITE |
+                                             BLK_PERM_WRITE_UNCHANGED));
+    c = test_driver_counters(overlay);
+    test_driver_reset_counters(overlay);
+    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
+    expect_true(all_bytes(buf, sizeof(buf), 0x71));
+    expect_int(c->writes, 0);
+    expect_int(bdrv_is_allocated(overlay, 0, 4096, &pnum), 0);
+    expect_graph_ok();
+    blk_unref(blk);
+    blk_unref(owner);
+    end_test();
+}
+
 static void test_cor_filter_leaves_data_written_through_it(void **s)
 {
     BlockBackend *blk;
@@ -220,6 +296,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_cor_filter_copies_backing_data_into_overlay),
         T(test_stacked_cor_filters_without_read_permission),
+        T(test_cor_filter_reopened_read_only_copies_nothing),
+        T(test_read_only_cor_filter_over_writable_node),
         T(test_cor_filter_leaves_data_written_through_it),
         T(test_cor_failed_copy_fails_the_read),
         T(test_copy_on_read_open_flag_copies_plain_reads),
