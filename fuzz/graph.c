@@ -73,6 +73,9 @@ typedef struct GraphState {
 } GraphState;
 
 static GraphState g;
+/* Its inputs free little (fuzz-common.h) */
+const bool fuzz_small_quarantine = true;
+
 static IOThread *g_iothread[2];
 static uint8_t *g_qcow2_template;     /* a formatted qcow2 image, made once */
 static size_t g_qcow2_template_len;
