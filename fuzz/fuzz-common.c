@@ -132,7 +132,9 @@ extern const bool fuzz_small_quarantine __attribute__((weak));
 #define FUZZ_ASAN_OPTIONS ":allocator_release_to_os_interval_ms=-1"
 #define FUZZ_ASAN_ENGINE FUZZ_ASAN_OPTIONS ":malloc_context_size=0"
 
+/* Called while ASan starts, before its shadow memory exists: no checks */
 const char *__asan_default_options(void);
+__attribute__((no_sanitize_address))
 const char *__asan_default_options(void)
 {
     if (&fuzz_small_quarantine && fuzz_small_quarantine) {
