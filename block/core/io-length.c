@@ -23,14 +23,16 @@ int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
     if (drv->bdrv_co_getlength) {
         int64_t length = drv->bdrv_co_getlength(bs);
 
-        if (length < 0) {
-            return (int)length;
+        /*
+         * An error, or more than the driver's half of the contract allows
+         * (before rounding can overflow): one test on the common path
+         */
+        if ((uint64_t)length > (uint64_t)BDRV_MAX_LENGTH) {
+            return length < 0 ? (int)length : -EFBIG;
         }
-        /* The driver's half of the contract, before rounding can overflow */
-        if (length > BDRV_MAX_LENGTH) {
-            return -EFBIG;
-        }
-        hint = DIV_ROUND_UP(length, (int64_t)BDRV_SECTOR_SIZE);
+        /* In range: BDRV_MAX_LENGTH is a whole number of sectors */
+        bs->total_sectors = DIV_ROUND_UP(length, (int64_t)BDRV_SECTOR_SIZE);
+        return 0;
     }
     if (hint < 0) {
         return -EINVAL;
@@ -180,7 +182,7 @@ bool bdrv_is_inserted(BlockDriverState *bs)
     BdrvChild *child;
 
     IO_CODE();
-    if (!bs->drv || node_info_filter_orphaned(bs)) {
+    if (!bs->drv || (bs->drv->is_filter && node_info_filter_orphaned(bs))) {
         return false;
     }
     QLIST_FOREACH(child, &bs->children, next) {

@@ -17,12 +17,10 @@
 
 /* ---- small helpers ---- */
 
+/* A power of two: io_limits_check refuses anything else */
 uint32_t io_align(BlockDriverState *bs)
 {
-    uint32_t align = bs->bl.request_alignment;
-
-    assert(align >= 1);
-    return align;
+    return bs->bl.request_alignment;
 }
 
 int64_t io_max_transfer(BlockDriverState *bs)
