@@ -17,7 +17,7 @@ int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
     if (!drv) {
         return -ENOMEDIUM;
     }
-    if (bdrv_is_sg(bs)) {
+    if (bs->sg) {
         return 0;   /* SCSI passthrough has no meaningful length */
     }
     if (drv->bdrv_co_getlength) {
@@ -66,11 +66,13 @@ int bdrv_refresh_total_sectors(BlockDriverState *bs, int64_t hint)
 
 int64_t coroutine_fn bdrv_co_nb_sectors(BlockDriverState *bs)
 {
+    const BlockDriver *drv = bs->drv;
+
     IO_CODE();
-    if (!bs->drv) {
+    if (!drv) {
         return -ENOMEDIUM;
     }
-    if (bs->drv->has_variable_length || bs->total_sectors < 0) {
+    if (drv->has_variable_length || bs->total_sectors < 0) {
         int ret = io_length_refresh_total_sectors(bs, bs->total_sectors);
 
         if (ret < 0) {
@@ -86,11 +88,9 @@ int64_t coroutine_fn bdrv_co_getlength(BlockDriverState *bs)
 
     IO_CODE();
     sectors = bdrv_co_nb_sectors(bs);
-    if (sectors < 0) {
-        return sectors;
-    }
-    if (sectors > INT64_MAX / (int64_t)BDRV_SECTOR_SIZE) {
-        return -EFBIG;
+    /* An error, or a length in bytes beyond int64_t: one test */
+    if ((uint64_t)sectors > (uint64_t)(INT64_MAX / BDRV_SECTOR_SIZE)) {
+        return sectors < 0 ? sectors : -EFBIG;
     }
     return sectors * (int64_t)BDRV_SECTOR_SIZE;
 }
