@@ -17,20 +17,22 @@ int coroutine_fn io_length_refresh_total_sectors(BlockDriverState *bs,
     if (!drv) {
         return -ENOMEDIUM;
     }
-    if (bdrv_is_sg(bs)) {
+    if (bs->sg) {
         return 0;   /* SCSI passthrough has no meaningful length */
     }
     if (drv->bdrv_co_getlength) {
         int64_t length = drv->bdrv_co_getlength(bs);
 
-        if (length < 0) {
-            return (int)length;
+        /*
+         * An error, or more than the driver's half of the contract allows
+         * (before rounding can overflow): one test on the common path
+         */
+        if ((uint64_t)length > (uint64_t)BDRV_MAX_LENGTH) {
+            return length < 0 ? (int)length : -EFBIG;
         }
-        /* The driver's half of the contract, before rounding can overflow */
-        if (length > BDRV_MAX_LENGTH) {
-            return -EFBIG;
-        }
-        hint = DIV_ROUND_UP(length, (int64_t)BDRV_SECTOR_SIZE);
+        /* In range: BDRV_MAX_LENGTH is a whole number of sectors */
+        bs->total_sectors = DIV_ROUND_UP(length, (int64_t)BDRV_SECTOR_SIZE);
+        return 0;
     }
     if (hint < 0) {
         return -EINVAL;
@@ -64,11 +66,13 @@ int bdrv_refresh_total_sectors(BlockDriverState *bs, int64_t hint)
 
 int64_t coroutine_fn bdrv_co_nb_sectors(BlockDriverState *bs)
 {
+    const BlockDriver *drv = bs->drv;
+
     IO_CODE();
-    if (!bs->drv) {
+    if (!drv) {
         return -ENOMEDIUM;
     }
-    if (bs->drv->has_variable_length || bs->total_sectors < 0) {
+    if (drv->has_variable_length || bs->total_sectors < 0) {
         int ret = io_length_refresh_total_sectors(bs, bs->total_sectors);
 
         if (ret < 0) {
@@ -84,11 +88,9 @@ int64_t coroutine_fn bdrv_co_getlength(BlockDriverState *bs)
 
     IO_CODE();
     sectors = bdrv_co_nb_sectors(bs);
-    if (sectors < 0) {
-        return sectors;
-    }
-    if (sectors > INT64_MAX / (int64_t)BDRV_SECTOR_SIZE) {
-        return -EFBIG;
+    /* An error, or a length in bytes beyond int64_t: one test */
+    if ((uint64_t)sectors > (uint64_t)(INT64_MAX / BDRV_SECTOR_SIZE)) {
+        return sectors < 0 ? sectors : -EFBIG;
     }
     return sectors * (int64_t)BDRV_SECTOR_SIZE;
 }
@@ -180,7 +182,7 @@ bool bdrv_is_inserted(BlockDriverState *bs)
     BdrvChild *child;
 
     IO_CODE();
-    if (!bs->drv || node_info_filter_orphaned(bs)) {
+    if (!bs->drv || (bs->drv->is_filter && node_info_filter_orphaned(bs))) {
         return false;
     }
     QLIST_FOREACH(child, &bs->children, next) {

@@ -44,7 +44,7 @@ void io_request_begin(BdrvTrackedRequest *req, BlockDriverState *bs,
         req->overlap_offset = QEMU_ALIGN_DOWN(offset, (int64_t)align);
         req->overlap_bytes = end - req->overlap_offset;
     }
-    qemu_co_queue_init(&req->wait_queue);
+    /* wait_queue: zero-filled above, a valid empty queue */
 
     pthread_mutex_lock(&bs->reqs_lock);
     QLIST_INSERT_HEAD(&bs->tracked_requests, req, list);
@@ -93,8 +93,13 @@ void io_request_end(BdrvTrackedRequest *req)
         bs->serialising_in_flight--;
     }
     pthread_mutex_unlock(&bs->reqs_lock);
-    /* Waiters re-scan the list; none of them touches req again */
-    qemu_co_queue_restart_all(&req->wait_queue);
+    /*
+     * Waiters re-scan the list; none of them touches req again.  Only the
+     * home thread queues on req, so an empty queue stays empty here.
+     */
+    if (!QTAILQ_EMPTY(&req->wait_queue.entries)) {
+        qemu_co_queue_restart_all(&req->wait_queue);
+    }
 }
 
 static bool io_request_overlaps(const BdrvTrackedRequest *a,

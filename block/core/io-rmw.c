@@ -16,15 +16,17 @@ bool io_rmw_pad(BlockDriverState *bs, int64_t offset, int64_t bytes,
 {
     int64_t align = io_align(bs);
     int64_t end = offset + bytes;
+    int64_t mask = align - 1;       /* align is a power of two */
     bool two_blocks;
 
-    memset(pad, 0, sizeof(*pad));
-    pad->head = (size_t)(offset % align);
-    pad->tail = (size_t)(QEMU_ALIGN_UP(end, align) - end);
-    if (pad->head == 0 && pad->tail == 0) {
+    /* The common case, an aligned request, costs one test */
+    if (((offset | end) & mask) == 0) {
+        pad->active = false;
         return false;
     }
-
+    memset(pad, 0, sizeof(*pad));
+    pad->head = (size_t)(offset & mask);
+    pad->tail = (size_t)((align - (end & mask)) & mask);
     pad->active = true;
     pad->offset = offset - (int64_t)pad->head;
     pad->bytes = (int64_t)pad->head + bytes + (int64_t)pad->tail;

@@ -37,7 +37,10 @@ int64_t io_sync_run(AioContext *ctx, IoSyncFn *fn, void *opaque)
     }
     co = qemu_coroutine_create(io_sync_entry, &call);
     aio_co_enter(ctx, co);
-    AIO_WAIT_WHILE(ctx, !qatomic_load_acquire(&call.done));
+    /* Most requests complete without yielding: then there is no wait */
+    if (!qatomic_load_acquire(&call.done)) {
+        AIO_WAIT_WHILE(ctx, !qatomic_load_acquire(&call.done));
+    }
     return call.ret;
 }
 

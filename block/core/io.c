@@ -17,21 +17,22 @@
 
 /* ---- small helpers ---- */
 
+/* A power of two: io_limits_check refuses anything else */
 uint32_t io_align(BlockDriverState *bs)
 {
-    uint32_t align = bs->bl.request_alignment;
-
-    assert(align >= 1);
-    return align;
+    return bs->bl.request_alignment;
 }
 
 int64_t io_max_transfer(BlockDriverState *bs)
 {
-    uint32_t align = io_align(bs);
-    int64_t max = MIN_NON_ZERO((int64_t)bs->bl.max_transfer,
-                               (int64_t)BDRV_REQUEST_MAX_BYTES);
+    int64_t align = io_align(bs);
+    int64_t max = bs->bl.max_transfer;
 
-    max = QEMU_ALIGN_DOWN(max, (int64_t)align);
+    /* 0 is "no limit"; the limit is a multiple of align unless below it */
+    if (max == 0 || max > (int64_t)BDRV_REQUEST_MAX_BYTES) {
+        max = BDRV_REQUEST_MAX_BYTES;
+    }
+    max &= ~(align - 1);
     return max > 0 ? max : align;
 }
 
@@ -198,7 +199,8 @@ int coroutine_fn io_aligned_preadv(BdrvChild *child, BdrvTrackedRequest *req,
     int64_t max_transfer = io_max_transfer(bs);
     int64_t total, readable;
 
-    assert(QEMU_IS_ALIGNED(offset, align) && QEMU_IS_ALIGNED(bytes, align));
+    /* align is a power of two: one test for both */
+    assert(((offset | bytes) & (align - 1)) == 0);
     assert(req->offset <= offset &&
            offset + bytes <= req->offset + req->bytes);
     io_request_wait(req, false);
@@ -313,7 +315,7 @@ int coroutine_fn io_aligned_pwritev(BdrvChild *child, BdrvTrackedRequest *req,
     int64_t max_transfer = io_max_transfer(bs);
     int ret;
 
-    assert(QEMU_IS_ALIGNED(offset, align) && QEMU_IS_ALIGNED(bytes, align));
+    assert(((offset | bytes) & (align - 1)) == 0);
     ret = io_write_prepare(child, req, offset, bytes, flags);
     if (ret == 0 && (flags & BDRV_REQ_ZERO_WRITE)) {
         bdrv_co_debug_event(bs, BLKDBG_PWRITEV_ZERO);
