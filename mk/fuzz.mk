@@ -35,7 +35,8 @@ LF_SAN := address,undefined
 # UBSan's alignment check is two compares per pointer dereference, and
 # -fsanitize-coverage=trace-cmp (clang 14) turns each into a libFuzzer hook
 # call: they were most of the hooks of an I/O request.  Misaligned accesses
-# are still caught where corpora are replayed (BUILD=asan keeps the check).
+# are still caught where corpora are replayed (BUILD=asan keeps the check);
+# OSS-Fuzz's UBSan flag set leaves alignment out as well.
 LF_NO_SAN ?= -fno-sanitize=alignment
 LF_CFLAGS := $(FUZZ_BASE) -O1 -fno-omit-frame-pointer \
              -fsanitize=fuzzer-no-link,$(LF_SAN) -fno-sanitize-recover=undefined \
