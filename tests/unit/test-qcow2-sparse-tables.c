@@ -96,6 +96,7 @@ static void test_check_walks_active_l1_in_place(void **state)
 #endif
 }
 
+#ifdef HAVE_MALLOC_HOOKS
 /* Minor page faults of the process so far */
 static long minor_faults(void)
 {
@@ -104,6 +105,7 @@ static long minor_faults(void)
     assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
     return ru.ru_minflt;
 }
+#endif
 
 /*
  * 256 TiB: a 4 MiB L1 table (1024 pages) with only its first entry in use.
