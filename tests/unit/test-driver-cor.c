@@ -135,6 +135,22 @@ static void test_stacked_cor_filters_without_read_permission(void **s)
     end_test();
 }
 
+/* A read through @blk returns the base's @fill and writes nothing in @overlay */
+static void expect_read_copies_nothing(BlockBackend *blk,
+                                       BlockDriverState *overlay,
+                                       uint8_t fill)
+{
+    const TestDriverCounters *c = test_driver_counters(overlay);
+    uint8_t buf[4096];
+    int64_t pnum;
+
+    test_driver_reset_counters(overlay);
+    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
+    expect_true(all_bytes(buf, sizeof(buf), fill));
+    expect_int(c->writes, 0);
+    expect_int(bdrv_is_allocated(overlay, 0, 4096, &pnum), 0);
+}
+
 /*
  * A filter reopened read-only holds no write permission on its child, so
  * it copies nothing: its reads are plain reads (found by the graph fuzz
@@ -143,10 +159,8 @@ static void test_stacked_cor_filters_without_read_permission(void **s)
 static void test_cor_filter_reopened_read_only_copies_nothing(void **s)
 {
     BlockDriverState *filter, *overlay;
-    const TestDriverCounters *c;
     BlockBackend *blk;
     uint8_t buf[4096];
-    int64_t pnum;
 
     make_base(0x3e);
     blk = blk_new_open(NULL, NULL, cor_opts("copy-on-read", "file.", NULL),
@@ -158,17 +172,12 @@ static void test_cor_filter_reopened_read_only_copies_nothing(void **s)
     expect_int(bdrv_reopen_set_read_only(filter, true, &error_abort), 0);
     expect_false(filter->file->perm & (BLK_PERM_WRITE |
                                        BLK_PERM_WRITE_UNCHANGED));
-    c = test_driver_counters(overlay);
-    test_driver_reset_counters(overlay);
-    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
-    expect_true(all_bytes(buf, sizeof(buf), 0x3e));
-    expect_int(c->writes, 0);
-    expect_int(bdrv_is_allocated(overlay, 0, 4096, &pnum), 0);
+    expect_read_copies_nothing(blk, overlay, 0x3e);
 
     /* Writable again: reads copy again */
     expect_int(bdrv_reopen_set_read_only(filter, false, &error_abort), 0);
     expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
-    expect_int(c->writes, 1);
+    expect_int(test_driver_counters(overlay)->writes, 1);
     expect_graph_ok();
     blk_unref(blk);
     end_test();
@@ -184,10 +193,7 @@ static void test_read_only_cor_filter_over_writable_node(void **s)
 {
     BlockBackend *owner, *blk;
     BlockDriverState *overlay;
-    const TestDriverCounters *c;
     QDict *opts = qdict_new();
-    uint8_t buf[4096];
-    int64_t pnum;
 
     make_base(0x71);
     owner = blk_new_open(NULL, NULL,
@@ -199,12 +205,7 @@ static void test_read_only_cor_filter_over_writable_node(void **s)
     blk = blk_new_open(NULL, NULL, opts, 0, &error_abort);
     expect_false(blk_bs(blk)->file->perm & (BLK_PERM_WRITE |
                                              BLK_PERM_WRITE_UNCHANGED));
-    c = test_driver_counters(overlay);
-    test_driver_reset_counters(overlay);
-    expect_int(blk_pread(blk, 0, sizeof(buf), buf, 0), 0);
-    expect_true(all_bytes(buf, sizeof(buf), 0x71));
-    expect_int(c->writes, 0);
-    expect_int(bdrv_is_allocated(overlay, 0, 4096, &pnum), 0);
+    expect_read_copies_nothing(blk, overlay, 0x71);
     expect_graph_ok();
     blk_unref(blk);
     blk_unref(owner);
