@@ -29,16 +29,14 @@
 #include "util/aio.h"
 #include "coroutine-internal.h"
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#include "util/sanitizers.h"
+#ifdef UTIL_ASAN
 #define COROUTINE_ASAN 1
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #include <dlfcn.h>
 #endif
-#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+#ifdef UTIL_TSAN
 #define COROUTINE_TSAN 1
 #include <sanitizer/tsan_interface.h>
 #endif

@@ -2,22 +2,14 @@
  * Memory and string helpers with GLib's names (see include/util/osdep.h).
  */
 #include "util/osdep.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define OSDEP_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define OSDEP_ASAN 1
-#endif
+#include "util/sanitizers.h"
 
 /*
  * The g_try_* functions exist for sizes taken from untrusted input. Under
  * ASan a request above its allocator limit aborts the process instead of
  * returning NULL, so refuse such sizes ourselves.
  */
-#ifdef OSDEP_ASAN
+#ifdef UTIL_ASAN
 #define OSDEP_TRY_MAX ((size_t)1 << 40)
 #else
 #define OSDEP_TRY_MAX ((size_t)PTRDIFF_MAX)

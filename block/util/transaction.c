@@ -5,10 +5,8 @@
 
 #include "util/transaction.h"
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#include "util/sanitizers.h"
+#ifdef UTIL_ASAN
 #include <sanitizer/asan_interface.h>
 #define TRAN_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define TRAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
