@@ -265,6 +265,35 @@ static void test_reference_past_refcount_blocks_is_seen(void **state)
     assert_int_equal(res.leaks, 1);
 }
 
+/*
+ * A header that claims 65536 snapshots over a table of one entry: the
+ * open fails where the entries run out, and what it allocated follows
+ * the entries it read, not the count (65536 entries are ~30 MiB)
+ */
+static void test_snapshot_count_over_short_table(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    qcow2_test_create("sn", 64 * MiB, "cluster_size=4096");
+    blk = qsnap_open("sn", BDRV_O_RDWR);
+    assert_int_equal(qsnap_create(blk, NULL, "only"), 0);
+    blk_unref(blk);
+    qcow2_test_poke32("sn", 60, 65536);
+    largest = 0;
+    watching = true;
+    blk = qcow2_test_open("sn", 0, &err);
+    watching = false;
+    assert_null(blk);
+    assert_non_null(err);
+    error_free(err);
+    assert_true(largest < 256 * KiB);
+#else
+    skip();
+#endif
+}
+
 static int sparse_group_setup(void **state)
 {
 #ifdef HAVE_MALLOC_HOOKS
@@ -283,6 +312,7 @@ int main(void)
         T(test_reftable_entry_after_zero_run_is_seen),
         T(test_reftable_entry_in_second_piece_is_seen),
         T(test_reference_past_refcount_blocks_is_seen),
+        T(test_snapshot_count_over_short_table),
     };
 
     return test_common_run_group(tests, sparse_group_setup,

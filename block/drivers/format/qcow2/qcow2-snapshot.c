@@ -216,11 +216,50 @@ static int qcow2_snapshot_check_overlaps(BlockDriverState *bs, Error **errp)
     return 0;
 }
 
+/*
+ * Room for entry @i: the array grows with the entries read, so that a
+ * header claiming 65536 snapshots over a short table costs what the table
+ * holds, not 65536 zeroed entries
+ */
+static int qcow2_snapshot_reserve(BDRVQcow2State *s, uint32_t i,
+                                  uint32_t *room, Error **errp)
+{
+    Qcow2Snapshot *grown;
+    uint32_t want;
+
+    if (i < *room) {
+        return 0;
+    }
+    want = MIN(s->nb_snapshots, MAX(16u, *room * 2));
+    grown = g_try_realloc(s->snapshots, (size_t)want * sizeof(*grown));
+    if (!grown) {
+        error_setg(errp, "Could not allocate the snapshot table");
+        return -ENOMEM;
+    }
+    memset(grown + *room, 0, (want - *room) * sizeof(*grown));
+    s->snapshots = grown;
+    *room = want;
+    return 0;
+}
+
+/* Free entries [0, @n) and the array */
+static void qcow2_snapshots_free_n(BDRVQcow2State *s, uint32_t n)
+{
+    for (uint32_t i = 0; s->snapshots && i < n; i++) {
+        g_free(s->snapshots[i].id);
+        g_free(s->snapshots[i].name);
+        g_free(s->snapshots[i].unknown_extra);
+    }
+    g_free(s->snapshots);
+    s->snapshots = NULL;
+}
+
 int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
                          Error **errp)
 {
     Qcow2SnapshotReader r = { .bs = bs };
     uint64_t pos = 0;
+    uint32_t i, room = 0;
     int ret = 0;
 
     if (!s->nb_snapshots) {
@@ -231,31 +270,26 @@ int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
     r.limit = MIN((uint64_t)QCOW2_MAX_SNAPSHOT_TABLE,
                   (uint64_t)s->file_len - s->snapshots_offset);
     r.file_limit = r.limit < QCOW2_MAX_SNAPSHOT_TABLE;
-    s->snapshots = g_try_malloc0(s->nb_snapshots * sizeof(Qcow2Snapshot));
-    if (!s->snapshots) {
-        error_setg(errp, "Could not allocate the snapshot table");
-        return -ENOMEM;
-    }
-    for (uint32_t i = 0; ret == 0 && i < s->nb_snapshots; i++) {
-        ret = qcow2_snapshot_read_one(&r, i, &pos, errp);
+    for (i = 0; ret == 0 && i < s->nb_snapshots; i++) {
+        ret = qcow2_snapshot_reserve(s, i, &room, errp);
+        if (ret == 0) {
+            ret = qcow2_snapshot_read_one(&r, i, &pos, errp);
+        }
     }
     g_free(r.buf);
     s->snapshots_size = pos;
-    if (ret == 0) {
-        ret = qcow2_snapshot_check_overlaps(bs, errp);
+    if (ret < 0) {
+        /* Entry i - 1 failed, possibly after taking its extra data */
+        qcow2_snapshots_free_n(s, i);
+        return ret;
     }
-    return ret;
+    return qcow2_snapshot_check_overlaps(bs, errp);
 }
 
+/* s->snapshots, when set, holds all nb_snapshots entries */
 void qcow2_snapshots_free(BDRVQcow2State *s)
 {
-    for (uint32_t i = 0; s->snapshots && i < s->nb_snapshots; i++) {
-        g_free(s->snapshots[i].id);
-        g_free(s->snapshots[i].name);
-        g_free(s->snapshots[i].unknown_extra);
-    }
-    g_free(s->snapshots);
-    s->snapshots = NULL;
+    qcow2_snapshots_free_n(s, s->nb_snapshots);
 }
 
 int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info)
