@@ -9,7 +9,7 @@
 #                        contract produces and runs every target
 #   make fuzz-scripts-check  scripts/fuzz and scripts/fuzz-minimize work
 #                        (merge, fork mode, a run that cannot run) with
-#                        build/fuzz/scenario
+#                        build/fuzz/scenario; build/fuzz/io leaves no file
 #   make fuzz-replay     the replay mains only ($(O)/fuzz/replay-<target>),
 #                        what `make check` runs over corpora/ under ASan+UBSan
 #
@@ -107,7 +107,7 @@ fuzz-build: deps
 fuzz: fuzz-build
 	@scripts/fuzz --all --engine $(FUZZ_ENGINE) --time $(FUZZ_TIME)
 
-fuzz-scripts-check: build/fuzz/scenario
+fuzz-scripts-check: build/fuzz/scenario build/fuzz/io
 	@scripts/test-fuzz-scripts
 
 # The OSS-Fuzz / ClusterFuzzLite build.sh produces every target (make check
