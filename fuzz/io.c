@@ -18,6 +18,7 @@
  * the epoch (either order is correct there).  A read checks the known
  * bytes no write of the epoch overlaps, and re-learns unknown ones.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,8 @@ typedef struct IoState {
 } IoState;
 
 static IoState io_state;
-static char io_file_path[64];
+static char io_file_path[32];    /* /proc/self/fd/N of io_fd */
+static int io_fd = -1;
 
 static const char *const io_stack_names[] = {
     "test", "test/mem", "raw/mem", "raw/test/mem", "raw/file", "test/file",
@@ -605,7 +607,7 @@ static QDict *io_stack_opts(int stack, uint32_t align, uint32_t mt,
 static void io_make_backing_store(int stack, int64_t size)
 {
     if (stack == 4 || stack == 5) {
-        if (truncate(io_file_path, 0) < 0 || truncate(io_file_path, size) < 0) {
+        if (ftruncate(io_fd, 0) < 0 || ftruncate(io_fd, size) < 0) {
             fuzz_die("io: cannot resize %s", io_file_path);
         }
     } else {
@@ -662,29 +664,29 @@ static bool io_open(FuzzInput *in, IoState *s)
     return true;
 }
 
-static void io_cleanup(void)
-{
-    unlink(io_file_path);
-}
-
+/*
+ * The "file" stacks' file: created in $TMPDIR (else /dev/shm, where
+ * flushes cost nothing, else /tmp) and unlinked at once, so that nothing
+ * is left when the process dies without exit() -- a crash, a timeout, an
+ * OOM; the file driver opens it by its /proc/self/fd name.
+ */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     const char *tmp = getenv("TMPDIR");
-    int fd;
+    g_autofree char *name = NULL;
 
-    if (!tmp && access("/dev/shm", W_OK) == 0) {
-        tmp = "/dev/shm";   /* flushes of a tmpfs file cost nothing */
+    if (!tmp || !*tmp) {
+        tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     }
-
     fuzz_init();
-    snprintf(io_file_path, sizeof(io_file_path), "%s/drydock-fuzz-io-XXXXXX",
-             tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-    fd = mkstemp(io_file_path);
-    if (fd < 0) {
-        fuzz_die("io: cannot create a temporary file in %s", io_file_path);
+    name = g_strdup_printf("%s/drydock-fuzz-io-XXXXXX", tmp);
+    io_fd = mkstemp(name);
+    if (io_fd < 0) {
+        fuzz_die("io: cannot create a temporary file in %s: %s", tmp,
+                 strerror(errno));
     }
-    close(fd);
-    atexit(io_cleanup);
+    unlink(name);
+    snprintf(io_file_path, sizeof(io_file_path), "/proc/self/fd/%d", io_fd);
     return 0;
 }
 

@@ -14,10 +14,11 @@
  * - blkdebug refuses its config file; io sleep, sigraise, abort and break
  *   and the scenario's park are refused as syntax errors (real time,
  *   signals, or requests suspended under a drain: a deadlock abort);
- * - $TMPDIR (snapshot=on's temporary file) is a directory named after the
- *   process, made for each input and removed after it (libFuzzer ends
- *   with _exit(): a directory kept for the whole run was left behind; and
- *   $TMPDIR is set once: a setenv() per input cost 5 ms an input);
+ * - snapshot=on's temporary files go to a directory named after the
+ *   process (bdrv_set_temp_dir), made for each input and removed after it
+ *   (libFuzzer ends with _exit(): a directory kept for the whole run was
+ *   left behind).  $TMPDIR is libFuzzer's: -fork and -merge keep their
+ *   files there for the whole run;
  * - variables expand from a fixed table, not the environment, so that an
  *   input runs the same anywhere.
  *
@@ -143,7 +144,6 @@ static void s_sandbox(void)
     bdrv_blkdebug.bdrv_open = s_blkdebug_open_sandboxed;
     snprintf(s_tmpdir, sizeof(s_tmpdir), "/tmp/drydock-fuzz-scenario.%d",
              (int)getpid());
-    setenv("TMPDIR", s_tmpdir, 1);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -154,6 +154,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         done = true;
         s_sandbox();
         fuzz_init();
+        bdrv_set_temp_dir(s_tmpdir);
     }
     return 0;
 }

@@ -7,6 +7,9 @@
 #                        with its corpus (FUZZ_ENGINE=libfuzzer|afl); a table
 #   make oss-fuzz-check  .clusterfuzzlite/build.sh under the OSS-Fuzz build
 #                        contract produces and runs every target
+#   make fuzz-scripts-check  scripts/fuzz and scripts/fuzz-minimize work
+#                        (merge, fork mode, a run that cannot run) with
+#                        build/fuzz/scenario; build/fuzz/io leaves no file
 #   make fuzz-replay     the replay mains only ($(O)/fuzz/replay-<target>),
 #                        what `make check` runs over corpora/ under ASan+UBSan
 #
@@ -92,7 +95,7 @@ FUZZ_LF_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=build/afl/%) $(FUZZ_TARGETS:%=build/afl-cmplog/%)
 
 .PHONY: fuzz fuzz-build fuzz-libfuzzer fuzz-afl fuzz-replay oss-fuzz-check \
-        oss-fuzz-check-quick
+        oss-fuzz-check-quick fuzz-scripts-check
 fuzz-libfuzzer: $(FUZZ_LF_BINS)
 fuzz-afl: $(FUZZ_AFL_BINS)
 fuzz-replay: $(FUZZ_REPLAY_BINS)
@@ -103,6 +106,9 @@ fuzz-build: deps
 
 fuzz: fuzz-build
 	@scripts/fuzz --all --engine $(FUZZ_ENGINE) --time $(FUZZ_TIME)
+
+fuzz-scripts-check: build/fuzz/scenario build/fuzz/io
+	@scripts/test-fuzz-scripts
 
 # The OSS-Fuzz / ClusterFuzzLite build.sh produces every target (make check
 # runs the quick variant: host compiler, -O0, the replay main as engine)

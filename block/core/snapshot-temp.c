@@ -2,9 +2,10 @@
  * snapshot=on (BDRV_O_SNAPSHOT): the node is opened read-only and a
  * temporary qcow2 overlay, as long as the node and backed by it, is put
  * on top of it, so that writes go to the overlay and the image stays
- * unchanged.  The overlay's file is created in $TMPDIR (default /var/tmp)
- * and unlinked as soon as it is open: nothing is left behind when the
- * overlay is closed, or when the process dies.
+ * unchanged.  The overlay's file is created in the directory of
+ * bdrv_set_temp_dir(), else $TMPDIR, else /var/tmp, and unlinked as soon
+ * as it is open: nothing is left behind when the overlay is closed, or
+ * when the process dies.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,6 +13,25 @@
 #include "core.h"
 
 #define SNAPSHOT_TEMP_FORMAT "qcow2"
+
+static char *snapshot_temp_dir_set;   /* bdrv_set_temp_dir(), or NULL */
+
+void bdrv_set_temp_dir(const char *dir)
+{
+    GLOBAL_STATE_CODE();
+    g_free(snapshot_temp_dir_set);
+    snapshot_temp_dir_set = dir && *dir ? g_strdup(dir) : NULL;
+}
+
+static const char *snapshot_temp_dir(void)
+{
+    const char *env = getenv("TMPDIR");
+
+    if (snapshot_temp_dir_set) {
+        return snapshot_temp_dir_set;
+    }
+    return env && *env ? env : "/var/tmp";
+}
 
 /* The "snapshot" option (a bool) into BDRV_O_SNAPSHOT of *@flags */
 int snapshot_temp_option(QDict *options, int *flags, Error **errp)
@@ -27,12 +47,10 @@ void snapshot_temp_base_options(QDict *options, int *flags)
     *flags &= ~(BDRV_O_SNAPSHOT | BDRV_O_RDWR | BDRV_O_AUTO_RDONLY);
 }
 
-/* A new empty file in $TMPDIR (the caller frees the name) */
+/* A new empty file in snapshot_temp_dir() (the caller frees the name) */
 static char *snapshot_temp_file(Error **errp)
 {
-    const char *dir = getenv("TMPDIR");
-    char *name = g_strdup_printf("%s/vl.XXXXXX", dir && *dir ? dir
-                                                            : "/var/tmp");
+    char *name = g_strdup_printf("%s/vl.XXXXXX", snapshot_temp_dir());
     int fd = mkstemp(name);
 
     if (fd < 0) {

@@ -40,6 +40,15 @@ void bdrv_ref(BlockDriverState *bs);
 void bdrv_unref(BlockDriverState *bs);
 void coroutine_fn bdrv_co_unref(BlockDriverState *bs);
 
+/*
+ * drydock addition: the directory of snapshot=on's temporary overlay
+ * files (BDRV_O_SNAPSHOT; block/core/snapshot-temp.c).  NULL or "" (the
+ * default) is $TMPDIR, or /var/tmp without it.  The name is copied.  For
+ * a process whose $TMPDIR is not the library's to change, e.g. a fuzz
+ * target (libFuzzer keeps its own files there).
+ */
+void bdrv_set_temp_dir(const char *dir);
+
 /* Open */
 BlockDriverState *bdrv_open(const char *filename, const char *reference,
                             QDict *options, int flags, Error **errp);
