@@ -494,16 +494,15 @@ static int coroutine_fn qcow2_check_refblocks(Qcow2Check *c)
     used = qcow2_read_table(c->bs->file, s->reftable_offset, s->reftable_size,
                             table);
     ret = used < 0 ? used : 0;
-    /* (an entry that is 0 names no block) */
-    for (uint64_t i = ret ? s->reftable_size : (uint64_t)
-                      qcow2_next_nonzero_entry(table, 0, s->reftable_size, 1);
-         ret == 0 && i < s->reftable_size;
-         i = qcow2_next_nonzero_entry(table, i + 1, s->reftable_size, 1)) {
+    /* (an entry that is 0 names no block; none follows entry used - 1) */
+    for (int64_t i = ret ? 0 : qcow2_next_nonzero_entry(table, 0, used, 1);
+         ret == 0 && i < used;
+         i = qcow2_next_nonzero_entry(table, i + 1, used, 1)) {
         uint64_t off = table[i] & QCOW2_REFT_OFFSET_MASK;
         int64_t cluster = off >> s->cluster_bits;
 
         if (table[i] & ~QCOW2_REFT_OFFSET_MASK) {
-            qcow2_check_msg(c, "ERROR refcount table entry %" PRIu64 " has "
+            qcow2_check_msg(c, "ERROR refcount table entry %" PRId64 " has "
                             "reserved bits set", i);
             c->res->corruptions++;
             c->rebuild = true;
@@ -513,18 +512,18 @@ static int coroutine_fn qcow2_check_refblocks(Qcow2Check *c)
             continue;
         }
         if (off & (s->cluster_size - 1)) {
-            qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " is not "
+            qcow2_check_msg(c, "ERROR refcount block %" PRId64 " is not "
                             "cluster aligned; refcount table entry "
                             "corrupted", i);
         } else if (cluster >= DIV_ROUND_UP(c->file_len, s->cluster_size)) {
-            qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " is outside "
+            qcow2_check_msg(c, "ERROR refcount block %" PRId64 " is outside "
                             "image", i);
         } else {
             ret = qcow2_check_ref(c, off, s->cluster_size);
             if (ret < 0 || c->refs[cluster] == 1) {
                 continue;
             }
-            qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " refcount=%"
+            qcow2_check_msg(c, "ERROR refcount block %" PRId64 " refcount=%"
                             PRIu32, i, c->refs[cluster]);
         }
         c->res->corruptions++;

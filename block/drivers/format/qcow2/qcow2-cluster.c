@@ -112,6 +112,14 @@ void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value)
     }
 }
 
+void qcow2_reftable_set(BDRVQcow2State *s, uint64_t index, uint64_t value)
+{
+    s->reftable[index] = value;
+    if (value && index >= s->reftable_used) {
+        s->reftable_used = index + 1;
+    }
+}
+
 uint64_t qcow2_l1_entries_for(BDRVQcow2State *s, uint64_t disk_size)
 {
     uint64_t l2_span = (uint64_t)s->cluster_size << s->l2_bits;

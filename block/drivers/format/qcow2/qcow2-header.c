@@ -487,12 +487,10 @@ int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
         error_setg_errno(errp, -ret, "Could not read the refcount table");
         return ret;
     }
+    s->reftable_used = ret;
     /* (a 0 entry is valid) */
-    for (uint64_t i = qcow2_next_nonzero_entry(s->reftable, 0,
-                                               s->reftable_size, 1);
-         i < s->reftable_size;
-         i = qcow2_next_nonzero_entry(s->reftable, i + 1, s->reftable_size,
-                                      1)) {
+    for (int64_t i = qcow2_next_nonzero_entry(s->reftable, 0, ret, 1);
+         i < ret; i = qcow2_next_nonzero_entry(s->reftable, i + 1, ret, 1)) {
         uint64_t e = s->reftable[i];
         bool bad = (e & ~QCOW2_REFT_OFFSET_MASK) ||
                    (e & (s->cluster_size - 1)) ||
@@ -503,7 +501,7 @@ int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
             (bs->open_flags & BDRV_O_CHECK)) {
             s->reftable[i] = 0;
         } else if (bad) {
-            error_setg(errp, "Refcount table entry %" PRIu64 " is invalid: "
+            error_setg(errp, "Refcount table entry %" PRId64 " is invalid: "
                        "%#" PRIx64, i, e);
             return -EINVAL;
         }

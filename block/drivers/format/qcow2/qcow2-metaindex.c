@@ -98,11 +98,11 @@ static Qcow2MetaIndex *qcow2_meta_index_build(BDRVQcow2State *s)
 
     /* Only the entries in use cost a step, whatever the declared sizes */
     for (int64_t i = s->reftable ? qcow2_next_nonzero_entry(s->reftable, 0,
-                                                            s->reftable_size,
+                                                            s->reftable_used,
                                                             1)
-                                 : (int64_t)s->reftable_size;
-         i < (int64_t)s->reftable_size;
-         i = qcow2_next_nonzero_entry(s->reftable, i + 1, s->reftable_size,
+                                 : (int64_t)s->reftable_used;
+         i < (int64_t)s->reftable_used;
+         i = qcow2_next_nonzero_entry(s->reftable, i + 1, s->reftable_used,
                                       1)) {
         qcow2_meta_index_insert(m, s->reftable[i], QCOW2_OL_REFBLOCK);
     }

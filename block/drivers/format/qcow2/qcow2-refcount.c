@@ -277,10 +277,12 @@ static int coroutine_fn qcow2_refcount_switch_table(BlockDriverState *bs,
     uint64_t entries = t * s->cluster_size / 8;
     uint64_t old_offset = s->reftable_offset;
     uint32_t old_clusters = s->reftable_clusters;
+    uint64_t used = 0;
     uint8_t hdr[12];
     int ret;
 
     for (uint64_t i = 0; i < entries; i++) {
+        used = table[i] ? i + 1 : used;
         table[i] = cpu_to_be64(table[i]);
     }
     ret = qcow2_pre_write_check(bs, 0, p * s->cluster_size, entries * 8);
@@ -303,6 +305,7 @@ static int coroutine_fn qcow2_refcount_switch_table(BlockDriverState *bs,
     g_free(s->reftable);
     s->reftable = table;
     s->reftable_size = entries;
+    s->reftable_used = used;
     s->reftable_offset = p * s->cluster_size;
     s->reftable_clusters = t;
     /* (rebuilt with any new blocks when next needed) */
@@ -457,7 +460,7 @@ static int coroutine_fn qcow2_refcount_ensure_block(BlockDriverState *bs,
     }
     qcow2_refblock_set(s, block, 0, 1);
     qcow2_cache_put(s->refblock_cache, &block);
-    s->reftable[index] = start * s->cluster_size;
+    qcow2_reftable_set(s, index, start * s->cluster_size);
     qcow2_meta_index_replace(s, QCOW2_OL_REFBLOCK, 0, s->reftable[index]);
     ret = qcow2_cache_flush(bs, s->refblock_cache);
     if (ret == 0) {
@@ -661,6 +664,7 @@ static int coroutine_fn qcow2_refcount_add_blocks(BlockDriverState *bs,
         BLKDBG_CO_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC);
         ret = qcow2_refcount_write_new_blocks(bs, s->reftable, first, last, c,
                                               c, c + m, &written);
+        s->reftable_used = MAX(s->reftable_used, (uint64_t)last + 1);
     }
     if (ret == 0) {
         assert(written == m);

@@ -31,11 +31,11 @@ static int64_t qcow2_repair_skip_unused(Qcow2Check *c, int64_t i)
         uint64_t block = (uint64_t)i >> s->refblock_bits;
         int64_t end;
 
-        if (block < s->reftable_size && s->reftable[block]) {
+        if (block < s->reftable_used && s->reftable[block]) {
             return i;
         }
-        /* (past the table, no cluster has a block) */
-        end = block < s->reftable_size ?
+        /* (past the entries in use, no cluster has a block) */
+        end = block < s->reftable_used ?
               MIN(c->nb_clusters, (int64_t)(block + 1) << s->refblock_bits) :
               c->nb_clusters;
         while (end - i >= QCOW2_REPAIR_SKIP_CHUNK &&
@@ -276,15 +276,17 @@ static int coroutine_fn qcow2_repair_switch(Qcow2Check *c, Qcow2Rebuild *r)
 static void qcow2_repair_adopt(BDRVQcow2State *s, Qcow2Rebuild *r,
                                uint64_t *table)
 {
-    for (uint64_t i = 0; i < s->reftable_size; i++) {
+    for (uint64_t i = 0; i < s->reftable_used; i++) {
         if (s->reftable[i]) {
             qcow2_cache_discard(s->refblock_cache, s->reftable[i]);
         }
     }
     g_free(s->reftable);
     s->reftable_size = r->table_clusters * s->cluster_size / 8;
+    s->reftable_used = 0;
     for (uint64_t i = 0; i < s->reftable_size; i++) {
         table[i] = be64_to_cpu(table[i]);
+        s->reftable_used = table[i] ? i + 1 : s->reftable_used;
     }
     s->reftable = table;
     qcow2_meta_index_drop(s);

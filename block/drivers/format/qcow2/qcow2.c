@@ -48,7 +48,7 @@ static int G_GNUC_UNUSED qcow2_check_overlap_walk(BDRVQcow2State *s,
                                                   int64_t size)
 {
     if ((check & QCOW2_OL_REFBLOCK) && s->reftable) {
-        for (uint64_t i = 0; i < s->reftable_size; i++) {
+        for (uint64_t i = 0; i < s->reftable_used; i++) {
             if (qcow2_ranges_overlap(offset, size, s->reftable[i],
                                      s->reftable[i] ? s->cluster_size : 0)) {
                 return QCOW2_OL_REFBLOCK;
@@ -150,11 +150,16 @@ int coroutine_fn qcow2_signal_corruption(BlockDriverState *bs, int64_t offset,
 static void qcow2_free_state(BDRVQcow2State *s)
 {
 #ifdef DRYDOCK_ASAN
-    /* Every test run under ASan checks the bound of the active L1 table */
+    /* Every test run under ASan checks the bounds of the tables in use */
     assert(!s->l1_table ||
            (s->l1_used <= s->l1_size &&
             qcow2_next_nonzero_entry(s->l1_table, s->l1_used, s->l1_size,
                                      1) == s->l1_size));
+    assert(!s->reftable ||
+           (s->reftable_used <= s->reftable_size &&
+            qcow2_next_nonzero_entry(s->reftable, s->reftable_used,
+                                     s->reftable_size, 1) ==
+            (int64_t)s->reftable_size));
 #endif
     qcow2_options_stop_timer(s);
     qcow2_cache_destroy(s->l2_cache);
@@ -169,6 +174,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     s->l2_cache = s->refblock_cache = NULL;
     s->l1_table = s->reftable = NULL;
     s->l1_used = 0;
+    s->reftable_used = 0;
     s->feature_table = NULL;
 }
 

@@ -223,6 +223,8 @@ typedef struct BDRVQcow2State {
     /* Refcount table, in host byte order */
     uint64_t *reftable;
     uint64_t reftable_size;       /* entries */
+    /* Entries [reftable_used, reftable_size) are all 0 (as l1_used) */
+    uint64_t reftable_used;
     uint64_t reftable_offset;
     uint32_t reftable_clusters;
 
@@ -372,6 +374,8 @@ int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
                          uint64_t *table);
 /* Set entry @index of the active L1 table (l1_used follows) */
 void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value);
+/* Set entry @index of the refcount table (reftable_used follows) */
+void qcow2_reftable_set(BDRVQcow2State *s, uint64_t index, uint64_t value);
 /* The L2 entry of the guest cluster at @offset (0: unallocated) */
 int coroutine_fn qcow2_get_l2_entry(BlockDriverState *bs, uint64_t offset,
                                     uint64_t *l2e);
