@@ -250,25 +250,25 @@ int64_t qemu_timer_virtual_deadline(AioContext *ctx)
 
 bool qemu_timer_any_expired(AioContext *ctx)
 {
-    bool expired = false;
+    int64_t expire_ns[QEMU_CLOCK_MAX];
+    bool armed[QEMU_CLOCK_MAX];
 
-    for (int type = 0; type < QEMU_CLOCK_MAX && !expired; type++) {
-        QEMUTimer *first;
-        int64_t expire_ns = 0;
+    /* One lock for all the lists: every poll asks this of each context */
+    aio_ctx_lock(ctx);
+    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+        QEMUTimer *first = QTAILQ_FIRST(&ctx->timers[type]);
 
-        aio_ctx_lock(ctx);
-        first = QTAILQ_FIRST(&ctx->timers[type]);
-        if (first) {
-            expire_ns = first->expire_ns;
-        }
-        aio_ctx_unlock(ctx);
-        /*
-         * The clock is read only for an armed timer: every deterministic
-         * poll asks this of each context, most of them with no timer
-         */
-        expired = first && expire_ns <= qemu_clock_get_ns(type);
+        armed[type] = first;
+        expire_ns[type] = first ? first->expire_ns : 0;
     }
-    return expired;
+    aio_ctx_unlock(ctx);
+    /* The clock is read only for an armed timer (most contexts have none) */
+    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+        if (armed[type] && expire_ns[type] <= qemu_clock_get_ns(type)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool qemu_timer_run_expired(AioContext *ctx, bool just_one)
