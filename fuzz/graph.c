@@ -48,9 +48,10 @@
 #define G_IMG_SIZE (64 * 1024)
 
 typedef struct GReq {
-    uint8_t buf[G_REQ_LEN];
+    uint8_t *buf;                     /* g_req_buf[i], zeroed at first use */
     QEMUIOVector qiov;
     bool busy;
+    bool used;                        /* in this input */
 } GReq;
 
 typedef struct GraphState {
@@ -73,6 +74,7 @@ typedef struct GraphState {
 } GraphState;
 
 static GraphState g;
+static uint8_t g_req_buf[G_REQS][G_REQ_LEN];
 /* Its inputs free little (fuzz-common.h) */
 const bool fuzz_small_quarantine = true;
 
@@ -605,14 +607,21 @@ static void g_submit(FuzzInput *in)
     int64_t offset = (int64_t)(how >> 1) * 512;
     uint64_t perm, shared;
     GReq *r = NULL;
+    int i;
 
-    for (int i = 0; i < G_REQS && !r; i++) {
+    for (i = 0; i < G_REQS && !r; i++) {
         r = g.req[i].busy ? NULL : &g.req[i];
     }
     if (!blk || !r || !blk_bs(blk)) {
         return;
     }
     blk_get_perm(blk, &perm, &shared);
+    /* What a buffer holds follows from this input alone */
+    r->buf = g_req_buf[i - 1];
+    if (!r->used) {
+        memset(r->buf, 0, G_REQ_LEN);
+        r->used = true;
+    }
     r->busy = true;
     g.in_flight++;
     qemu_iovec_init_buf(&r->qiov, r->buf, G_REQ_LEN);
