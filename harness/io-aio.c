@@ -319,6 +319,7 @@ static const IoCmd io_aio_write_cmd = {
 
 static const IoCmd io_aio_flush_cmd = {
     .name = "aio_flush",
+    .flags = IO_CMD_WAITS,
     .func = io_aio_flush_f,
     .argmin = 0,
     .argmax = 0,

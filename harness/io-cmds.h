@@ -16,6 +16,11 @@ typedef int (*IoCmdFunc)(BlockBackend *blk, int argc, char **argv);
 
 enum {
     IO_CMD_NOFILE_OK = 1 << 0,   /* runs without an open image */
+    /*
+     * Waits for requests of its own or in flight: on a drained backend
+     * (requests queued until the drain ends) it would wait forever
+     */
+    IO_CMD_WAITS = 1 << 1,
 };
 
 typedef struct IoCmd {

@@ -20,6 +20,7 @@ static int io_flush_f(BlockBackend *blk, int argc, char **argv)
 static const IoCmd io_flush_cmd = {
     .name = "flush",
     .altname = "f",
+    .flags = IO_CMD_WAITS,
     .func = io_flush_f,
     .oneline = "flush all in-core file state to disk",
 };
@@ -66,6 +67,7 @@ static int io_truncate_f(BlockBackend *blk, int argc, char **argv)
 static const IoCmd io_truncate_cmd = {
     .name = "truncate",
     .altname = "t",
+    .flags = IO_CMD_WAITS,
     .func = io_truncate_f,
     .argmin = 1,
     .argmax = 3,
@@ -257,6 +259,7 @@ static void io_discard_help(void)
 static const IoCmd io_discard_cmd = {
     .name = "discard",
     .altname = "d",
+    .flags = IO_CMD_WAITS,
     .func = io_discard_f,
     .argmin = 2,
     .argmax = -1,

@@ -322,6 +322,7 @@ static void io_read_help(void)
 static const IoCmd io_read_cmd = {
     .name = "read",
     .altname = "r",
+    .flags = IO_CMD_WAITS,
     .func = io_read_f,
     .argmin = 2,
     .argmax = -1,
@@ -570,6 +571,7 @@ static void io_write_help(void)
 static const IoCmd io_write_cmd = {
     .name = "write",
     .altname = "w",
+    .flags = IO_CMD_WAITS,
     .func = io_write_f,
     .argmin = 2,
     .argmax = -1,
@@ -720,6 +722,7 @@ static void io_writev_help(void)
 
 static const IoCmd io_readv_cmd = {
     .name = "readv",
+    .flags = IO_CMD_WAITS,
     .func = io_readv_f,
     .argmin = 2,
     .argmax = -1,
@@ -730,6 +733,7 @@ static const IoCmd io_readv_cmd = {
 
 static const IoCmd io_writev_cmd = {
     .name = "writev",
+    .flags = IO_CMD_WAITS,
     .func = io_writev_f,
     .argmin = 2,
     .argmax = -1,

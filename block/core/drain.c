@@ -447,3 +447,9 @@ int bdrv_debug_drain_all_count(void)
 {
     return bdrv_drain_all_count;
 }
+
+int bdrv_debug_quiesce_count(BlockDriverState *bs)
+{
+    GLOBAL_STATE_CODE();
+    return bs->quiesce_counter;
+}

@@ -5,6 +5,7 @@
  */
 #include "scn.h"
 
+#include "block/block-debug.h"
 #include "block/test-driver.h"
 #include "harness/io-cmds.h"
 #include "util/main-loop.h"
@@ -59,6 +60,21 @@ static BlockBackend *scn_io_target(const char *name, bool *tmp)
     return blk;
 }
 
+/*
+ * A command that waits for requests, on a backend whose node a drain-begin
+ * of the scenario holds: its requests queue until the drain ends, which
+ * the scenario cannot reach while the command waits
+ */
+static bool scn_io_would_wait_forever(BlockBackend *blk, int argc,
+                                      char **argv)
+{
+    const IoCmd *cmd = argc > 2 ? io_cmd_find(argv[2]) : NULL;
+    BlockDriverState *bs = blk_bs(blk);
+
+    return cmd && (cmd->flags & IO_CMD_WAITS) && bs &&
+           bdrv_debug_quiesce_count(bs) > 0;
+}
+
 static int scn_io_f(ScnRunner *r, int argc, char **argv)
 {
     bool tmp;
@@ -68,7 +84,14 @@ static int scn_io_f(ScnRunner *r, int argc, char **argv)
     if (!blk) {
         return SCN_CMD_FAIL;
     }
-    ret = io_command_argv(blk, argc - 2, argv + 2);
+    if (scn_io_would_wait_forever(blk, argc, argv)) {
+        scn_error("'%s' is drained (drain-begin): '%s' would wait for its "
+                  "requests forever; use aio_ commands until drain-end",
+                  argv[1], argv[2]);
+        ret = -EDEADLK;
+    } else {
+        ret = io_command_argv(blk, argc - 2, argv + 2);
+    }
     if (tmp) {
         scn_io_temps = g_slist_prepend(scn_io_temps, blk);
         scn_io_reap();

@@ -25,6 +25,12 @@ void bdrv_debug_assert_graph(void);
 /* Nesting depth of bdrv_drain_all_begin() */
 int bdrv_debug_drain_all_count(void);
 
+/*
+ * How many drained sections cover @bs (its own, its children's, drain_all):
+ * while it is above 0, requests of the parents above @bs wait
+ */
+int bdrv_debug_quiesce_count(BlockDriverState *bs);
+
 /* Number of nodes alive (all states, named or not) */
 int bdrv_debug_node_count(void);
 

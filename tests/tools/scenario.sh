@@ -167,6 +167,18 @@ if [ $rc -eq 1 ] && [ -n "$seed" ] &&
 else
     fail explore-finds-race "exit $rc: $out"
 fi
+# A request that would wait for a drain the scenario holds is refused: the
+# node itself drained, its file drained, every node drained; aio_ requests
+# queue and complete once the drain ends (aio_flush then waits for them)
+drained_disk=$'blockdev-add driver=null-co,node-name=f\nblockdev-add driver=raw,node-name=disk,file=f'
+expect io-drained-node 1 "'disk' is drained (drain-begin): 'write' would wait for its requests forever" \
+    "$drained_disk"$'\ndrain-begin disk\nio disk write -P 1 0 4k' run
+expect io-drained-child 1 "'disk' is drained (drain-begin): 'read' would wait" \
+    "$drained_disk"$'\ndrain-begin f\nio disk read 0 512' run
+expect io-drained-all 1 "'aio_flush' would wait" \
+    "$drained_disk"$'\ndrain-all-begin\nio disk aio_flush' run
+expect io-drained-aio 0 "" \
+    "$drained_disk"$'\nbackend-add b disk\ndrain-begin disk\nio b aio_write 0 512\nio b length\ndrain-end disk\nio b aio_flush\nio b read 0 512' run
 # A crash in a seed is caught and reported (abort through a deadlock report)
 expect explore-crash 1 "fails: killed by signal 6" \
     $'blockdev-add driver=test,node-name=t\nbackend-add b t\npark t\nio b aio_write 0 512\ndrain-begin t' \

@@ -169,6 +169,9 @@ static void test_drain_b02_parents_not_children(void **state)
 
     bdrv_drained_begin(mid);
     expect_quiesces(mid, 1, top, 1, side, 1, leaf, 0);
+    /* (what the harness reads to refuse a request that would wait) */
+    expect_int(bdrv_debug_quiesce_count(top), 1);
+    expect_int(bdrv_debug_quiesce_count(leaf), 0);
     expect_blk_quiesced(blk, true);
     expect_false(mid_leaf->quiesced_parent);
     expect_hooks_all(1, 0, mid, top, side);
@@ -177,6 +180,7 @@ static void test_drain_b02_parents_not_children(void **state)
 
     bdrv_drained_end(mid);
     expect_all_undrained();
+    expect_int(bdrv_debug_quiesce_count(top), 0);
     expect_hooks_all(1, 1, mid, top, side);
     expect_hooks(leaf, 0, 0);
 
