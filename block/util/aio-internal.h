@@ -211,6 +211,12 @@ void thread_pool_ctx_cleanup(AioContext *ctx);
 
 /* sched.c */
 void sched_clock_jump_to(int64_t ns);
+/*
+ * Whether the last deterministic aio_poll() of this thread found the world
+ * idle and jumped the virtual clock to the next timer (its progress, if
+ * any, was a timer's)
+ */
+bool aio_poll_det_last_jumped(void);
 void sched_count_event(void);
 
 #endif /* DRYDOCK_BLOCK_UTIL_AIO_INTERNAL_H */

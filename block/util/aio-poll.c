@@ -244,6 +244,14 @@ static bool aio_poll_world_idle(void)
  * Nothing is ready in set: advance the virtual clock or wait for real
  * events. Returns false if nothing can ever become ready.
  */
+/* The last deterministic aio_poll() of this thread jumped the clock */
+static __thread bool aio_poll_det_jumped;
+
+bool aio_poll_det_last_jumped(void)
+{
+    return aio_poll_det_jumped;
+}
+
 static bool aio_poll_det_idle(AioContext **set, size_t nset)
 {
     int64_t vdl = -1, rdl = -1;
@@ -264,6 +272,7 @@ static bool aio_poll_det_idle(AioContext **set, size_t nset)
     }
     if (vdl >= 0 && aio_poll_world_idle()) {
         sched_clock_jump_to(vdl);
+        aio_poll_det_jumped = true;
         return true;
     }
     if (rdl < 0 && !fds) {
@@ -286,6 +295,7 @@ static bool aio_poll_det(AioContext *ctx, bool blocking)
     size_t nset;
     bool progress = false;
 
+    aio_poll_det_jumped = false;
     if (ctx->in_world) {
         nset = aio_world_get(&set, buf, ARRAY_SIZE(buf));
     } else {

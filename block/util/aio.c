@@ -346,13 +346,36 @@ AioContext *aio_wait_begin(AioContext *ctx)
     return ctx;
 }
 
+/*
+ * Polls in a row, all waits of this thread together, that did nothing but
+ * jump the virtual clock to a timer: past this many the condition is held
+ * by nothing a timer can change (a periodic timer, e.g. qcow2's cache
+ * cleaner, would otherwise keep a deadlocked wait spinning forever)
+ */
+#define AIO_WAIT_MAX_TIMER_ONLY_POLLS 100000
+static __thread unsigned aio_wait_timer_only_polls;
+
 void aio_wait_poll(AioContext *ctx, const char *file, int line)
 {
-    if (!aio_poll(ctx, true) && sched_is_deterministic() &&
-        !ctx->has_thread) {
+    bool progress = aio_poll(ctx, true);
+
+    if (!sched_is_deterministic() || ctx->has_thread) {
+        return;
+    }
+    if (!progress) {
         fprintf(stderr, "AIO_WAIT_WHILE at %s:%d: deadlock: the condition "
                 "still holds and nothing is left to run (deterministic "
                 "mode, seed %" PRIu64 ")\n", file, line, sched_seed());
+        abort();
+    }
+    aio_wait_timer_only_polls = aio_poll_det_last_jumped() ?
+                                aio_wait_timer_only_polls + 1 : 0;
+    if (aio_wait_timer_only_polls > AIO_WAIT_MAX_TIMER_ONLY_POLLS) {
+        fprintf(stderr, "AIO_WAIT_WHILE at %s:%d: livelock: the condition "
+                "still holds after %d polls that only ran timers (virtual "
+                "clock at %" PRId64 " ns; deterministic mode, seed %" PRIu64
+                ")\n", file, line, AIO_WAIT_MAX_TIMER_ONLY_POLLS,
+                sched_clock_ns(), sched_seed());
         abort();
     }
 }

@@ -444,6 +444,57 @@ static void test_aio_wait_deadlock_aborts(void **state)
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
+/* A timer that re-arms itself a second later, forever */
+static void rearm_cb(void *opaque)
+{
+    QEMUTimer *t = opaque;
+
+    timer_mod(t, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + 1000000000LL);
+}
+
+static void child_livelock(void)
+{
+    QEMUTimer *t;
+
+    sched_set_deterministic(4);
+    t = timer_new_ns(QEMU_CLOCK_VIRTUAL, rearm_cb, NULL);
+    t->opaque = t;
+    rearm_cb(t);
+    AIO_WAIT_WHILE(NULL, true);
+}
+
+/*
+ * A wait that nothing but a periodic timer ever wakes is reported, with
+ * the seed, instead of spinning forever on the virtual clock
+ */
+static void test_aio_wait_livelock_aborts(void **state)
+{
+    char path[] = "/tmp/drydock-test-livelock.XXXXXX";
+    int fd = mkstemp(path);
+    char text[512] = "";
+    pid_t pid;
+    int status;
+
+    assert_true(fd >= 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (dup2(fd, STDERR_FILENO) < 0) {
+            _exit(3);
+        }
+        signal(SIGABRT, SIG_DFL);   /* not cmocka's handler */
+        child_livelock();
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    assert_true(pread(fd, text, sizeof(text) - 1, 0) > 0);
+    close(fd);
+    unlink(path);
+    assert_non_null(strstr(text, "livelock"));
+    assert_non_null(strstr(text, "seed 4"));
+}
+
 /* ---- main thread, IOThreads ---- */
 
 typedef struct WhereData {
@@ -655,6 +706,7 @@ int main(void)
         T(test_cross_thread_bh_wakes_poll),
         T(test_aio_wait_while),
         T(test_aio_wait_deadlock_aborts),
+        T(test_aio_wait_livelock_aborts),
         T(test_iothread_realtime),
         T(test_iothread_virtual),
         T(test_iothread_bad_id),
