@@ -240,10 +240,6 @@ static bool aio_poll_world_idle(void)
     return idle;
 }
 
-/*
- * Nothing is ready in set: advance the virtual clock or wait for real
- * events. Returns false if nothing can ever become ready.
- */
 /* The last deterministic aio_poll() of this thread jumped the clock */
 static __thread bool aio_poll_det_jumped;
 
@@ -252,6 +248,10 @@ bool aio_poll_det_last_jumped(void)
     return aio_poll_det_jumped;
 }
 
+/*
+ * Nothing is ready in set: advance the virtual clock or wait for real
+ * events. Returns false if nothing can ever become ready.
+ */
 static bool aio_poll_det_idle(AioContext **set, size_t nset)
 {
     int64_t vdl = -1, rdl = -1;
