@@ -359,6 +359,42 @@ static void test_set_sparse_allocates_the_data_only(void **state)
     mem_image_delete("pre");
 }
 
+/*
+ * Small data is set in one allocation, not one per chunk; zero writes,
+ * writes past it, a shrink and a regrowth then behave as on chunks
+ */
+static void test_small_set_is_one_allocation(void **state)
+{
+    enum { SIZE = 64 * 1024 + 100, LEN = 1024 * 1024 };
+    g_autofree uint8_t *data = g_malloc(SIZE);
+    BlockBackend *blk;
+
+    fill_pattern(data, SIZE, 11);
+    memset(data + 8192, 0, 4096);
+    track_allocations();
+    mem_image_set_sparse("small", data, SIZE, LEN, &error_abort);
+    stop_tracking();
+    /* The leaf table and the data (in chunks: those, a leaf, 16 chunks) */
+    assert_true(alloc_count <= 2);
+    blk = open_mem("small", RW);
+    expect_read(blk, 0, data, SIZE);
+    expect_zero(blk, SIZE, LEN - SIZE);
+    assert_int_equal(blk_pwrite_zeroes(blk, 4096, 8192, BDRV_REQ_MAY_UNMAP),
+                     0);
+    assert_int_equal(blk_pwrite(blk, SIZE - 50, 5000, data, 0), 0);
+    expect_read(blk, 0, data, 4096);
+    expect_zero(blk, 4096, 8192);
+    expect_read(blk, 12288, data + 12288, SIZE - 50 - 12288);
+    expect_read(blk, SIZE - 50, data, 5000);
+    expect_zero(blk, SIZE + 4950, LEN - SIZE - 4950);
+    truncate_to(blk, 1000);
+    truncate_to(blk, LEN);
+    expect_read(blk, 0, data, 1000);
+    expect_zero(blk, 1000, LEN - 1000);
+    blk_unref(blk);
+    mem_image_delete("small");
+}
+
 /* Asking whether a buffer exists copies nothing, however large it is */
 static void test_exists_copies_nothing(void **state)
 {
@@ -516,6 +552,7 @@ int main(void)
         T(test_get_after_sparse_writes),
         T(test_zero_whole_and_partial_chunks),
         T(test_set_sparse_allocates_the_data_only),
+        T(test_small_set_is_one_allocation),
         T(test_exists_copies_nothing),
         T(test_allocation_failure_is_an_error),
         T(test_writes_from_two_iothreads),

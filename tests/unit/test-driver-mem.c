@@ -335,24 +335,62 @@ static void test_truncate(void **state)
     mem_image_delete("tr");
 }
 
+/*
+ * Block status: unbacked bytes are a hole (ZERO), written chunks are data,
+ * each extent as long as it lasts; allocation (no zero query) is all data
+ */
+/* Block status of [@off, +@bytes) is @kind (DATA or ZERO) for @want bytes */
+static void expect_status(BlockDriverState *bs, int64_t off, int64_t bytes,
+                          int kind, int64_t want)
+{
+    BlockDriverState *file = NULL;
+    int64_t pnum = 0, map = -1;
+    int ret = bdrv_block_status(bs, off, bytes, &pnum, &map, &file);
+
+    assert_true(ret >= 0);
+    assert_int_equal(ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO), kind);
+    assert_true(ret & BDRV_BLOCK_OFFSET_VALID);
+    assert_int_equal(pnum, want);
+    assert_int_equal(map, off);
+    assert_ptr_equal(file, bs);
+}
+
+/*
+ * Block status: unbacked bytes are a hole (ZERO), written chunks are data,
+ * each extent as long as it lasts; allocation (no zero query) is all data
+ */
 static void test_block_status(void **state)
 {
-    BlockDriverState *bs, *file = NULL;
-    int64_t pnum = 0, map = -1;
-    int ret;
+    BlockBackend *blk;
+    int64_t pnum = 0;
+    uint8_t data[100];
 
+    memset(data, 0x5a, sizeof(data));
     mem_image_set("bst", NULL, MiB, &error_abort);
-    bs = bdrv_open("mem:bst", NULL, NULL, BDRV_O_PROTOCOL, &error_abort);
-    ret = bdrv_block_status(bs, 4096, 8192, &pnum, &map, &file);
-    assert_true(ret >= 0);
-    assert_true(ret & BDRV_BLOCK_DATA);
-    assert_true(ret & BDRV_BLOCK_OFFSET_VALID);
-    assert_int_equal(pnum, 8192);
-    assert_int_equal(map, 4096);
-    assert_ptr_equal(file, bs);
-    assert_int_equal(bdrv_has_zero_init(bs), 1);
-    assert_int_equal(bdrv_get_allocated_file_size(bs), MiB);
-    bdrv_unref(bs);
+    blk = open_mem("bst", NULL, BDRV_O_RDWR, &error_abort);
+    expect_status(blk_bs(blk), 4096, 8192, BDRV_BLOCK_ZERO, 8192);
+
+    /* A write backs its 4 KiB chunk: data there, a hole on either side */
+    assert_int_equal(blk_pwrite(blk, 8192 + 10, sizeof(data), data, 0), 0);
+    expect_status(blk_bs(blk), 4096, MiB - 4096, BDRV_BLOCK_ZERO, 4096);
+    expect_status(blk_bs(blk), 8192 + 512, MiB - 8192 - 512,
+                  BDRV_BLOCK_DATA, 4096 - 512);
+    expect_status(blk_bs(blk), 3 * 4096, MiB - 3 * 4096, BDRV_BLOCK_ZERO,
+                  MiB - 3 * 4096);
+
+    /* Allocation does not ask for zeroes: all of it is allocated */
+    assert_int_equal(bdrv_is_allocated(blk_bs(blk), 0, MiB, &pnum), 1);
+    assert_int_equal(pnum, MiB);
+    assert_int_equal(bdrv_has_zero_init(blk_bs(blk)), 1);
+    assert_int_equal(bdrv_get_allocated_file_size(blk_bs(blk)), MiB);
+    blk_unref(blk);
+
+    /* Data set at creation is data, whether flat or in chunks */
+    mem_image_set_sparse("bst", data, sizeof(data), MiB, &error_abort);
+    blk = open_mem("bst", NULL, 0, &error_abort);
+    expect_status(blk_bs(blk), 0, MiB, BDRV_BLOCK_DATA, 4096);
+    expect_status(blk_bs(blk), 4096, MiB - 4096, BDRV_BLOCK_ZERO, MiB - 4096);
+    blk_unref(blk);
     mem_image_delete("bst");
 }
 

@@ -38,11 +38,15 @@ int __sanitizer_install_malloc_and_free_hooks(
 
 static bool watching;
 static size_t largest;
+static uint64_t total;      /* bytes allocated while watching */
 
 static void note_malloc(const volatile void *p, size_t size)
 {
     if (watching && size > largest) {
         largest = size;
+    }
+    if (watching) {
+        total += size;
     }
 }
 
@@ -362,6 +366,133 @@ static void test_snapshot_count_over_short_table(void **state)
 #endif
 }
 
+/*
+ * 65536 snapshots, all but the first empty (40 zero bytes each, which is
+ * valid): the open reads them through a window, not into a buffer of the
+ * table's 2.5 MiB, and keeps ~100 bytes per entry, not the ~480 of a
+ * QEMUSnapshotInfo (30 MiB for the table, twice that while it grew)
+ */
+static void test_many_empty_snapshots_cost_little(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    QEMUSnapshotInfo *list = NULL;
+    const uint8_t *img;
+    g_autofree uint8_t *copy = NULL;
+    BlockBackend *blk;
+    size_t len;
+
+    qcow2_test_create("sn", 64 * MiB, "cluster_size=4096");
+    blk = qsnap_open("sn", BDRV_O_RDWR);
+    assert_int_equal(qsnap_create(blk, NULL, "first"), 0);
+    blk_unref(blk);
+    img = mem_image_get("sn", &len);
+    copy = g_memdup2(img, len);
+    /* The table is the last thing written: zeroes follow it */
+    mem_image_set_sparse("sn", copy, len, len + 4 * MiB, &error_abort);
+    qcow2_test_poke32("sn", 60, 65536);
+    largest = total = 0;
+    watching = true;
+    blk = qcow2_test_open("sn", 0, &error_abort);
+    watching = false;
+    assert_true(largest <= 65536 * 128);
+    assert_true(total <= 2 * 65536 * 128 + 4 * MiB);
+    assert_int_equal(bdrv_snapshot_list(blk_bs(blk), &list), 65536);
+    assert_string_equal(list[0].name, "first");
+    assert_string_equal(list[65535].name, "");
+    g_free(list);
+    blk_unref(blk);
+#else
+    skip();
+#endif
+}
+
+enum { MOVED_TABLE = 2 * MiB };
+
+/*
+ * Image @name with data in its first cluster and its refcount table moved
+ * to the end of the file, declared MOVED_TABLE long: past its first
+ * cluster the table lies in a hole of the file, but for one cluster of
+ * garbage entries at @garbage (0: none).  Returns the table's offset.
+ */
+static uint64_t make_moved_reftable(const char *name, uint64_t garbage)
+{
+    const uint8_t *img;
+    g_autofree uint8_t *copy = NULL;
+    uint64_t reft, end, size;
+    BlockBackend *blk;
+    size_t len;
+
+    qcow2_test_create(name, 64 * MiB, "cluster_size=4096");
+    blk = qsnap_open(name, BDRV_O_RDWR);
+    qsnap_write(blk, 0, 4096, 3);
+    blk_unref(blk);
+    img = mem_image_get(name, &len);
+    reft = qcow2_test_peek64(name, 48);
+    end = ROUND_UP(len, 4096);
+    size = end + (garbage ? garbage + 4096 : 4096);
+    copy = g_malloc0(size);
+    memcpy(copy, img, len);
+    memcpy(copy + end, img + reft, 4096);
+    if (garbage) {
+        memset(copy + end + garbage, 0x11, 4096);
+    }
+    mem_image_set_sparse(name, copy, size, end + MOVED_TABLE, &error_abort);
+    qcow2_test_poke64(name, 48, end);
+    qcow2_test_poke32(name, 56, MOVED_TABLE / 4096);
+    return end;
+}
+
+/* Options opening qcow2 image @name through blkdebug, failing every read
+ * of the 512 bytes at @fail */
+static QDict *open_failing_at(const char *name, uint64_t fail)
+{
+    QDict *opts = qdict_new();
+
+    qdict_put_str(opts, "driver", "qcow2");
+    qdict_put_str(opts, "file.driver", "blkdebug");
+    qdict_put_str(opts, "file.image.driver", "mem");
+    qdict_put_str(opts, "file.image.filename", name);
+    qdict_put_str(opts, "file.inject-error.0.event", "none");
+    qdict_put_int(opts, "file.inject-error.0.sector", fail / 512);
+    return opts;
+}
+
+/*
+ * The refcount table's hole is not read: the open reads the entries in
+ * use and skips what the file reports as zeroes (reading there fails)
+ */
+static void test_reftable_hole_is_not_read(void **state)
+{
+    uint64_t table = make_moved_reftable("hole", 0);
+    BlockBackend *blk;
+
+    blk = blk_new_open(NULL, NULL,
+                       open_failing_at("hole", table + MOVED_TABLE / 2), 0,
+                       &error_abort);
+    assert_true(qsnap_reads(blk, 0, 4096, 3));
+    blk_unref(blk);
+    mem_image_delete("hole");
+}
+
+/*
+ * A read error in the refcount table after entries were stored fails the
+ * open, and the table is freed without a stored entry past the ones
+ * counted (the closing assertion of the ASan build checks it)
+ */
+static void test_reftable_read_error_after_entries(void **state)
+{
+    uint64_t table = make_moved_reftable("rerr", 256 * KiB);
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    blk = blk_new_open(NULL, NULL,
+                       open_failing_at("rerr", table + 256 * KiB), 0, &err);
+    assert_null(blk);
+    assert_err_contains(err, "refcount table");
+    error_free(err);
+    mem_image_delete("rerr");
+}
+
 static int sparse_group_setup(void **state)
 {
 #ifdef HAVE_MALLOC_HOOKS
@@ -382,6 +513,9 @@ int main(void)
         T(test_reftable_entry_in_second_piece_is_seen),
         T(test_reference_past_refcount_blocks_is_seen),
         T(test_snapshot_count_over_short_table),
+        T(test_many_empty_snapshots_cost_little),
+        T(test_reftable_hole_is_not_read),
+        T(test_reftable_read_error_after_entries),
     };
 
     return test_common_run_group(tests, sparse_group_setup,

@@ -74,6 +74,23 @@ static int64_t qcow2_table_to_host(uint64_t *to, const uint64_t *from,
     return used;
 }
 
+/*
+ * How many of the @entries at @offset the file reports as reading zero
+ * (a hole of a sparse file or mem buffer): they need not be read, the
+ * table being zeroed.  0 when not known.
+ */
+static uint64_t qcow2_table_hole(BdrvChild *file, uint64_t offset,
+                                 uint64_t entries)
+{
+    int64_t pnum = 0, map;
+    BlockDriverState *f;
+    int ret = bdrv_block_status(file->bs, offset,
+                                MIN(entries, INT64_MAX / 8) * 8, &pnum, &map,
+                                &f);
+
+    return ret >= 0 && (ret & BDRV_BLOCK_ZERO) ? pnum / 8 : 0;
+}
+
 int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
                          uint64_t *table)
 {
@@ -84,18 +101,29 @@ int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
 
     if (entries <= piece) {
         ret = bdrv_pread(file, offset, entries * 8, table, 0);
-        return ret < 0 ? ret : qcow2_table_to_host(table, table, entries);
+        if (ret < 0) {
+            memset(table, 0, entries * 8);
+            return ret;
+        }
+        return qcow2_table_to_host(table, table, entries);
     }
     buf = g_try_malloc(QCOW2_TABLE_PIECE);
     if (!buf) {
         return -ENOMEM;
     }
-    for (uint64_t done = 0; done < entries; done += piece) {
-        uint64_t n = MIN(piece, entries - done);
-        int64_t in_piece;
+    for (uint64_t done = 0, n; done < entries; done += n) {
+        int64_t in_piece, zeroes = qcow2_table_hole(file, offset + done * 8,
+                                                    entries - done);
 
+        if (zeroes) {
+            n = zeroes;
+            continue;
+        }
+        n = MIN(piece, entries - done);
         ret = bdrv_pread(file, offset + done * 8, n * 8, buf, 0);
         if (ret < 0) {
+            /* The table is left as it came, the entries stored so far go */
+            memset(table, 0, used * 8);
             return ret;
         }
         in_piece = qcow2_table_to_host(table + done, buf, n);

@@ -8,6 +8,7 @@
  * table complete (at worst with a leak).
  */
 #include "qcow2.h"
+#include "util/cutils.h"
 
 #define QCOW2_SNAPSHOT_FIXED_LEN 40
 #define QCOW2_SNAPSHOT_KNOWN_EXTRA 24   /* VM state size, disk size, icount */
@@ -17,22 +18,28 @@
 /* The table is read in pieces of at least this much */
 #define QCOW2_SNAPSHOT_READ_STEP (64 * 1024)
 
-/* The part of the snapshot table read so far */
+/*
+ * A window on the snapshot table, which is read in order: it moves on
+ * with the entries, so the memory held is a piece and the largest entry,
+ * not the table (up to QCOW2_MAX_SNAPSHOT_TABLE)
+ */
 typedef struct Qcow2SnapshotReader {
     BlockDriverState *bs;
     uint8_t *buf;
-    uint64_t len;       /* bytes in buf, from s->snapshots_offset */
+    uint64_t cap;       /* bytes allocated at buf */
+    uint64_t base;      /* table position of buf[0] */
+    uint64_t len;       /* bytes in buf */
     uint64_t limit;     /* bytes that may be read (file end, table limit) */
     bool file_limit;    /* the limit is the end of the file */
 } Qcow2SnapshotReader;
 
-/* Bytes [pos, pos + n) of the table, read when not yet in memory */
+/* Bytes [pos, pos + n) of the table (@pos never goes back) */
 static const uint8_t *qcow2_snapshot_bytes(Qcow2SnapshotReader *r,
                                            uint64_t pos, uint64_t n,
                                            Error **errp)
 {
     BDRVQcow2State *s = r->bs->opaque;
-    uint64_t want;
+    uint64_t want, keep;
     uint8_t *grown;
     int ret;
 
@@ -46,36 +53,33 @@ static const uint8_t *qcow2_snapshot_bytes(Qcow2SnapshotReader *r,
         }
         return NULL;
     }
-    if (pos + n <= r->len) {
-        return r->buf + pos;
+    assert(pos >= r->base);
+    if (pos + n <= r->base + r->len) {
+        return r->buf + (pos - r->base);
     }
-    want = MIN(r->limit, MAX(pos + n, MAX(r->len * 2,
-                                          QCOW2_SNAPSHOT_READ_STEP)));
-    grown = g_try_realloc(r->buf, want);
-    if (!grown) {
-        error_setg(errp, "Could not allocate %" PRIu64 " bytes for the "
-                   "snapshot table", want);
-        return NULL;
+    want = MIN(r->limit - pos, MAX(n, QCOW2_SNAPSHOT_READ_STEP));
+    if (want > r->cap) {
+        grown = g_try_realloc(r->buf, want);
+        if (!grown) {
+            error_setg(errp, "Could not allocate %" PRIu64 " bytes for the "
+                       "snapshot table", want);
+            return NULL;
+        }
+        r->buf = grown;
+        r->cap = want;
     }
-    r->buf = grown;
-    ret = bdrv_pread(r->bs->file, s->snapshots_offset + r->len,
-                     want - r->len, r->buf + r->len, 0);
+    keep = r->base + r->len > pos ? r->base + r->len - pos : 0;
+    memmove(r->buf, r->buf + (pos - r->base), keep);
+    r->base = pos;
+    r->len = keep;
+    ret = bdrv_pread(r->bs->file, s->snapshots_offset + pos + keep,
+                     want - keep, r->buf + keep, 0);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not read the snapshot table");
         return NULL;
     }
     r->len = want;
-    return r->buf + pos;
-}
-
-static char *qcow2_snapshot_str(const uint8_t *src, size_t len, char *info,
-                                size_t info_size)
-{
-    size_t cut = MIN(len, info_size - 1);
-
-    memcpy(info, src, cut);
-    info[cut] = 0;
-    return g_strndup((const char *)src, len);
+    return r->buf;
 }
 
 /* The fixed part of entry @i: limits of its extra data and L1 table */
@@ -115,16 +119,16 @@ static int qcow2_snapshot_parse_extra(BlockDriverState *bs, uint32_t i,
     BDRVQcow2State *s = bs->opaque;
     Qcow2Snapshot *sn = &s->snapshots[i];
 
-    sn->info.icount = -1ULL;
+    sn->icount = -1ULL;
     sn->disk_size = s->disk_size;
     if (extra >= 8) {
-        sn->info.vm_state_size = ldq_be_p(e);
+        sn->vm_state_size = ldq_be_p(e);
     }
     if (extra >= 16) {
         sn->disk_size = ldq_be_p(e + 8);
     }
     if (extra >= 24) {
-        sn->info.icount = ldq_be_p(e + 16);
+        sn->icount = ldq_be_p(e + 16);
     }
     if (sn->disk_size > (uint64_t)BDRV_MAX_LENGTH ||
         qcow2_l1_entries_for(s, sn->disk_size) * 8 > QCOW2_MAX_L1_BYTES) {
@@ -160,10 +164,10 @@ static int qcow2_snapshot_read_one(Qcow2SnapshotReader *r, uint32_t i,
     sn->l1_size = ldl_be_p(h + 8);
     id_len = lduw_be_p(h + 12);
     name_len = lduw_be_p(h + 14);
-    sn->info.date_sec = ldl_be_p(h + 16);
-    sn->info.date_nsec = ldl_be_p(h + 20);
-    sn->info.vm_clock_nsec = ldq_be_p(h + 24);
-    sn->info.vm_state_size = (uint32_t)ldl_be_p(h + 32);
+    sn->date_sec = ldl_be_p(h + 16);
+    sn->date_nsec = ldl_be_p(h + 20);
+    sn->vm_clock_nsec = ldq_be_p(h + 24);
+    sn->vm_state_size = (uint32_t)ldl_be_p(h + 32);
     extra = ldl_be_p(h + 36);
     ret = qcow2_snapshot_check_fixed(r->bs, i, h, errp);
     if (ret < 0) {
@@ -179,10 +183,8 @@ static int qcow2_snapshot_read_one(Qcow2SnapshotReader *r, uint32_t i,
     if (ret < 0) {
         return ret;
     }
-    sn->id = qcow2_snapshot_str(var + extra, id_len, sn->info.id_str,
-                                sizeof(sn->info.id_str));
-    sn->name = qcow2_snapshot_str(var + extra + id_len, name_len,
-                                  sn->info.name, sizeof(sn->info.name));
+    sn->id = g_strndup((const char *)var + extra, id_len);
+    sn->name = g_strndup((const char *)var + extra + id_len, name_len);
     *pos += len;
     return 0;
 }
@@ -299,7 +301,16 @@ int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info)
                                     MAX(s->nb_snapshots, 1));
 
     for (uint32_t i = 0; i < s->nb_snapshots; i++) {
-        list[i] = s->snapshots[i].info;
+        const Qcow2Snapshot *sn = &s->snapshots[i];
+
+        /* id and name are cut to the info's fields */
+        pstrcpy(list[i].id_str, sizeof(list[i].id_str), sn->id);
+        pstrcpy(list[i].name, sizeof(list[i].name), sn->name);
+        list[i].vm_state_size = sn->vm_state_size;
+        list[i].date_sec = sn->date_sec;
+        list[i].date_nsec = sn->date_nsec;
+        list[i].vm_clock_nsec = sn->vm_clock_nsec;
+        list[i].icount = sn->icount;
     }
     *psn_info = list;
     return s->nb_snapshots;
@@ -356,15 +367,15 @@ static void qcow2_snapshot_put_entry(uint8_t *p, const Qcow2Snapshot *sn)
     stl_be_p(p + 8, sn->l1_size);
     stw_be_p(p + 12, id_len);
     stw_be_p(p + 14, name_len);
-    stl_be_p(p + 16, sn->info.date_sec);
-    stl_be_p(p + 20, sn->info.date_nsec);
-    stq_be_p(p + 24, sn->info.vm_clock_nsec);
+    stl_be_p(p + 16, sn->date_sec);
+    stl_be_p(p + 20, sn->date_nsec);
+    stq_be_p(p + 24, sn->vm_clock_nsec);
     /* Superseded by the 64-bit field of the extra data */
-    stl_be_p(p + 32, (uint32_t)sn->info.vm_state_size);
+    stl_be_p(p + 32, (uint32_t)sn->vm_state_size);
     stl_be_p(p + 36, QCOW2_SNAPSHOT_KNOWN_EXTRA + sn->unknown_extra_size);
-    stq_be_p(e, sn->info.vm_state_size);
+    stq_be_p(e, sn->vm_state_size);
     stq_be_p(e + 8, sn->disk_size);
-    stq_be_p(e + 16, sn->info.icount);
+    stq_be_p(e + 16, sn->icount);
     e += QCOW2_SNAPSHOT_KNOWN_EXTRA;
     if (sn->unknown_extra_size) {
         memcpy(e, sn->unknown_extra, sn->unknown_extra_size);

@@ -159,7 +159,16 @@ typedef enum Qcow2DiscardType {
 typedef struct Qcow2Snapshot {
     uint64_t l1_offset;
     uint32_t l1_size;
-    QEMUSnapshotInfo info;        /* as listed (id and name may be cut) */
+    /*
+     * The numbers of its QEMUSnapshotInfo, which is built when listed: a
+     * table may hold 65536 entries, and the info's fixed-size id and name
+     * would make each one 480 bytes
+     */
+    uint64_t vm_state_size;
+    uint32_t date_sec;
+    uint32_t date_nsec;
+    uint64_t vm_clock_nsec;
+    uint64_t icount;
     uint64_t disk_size;           /* guest disk size when it was taken */
     char *id;                     /* the whole id and name */
     char *name;
@@ -365,10 +374,12 @@ int64_t qcow2_next_nonzero_entry(const uint64_t *table, int64_t from,
 /*
  * The table of @entries big-endian 64-bit entries at @offset of @file, in
  * host order into @table, which the caller has zeroed (g_try_malloc0).  A
- * table bigger than a piece is read piece by piece through a buffer and
- * only its non-zero entries are stored: the work and the memory touched
- * follow the entries in use, not the size a header declares.  Returns the
- * index after the last non-zero entry (0 if none), or -errno.
+ * table bigger than a piece is read piece by piece through a buffer, where
+ * the file does not report a hole, and only its non-zero entries are
+ * stored: the work and the memory touched follow the entries in use, not
+ * the size a header declares.  Returns the
+ * index after the last non-zero entry (0 if none), or -errno with @table
+ * zeroed again.
  */
 int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
                          uint64_t *table);

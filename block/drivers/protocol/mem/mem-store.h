@@ -6,7 +6,8 @@
  * leaves are allocated on first use, so that a write costs what it writes
  * whatever its offset.  Unbacked chunks read as zeroes.  A contiguous view
  * (mem_store_flatten) moves chunks [0, flat_len) into one allocation that
- * the store then uses in place of the table for them.
+ * the store then uses in place of the table for them; small initial data
+ * starts out as such a view.
  *
  * Invariant: every backed byte at or past @len is zero, so that a growth
  * needs no zeroing.  Callers serialize all calls on one store.
@@ -35,6 +36,12 @@ void mem_store_destroy(MemStore *s);
 /* Copy [@offset, +@bytes) into @qiov at @qiov_offset; past len: zeroes */
 void mem_store_read(MemStore *s, uint64_t offset, uint64_t bytes,
                     QEMUIOVector *qiov, size_t qiov_offset);
+/*
+ * Whether [@offset, +*@pnum) is backed (true) or reads as zeroes without
+ * memory (false), *@pnum (> 0) as long as that holds up to @bytes (> 0)
+ */
+bool mem_store_status(MemStore *s, uint64_t offset, uint64_t bytes,
+                      uint64_t *pnum);
 /* Copy @qiov into [@offset, +@bytes), inside len; -ENOMEM */
 int mem_store_write(MemStore *s, uint64_t offset, uint64_t bytes,
                     QEMUIOVector *qiov, size_t qiov_offset);

@@ -457,10 +457,23 @@ static int coroutine_fn mem_co_block_status(BlockDriverState *bs,
                                             int64_t *map,
                                             BlockDriverState **file)
 {
-    *pnum = bytes;
+    MemBuffer *buf = ((BDRVMemState *)bs->opaque)->buf;
+    uint64_t n;
+    bool data;
+
     *map = offset;
     *file = bs;
-    return BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID;
+    if (!want_zero) {
+        *pnum = bytes;
+        return BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID;
+    }
+    /* Unbacked bytes read as zeroes: reported as holes, like a sparse file */
+    pthread_mutex_lock(&buf->lock);
+    data = mem_store_status(&buf->store, offset, bytes, &n);
+    pthread_mutex_unlock(&buf->lock);
+    *pnum = n;
+    return (data ? BDRV_BLOCK_DATA : BDRV_BLOCK_ZERO) |
+           BDRV_BLOCK_OFFSET_VALID;
 }
 
 static int mem_has_zero_init(BlockDriverState *bs)
