@@ -475,61 +475,59 @@ static int coroutine_fn qcow2_check_bitmaps(Qcow2Check *c)
     return ret;
 }
 
+/* Entry @i of the refcount table on disk (see qcow2_check_refblocks) */
+static int qcow2_check_refblock_entry(void *opaque, uint64_t i, uint64_t e)
+{
+    Qcow2Check *c = opaque;
+    BDRVQcow2State *s = c->bs->opaque;
+    uint64_t off = e & QCOW2_REFT_OFFSET_MASK;
+    int64_t cluster = off >> s->cluster_bits;
+    int ret;
+
+    if (e & ~QCOW2_REFT_OFFSET_MASK) {
+        qcow2_check_msg(c, "ERROR refcount table entry %" PRIu64 " has "
+                        "reserved bits set", i);
+        c->res->corruptions++;
+        c->rebuild = true;
+        return 0;
+    }
+    if (!off) {
+        return 0;
+    }
+    if (off & (s->cluster_size - 1)) {
+        qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " is not "
+                        "cluster aligned; refcount table entry "
+                        "corrupted", i);
+    } else if (cluster >= DIV_ROUND_UP(c->file_len, s->cluster_size)) {
+        qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " is outside "
+                        "image", i);
+    } else {
+        ret = qcow2_check_ref(c, off, s->cluster_size);
+        if (ret < 0 || c->refs[cluster] == 1) {
+            return ret;
+        }
+        qcow2_check_msg(c, "ERROR refcount block %" PRIu64 " refcount=%"
+                        PRIu32, i, c->refs[cluster]);
+    }
+    c->res->corruptions++;
+    c->rebuild = true;
+    return 0;
+}
+
 /*
  * The refcount blocks as the table on disk names them: each must be
  * aligned, inside the file and referenced by nothing else; otherwise the
- * structure has to be rebuilt.
+ * structure has to be rebuilt.  The table is walked, not held: a header
+ * may declare it megabytes long.
  */
 static int coroutine_fn qcow2_check_refblocks(Qcow2Check *c)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    g_autofree uint64_t *table = g_try_malloc0(MAX(s->reftable_size, 1) * 8);
-    int64_t used;
-    int ret;
+    int64_t ret = qcow2_walk_table(c->bs->file, s->reftable_offset,
+                                   s->reftable_size,
+                                   qcow2_check_refblock_entry, c);
 
-    if (!table) {
-        return -ENOMEM;
-    }
-    /* (in host order) */
-    used = qcow2_read_table(c->bs->file, s->reftable_offset, s->reftable_size,
-                            table);
-    ret = used < 0 ? used : 0;
-    /* (an entry that is 0 names no block; none follows entry used - 1) */
-    for (int64_t i = ret ? 0 : qcow2_next_nonzero_entry(table, 0, used, 1);
-         ret == 0 && i < used;
-         i = qcow2_next_nonzero_entry(table, i + 1, used, 1)) {
-        uint64_t off = table[i] & QCOW2_REFT_OFFSET_MASK;
-        int64_t cluster = off >> s->cluster_bits;
-
-        if (table[i] & ~QCOW2_REFT_OFFSET_MASK) {
-            qcow2_check_msg(c, "ERROR refcount table entry %" PRId64 " has "
-                            "reserved bits set", i);
-            c->res->corruptions++;
-            c->rebuild = true;
-            continue;
-        }
-        if (!off) {
-            continue;
-        }
-        if (off & (s->cluster_size - 1)) {
-            qcow2_check_msg(c, "ERROR refcount block %" PRId64 " is not "
-                            "cluster aligned; refcount table entry "
-                            "corrupted", i);
-        } else if (cluster >= DIV_ROUND_UP(c->file_len, s->cluster_size)) {
-            qcow2_check_msg(c, "ERROR refcount block %" PRId64 " is outside "
-                            "image", i);
-        } else {
-            ret = qcow2_check_ref(c, off, s->cluster_size);
-            if (ret < 0 || c->refs[cluster] == 1) {
-                continue;
-            }
-            qcow2_check_msg(c, "ERROR refcount block %" PRId64 " refcount=%"
-                            PRIu32, i, c->refs[cluster]);
-        }
-        c->res->corruptions++;
-        c->rebuild = true;
-    }
-    return ret;
+    return ret < 0 ? ret : 0;
 }
 
 int coroutine_fn qcow2_check_calculate(Qcow2Check *c)

@@ -3,6 +3,9 @@
  * and the L2 tables (in the L2 cache).  Offsets read from the image are
  * checked before use; a bad one marks the image corrupt.
  */
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "qcow2.h"
 
 Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t l2e)
@@ -91,29 +94,22 @@ static uint64_t qcow2_table_hole(BdrvChild *file, uint64_t offset,
     return ret >= 0 && (ret & BDRV_BLOCK_ZERO) ? pnum / 8 : 0;
 }
 
-int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
-                         uint64_t *table)
+int64_t qcow2_walk_table(BdrvChild *file, uint64_t offset, uint64_t entries,
+                         Qcow2TableEntryFn *fn, void *opaque)
 {
     const uint64_t piece = QCOW2_TABLE_PIECE / sizeof(uint64_t);
-    g_autofree uint64_t *buf = NULL;
+    g_autofree uint64_t *buf = g_try_malloc(MAX(MIN(entries, piece), 1) * 8);
     int64_t used = 0;
     int ret;
 
-    if (entries <= piece) {
-        ret = bdrv_pread(file, offset, entries * 8, table, 0);
-        if (ret < 0) {
-            memset(table, 0, entries * 8);
-            return ret;
-        }
-        return qcow2_table_to_host(table, table, entries);
-    }
-    buf = g_try_malloc(QCOW2_TABLE_PIECE);
     if (!buf) {
         return -ENOMEM;
     }
     for (uint64_t done = 0, n; done < entries; done += n) {
-        int64_t in_piece, zeroes = qcow2_table_hole(file, offset + done * 8,
-                                                    entries - done);
+        /* (a table of one piece is read without asking) */
+        uint64_t zeroes = entries > piece ?
+                          qcow2_table_hole(file, offset + done * 8,
+                                           entries - done) : 0;
 
         if (zeroes) {
             n = zeroes;
@@ -122,14 +118,102 @@ int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
         n = MIN(piece, entries - done);
         ret = bdrv_pread(file, offset + done * 8, n * 8, buf, 0);
         if (ret < 0) {
-            /* The table is left as it came, the entries stored so far go */
-            memset(table, 0, used * 8);
             return ret;
         }
-        in_piece = qcow2_table_to_host(table + done, buf, n);
-        used = in_piece ? (int64_t)done + in_piece : used;
+        for (int64_t i = qcow2_next_nonzero_entry(buf, 0, n, 1); i < (int64_t)n;
+             i = qcow2_next_nonzero_entry(buf, i + 1, n, 1)) {
+            ret = fn(opaque, done + i, be64_to_cpu(buf[i]));
+            if (ret < 0) {
+                return ret;
+            }
+            used = done + i + 1;
+        }
     }
     return used;
+}
+
+typedef struct Qcow2TableStore {
+    uint64_t *table;
+    uint64_t used;
+} Qcow2TableStore;
+
+static int qcow2_table_store(void *opaque, uint64_t index, uint64_t entry)
+{
+    Qcow2TableStore *st = opaque;
+
+    st->table[index] = entry;
+    st->used = index + 1;
+    return 0;
+}
+
+int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
+                         uint64_t *table)
+{
+    Qcow2TableStore st = { .table = table };
+    int64_t ret;
+
+    if (entries <= QCOW2_TABLE_PIECE / sizeof(uint64_t)) {
+        ret = bdrv_pread(file, offset, entries * 8, table, 0);
+        if (ret < 0) {
+            memset(table, 0, entries * 8);
+            return ret;
+        }
+        return qcow2_table_to_host(table, table, entries);
+    }
+    ret = qcow2_walk_table(file, offset, entries, qcow2_table_store, &st);
+    if (ret < 0) {
+        /* The table is left as it came: the entries stored so far go */
+        memset(table, 0, st.used * 8);
+    }
+    return ret;
+}
+
+/*
+ * A big table is mapped (zero pages cost nothing until touched), so that
+ * one a header declares megabytes long but uses a few entries of costs
+ * what it uses, under ASan as well, whose allocator zeroes, poisons and
+ * unmaps a big block at every open and close (3/4 of such an input's
+ * time).  It ends where a page that cannot be touched starts, so that an
+ * access past its end faults (ASan reports the SEGV with its stack).
+ */
+static size_t qcow2_table_map_len(size_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+    return ROUND_UP(bytes, page) + page;
+}
+
+void *qcow2_table_new0(size_t bytes)
+{
+    size_t len, page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *map;
+
+    if (bytes < QCOW2_TABLE_MAP_MIN) {
+        return g_try_malloc0(MAX(bytes, 1));
+    }
+    len = qcow2_table_map_len(bytes);
+    map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED) {
+        return NULL;
+    }
+    if (mprotect(map + len - page, page, PROT_NONE) < 0) {
+        munmap(map, len);
+        return NULL;
+    }
+    return map + (len - page - bytes);
+}
+
+void qcow2_table_free(void *table, size_t bytes)
+{
+    size_t len, page = (size_t)sysconf(_SC_PAGESIZE);
+
+    if (bytes < QCOW2_TABLE_MAP_MIN) {
+        g_free(table);
+    } else if (table) {
+        len = qcow2_table_map_len(bytes);
+        munmap((uint8_t *)table + bytes + page - len, len);
+    }
 }
 
 void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value)

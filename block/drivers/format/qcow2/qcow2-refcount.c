@@ -299,10 +299,10 @@ static int coroutine_fn qcow2_refcount_switch_table(BlockDriverState *bs,
         ret = qcow2_write_header_field(bs, QCOW2_HDR_REFTABLE_OFFSET, hdr, 12);
     }
     if (ret < 0) {
-        g_free(table);
+        qcow2_table_free(table, entries * 8);
         return ret;
     }
-    g_free(s->reftable);
+    qcow2_table_free(s->reftable, s->reftable_size * 8);
     s->reftable = table;
     s->reftable_size = entries;
     s->reftable_used = used;
@@ -320,10 +320,11 @@ static int coroutine_fn qcow2_refcount_switch_table(BlockDriverState *bs,
 static uint64_t *qcow2_refcount_table_copy(BDRVQcow2State *s,
                                            uint64_t entries)
 {
-    uint64_t *table = g_try_malloc0(entries * sizeof(uint64_t));
+    uint64_t *table = qcow2_table_new0(entries * sizeof(uint64_t));
 
+    /* (the entries past reftable_used are 0, as in the new table) */
     if (table) {
-        memcpy(table, s->reftable, s->reftable_size * 8);
+        memcpy(table, s->reftable, s->reftable_used * 8);
     }
     return table;
 }
@@ -358,7 +359,7 @@ static int coroutine_fn qcow2_refcount_grow_past(BlockDriverState *bs,
                                           (p + t + b - 1) >> s->refblock_bits,
                                           p + t, p, p + t + b, &written);
     if (ret < 0) {
-        g_free(table);
+        qcow2_table_free(table, entries * 8);
         return ret;
     }
     return qcow2_refcount_switch_table(bs, p, t, table);

@@ -281,7 +281,7 @@ static void qcow2_repair_adopt(BDRVQcow2State *s, Qcow2Rebuild *r,
             qcow2_cache_discard(s->refblock_cache, s->reftable[i]);
         }
     }
-    g_free(s->reftable);
+    qcow2_table_free(s->reftable, s->reftable_size * 8);
     s->reftable_size = r->table_clusters * s->cluster_size / 8;
     s->reftable_used = 0;
     for (uint64_t i = 0; i < s->reftable_size; i++) {
@@ -313,7 +313,7 @@ int coroutine_fn qcow2_repair_rebuild(Qcow2Check *c, int order)
         ret = qcow2_repair_plan(c, &r);
     }
     if (ret == 0) {
-        table = g_try_malloc0(r.table_clusters * s->cluster_size);
+        table = qcow2_table_new0(r.table_clusters * s->cluster_size);
         ret = table ? qcow2_ensure_file_len(c->bs, c->nb_clusters *
                                             s->cluster_size) : -ENOMEM;
     }
@@ -333,7 +333,7 @@ int coroutine_fn qcow2_repair_rebuild(Qcow2Check *c, int order)
         qcow2_check_msg(c, "ERROR writing the new refcount structure: %s",
                         strerror(-ret));
     }
-    g_free(table);
+    qcow2_table_free(table, r.table_clusters * s->cluster_size);
     g_free(r.blocks);
     return ret;
 }

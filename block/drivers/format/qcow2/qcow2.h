@@ -383,6 +383,25 @@ int64_t qcow2_next_nonzero_entry(const uint64_t *table, int64_t from,
  */
 int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
                          uint64_t *table);
+/* Tables of this size and more are mapped (qcow2_table_new0) */
+#define QCOW2_TABLE_MAP_MIN (256 * 1024)
+/*
+ * A zeroed refcount table of @bytes (NULL if out of memory), freed with
+ * qcow2_table_free() given the same size
+ */
+void *qcow2_table_new0(size_t bytes);
+void qcow2_table_free(void *table, size_t bytes);
+/* Called with each non-zero entry of a walked table; < 0 stops the walk */
+typedef int Qcow2TableEntryFn(void *opaque, uint64_t index, uint64_t entry);
+/*
+ * The non-zero entries, in host order, of the table of @entries big-endian
+ * 64-bit entries at @offset of @file, passed to @fn one by one: the table
+ * is read piece by piece, where the file does not report a hole, and never
+ * held whole.  Returns the index after the last non-zero entry (0 if none),
+ * or -errno (a read error, or @fn's).
+ */
+int64_t qcow2_walk_table(BdrvChild *file, uint64_t offset, uint64_t entries,
+                         Qcow2TableEntryFn *fn, void *opaque);
 /* Set entry @index of the active L1 table (l1_used follows) */
 void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value);
 /* Set entry @index of the refcount table (reftable_used follows) */
