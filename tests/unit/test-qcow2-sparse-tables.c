@@ -503,6 +503,31 @@ static void test_reftable_read_error_after_entries(void **state)
     mem_image_delete("rerr");
 }
 
+/*
+ * The header cluster of a 2 MiB-cluster image is read where it holds
+ * data: its hole is not (reading there fails)
+ */
+static void test_header_cluster_hole_is_not_read(void **state)
+{
+    g_autofree uint8_t *copy = NULL;
+    const uint8_t *img;
+    BlockBackend *blk;
+    size_t len;
+
+    qcow2_test_create("hdr", 64 * MiB, "cluster_size=2M");
+    /* Set again from its bytes: its all-zero chunks become a hole */
+    img = mem_image_get("hdr", &len);
+    assert_true(len > 2 * MiB);
+    copy = g_memdup2(img, len);
+    assert_true(buffer_is_zero(copy + MiB, 4096));
+    mem_image_set("hdr", copy, len, &error_abort);
+    blk = blk_new_open(NULL, NULL, open_failing_at("hdr", MiB), 0,
+                       &error_abort);
+    assert_int_equal(blk_getlength(blk), 64 * MiB);
+    blk_unref(blk);
+    mem_image_delete("hdr");
+}
+
 static int sparse_group_setup(void **state)
 {
 #ifdef HAVE_MALLOC_HOOKS
@@ -526,6 +551,7 @@ int main(void)
         T(test_many_empty_snapshots_cost_little),
         T(test_reftable_hole_is_not_read),
         T(test_reftable_read_error_after_entries),
+        T(test_header_cluster_hole_is_not_read),
     };
 
     return test_common_run_group(tests, sparse_group_setup,

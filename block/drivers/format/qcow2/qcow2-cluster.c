@@ -94,6 +94,28 @@ static uint64_t qcow2_table_hole(BdrvChild *file, uint64_t offset,
     return ret >= 0 && (ret & BDRV_BLOCK_ZERO) ? pnum / 8 : 0;
 }
 
+int qcow2_pread_data(BdrvChild *file, int64_t offset, int64_t bytes,
+                     uint8_t *buf)
+{
+    for (int64_t done = 0, n; done < bytes; done += n) {
+        int64_t pnum = 0, map;
+        BlockDriverState *f;
+        int st = bdrv_block_status(file->bs, offset + done, bytes - done,
+                                   &pnum, &map, &f);
+        int ret;
+
+        n = st >= 0 && pnum > 0 ? pnum : bytes - done;
+        if (st >= 0 && pnum > 0 && (st & BDRV_BLOCK_ZERO)) {
+            continue;
+        }
+        ret = bdrv_pread(file, offset + done, n, buf + done, 0);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
 int64_t qcow2_walk_table(BdrvChild *file, uint64_t offset, uint64_t entries,
                          Qcow2TableEntryFn *fn, void *opaque)
 {

@@ -11,6 +11,7 @@
 typedef struct Qcow2HeaderBuf {
     uint8_t *buf;
     int64_t len;       /* bytes of the first cluster that exist */
+    size_t size;       /* bytes at buf (qcow2_table_new0) */
     int64_t file_len;  /* length of the image file */
 } Qcow2HeaderBuf;
 
@@ -404,8 +405,16 @@ static int qcow2_header_read_buf(BlockDriverState *bs, Qcow2HeaderBuf *h,
     cluster_size = 1LL << MIN(MAX(cluster_size, QCOW2_MIN_CLUSTER_BITS),
                               QCOW2_MAX_CLUSTER_BITS);
     h->len = MIN(h->file_len, cluster_size);
-    h->buf = g_malloc0(MAX(h->len, QCOW2_V3_MIN_HEADER_LEN));
-    ret = bdrv_pread(bs->file, 0, h->len, h->buf, 0);
+    /* A cluster of up to 2 MiB, mostly zeroes: only its data is read */
+    h->size = MAX(h->len, QCOW2_V3_MIN_HEADER_LEN);
+    h->buf = qcow2_table_new0(h->size);
+    if (!h->buf) {
+        error_setg(errp, "Could not allocate the header cluster");
+        return -ENOMEM;
+    }
+    ret = h->len < QCOW2_TABLE_MAP_MIN
+          ? bdrv_pread(bs->file, 0, h->len, h->buf, 0)
+          : qcow2_pread_data(bs->file, 0, h->len, h->buf);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not read the qcow2 header");
     }
@@ -458,7 +467,7 @@ int qcow2_read_header(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
     }
     ret = qcow2_header_check_tables(s, &h, errp);
 out:
-    g_free(h.buf);
+    qcow2_table_free(h.buf, h.size);
     return ret;
 }
 

@@ -386,11 +386,18 @@ int64_t qcow2_read_table(BdrvChild *file, uint64_t offset, uint64_t entries,
 /* Tables of this size and more are mapped (qcow2_table_new0) */
 #define QCOW2_TABLE_MAP_MIN (256 * 1024)
 /*
- * A zeroed refcount table of @bytes (NULL if out of memory), freed with
- * qcow2_table_free() given the same size
+ * A zeroed buffer of @bytes for a refcount table or the header cluster
+ * (NULL if out of memory), freed with qcow2_table_free() given the same
+ * size
  */
 void *qcow2_table_new0(size_t bytes);
 void qcow2_table_free(void *table, size_t bytes);
+/*
+ * Read [@offset, +@bytes) of @file into @buf, which is zeroed: what the
+ * file reports as a hole is not read.  0 or -errno.
+ */
+int qcow2_pread_data(BdrvChild *file, int64_t offset, int64_t bytes,
+                     uint8_t *buf);
 /* Called with each non-zero entry of a walked table; < 0 stops the walk */
 typedef int Qcow2TableEntryFn(void *opaque, uint64_t index, uint64_t entry);
 /*
