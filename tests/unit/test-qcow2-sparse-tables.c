@@ -528,6 +528,35 @@ static void test_header_cluster_hole_is_not_read(void **state)
     mem_image_delete("hdr");
 }
 
+/*
+ * The active L1 table read at open is mapped, not allocated, when big; a
+ * snapshot apply replaces it (the mapped one is unmapped) and one more
+ * restores the data
+ */
+static void test_big_l1_is_mapped_and_replaced(void **state)
+{
+    BlockBackend *blk;
+
+    make_big_image("l1m");
+#ifdef HAVE_MALLOC_HOOKS
+    largest = 0;
+    watching = true;
+#endif
+    blk = qsnap_open("l1m", BDRV_O_RDWR);
+#ifdef HAVE_MALLOC_HOOKS
+    watching = false;
+    assert_true(largest < BIG_L1_BYTES);
+#endif
+    assert_int_equal(qsnap_create(blk, NULL, "two"), 0);
+    qsnap_write(blk, BIG_DISK - CLUSTER, CLUSTER, 5);
+    assert_int_equal(qsnap_goto(blk, "two"), 0);
+    assert_true(qsnap_reads(blk, 0, CLUSTER, 1));
+    assert_true(qsnap_reads(blk, BIG_DISK - CLUSTER, CLUSTER, 2));
+    qsnap_check(blk, 0);
+    blk_unref(blk);
+    mem_image_delete("l1m");
+}
+
 static int sparse_group_setup(void **state)
 {
 #ifdef HAVE_MALLOC_HOOKS
@@ -552,6 +581,7 @@ int main(void)
         T(test_reftable_hole_is_not_read),
         T(test_reftable_read_error_after_entries),
         T(test_header_cluster_hole_is_not_read),
+        T(test_big_l1_is_mapped_and_replaced),
     };
 
     return test_common_run_group(tests, sparse_group_setup,

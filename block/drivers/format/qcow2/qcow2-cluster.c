@@ -238,6 +238,17 @@ void qcow2_table_free(void *table, size_t bytes)
     }
 }
 
+void qcow2_l1_table_free(BDRVQcow2State *s, uint64_t *table)
+{
+    if (table && table == s->l1_loaded) {
+        qcow2_table_free(table, s->l1_loaded_bytes);
+        s->l1_loaded = NULL;
+        s->l1_loaded_bytes = 0;
+    } else {
+        g_free(table);
+    }
+}
+
 void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value)
 {
     s->l1_table[index] = value;
@@ -624,7 +635,7 @@ int coroutine_fn qcow2_grow_l1(BlockDriverState *bs, uint64_t min_size)
                             ROUND_UP((int64_t)s->l1_size * 8,
                                      s->cluster_size), QCOW2_DISCARD_OTHER);
     }
-    g_free(s->l1_table);
+    qcow2_l1_table_free(s, s->l1_table);
     s->l1_table = g_steal_pointer(&table);
     s->l1_size = new_size;
     s->l1_offset = new_offset;

@@ -478,7 +478,9 @@ int qcow2_load_tables(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)
 
     qcow2_meta_index_drop(s);
 
-    s->l1_table = g_try_malloc0(MAX(s->l1_size, 1) * sizeof(uint64_t));
+    /* (mapped when big: a header may declare 32 MiB and use 8 bytes) */
+    s->l1_loaded_bytes = MAX(s->l1_size, 1) * sizeof(uint64_t);
+    s->l1_table = s->l1_loaded = qcow2_table_new0(s->l1_loaded_bytes);
     s->reftable = qcow2_table_new0(s->reftable_size * sizeof(uint64_t));
     if (!s->l1_table || !s->reftable) {
         error_setg(errp, "Could not allocate the L1 and refcount tables");

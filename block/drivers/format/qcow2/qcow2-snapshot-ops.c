@@ -376,7 +376,7 @@ static int coroutine_fn qcow2_snapshot_apply(BlockDriverState *bs,
     if (old_size) {
         qcow2_free_clusters(bs, old_offset, old_size * 8LL, QCOW2_DISCARD_SNAPSHOT);
     }
-    g_free(old);
+    qcow2_l1_table_free(s, old);
     if (ret < 0) {
         warn_report("qcow2: Could not release the clusters of the previous "
                     "active L1 table: %s", strerror(-ret));
@@ -517,7 +517,7 @@ static int coroutine_fn qcow2_snapshot_load_tmp_fn(Qcow2SnapshotCall *c)
         error_setg_errno(c->errp, -ret, "Failed to load snapshot");
         return ret;
     }
-    g_free(s->l1_table);
+    qcow2_l1_table_free(s, s->l1_table);
     s->l1_table = l1;
     s->l1_size = size;
     s->l1_used = size;

@@ -164,7 +164,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     qcow2_options_stop_timer(s);
     qcow2_cache_destroy(s->l2_cache);
     qcow2_cache_destroy(s->refblock_cache);
-    g_free(s->l1_table);
+    qcow2_l1_table_free(s, s->l1_table);
     qcow2_table_free(s->reftable, s->reftable_size * 8);
     qcow2_meta_index_drop(s);
     qcow2_discard_free(s);

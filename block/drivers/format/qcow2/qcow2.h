@@ -221,6 +221,9 @@ typedef struct BDRVQcow2State {
     /* Active L1 table, in host byte order */
     uint64_t *l1_table;
     uint32_t l1_size;
+    /* The table read at open, of l1_loaded_bytes (qcow2_table_new0) */
+    uint64_t *l1_loaded;
+    size_t l1_loaded_bytes;
     /*
      * Entries [l1_used, l1_size) are all 0 (a bound, maybe above the last
      * entry in use): the walks over the whole table stop there and never
@@ -409,6 +412,8 @@ typedef int Qcow2TableEntryFn(void *opaque, uint64_t index, uint64_t entry);
  */
 int64_t qcow2_walk_table(BdrvChild *file, uint64_t offset, uint64_t entries,
                          Qcow2TableEntryFn *fn, void *opaque);
+/* Free an L1 table that was or is s->l1_table (the one read at open too) */
+void qcow2_l1_table_free(BDRVQcow2State *s, uint64_t *table);
 /* Set entry @index of the active L1 table (l1_used follows) */
 void qcow2_l1_set(BDRVQcow2State *s, uint32_t index, uint64_t value);
 /* Set entry @index of the refcount table (reftable_used follows) */
