@@ -14,6 +14,7 @@
 #include "fuzz-image.h"
 
 #define IMAGE_BUF (64 * 1024)
+#define IMAGE_QCOW2_MAGIC 0x514649fbU
 #define IMAGE_MAX_PAD (4 * 1024 * 1024)
 /*
  * Work per input is bounded (docs/fuzzing.md): block status steps, reads
@@ -42,7 +43,7 @@ void fuzz_image_set(const char *name, const uint8_t *data, size_t size)
 {
     size_t want = size;
 
-    if (size >= 72 && ldl_be_p(data) == 0x514649fbU) {
+    if (size >= 72 && ldl_be_p(data) == IMAGE_QCOW2_MAGIC) {
         uint32_t bits = ldl_be_p(data + 20);
 
         if (bits >= 9 && bits <= 21) {
@@ -268,7 +269,7 @@ static bool image_may_open_read_only(const uint8_t *data, size_t size)
 {
     const uint64_t dirty_or_corrupt = 3;
 
-    if (size < 80 || ldl_be_p(data) != 0x514649fbU ||
+    if (size < 80 || ldl_be_p(data) != IMAGE_QCOW2_MAGIC ||
         ldl_be_p(data + 4) < 3) {
         return true;
     }

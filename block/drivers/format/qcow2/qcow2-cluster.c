@@ -78,34 +78,34 @@ static int64_t qcow2_table_to_host(uint64_t *to, const uint64_t *from,
 }
 
 /*
- * How many of the @entries at @offset the file reports as reading zero
- * (a hole of a sparse file or mem buffer): they need not be read, the
- * table being zeroed.  0 when not known.
+ * The bytes from @offset (at most @bytes, at least 1) that read alike, and
+ * in *@hole whether the file reports them as zeroes (a hole of a sparse
+ * file or mem buffer).  Not known: all @bytes, not a hole.
  */
-static uint64_t qcow2_table_hole(BdrvChild *file, uint64_t offset,
-                                 uint64_t entries)
+static int64_t qcow2_file_extent(BdrvChild *file, int64_t offset,
+                                 int64_t bytes, bool *hole)
 {
     int64_t pnum = 0, map;
     BlockDriverState *f;
-    int ret = bdrv_block_status(file->bs, offset,
-                                MIN(entries, INT64_MAX / 8) * 8, &pnum, &map,
-                                &f);
+    int ret = bdrv_block_status(file->bs, offset, bytes, &pnum, &map, &f);
 
-    return ret >= 0 && (ret & BDRV_BLOCK_ZERO) ? pnum / 8 : 0;
+    if (ret < 0 || pnum <= 0) {
+        *hole = false;
+        return bytes;
+    }
+    *hole = ret & BDRV_BLOCK_ZERO;
+    return pnum;
 }
 
 int qcow2_pread_data(BdrvChild *file, int64_t offset, int64_t bytes,
                      uint8_t *buf)
 {
     for (int64_t done = 0, n; done < bytes; done += n) {
-        int64_t pnum = 0, map;
-        BlockDriverState *f;
-        int st = bdrv_block_status(file->bs, offset + done, bytes - done,
-                                   &pnum, &map, &f);
+        bool hole;
         int ret;
 
-        n = st >= 0 && pnum > 0 ? pnum : bytes - done;
-        if (st >= 0 && pnum > 0 && (st & BDRV_BLOCK_ZERO)) {
+        n = qcow2_file_extent(file, offset + done, bytes - done, &hole);
+        if (hole) {
             continue;
         }
         ret = bdrv_pread(file, offset + done, n, buf + done, 0);
@@ -127,14 +127,16 @@ int64_t qcow2_walk_table(BdrvChild *file, uint64_t offset, uint64_t entries,
     if (!buf) {
         return -ENOMEM;
     }
-    for (uint64_t done = 0, n; done < entries; done += n) {
-        /* (a table of one piece is read without asking) */
-        uint64_t zeroes = entries > piece ?
-                          qcow2_table_hole(file, offset + done * 8,
-                                           entries - done) : 0;
+    for (uint64_t done = 0, n = 0; done < entries; done += n) {
+        bool hole = false;
 
-        if (zeroes) {
-            n = zeroes;
+        /* (a table of one piece is read without asking) */
+        if (entries > piece) {
+            n = qcow2_file_extent(file, offset + done * 8,
+                                  MIN(entries - done, INT64_MAX / 8) * 8,
+                                  &hole) / 8;
+        }
+        if (hole && n) {
             continue;
         }
         n = MIN(piece, entries - done);
