@@ -260,20 +260,22 @@ static void image_attach_input(BlockBackend *blk, const uint8_t *data,
 
 /*
  * Could a read-only open succeed where the read-write one failed?  For a
- * qcow2 v3 header only when it is marked corrupt or dirty (QEMU's and
- * drydock's reasons to refuse or repair before writing): otherwise the
- * failure was the image's, and a second open would fail the same way,
- * at the cost of a whole open and close (a quarter of a run's time).
+ * qcow2 header only when it is v3 and marked corrupt or dirty (QEMU's and
+ * drydock's reasons to refuse or repair before writing); for bytes that
+ * are no qcow2 header, only when another driver than qcow2 reads them.
+ * Otherwise the failure was the image's, and a second open would fail the
+ * same way at the cost of a whole open and close (a quarter of a run).
  */
-static bool image_may_open_read_only(const uint8_t *data, size_t size)
+static bool image_may_open_read_only(const char *format, const uint8_t *data,
+                                     size_t size)
 {
     const uint64_t dirty_or_corrupt = 3;
 
-    if (size < 80 || ldl_be_p(data) != IMAGE_QCOW2_MAGIC ||
-        ldl_be_p(data + 4) < 3) {
-        return true;
+    if (size < 4 || ldl_be_p(data) != IMAGE_QCOW2_MAGIC) {
+        return !format || strcmp(format, "qcow2");
     }
-    return ldq_be_p(data + 72) & dirty_or_corrupt;
+    return size >= 80 && ldl_be_p(data + 4) >= 3 &&
+           (ldq_be_p(data + 72) & dirty_or_corrupt);
 }
 
 /*
@@ -293,7 +295,7 @@ void fuzz_format_run(const char *format, const uint8_t *data, size_t size,
         blk = fuzz_image_open("fz-rw", format, BDRV_O_RDWR,
                               FUZZ_IMAGE_MAX_DEPTH, NULL);
     }
-    if (!blk && (read_only || image_may_open_read_only(data, size))) {
+    if (!blk && (read_only || image_may_open_read_only(format, data, size))) {
         blk = fuzz_image_open("fz-rw", format, 0, FUZZ_IMAGE_MAX_DEPTH, NULL);
     }
     if (blk) {

@@ -27,7 +27,11 @@
 #define EXT_FEATURES 0x6803f857
 #define EXT_BITMAPS 0x23852875
 #define EXT_CRYPTO 0x0537be77
+#define EXT_BACKING_FORMAT 0xe2792aca
 #define EXT_END_AT 504
+/* Where an extension or the backing name past the first 4 KiB read goes */
+#define FAR_EXT_LEN 10000
+#define FAR_NAME_AT 20000
 
 #define expect_open_error(flags, needle)                                       \
     qcow2_test_expect_open_error(IMG, (flags), (needle))
@@ -103,6 +107,46 @@ static void test_extensions_fill_first_cluster(void **state)
     expect_open_ok(0);
 }
 
+static BlockDriverState *open_no_backing(BlockBackend **blk)
+{
+    Error *err = NULL;
+
+    *blk = qcow2_test_open(IMG, BDRV_O_NO_BACKING, &err);
+    check_ok(*blk != NULL, &err, "open");
+    return blk_bs(*blk);
+}
+
+/*
+ * The header cluster is read as far as its extensions and backing file
+ * name go, past the first read of 4 KiB: an unknown extension of 10,000
+ * bytes, then the backing format; a backing file name at 20,000
+ */
+static void test_header_read_past_first_read(void **state)
+{
+    uint8_t ext[8 + 8] = {0};
+    BlockBackend *blk;
+    BlockDriverState *bs;
+
+    qcow2_test_create(IMG, MiB, NULL);
+    qcow2_test_poke32(IMG, EXT_END_AT, 0x12345678);
+    qcow2_test_poke32(IMG, EXT_END_AT + 4, FAR_EXT_LEN);
+    stl_be_p(ext, EXT_BACKING_FORMAT);
+    stl_be_p(ext + 4, 3);
+    memcpy(ext + 8, "raw", 3);
+    qcow2_test_poke(IMG, EXT_END_AT + 8 + FAR_EXT_LEN, ext, sizeof(ext));
+    qcow2_test_poke64(IMG, EXT_END_AT + 8 + FAR_EXT_LEN + sizeof(ext), 0);
+    qcow2_test_poke64(IMG, 8, FAR_NAME_AT);
+    qcow2_test_poke32(IMG, 16, 8);
+    qcow2_test_poke(IMG, FAR_NAME_AT, "far-name", 8);
+    bs = open_no_backing(&blk);
+    assert_string_equal(bs->backing_format, "raw");
+    assert_string_equal(bs->backing_file, "far-name");
+    blk_unref(blk);
+    /* An extension that runs past the backing name is refused */
+    qcow2_test_poke64(IMG, 8, EXT_END_AT + FAR_EXT_LEN);
+    expect_open_error(BDRV_O_NO_BACKING, "goes past the end of the header");
+}
+
 static void test_bitmaps_reserved_field(void **state)
 {
     uint8_t ext[32] = {0};
@@ -158,6 +202,7 @@ int main(void)
         T(test_unknown_extension_skipped),
         T(test_extension_twice_refused),
         T(test_extensions_fill_first_cluster),
+        T(test_header_read_past_first_read),
         T(test_bitmaps_reserved_field),
         T(test_extended_l2_needs_16k_clusters),
         T(test_compression_type_and_bit),

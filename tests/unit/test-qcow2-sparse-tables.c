@@ -39,6 +39,7 @@ int __sanitizer_install_malloc_and_free_hooks(
 static bool watching;
 static size_t largest;
 static uint64_t total;      /* bytes allocated while watching */
+static uint64_t count;      /* allocations while watching */
 
 static void note_malloc(const volatile void *p, size_t size)
 {
@@ -47,6 +48,7 @@ static void note_malloc(const volatile void *p, size_t size)
     }
     if (watching) {
         total += size;
+        count++;
     }
 }
 
@@ -370,7 +372,9 @@ static void test_snapshot_count_over_short_table(void **state)
  * 65536 snapshots, all but the first empty (40 zero bytes each, which is
  * valid): the open reads them through a window, not into a buffer of the
  * table's 2.5 MiB, and keeps ~100 bytes per entry, not the ~480 of a
- * QEMUSnapshotInfo (30 MiB for the table, twice that while it grew)
+ * QEMUSnapshotInfo (30 MiB for the table, twice that while it grew), in
+ * one allocation for its id and name, not one for each.  The array is
+ * allocated about once (it doubled: its copies added up to twice its size).
  */
 static void test_many_empty_snapshots_cost_little(void **state)
 {
@@ -390,11 +394,13 @@ static void test_many_empty_snapshots_cost_little(void **state)
     /* The table is the last thing written: zeroes follow it */
     mem_image_set_sparse("sn", copy, len, len + 4 * MiB, &error_abort);
     qcow2_test_poke32("sn", 60, 65536);
-    largest = total = 0;
+    largest = total = count = 0;
     watching = true;
     blk = qcow2_test_open("sn", 0, &error_abort);
     watching = false;
+    assert_true(count < 65536 + 1000);
     assert_true(largest <= 65536 * 128);
+    assert_true(total < largest + largest / 2);
     assert_true(total <= 2 * 65536 * 128 + 4 * MiB);
     assert_int_equal(bdrv_snapshot_list(blk_bs(blk), &list), 65536);
     assert_string_equal(list[0].name, "first");
@@ -504,8 +510,10 @@ static void test_reftable_read_error_after_entries(void **state)
 }
 
 /*
- * The header cluster of a 2 MiB-cluster image is read where it holds
- * data: its hole is not (reading there fails)
+ * The header cluster of a 2 MiB-cluster image is read as far as its
+ * extensions and backing file name go, and there only where it holds
+ * data: with the backing file name at 1.5 MiB, the hole at 1 MiB is not
+ * read (reading there fails) and the buffer is mapped, not allocated
  */
 static void test_header_cluster_hole_is_not_read(void **state)
 {
@@ -515,17 +523,50 @@ static void test_header_cluster_hole_is_not_read(void **state)
     size_t len;
 
     qcow2_test_create("hdr", 64 * MiB, "cluster_size=2M");
+    qcow2_test_poke64("hdr", 8, 3 * MiB / 2);
+    qcow2_test_poke32("hdr", 16, 4);
+    qcow2_test_poke("hdr", 3 * MiB / 2, "base", 4);
     /* Set again from its bytes: its all-zero chunks become a hole */
     img = mem_image_get("hdr", &len);
     assert_true(len > 2 * MiB);
     copy = g_memdup2(img, len);
     assert_true(buffer_is_zero(copy + MiB, 4096));
     mem_image_set("hdr", copy, len, &error_abort);
-    blk = blk_new_open(NULL, NULL, open_failing_at("hdr", MiB), 0,
-                       &error_abort);
+#ifdef HAVE_MALLOC_HOOKS
+    largest = 0;
+    watching = true;
+#endif
+    blk = blk_new_open(NULL, NULL, open_failing_at("hdr", MiB),
+                       BDRV_O_NO_BACKING, &error_abort);
+#ifdef HAVE_MALLOC_HOOKS
+    watching = false;
+    assert_true(largest < 256 * KiB);
+#endif
+    assert_string_equal(blk_bs(blk)->backing_file, "base");
     assert_int_equal(blk_getlength(blk), 64 * MiB);
     blk_unref(blk);
     mem_image_delete("hdr");
+}
+
+/*
+ * A header refused for its version costs no cluster-sized buffer: the
+ * fixed header is validated from the first read of 4 KiB (the fuzz
+ * targets open many such images a second)
+ */
+static void test_refused_header_reads_no_cluster(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    qcow2_test_create("ver", MiB, NULL);
+    qcow2_test_poke32("ver", 4, 4);
+    largest = 0;
+    watching = true;
+    qcow2_test_expect_open_error("ver", 0, "Unsupported qcow2 version 4");
+    watching = false;
+    assert_true(largest < CLUSTER);
+    mem_image_delete("ver");
+#else
+    skip();
+#endif
 }
 
 /*
@@ -581,6 +622,7 @@ int main(void)
         T(test_reftable_hole_is_not_read),
         T(test_reftable_read_error_after_entries),
         T(test_header_cluster_hole_is_not_read),
+        T(test_refused_header_reads_no_cluster),
         T(test_big_l1_is_mapped_and_replaced),
     };
 

@@ -7,13 +7,65 @@
  */
 #include "qcow2.h"
 
-/* The first cluster, as read at open */
+/*
+ * The first cluster, as read at open: a prefix of it, read further when
+ * an extension or the backing file name lies past what was read (the
+ * fixed header and its extensions rarely need more than the first read,
+ * where the cluster may be 2 MiB)
+ */
 typedef struct Qcow2HeaderBuf {
+    BdrvChild *file;
     uint8_t *buf;
     int64_t len;       /* bytes of the first cluster that exist */
-    size_t size;       /* bytes at buf (qcow2_table_new0) */
+    int64_t loaded;    /* bytes of them read into buf */
+    size_t size;       /* bytes at buf (qcow2_table_new0), zeroes past
+                          the end of the file */
     int64_t file_len;  /* length of the image file */
 } Qcow2HeaderBuf;
+
+/* The first read: the fixed header and the usual extensions */
+#define QCOW2_HEADER_FIRST_READ 4096
+
+/*
+ * Read the first cluster up to @end (at most h->len) into h->buf; reads
+ * grow geometrically, so that a walk over many extensions reads little
+ */
+static int qcow2_header_load(Qcow2HeaderBuf *h, int64_t end, Error **errp)
+{
+    int64_t want = MIN(MAX(end, h->loaded * 2), h->len);
+    size_t size = MAX(want, QCOW2_V3_MIN_HEADER_LEN);
+    int ret;
+
+    if (end <= h->loaded) {
+        return 0;
+    }
+    if (size > h->size) {
+        uint8_t *buf = qcow2_table_new0(size);
+
+        if (!buf) {
+            error_setg(errp, "Could not allocate the header cluster");
+            return -ENOMEM;
+        }
+        if (h->loaded) {
+            memcpy(buf, h->buf, h->loaded);
+        }
+        qcow2_table_free(h->buf, h->size);
+        h->buf = buf;
+        h->size = size;
+    }
+    /* A cluster of up to 2 MiB, mostly zeroes: only its data is read */
+    ret = want - h->loaded < QCOW2_TABLE_MAP_MIN
+          ? bdrv_pread(h->file, h->loaded, want - h->loaded,
+                       h->buf + h->loaded, 0)
+          : qcow2_pread_data(h->file, h->loaded, want - h->loaded,
+                             h->buf + h->loaded);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Could not read the qcow2 header");
+        return ret;
+    }
+    h->loaded = want;
+    return 0;
+}
 
 /* offset + count * entry_size must be aligned, not overflow, fit the file */
 static int qcow2_header_check_table(BDRVQcow2State *s, int64_t file_len,
@@ -147,10 +199,14 @@ static int qcow2_header_read_exts(BlockDriverState *bs, BDRVQcow2State *s,
     int nseen = 0;
 
     for (int64_t off = start; off + 8 <= end;) {
-        uint32_t type = ldl_be_p(h->buf + off);
-        uint32_t len = ldl_be_p(h->buf + off + 4);
-        int ret;
+        uint32_t type, len;
+        int ret = qcow2_header_load(h, off + 8, errp);
 
+        if (ret < 0) {
+            return ret;
+        }
+        type = ldl_be_p(h->buf + off);
+        len = ldl_be_p(h->buf + off + 4);
         if (type == QCOW2_EXT_END) {
             return 0;
         }
@@ -159,6 +215,10 @@ static int qcow2_header_read_exts(BlockDriverState *bs, BDRVQcow2State *s,
                        "goes past the end of the header area (%#" PRIx64 ")",
                        type, off, len, end);
             return -EINVAL;
+        }
+        ret = qcow2_header_load(h, off + 8 + len, errp);
+        if (ret < 0) {
+            return ret;
         }
         for (int i = 0; i < nseen; i++) {
             if (seen[i] == type) {
@@ -295,6 +355,7 @@ static int qcow2_header_backing(BlockDriverState *bs, BDRVQcow2State *s,
 {
     uint64_t off = ldq_be_p(h->buf + 8);
     uint32_t len = ldl_be_p(h->buf + 16);
+    int ret;
 
     s->backing_offset = off;
     if (!off) {
@@ -310,6 +371,10 @@ static int qcow2_header_backing(BlockDriverState *bs, BDRVQcow2State *s,
         error_setg(errp, "Backing file name at %#" PRIx64 " (%u bytes) lies "
                    "outside the first cluster", off, len);
         return -EINVAL;
+    }
+    ret = qcow2_header_load(h, off + len, errp);
+    if (ret < 0) {
+        return ret;
     }
     memcpy(bs->backing_file, h->buf + off, len);
     bs->backing_file[len] = 0;
@@ -379,46 +444,35 @@ static int qcow2_header_check_tables(BDRVQcow2State *s, Qcow2HeaderBuf *h,
     return 0;
 }
 
+/* The image length, the first read of the first cluster, the magic */
 static int qcow2_header_read_buf(BlockDriverState *bs, Qcow2HeaderBuf *h,
                                  Error **errp)
 {
-    uint8_t magic[QCOW2_V3_MIN_HEADER_LEN] = { 0 };
     int64_t cluster_size;
     int ret;
 
+    h->file = bs->file;
     h->file_len = bdrv_getlength(bs->file->bs);
     if (h->file_len < 0) {
         error_setg_errno(errp, -h->file_len, "Could not get the image length");
         return h->file_len;
     }
-    ret = bdrv_pread(bs->file, 0, MIN(h->file_len, (int64_t)sizeof(magic)),
-                     magic, 0);
+    /* (past a cluster of 512 bytes: never looked at) */
+    h->len = MIN(h->file_len, QCOW2_HEADER_FIRST_READ);
+    ret = qcow2_header_load(h, h->len, errp);
     if (ret < 0) {
-        error_setg_errno(errp, -ret, "Could not read the qcow2 header");
         return ret;
     }
-    if (h->file_len < QCOW2_V2_HEADER_LEN || ldl_be_p(magic) != QCOW2_MAGIC) {
+    if (h->file_len < QCOW2_V2_HEADER_LEN || ldl_be_p(h->buf) != QCOW2_MAGIC) {
         error_setg(errp, "Image is not in qcow2 format");
         return -EINVAL;
     }
-    cluster_size = (uint32_t)ldl_be_p(magic + 20);
+    /* (an invalid cluster size is reported with the geometry) */
+    cluster_size = (uint32_t)ldl_be_p(h->buf + 20);
     cluster_size = 1LL << MIN(MAX(cluster_size, QCOW2_MIN_CLUSTER_BITS),
                               QCOW2_MAX_CLUSTER_BITS);
     h->len = MIN(h->file_len, cluster_size);
-    /* A cluster of up to 2 MiB, mostly zeroes: only its data is read */
-    h->size = MAX(h->len, QCOW2_V3_MIN_HEADER_LEN);
-    h->buf = qcow2_table_new0(h->size);
-    if (!h->buf) {
-        error_setg(errp, "Could not allocate the header cluster");
-        return -ENOMEM;
-    }
-    ret = h->len < QCOW2_TABLE_MAP_MIN
-          ? bdrv_pread(bs->file, 0, h->len, h->buf, 0)
-          : qcow2_pread_data(bs->file, 0, h->len, h->buf);
-    if (ret < 0) {
-        error_setg_errno(errp, -ret, "Could not read the qcow2 header");
-    }
-    return ret;
+    return 0;
 }
 
 int qcow2_read_header(BlockDriverState *bs, BDRVQcow2State *s, Error **errp)

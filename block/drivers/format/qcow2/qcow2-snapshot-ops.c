@@ -182,15 +182,14 @@ static int coroutine_fn qcow2_snapshot_append(BlockDriverState *bs,
         .vm_clock_nsec = info->vm_clock_nsec,
         .icount = info->icount,
         .disk_size = s->disk_size,
-        .id = g_strdup(info->id_str),
-        .name = g_strdup(info->name),
     };
+    qcow2_snapshot_set_names(sn, info->id_str, strlen(info->id_str),
+                             info->name, strlen(info->name));
     s->nb_snapshots++;
     ret = qcow2_snapshot_write_table(bs);
     if (ret < 0) {
         s->nb_snapshots--;
-        g_free(sn->id);
-        g_free(sn->name);
+        qcow2_snapshot_clear(sn);
     }
     return ret;
 }
@@ -477,9 +476,7 @@ static int coroutine_fn qcow2_snapshot_delete_fn(Qcow2SnapshotCall *c)
         return ret;
     }
     ret = qcow2_snapshot_release(bs, &sn);
-    g_free(sn.id);
-    g_free(sn.name);
-    g_free(sn.unknown_extra);
+    qcow2_snapshot_clear(&sn);
     if (ret < 0) {
         /* The snapshot is gone; what it held may have leaked */
         error_setg_errno(c->errp, -ret, "Failed to free the cluster and L1 "

@@ -15,7 +15,11 @@
 #define QCOW2_MAX_SNAPSHOT_EXTRA 1024
 #define QCOW2_MAX_SNAPSHOT_TABLE (64 * 1024 * 1024)
 #define QCOW2_HDR_NB_SNAPSHOTS 60
-/* The table is read in pieces of at least this much */
+/*
+ * The table is read in pieces: the first of 4 KiB (most tables hold a few
+ * entries of about 100 bytes), each next twice as large, up to 64 KiB
+ */
+#define QCOW2_SNAPSHOT_FIRST_READ 4096
 #define QCOW2_SNAPSHOT_READ_STEP (64 * 1024)
 
 /*
@@ -57,7 +61,9 @@ static const uint8_t *qcow2_snapshot_bytes(Qcow2SnapshotReader *r,
     if (pos + n <= r->base + r->len) {
         return r->buf + (pos - r->base);
     }
-    want = MIN(r->limit - pos, MAX(n, QCOW2_SNAPSHOT_READ_STEP));
+    want = MIN(r->limit - pos,
+               MAX(n, MIN(QCOW2_SNAPSHOT_READ_STEP,
+                          MAX(QCOW2_SNAPSHOT_FIRST_READ, r->cap * 2))));
     if (want > r->cap) {
         grown = g_try_realloc(r->buf, want);
         if (!grown) {
@@ -157,6 +163,7 @@ static int qcow2_snapshot_read_one(Qcow2SnapshotReader *r, uint32_t i,
     uint64_t len;
     int ret;
 
+    *sn = (Qcow2Snapshot) { 0 };
     if (!h) {
         return -EINVAL;
     }
@@ -183,8 +190,8 @@ static int qcow2_snapshot_read_one(Qcow2SnapshotReader *r, uint32_t i,
     if (ret < 0) {
         return ret;
     }
-    sn->id = g_strndup((const char *)var + extra, id_len);
-    sn->name = g_strndup((const char *)var + extra + id_len, name_len);
+    qcow2_snapshot_set_names(sn, (const char *)var + extra, id_len,
+                             (const char *)var + extra + id_len, name_len);
     *pos += len;
     return 0;
 }
@@ -219,12 +226,15 @@ static int qcow2_snapshot_check_overlaps(BlockDriverState *bs, Error **errp)
 }
 
 /*
- * Room for entry @i: the array grows with the entries read, so that a
- * header claiming 65536 snapshots over a short table costs what the table
- * holds, not 65536 zeroed entries
+ * Room for entry @i: a first few entries, then, when there are more, as
+ * many as the rest of the table can hold (@most: an entry takes 40 bytes
+ * at least).  A header claiming 65536 snapshots over a short table costs
+ * what the table holds, and a long table one copy of the first entries,
+ * not a copy per doubling (ASan's realloc copies and poisons every time).
+ * The room is not zeroed: each entry is, as it is read.
  */
 static int qcow2_snapshot_reserve(BDRVQcow2State *s, uint32_t i,
-                                  uint32_t *room, Error **errp)
+                                  uint32_t most, uint32_t *room, Error **errp)
 {
     Qcow2Snapshot *grown;
     uint32_t want;
@@ -232,25 +242,48 @@ static int qcow2_snapshot_reserve(BDRVQcow2State *s, uint32_t i,
     if (i < *room) {
         return 0;
     }
-    want = MIN(s->nb_snapshots, MAX(16u, *room * 2));
+    want = MIN(s->nb_snapshots, MAX(i + 1, *room ? most : MIN(16u, most)));
     grown = g_try_realloc(s->snapshots, (size_t)want * sizeof(*grown));
     if (!grown) {
         error_setg(errp, "Could not allocate the snapshot table");
         return -ENOMEM;
     }
-    memset(grown + *room, 0, (want - *room) * sizeof(*grown));
     s->snapshots = grown;
     *room = want;
     return 0;
+}
+
+/*
+ * One allocation for both strings: a table may hold 65536 snapshots, and
+ * the fuzz targets open many such tables a second
+ */
+void qcow2_snapshot_set_names(Qcow2Snapshot *sn, const char *id,
+                              size_t id_len, const char *name,
+                              size_t name_len)
+{
+    char *both = g_malloc(id_len + name_len + 2);
+
+    memcpy(both, id, id_len);
+    both[id_len] = 0;
+    memcpy(both + id_len + 1, name, name_len);
+    both[id_len + 1 + name_len] = 0;
+    sn->id = both;
+    sn->name = both + id_len + 1;
+}
+
+void qcow2_snapshot_clear(Qcow2Snapshot *sn)
+{
+    g_free(sn->id);
+    g_free(sn->unknown_extra);
+    sn->id = sn->name = NULL;
+    sn->unknown_extra = NULL;
 }
 
 /* Free entries [0, @n) and the array */
 static void qcow2_snapshots_free_n(BDRVQcow2State *s, uint32_t n)
 {
     for (uint32_t i = 0; s->snapshots && i < n; i++) {
-        g_free(s->snapshots[i].id);
-        g_free(s->snapshots[i].name);
-        g_free(s->snapshots[i].unknown_extra);
+        qcow2_snapshot_clear(&s->snapshots[i]);
     }
     g_free(s->snapshots);
     s->snapshots = NULL;
@@ -261,7 +294,7 @@ int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
 {
     Qcow2SnapshotReader r = { .bs = bs };
     uint64_t pos = 0;
-    uint32_t i, room = 0;
+    uint32_t i, room = 0, most;
     int ret = 0;
 
     if (!s->nb_snapshots) {
@@ -272,16 +305,21 @@ int qcow2_read_snapshots(BlockDriverState *bs, BDRVQcow2State *s,
     r.limit = MIN((uint64_t)QCOW2_MAX_SNAPSHOT_TABLE,
                   (uint64_t)s->file_len - s->snapshots_offset);
     r.file_limit = r.limit < QCOW2_MAX_SNAPSHOT_TABLE;
-    for (i = 0; ret == 0 && i < s->nb_snapshots; i++) {
-        ret = qcow2_snapshot_reserve(s, i, &room, errp);
-        if (ret == 0) {
-            ret = qcow2_snapshot_read_one(&r, i, &pos, errp);
+    most = MIN(s->nb_snapshots, r.limit / QCOW2_SNAPSHOT_FIXED_LEN);
+    for (i = 0; i < s->nb_snapshots; i++) {
+        ret = qcow2_snapshot_reserve(s, i, most, &room, errp);
+        if (ret < 0) {
+            break;
+        }
+        ret = qcow2_snapshot_read_one(&r, i, &pos, errp);
+        if (ret < 0) {
+            i++;        /* (it may have taken its extra data) */
+            break;
         }
     }
     g_free(r.buf);
     s->snapshots_size = pos;
     if (ret < 0) {
-        /* Entry i - 1 failed, possibly after taking its extra data */
         qcow2_snapshots_free_n(s, i);
         return ret;
     }

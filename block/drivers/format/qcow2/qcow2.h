@@ -170,8 +170,9 @@ typedef struct Qcow2Snapshot {
     uint64_t vm_clock_nsec;
     uint64_t icount;
     uint64_t disk_size;           /* guest disk size when it was taken */
-    char *id;                     /* the whole id and name */
-    char *name;
+    /* The whole id and name, in one allocation (qcow2_snapshot_set_names) */
+    char *id;
+    char *name;                   /* inside id's allocation */
     uint8_t *unknown_extra;       /* extra data past the known fields */
     uint32_t unknown_extra_size;
 } Qcow2Snapshot;
@@ -614,6 +615,11 @@ int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
 int qcow2_snapshot_overlap(BDRVQcow2State *s, int check, int64_t offset,
                            int64_t size);
 void qcow2_snapshots_free(BDRVQcow2State *s);
+/* Set @sn's id and name (copies, NUL-terminated); free what @sn holds */
+void qcow2_snapshot_set_names(Qcow2Snapshot *sn, const char *id,
+                              size_t id_len, const char *name,
+                              size_t name_len);
+void qcow2_snapshot_clear(Qcow2Snapshot *sn);
 /* Index of the snapshot with @id and/or @name (NULL: any), or -1 */
 int qcow2_snapshot_find(BDRVQcow2State *s, const char *id, const char *name);
 /* Write s->snapshots as a new table and switch the header to it */
