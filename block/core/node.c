@@ -58,13 +58,29 @@ bool bdrv_id_wellformed(const char *id)
     return true;
 }
 
+/* "#block" and @id in decimal, three digits at least (not formatted) */
+static void node_format_generated(char name[BLOCK_NODE_NAME_MAX], unsigned id)
+{
+    char digits[16];
+    size_t n = 0, len = sizeof(NODE_GENERATED_PREFIX) - 1;
+
+    do {
+        digits[n++] = '0' + id % 10;
+        id /= 10;
+    } while (id || n < 3);
+    memcpy(name, NODE_GENERATED_PREFIX, len);
+    while (n) {
+        name[len++] = digits[--n];
+    }
+    name[len] = 0;
+}
+
 static void node_generate_name(BlockDriverState *bs)
 {
     static unsigned next_id;
 
     do {
-        snprintf(bs->node_name, sizeof(bs->node_name), "%s%03u",
-                 NODE_GENERATED_PREFIX, next_id++);
+        node_format_generated(bs->node_name, next_id++);
     } while (bdrv_find_node(bs->node_name));
 }
 

@@ -397,6 +397,14 @@ static void test_open_node_names(void **state)
     assert_string_not_equal(bdrv_get_node_name(gen1),
                             bdrv_get_node_name(gen2));
     assert_ptr_equal(bdrv_find_node(bdrv_get_node_name(gen1)), gen1);
+    /* "#block" and a number of three digits at least, as QEMU's */
+    for (BlockDriverState *g = gen1; g; g = g == gen1 ? gen2 : NULL) {
+        const char *name = bdrv_get_node_name(g), *d = name + 6;
+
+        assert_int_equal(strncmp(name, "#block", 6), 0);
+        assert_true(strlen(d) >= 3 && strspn(d, "0123456789") == strlen(d));
+        assert_false(strlen(d) > 3 && d[0] == '0');
+    }
 
     blk_unref(blk);
     unref_nodes(gen1, gen2, a, b);
