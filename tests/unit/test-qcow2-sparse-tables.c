@@ -40,6 +40,8 @@ static bool watching;
 static size_t largest;
 static uint64_t total;      /* bytes allocated while watching */
 static uint64_t count;      /* allocations while watching */
+static size_t big_at;       /* allocations of this size or more ... */
+static uint64_t big;        /* ... while watching */
 
 static void note_malloc(const volatile void *p, size_t size)
 {
@@ -49,6 +51,7 @@ static void note_malloc(const volatile void *p, size_t size)
     if (watching) {
         total += size;
         count++;
+        big += big_at && size >= big_at;
     }
 }
 
@@ -598,6 +601,57 @@ static void test_big_l1_is_mapped_and_replaced(void **state)
     mem_image_delete("l1m");
 }
 
+#ifdef HAVE_MALLOC_HOOKS
+/* Allocations of a cluster (4 KiB) or more made by a check of @blk */
+static uint64_t check_big_allocations(BlockBackend *blk)
+{
+    BdrvCheckResult res = { 0 };
+
+    big_at = 4096;
+    big = 0;
+    watching = true;
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    watching = false;
+    big_at = 0;
+    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
+    return big;
+}
+#endif
+
+/*
+ * A check walks the L1 table of each snapshot: the L2 table buffer is
+ * allocated once per check, and only when some L1 entry names a table.
+ * Per snapshot, a check allocates one cluster at most, the copy of its
+ * L1 table (a cluster here); it allocated one more, an L2 buffer, per L1
+ * walk (34 allocations of a cluster or more with 16 snapshots, 3 without).
+ */
+static void test_check_l2_buffer_once(void **state)
+{
+#ifdef HAVE_MALLOC_HOOKS
+    BlockBackend *blk;
+    uint64_t none, snaps;
+
+    qcow2_test_create("cl2", 64 * MiB, "cluster_size=4096");
+    blk = qsnap_open("cl2", BDRV_O_RDWR);
+    none = check_big_allocations(blk);
+    for (int i = 0; i < 16; i++) {
+        g_autofree char *name = g_strdup_printf("s%d", i);
+
+        assert_int_equal(qsnap_create(blk, NULL, name), 0);
+    }
+    snaps = check_big_allocations(blk);
+    assert_true(snaps <= none + 16);
+    /* With data: the 18 walks share one buffer (one more L1 copy) */
+    qsnap_write(blk, 0, 4096, 7);
+    assert_int_equal(qsnap_create(blk, NULL, "data"), 0);
+    assert_true(check_big_allocations(blk) <= snaps + 2);
+    blk_unref(blk);
+    mem_image_delete("cl2");
+#else
+    skip();
+#endif
+}
+
 static int sparse_group_setup(void **state)
 {
 #ifdef HAVE_MALLOC_HOOKS
@@ -623,6 +677,7 @@ int main(void)
         T(test_reftable_read_error_after_entries),
         T(test_header_cluster_hole_is_not_read),
         T(test_refused_header_reads_no_cluster),
+        T(test_check_l2_buffer_once),
         T(test_big_l1_is_mapped_and_replaced),
     };
 

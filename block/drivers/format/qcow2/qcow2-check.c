@@ -67,6 +67,8 @@ void qcow2_check_free(Qcow2Check *c)
 {
     g_free(c->refs);
     c->refs = NULL;
+    g_free(c->l2_buf);
+    c->l2_buf = NULL;
 }
 
 /*
@@ -322,8 +324,7 @@ int coroutine_fn qcow2_check_flush_l1(Qcow2Check *c)
 
 /* One L1 entry: its L2 table and everything the table reaches */
 static int coroutine_fn qcow2_check_l1_entry(Qcow2Check *c, uint64_t l1e,
-                                             uint32_t i, bool active,
-                                             uint64_t *l2)
+                                             uint32_t i, bool active)
 {
     BDRVQcow2State *s = c->bs->opaque;
     uint64_t off = l1e & QCOW2_L1E_OFFSET_MASK;
@@ -368,7 +369,14 @@ static int coroutine_fn qcow2_check_l1_entry(Qcow2Check *c, uint64_t l1e,
     if (ret < 0 || off + s->cluster_size > (uint64_t)c->file_len) {
         return ret;
     }
-    return qcow2_check_l2(c, off, active, l2);
+    if (!c->l2_buf) {
+        c->l2_buf = g_try_malloc(s->cluster_size);
+        if (!c->l2_buf) {
+            c->res->check_errors++;
+            return -ENOMEM;
+        }
+    }
+    return qcow2_check_l2(c, off, active, c->l2_buf);
 }
 
 /* A snapshot's L1 table, read from the file into host order in *@l1 */
@@ -401,15 +409,10 @@ static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
 {
     BDRVQcow2State *s = c->bs->opaque;
     g_autofree uint64_t *copy = NULL;
-    g_autofree uint64_t *l2 = g_try_malloc(s->cluster_size);
     const uint64_t *l1;
     int64_t end;
     int ret;
 
-    if (!l2) {
-        c->res->check_errors++;
-        return -ENOMEM;
-    }
     ret = qcow2_check_ref(c, l1_offset, (uint64_t)l1_size * 8);
     if (ret == 0 && !active) {
         ret = qcow2_check_read_l1(c, l1_offset, l1_size, &copy);
@@ -419,7 +422,7 @@ static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
     end = active ? s->l1_used : l1_size;
     for (int64_t i = ret ? end : qcow2_next_nonzero_entry(l1, 0, end, 1);
          ret == 0 && i < end; i = qcow2_next_nonzero_entry(l1, i + 1, end, 1)) {
-        ret = qcow2_check_l1_entry(c, l1[i], i, active, l2);
+        ret = qcow2_check_l1_entry(c, l1[i], i, active);
     }
     if (active) {
         int flushed = qcow2_check_flush_l1(c);

@@ -27,6 +27,12 @@ typedef struct Qcow2Check {
      * check over every L1 entry, was quadratic in the L1 size.
      */
     int64_t l1_lo, l1_hi;
+    /*
+     * An L2 table as read by the walks, allocated at the first table: one
+     * per check, not one per L1 table walked (a table per snapshot) even
+     * when the L1 table names no L2 table
+     */
+    uint64_t *l2_buf;
 } Qcow2Check;
 
 /* A qemu-img style line on the report stream (unless quiet) */
