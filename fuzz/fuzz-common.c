@@ -106,8 +106,8 @@ void fuzz_poll_until(const bool *done, int limit)
  * frees far less between a free and a later use, so use-after-free within
  * an input is still caught.  4 MiB rather than 16 for the image targets:
  * a qcow2 open refused for its header cost 29 us with 16 MiB and 18 us
- * with 4 (the allocations of 230 inputs went round a 16 MiB quarantine,
- * through memory that had left the cache); same-seed 30 s qcow2 runs,
+ * with 4 (a 16 MiB quarantine held the frees of some 230 such opens:
+ * memory came back after it had left the cache); same-seed 30 s qcow2 runs,
  * 8,309 and 10,189 exec/s with 16, 12,531 and 11,051 with 4.
  *
  * While fuzzing, no allocation stacks (malloc_context_size=0): unwinding

@@ -36,7 +36,8 @@ static int qcow2_header_load(Qcow2HeaderBuf *h, int64_t end, Error **errp)
     size_t size = MAX(want, QCOW2_V3_MIN_HEADER_LEN);
     int ret;
 
-    if (end <= h->loaded) {
+    /* (callers ask within the first cluster: h->len; past it, zeroes) */
+    if (end <= h->loaded || want <= h->loaded) {
         return 0;
     }
     if (size > h->size) {
