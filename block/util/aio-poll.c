@@ -62,24 +62,16 @@ static void aio_poll_leave(AioContext *ctx)
 }
 
 /*
- * Nothing queued (nor taken by an outer poll of a BH that polls: its
- * slice), no fd handler (the notifier aside), no timer due: a poll that
- * does not block would run nothing.  Asked under one lock, where
- * a poll takes the lock a dozen times and walks the fds: the drained
- * sections of every open and close poll once or twice, mostly for nothing
- * (aio_poll was 8% of the graph fuzz target's time).  A notification not
- * consumed here is by the next poll that finds work or blocks.
+ * Nothing pending, no fd handler (the notifier aside): a poll that does
+ * not block would run nothing.  Asked with two locks, where a poll takes
+ * the lock a dozen times and walks the fds: the drained sections of every
+ * open and close poll once or twice, mostly for nothing (aio_poll was 8%
+ * of the graph fuzz target's time).  A notification not consumed here is
+ * by the next poll that finds work or blocks.
  */
 static bool aio_poll_nothing_ready(AioContext *ctx)
 {
-    bool idle;
-
-    aio_ctx_lock(ctx);
-    idle = QTAILQ_EMPTY(&ctx->bh_queue) && QSIMPLEQ_EMPTY(&ctx->bh_slices) &&
-           QTAILQ_EMPTY(&ctx->co_queue) && QTAILQ_EMPTY(&ctx->work_queue) &&
-           QLIST_EMPTY(&ctx->handlers);
-    aio_ctx_unlock(ctx);
-    return idle && !qemu_timer_any_expired(ctx);
+    return !aio_fd_has_handlers(ctx) && !aio_has_pending(ctx);
 }
 
 static bool aio_poll_has_immediate(AioContext *ctx)

@@ -166,13 +166,15 @@ void aio_world_put(AioContext **set, size_t n, AioContext **buf)
     }
 }
 
+/* (BHs an outer poll took off the queue, its slice, are still pending) */
 bool aio_has_pending(AioContext *ctx)
 {
     bool pending;
 
     aio_ctx_lock(ctx);
-    pending = !QTAILQ_EMPTY(&ctx->bh_queue) || !QTAILQ_EMPTY(&ctx->co_queue) ||
-              !QTAILQ_EMPTY(&ctx->work_queue);
+    pending = !QTAILQ_EMPTY(&ctx->bh_queue) ||
+              !QSIMPLEQ_EMPTY(&ctx->bh_slices) ||
+              !QTAILQ_EMPTY(&ctx->co_queue) || !QTAILQ_EMPTY(&ctx->work_queue);
     aio_ctx_unlock(ctx);
     return pending || qemu_timer_any_expired(ctx);
 }

@@ -271,19 +271,6 @@ bool qemu_timer_any_expired(AioContext *ctx)
     return false;
 }
 
-/* Has @ctx an armed timer?  (One lock for all the lists) */
-static bool qemu_timer_any_armed(AioContext *ctx)
-{
-    bool armed = false;
-
-    aio_ctx_lock(ctx);
-    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
-        armed |= !QTAILQ_EMPTY(&ctx->timers[type]);
-    }
-    aio_ctx_unlock(ctx);
-    return armed;
-}
-
 bool qemu_timer_run_expired(AioContext *ctx, bool just_one)
 {
     bool progress = false;
@@ -293,7 +280,7 @@ bool qemu_timer_run_expired(AioContext *ctx, bool just_one)
      * the lock is taken once (a poll of an idle context cost three clock
      * reads and three locks)
      */
-    if (!qemu_timer_any_armed(ctx)) {
+    if (!qemu_timer_any_expired(ctx)) {
         return false;
     }
     for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
