@@ -101,14 +101,15 @@ void fuzz_poll_until(const bool *done, int limit)
  * A small quarantine instead of 256 MiB: freed memory is reused while it
  * is still in the cache, where the default made every allocation of an
  * input touch new pages (page faults and zeroing were a third of the
- * graph target's time).  The engines hold 4 MiB of freed memory, the
- * graph target 2 (fuzz_small_quarantine), the replay main 16: an input
- * frees far less between a free and a later use, so use-after-free within
- * an input is still caught.  4 MiB rather than 16 for the image targets:
- * a qcow2 open refused for its header cost 29 us with 16 MiB and 18 us
- * with 4 (a 16 MiB quarantine held the frees of some 230 such opens:
- * memory came back after it had left the cache); same-seed 30 s qcow2 runs,
- * 8,309 and 10,189 exec/s with 16, 12,531 and 11,051 with 4.
+ * graph target's time).  The engines hold 1 MiB of freed memory, the
+ * size of this machine's L2 cache; the replay main 16.  A refused qcow2
+ * open frees some 40 KiB and the graph target's inputs 175 KiB on average
+ * (0.5 MiB at most), so for most inputs a use after free is still caught
+ * however late in the input it comes.
+ * Each MiB more made every allocation slower, as memory came back out of
+ * the cache: 3,000 inputs sampled from a qcow2 run cost 57 us each with
+ * 1 MiB, 75 to 106 us with 4 (the 4 MiB of the last round; a refused open
+ * cost 29 us with 16 MiB and 18 with 4).
  *
  * While fuzzing, no allocation stacks (malloc_context_size=0): unwinding
  * and storing a stack at each malloc and free was a third of an open's
@@ -126,13 +127,6 @@ void fuzz_poll_until(const bool *done, int limit)
  * libFuzzer's -rss_limit_mb still bounds.
  */
 bool fuzz_replay_main __attribute__((weak));
-/*
- * The graph target's inputs allocate 175 KiB on average and at most about
- * 0.5 MiB (the 60 largest of a corpus, -trace_malloc=1): a 2 MiB quarantine
- * still holds every free of an input until its end (replaying 155 inputs
- * x40: 1.9 s with 16 MiB, 1.7 s with 2).
- */
-extern const bool fuzz_small_quarantine __attribute__((weak));
 
 #define FUZZ_ASAN_OPTIONS ":allocator_release_to_os_interval_ms=-1"
 #define FUZZ_ASAN_ENGINE FUZZ_ASAN_OPTIONS ":malloc_context_size=0"
@@ -145,7 +139,5 @@ const char *__asan_default_options(void)
     if (fuzz_replay_main) {
         return "quarantine_size_mb=16" FUZZ_ASAN_OPTIONS;
     }
-    return &fuzz_small_quarantine && fuzz_small_quarantine
-           ? "quarantine_size_mb=2" FUZZ_ASAN_ENGINE
-           : "quarantine_size_mb=4" FUZZ_ASAN_ENGINE;
+    return "quarantine_size_mb=1" FUZZ_ASAN_ENGINE;
 }

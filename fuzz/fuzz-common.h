@@ -66,11 +66,6 @@ static inline uint32_t fuzz_below(FuzzInput *in, uint32_t n)
 extern bool fuzz_trace;
 /* True in the replay main (full ASan allocation stacks), see fuzz-common.c */
 extern bool fuzz_replay_main;
-/*
- * Defined true by a target whose inputs each free well under 2 MiB: ASan
- * keeps freed memory in a 2 MiB quarantine instead of 16 (fuzz-common.c)
- */
-extern const bool fuzz_small_quarantine;
 
 /* Register the drivers (the test driver too); idempotent */
 void fuzz_init(void);

@@ -75,8 +75,6 @@ typedef struct GraphState {
 
 static GraphState g;
 static uint8_t g_req_buf[G_REQS][G_REQ_LEN];
-/* Its inputs free little (fuzz-common.h) */
-const bool fuzz_small_quarantine = true;
 
 static IOThread *g_iothread[2];
 static uint8_t *g_qcow2_template;     /* a formatted qcow2 image, made once */

@@ -192,12 +192,49 @@ static void error_deliver(Error **errp, Error *err)
     *errp = err;
 }
 
+/*
+ * A message that fits ERROR_INLINE_MSG bytes lives in the Error's own
+ * allocation: an error is one allocation instead of three (the message,
+ * vasprintf's growth of it, the Error), and a refused open makes several
+ */
+#define ERROR_INLINE_MSG 256
+
+static bool error_msg_is_inline(const Error *err)
+{
+    return err->msg == (const char *)(err + 1);
+}
+
+static void error_free_msg(Error *err)
+{
+    if (!error_msg_is_inline(err)) {
+        g_free(err->msg);
+    }
+}
+
+/* @msg, then ": " and @suffix if any, as a new Error's message */
+static Error *error_new_msg(const char *msg, size_t len, const char *suffix)
+{
+    size_t slen = suffix ? strlen(suffix) + 2 : 0;
+    Error *err = g_malloc0(sizeof(*err) + len + slen + 1);
+
+    err->msg = (char *)(err + 1);
+    memcpy(err->msg, msg, len);
+    if (suffix) {
+        memcpy(err->msg + len, ": ", 2);
+        memcpy(err->msg + len + 2, suffix, slen - 2);
+    }
+    err->msg[len + slen] = '\0';
+    return err;
+}
+
 static void error_setv(Error **errp, const char *src, int line,
                        const char *func, const char *suffix,
                        const char *fmt, va_list ap)
 {
+    char buf[ERROR_INLINE_MSG];
     Error *err;
-    char *msg;
+    va_list copy;
+    int len;
 
     if (!errp) {
         return;
@@ -205,13 +242,17 @@ static void error_setv(Error **errp, const char *src, int line,
     assert(errp == &error_abort || errp == &error_fatal ||
            errp == &error_warn || *errp == NULL);
 
-    msg = g_strdup_vprintf(fmt, ap);
-    err = g_new0(Error, 1);
-    if (suffix) {
-        err->msg = g_strdup_printf("%s: %s", msg, suffix);
-        g_free(msg);
+    va_copy(copy, ap);
+    len = vsnprintf(buf, sizeof(buf), fmt, copy);
+    va_end(copy);
+    assert(len >= 0);
+    if ((size_t)len < sizeof(buf)) {
+        err = error_new_msg(buf, len, suffix);
     } else {
-        err->msg = msg;
+        char *msg = g_strdup_vprintf(fmt, ap);
+
+        err = error_new_msg(msg, len, suffix);
+        g_free(msg);
     }
     err->src = src;
     err->line = line;
@@ -269,7 +310,7 @@ void error_vprepend(Error *const *errp, const char *fmt, va_list ap)
     prefix = g_strdup_vprintf(fmt, ap);
     msg = g_strdup_printf("%s%s", prefix, err->msg);
     g_free(prefix);
-    g_free(err->msg);
+    error_free_msg(err);
     err->msg = msg;
 }
 
@@ -362,7 +403,7 @@ Error *error_copy(const Error *err)
 void error_free(Error *err)
 {
     if (err) {
-        g_free(err->msg);
+        error_free_msg(err);
         g_free(err->hint);
         g_free(err);
     }

@@ -19,6 +19,15 @@ int mem_image_set(const char *name, const void *data, size_t len,
 int mem_image_set_sparse(const char *name, const void *data, size_t size,
                          size_t len, Error **errp);
 /*
+ * Give the existing buffer @name new bytes in place, as
+ * mem_image_set_sparse() would: nodes open on it read the new bytes and
+ * length from their next request on, as a file rewritten under an open
+ * descriptor (a fuzz target keeps one node open on its input's buffer).
+ * -ENOENT if there is no such buffer.
+ */
+int mem_image_rewrite(const char *name, const void *data, size_t size,
+                      size_t len, Error **errp);
+/*
  * The buffer's current bytes and length; NULL if there is no such buffer
  * or no memory for it.  The driver keeps a buffer in chunks backed on
  * first write; the first call (and the first after a growth) copies them

@@ -3,7 +3,8 @@
  * to the highest byte written): unwritten ranges read as zeroes, zero
  * writes and discards there need no memory, a shrink forgets the bytes cut
  * off (its memory may be kept, zeroed when backed again), a buffer can be
- * set from a prefix, and mem_image_get() still returns every byte.  A 4 GiB image (the
+ * set from a prefix or rewritten under an open node, and mem_image_get()
+ * still returns every byte.  A 4 GiB image (the
  * limit) written at its start costs that start only.
  */
 #include <stdarg.h>
@@ -127,6 +128,49 @@ static void test_set_sparse_prefix(void **state)
     mem_image_delete("ss");
 }
 
+/*
+ * A rewrite changes the bytes and length under a node already open on the
+ * buffer (a replace leaves the node on the old bytes); an unknown name is
+ * refused, and the buffer's memory is freed with its last user as before
+ */
+static void test_rewrite_in_place(void **state)
+{
+    uint8_t data[300], out[8192];
+    BlockBackend *blk;
+    Error *err = NULL;
+
+    memset(data, 0x11, sizeof(data));
+    mem_image_set("rw", data, sizeof(data), &error_abort);
+    blk = open_mem("rw", NULL, BDRV_O_RDWR, &error_abort);
+    assert_int_equal(blk_pwrite(blk, 0, 100, data, 0), 0);
+
+    memset(data, 0x22, sizeof(data));
+    assert_int_equal(mem_image_rewrite("rw", data, 200, 8192, &error_abort),
+                     0);
+    assert_int_equal(blk_getlength(blk), 8192);
+    assert_int_equal(blk_pread(blk, 0, sizeof(out), out, 0), 0);
+    assert_memory_equal(out, data, 200);
+    assert_true(buffer_is_zero(out + 200, sizeof(out) - 200));
+
+    /* Shorter again: the old tail is gone, not just hidden */
+    assert_int_equal(mem_image_rewrite("rw", NULL, 0, 512, &error_abort), 0);
+    assert_int_equal(blk_getlength(blk), 512);
+    assert_true(blk_pread(blk, 512, 512, out, 0) < 0);
+    assert_int_equal(mem_image_rewrite("rw", NULL, 0, 8192, &error_abort), 0);
+    assert_int_equal(blk_pread(blk, 0, sizeof(out), out, 0), 0);
+    assert_true(buffer_is_zero(out, sizeof(out)));
+
+    assert_int_equal(mem_image_rewrite("no-such", data, 10, 10, &err),
+                     -ENOENT);
+    error_free_or_abort(&err);
+    assert_true(mem_image_rewrite("rw", NULL, 0, MEM_IMAGE_MAX_SIZE + 1,
+                                  &err) < 0);
+    error_free_or_abort(&err);
+    assert_int_equal(blk_getlength(blk), 8192);
+    blk_unref(blk);
+    mem_image_delete("rw");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +178,7 @@ int main(void)
         T(test_unwritten_bytes_read_zero),
         T(test_shrink_then_grow_reads_zero),
         T(test_set_sparse_prefix),
+        T(test_rewrite_in_place),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

@@ -78,6 +78,43 @@ static void test_setg_errno(void **state)
     error_free(err);
 }
 
+/*
+ * Messages of any length, around the size kept inside the Error (256
+ * bytes), with an errno suffix, prepended to, copied and freed (LSan
+ * checks the frees)
+ */
+static void test_message_lengths(void **state)
+{
+    static const int lens[] = { 0, 1, 254, 255, 256, 257, 1000, 5000 };
+    char *text = g_malloc(5001), *want;
+    Error *err, *copy;
+
+    memset(text, 'm', 5000);
+    for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+        text[lens[i]] = '\0';
+        err = NULL;
+        error_setg(&err, "%s", text);
+        assert_string_equal(error_get_pretty(err), text);
+        error_prepend(&err, "p%d: ", lens[i]);
+        want = g_strdup_printf("p%d: %s", lens[i], text);
+        assert_string_equal(error_get_pretty(err), want);
+        copy = error_copy(err);
+        error_free(err);
+        assert_string_equal(error_get_pretty(copy), want);
+        error_free(copy);
+        g_free(want);
+
+        err = NULL;
+        error_setg_errno(&err, EIO, "%s", text);
+        want = g_strdup_printf("%s: %s", text, strerror(EIO));
+        assert_string_equal(error_get_pretty(err), want);
+        error_free(err);
+        g_free(want);
+        text[lens[i]] = 'm';
+    }
+    g_free(text);
+}
+
 static void test_setg_file_open(void **state)
 {
     Error *err = NULL;
@@ -360,6 +397,7 @@ int main(void)
         T(test_setg_null_errp),
         T(test_setg_errno),
         T(test_setg_file_open),
+        T(test_message_lengths),
         T(test_propagate),
         T(test_prepend_and_propagate_prepend),
         T(test_hint),

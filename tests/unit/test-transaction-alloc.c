@@ -2,7 +2,8 @@
  * tran_alloc(): states owned by the transaction.  Each is distinct, aligned
  * and writable, still valid when every callback (.clean last) runs, on
  * commit and on abort, whether it fits the transaction's inline arena or
- * not; nothing leaks (LSan under BUILD=asan).
+ * not; nothing leaks (LSan under BUILD=asan).  A finished transaction is
+ * reused by the next one, empty.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,11 @@
 #include <cmocka.h>
 
 #include "util/osdep.h"
+#include "util/sanitizers.h"
 #include "util/transaction.h"
+#ifdef UTIL_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 #include "test-common.h"
 
 #define NSTATES 40
@@ -134,12 +139,45 @@ static void test_small_and_empty(void **state)
     assert_int_equal(log.bad, 0);
 }
 
+/*
+ * A finished transaction is kept for the next one: no allocation, and
+ * nothing of the old one shows (its actions, its arena); it waits poisoned
+ * under ASan, so a use after its end is still caught.  A transaction
+ * started while another runs gets memory of its own.
+ */
+static void test_finished_transaction_is_reused_empty(void **state)
+{
+    Log log = { 0 };
+    Transaction *first = fill_transaction(&log, NSTATES);
+    Transaction *again, *nested;
+    void *a;
+
+    tran_commit(first);
+#ifdef UTIL_ASAN
+    assert_true(__asan_address_is_poisoned(first));
+#endif
+    again = tran_new();
+    assert_ptr_equal(again, first);
+    nested = tran_new();
+    assert_ptr_not_equal(nested, again);
+    a = tran_alloc(again, 8);
+    assert_non_null(a);
+    tran_commit(nested);
+    tran_abort(again);
+    /* The states of the first one were cleaned once, and never again */
+    assert_int_equal(log.committed, NSTATES);
+    assert_int_equal(log.aborted, 0);
+    assert_int_equal(log.cleaned, NSTATES);
+    assert_int_equal(log.bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_commit_sees_every_state_intact),
         T(test_abort_sees_every_state_intact),
         T(test_small_and_empty),
+        T(test_finished_transaction_is_reused_empty),
     };
 
     return test_common_run_group(tests, NULL, NULL);

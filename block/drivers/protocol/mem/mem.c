@@ -190,6 +190,42 @@ int mem_image_set_sparse(const char *name, const void *data, size_t size,
     return 0;
 }
 
+int mem_image_rewrite(const char *name, const void *data, size_t size,
+                      size_t len, Error **errp)
+{
+    MemStore store, old;
+    MemBuffer *buf;
+    int ret = mem_check_size(name, len, errp);
+
+    if (ret < 0) {
+        return ret;
+    }
+    size = data ? MIN(size, len) : 0;
+    /* Built before any lock is taken: the size may come from the input */
+    if (mem_store_init(&store, data, size, len) < 0) {
+        error_setg(errp, "Could not allocate %zu bytes for mem image '%s'",
+                   size, name);
+        return -ENOMEM;
+    }
+    pthread_mutex_lock(&mem_table_lock);
+    buf = name ? mem_table_find_locked(name) : NULL;
+    if (buf) {
+        pthread_mutex_lock(&buf->lock);
+        old = buf->store;
+        buf->store = store;
+        pthread_mutex_unlock(&buf->lock);
+        store = old;
+    }
+    pthread_mutex_unlock(&mem_table_lock);
+    /* The old bytes, or the new ones when there was no such buffer */
+    mem_store_destroy(&store);
+    if (!buf) {
+        error_setg(errp, "Mem image '%s' does not exist", name);
+        return -ENOENT;
+    }
+    return 0;
+}
+
 const uint8_t *mem_image_get(const char *name, size_t *len)
 {
     MemBuffer *buf;
