@@ -50,11 +50,8 @@ static void qobject_destroy(QObject *obj)
     case QTYPE_QLIST:
         qlist_destroy_obj(obj);
         break;
-    case QTYPE_QBOOL:
-        qbool_destroy_obj(obj);
-        break;
     default:
-        /* The null singleton keeps its initial reference forever */
+        /* The null and the two QBools keep their first reference forever */
         g_assert_not_reached();
     }
 }
@@ -117,14 +114,19 @@ const char *qtype_name(QType type)
 
 /* QBool */
 
+/*
+ * A QBool never changes after it is made, so there are only two, shared
+ * like the null (atomic reference counts): option dictionaries and image
+ * information put many, each an allocation before
+ */
+static QBool qobject_qbool[2] = {
+    { .base = { .type = QTYPE_QBOOL, .refcnt = 1 }, .value = false },
+    { .base = { .type = QTYPE_QBOOL, .refcnt = 1 }, .value = true },
+};
+
 QBool *qbool_from_bool(bool value)
 {
-    QBool *qb = g_new0(QBool, 1);
-
-    qb->base.type = QTYPE_QBOOL;
-    qb->base.refcnt = 1;
-    qb->value = value;
-    return qb;
+    return qobject_ref(&qobject_qbool[value]);
 }
 
 bool qbool_get_bool(const QBool *qb)
@@ -137,7 +139,3 @@ bool qbool_is_equal(const QObject *x, const QObject *y)
     return qobject_to(QBool, x)->value == qobject_to(QBool, y)->value;
 }
 
-void qbool_destroy_obj(QObject *obj)
-{
-    g_free(qobject_to(QBool, obj));
-}

@@ -11,10 +11,10 @@ struct QBool {
     bool value;
 };
 
+/* One of two shared QBools (they never change), with a new reference */
 QBool *qbool_from_bool(bool value);
 bool qbool_get_bool(const QBool *qb);
 
 bool qbool_is_equal(const QObject *x, const QObject *y);
-void qbool_destroy_obj(QObject *obj);
 
 #endif /* DRYDOCK_UTIL_QBOOL_H */

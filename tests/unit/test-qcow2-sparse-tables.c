@@ -620,10 +620,11 @@ static uint64_t check_big_allocations(BlockBackend *blk)
 
 /*
  * A check walks the L1 table of each snapshot: the L2 table buffer is
- * allocated once per check, and only when some L1 entry names a table.
- * Per snapshot, a check allocates one cluster at most, the copy of its
- * L1 table (a cluster here); it allocated one more, an L2 buffer, per L1
- * walk (34 allocations of a cluster or more with 16 snapshots, 3 without).
+ * allocated once per check, and only when some L1 entry names a table,
+ * and the snapshots' L1 tables are read into one buffer too.  A check
+ * allocated an L2 buffer and an L1 copy per snapshot (34 allocations of
+ * a cluster or more with 16 snapshots, 3 without), then the L1 copies
+ * alone (18 with 16 snapshots, 2 without; fuzzed images have thousands).
  */
 static void test_check_l2_buffer_once(void **state)
 {
@@ -640,7 +641,7 @@ static void test_check_l2_buffer_once(void **state)
         assert_int_equal(qsnap_create(blk, NULL, name), 0);
     }
     snaps = check_big_allocations(blk);
-    assert_true(snaps <= none + 16);
+    assert_true(snaps <= none + 1);
     /* With data: the 18 walks share one buffer (one more L1 copy) */
     qsnap_write(blk, 0, 4096, 7);
     assert_int_equal(qsnap_create(blk, NULL, "data"), 0);

@@ -143,6 +143,36 @@ static void test_qbool_qnull_types(void **state)
     qobject_unref((QObject *)NULL);
 }
 
+/*
+ * The QBools are shared too, one per value; dropping every reference to
+ * one (more than were taken) never frees it
+ */
+static void test_qbool_shared(void **state)
+{
+    QBool *t1 = qbool_from_bool(true), *t2 = qbool_from_bool(true);
+    QBool *f = qbool_from_bool(false);
+    QDict *d = qdict_new();
+
+    assert_ptr_equal(t1, t2);
+    assert_ptr_not_equal(t1, f);
+    assert_false(qbool_get_bool(f));
+    assert_true(qobject_is_equal(QOBJECT(t1), QOBJECT(t2)));
+    assert_false(qobject_is_equal(QOBJECT(t1), QOBJECT(f)));
+    qdict_put_bool(d, "a", true);
+    qdict_put_bool(d, "b", false);
+    assert_ptr_equal(qdict_get(d, "a"), QOBJECT(t1));
+    qobject_unref(d);
+    qobject_unref(t1);
+    qobject_unref(t2);
+    qobject_unref(f);
+    for (int i = 0; i < 3; i++) {
+        QBool *again = qbool_from_bool(true);
+
+        assert_true(qbool_get_bool(again));
+        qobject_unref(again);
+    }
+}
+
 static void test_refcount(void **state)
 {
     QDict *d = qdict_new();
@@ -532,6 +562,7 @@ int main(void)
         T(test_qnum_equality),
         T(test_qstring),
         T(test_qbool_qnull_types),
+        T(test_qbool_shared),
         T(test_refcount),
         T(test_qlist),
         T(test_qdict_basic),

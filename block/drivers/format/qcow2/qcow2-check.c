@@ -69,6 +69,9 @@ void qcow2_check_free(Qcow2Check *c)
     c->refs = NULL;
     g_free(c->l2_buf);
     c->l2_buf = NULL;
+    g_free(c->l1_buf);
+    c->l1_buf = NULL;
+    c->l1_buf_entries = 0;
 }
 
 /*
@@ -379,18 +382,31 @@ static int coroutine_fn qcow2_check_l1_entry(Qcow2Check *c, uint64_t l1e,
     return qcow2_check_l2(c, off, active, c->l2_buf);
 }
 
-/* A snapshot's L1 table, read from the file into host order in *@l1 */
+/*
+ * A snapshot's L1 table, read from the file into host order in *@l1 (the
+ * check's buffer, grown to the largest table so far: an image may have
+ * thousands of snapshots, and a check walks each)
+ */
 static int coroutine_fn qcow2_check_read_l1(Qcow2Check *c, uint64_t l1_offset,
-                                            uint32_t l1_size, uint64_t **l1)
+                                            uint32_t l1_size,
+                                            const uint64_t **l1)
 {
     int64_t ret;
 
-    *l1 = g_try_malloc0(MAX(l1_size, 1) * 8ULL);
-    if (!*l1) {
-        c->res->check_errors++;
-        return -ENOMEM;
+    if (l1_size > c->l1_buf_entries || !c->l1_buf) {
+        g_free(c->l1_buf);
+        c->l1_buf_entries = 0;
+        c->l1_buf = g_try_malloc(MAX(l1_size, 1) * 8ULL);
+        if (!c->l1_buf) {
+            c->res->check_errors++;
+            return -ENOMEM;
+        }
+        c->l1_buf_entries = MAX(l1_size, 1);
     }
-    ret = qcow2_read_table(c->bs->file, l1_offset, l1_size, *l1);
+    /* The read stores only the entries that are not zero */
+    memset(c->l1_buf, 0, l1_size * 8ULL);
+    *l1 = c->l1_buf;
+    ret = qcow2_read_table(c->bs->file, l1_offset, l1_size, c->l1_buf);
     if (ret < 0) {
         qcow2_check_msg(c, "ERROR: I/O error in check_refcounts_l1");
         c->res->check_errors++;
@@ -408,16 +424,14 @@ static int coroutine_fn qcow2_check_l1(Qcow2Check *c, uint64_t l1_offset,
                                        uint32_t l1_size, bool active)
 {
     BDRVQcow2State *s = c->bs->opaque;
-    g_autofree uint64_t *copy = NULL;
-    const uint64_t *l1;
+    const uint64_t *l1 = active ? s->l1_table : NULL;
     int64_t end;
     int ret;
 
     ret = qcow2_check_ref(c, l1_offset, (uint64_t)l1_size * 8);
     if (ret == 0 && !active) {
-        ret = qcow2_check_read_l1(c, l1_offset, l1_size, &copy);
+        ret = qcow2_check_read_l1(c, l1_offset, l1_size, &l1);
     }
-    l1 = active ? s->l1_table : copy;
     /* (an entry that is 0 names no table and is never repaired) */
     end = active ? s->l1_used : l1_size;
     for (int64_t i = ret ? end : qcow2_next_nonzero_entry(l1, 0, end, 1);

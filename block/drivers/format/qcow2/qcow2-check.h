@@ -33,6 +33,9 @@ typedef struct Qcow2Check {
      * when the L1 table names no L2 table
      */
     uint64_t *l2_buf;
+    /* A snapshot's L1 table, likewise one buffer for all of them */
+    uint64_t *l1_buf;
+    uint32_t l1_buf_entries;
 } Qcow2Check;
 
 /* A qemu-img style line on the report stream (unless quiet) */
