@@ -77,7 +77,8 @@ static bool filename_strong_options(QDict *d, BlockDriverState *bs)
             }
         }
     }
-    qdict_put_str(d, "driver", bs->drv->format_name);
+    /* (drivers' names are literals) */
+    qdict_put(d, "driver", qstring_from_literal(bs->drv->format_name));
     return found;
 }
 

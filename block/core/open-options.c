@@ -130,28 +130,14 @@ int open_parse_json_filename(const char **filename, QDict *options,
 }
 
 /*
- * The values a child inherits, shared by every child's options rather than
- * made per open (six per child): strings in options are never changed in
- * place, and their reference counts are atomic
+ * The values a child inherits are shared literals rather than strings made
+ * per open (six per child)
  */
-static QString *open_shared_str(const char *value)
-{
-    static QString *on, *off, *unmap;
-    QString **slot = !strcmp(value, "on") ? &on
-                     : !strcmp(value, "off") ? &off : &unmap;
-
-    assert(*slot || slot != &unmap || !strcmp(value, "unmap"));
-    if (!*slot) {
-        *slot = qstring_from_str(value);
-    }
-    return *slot;
-}
-
 static void open_default_str(QDict *options, const char *key,
                              const char *value)
 {
     if (!qdict_haskey(options, key)) {
-        qdict_put(options, key, qobject_ref(open_shared_str(value)));
+        qdict_put(options, key, qstring_from_literal(value));
     }
 }
 

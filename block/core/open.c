@@ -187,7 +187,10 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
     BlockDriverState *bs;
     QObject *ref_obj;
 
-    qdict_extract_subqdict(options, &image_options, prefix);
+    /* Most children are a reference or a filename: no dictionary then */
+    if (qdict_has_prefixed(options, prefix)) {
+        qdict_extract_subqdict(options, &image_options, prefix);
+    }
     ref_obj = qdict_get(options, bdref_key);
     if (ref_obj && qobject_type(ref_obj) != QTYPE_QSTRING &&
         qobject_type(ref_obj) != QTYPE_QNULL) {
@@ -202,7 +205,8 @@ static BlockDriverState *open_child_bs(const char *filename, QDict *options,
     if (qobject_to(QString, ref_obj)) {
         reference = qstring_get_str(qobject_to(QString, ref_obj));
     }
-    if (!filename && !reference && !qdict_size(image_options)) {
+    if (!filename && !reference &&
+        (!image_options || !qdict_size(image_options))) {
         qobject_unref(image_options);
         qobject_unref(ref_obj);
         if (!allow_none) {
@@ -226,7 +230,7 @@ static BlockDriverState *open_reference(const char *filename,
 {
     BlockDriverState *bs;
 
-    if (filename || qdict_size(options)) {
+    if (filename || (options && qdict_size(options))) {
         error_setg(errp, "Cannot reference an existing block device ('%s') "
                    "with additional options or a new filename", reference);
         return NULL;
@@ -308,7 +312,11 @@ static int open_format_storage(BlockDriverState *bs, BlockDriver **drv,
     const OpenParent parent = { bs, BDRV_CHILD_IMAGE };
     BlockDriverState *file_bs = NULL;
     Error *local_err = NULL;
+    /* A reference given is put back as it was (no new string) */
+    QString *ref = qobject_to(QString, qdict_get(options, "file"));
+    int ret = 0;
 
+    qobject_ref(ref);
     if (filename || qdict_haskey(options, "file") ||
         qdict_get_try_str(options, "file.driver") ||
         qdict_get_try_str(options, "file.filename")) {
@@ -316,13 +324,15 @@ static int open_format_storage(BlockDriverState *bs, BlockDriver **drv,
                                 &local_err);
         if (local_err) {
             error_propagate(errp, local_err);
-            return -EINVAL;
+            ret = -EINVAL;
+            goto out;
         }
     }
     if (!*drv) {
         if (!file_bs) {
             error_setg(errp, "Must specify either driver or file");
-            return -EINVAL;
+            ret = -EINVAL;
+            goto out;
         }
         /* Probed with the node's filename, which raw's guard uses too */
         if (!bs->filename[0]) {
@@ -332,15 +342,23 @@ static int open_format_storage(BlockDriverState *bs, BlockDriver **drv,
         bs->probed = true;
         if (!*drv) {
             bdrv_unref(file_bs);
-            return -EINVAL;
+            ret = -EINVAL;
+            goto out;
         }
     }
     if (file_bs) {
         /* The caller drops our reference once the format has its edge */
-        qdict_put_str(options, "file", bdrv_get_node_name(file_bs));
+        if (ref && !strcmp(qstring_get_str(ref),
+                           bdrv_get_node_name(file_bs))) {
+            qdict_put(options, "file", qobject_ref(ref));
+        } else {
+            qdict_put_str(options, "file", bdrv_get_node_name(file_bs));
+        }
         *storage = file_bs;
     }
-    return 0;
+out:
+    qobject_unref(ref);
+    return ret;
 }
 
 static int open_node(BlockDriverState *bs, const char *filename,
@@ -419,13 +437,13 @@ static BlockDriverState *open_inherit(const char *filename,
     BlockDriverState *bs = NULL;
     int snapshot_flags;
 
-    if (!options) {
-        options = qdict_new();
-    }
     if (reference) {
         bs = open_reference(filename, reference, options, errp);
         qobject_unref(options);
         return bs;
+    }
+    if (!options) {
+        options = qdict_new();
     }
     if (open_parse_json_filename(&filename, options, errp) < 0) {
         qobject_unref(options);

@@ -273,6 +273,18 @@ void qdict_extract_subqdict(QDict *src, QDict **dst, const char *start)
     }
 }
 
+bool qdict_has_prefixed(const QDict *src, const char *prefix)
+{
+    size_t len = strlen(prefix);
+
+    for (const QDictEntry *e = qdict_first(src); e; e = qdict_next(src, e)) {
+        if (!strncmp(e->key, prefix, len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static size_t qdict_count_prefixed(const QDict *src, const char *prefix)
 {
     size_t len = strlen(prefix), n = 0;
@@ -296,7 +308,7 @@ void qdict_array_split(QDict *src, QList **dst)
         snprintf(name, sizeof(name), "%u", i);
         snprintf(prefix, sizeof(prefix), "%u.", i);
         value = qdict_get(src, name);
-        has_sub = qdict_count_prefixed(src, prefix) > 0;
+        has_sub = qdict_has_prefixed(src, prefix);
         /* Stop at a gap, and at an index that is both value and dict */
         if (!value == !has_sub) {
             break;

@@ -1,6 +1,8 @@
 /*
  * QString: a growable NUL-terminated string.
  */
+#include <pthread.h>
+
 #include "util/qstring.h"
 
 /*
@@ -59,6 +61,53 @@ QString *qstring_from_gstring(char *str)
     qs->length = strlen(str);
     qs->capacity = qs->length + 1;
     return qs;
+}
+
+/*
+ * Shared strings for literals: a small table searched by the literal's
+ * address, read without a lock (an entry is published after its string)
+ * and filled under one
+ */
+#define QSTRING_LITERALS 64
+
+static struct {
+    const char *lit;
+    QString *qs;
+} qstring_literals[QSTRING_LITERALS];
+static pthread_mutex_t qstring_literals_lock = PTHREAD_MUTEX_INITIALIZER;
+
+QString *qstring_from_literal(const char *lit)
+{
+    QString *qs = NULL;
+    size_t i;
+
+    for (i = 0; i < QSTRING_LITERALS; i++) {
+        const char *at = __atomic_load_n(&qstring_literals[i].lit,
+                                         __ATOMIC_ACQUIRE);
+
+        if (at == lit) {
+            return qobject_ref(qstring_literals[i].qs);
+        }
+        if (!at) {
+            break;
+        }
+    }
+    pthread_mutex_lock(&qstring_literals_lock);
+    for (i = 0; i < QSTRING_LITERALS && qstring_literals[i].lit; i++) {
+        if (qstring_literals[i].lit == lit) {
+            qs = qstring_literals[i].qs;
+            break;
+        }
+    }
+    if (!qs && i < QSTRING_LITERALS) {
+        /* The table's reference is never dropped */
+        qs = qstring_from_str(lit);
+        qstring_literals[i].qs = qs;
+        __atomic_store_n(&qstring_literals[i].lit, lit, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&qstring_literals_lock);
+    /* A full table: a string of its own */
+    return qs ? qobject_ref(qs) : qstring_from_str(lit);
 }
 
 const char *qstring_get_str(const QString *qstring)

@@ -126,6 +126,8 @@ QObject *qdict_crumple(const QDict *src, Error **errp);
  * "driver"). With dst NULL, the entries are just deleted.
  */
 void qdict_extract_subqdict(QDict *src, QDict **dst, const char *start);
+/* Whether some key of @src starts with @prefix (drydock's) */
+bool qdict_has_prefixed(const QDict *src, const char *prefix);
 /*
  * Move "0", "1", ... (scalars) or "0.x", "1.y", ... (sub-dicts) from src
  * into a new list *dst, stopping at the first missing index.

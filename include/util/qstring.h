@@ -15,6 +15,13 @@ struct QString {
 
 QString *qstring_new(void);
 QString *qstring_from_str(const char *str);
+/*
+ * The string literal @lit (a string that lives as long as the program) as
+ * a QString shared by every caller and never freed, with a new reference:
+ * for constant values put in many dictionaries, whose strings are never
+ * changed in place.  drydock's, not QEMU's.
+ */
+QString *qstring_from_literal(const char *lit);
 /* The bytes str[start, end) */
 QString *qstring_from_substr(const char *str, size_t start, size_t end);
 /* Takes ownership of a g_malloc'ed string */

@@ -144,6 +144,45 @@ static void test_qbool_qnull_types(void **state)
 }
 
 /*
+ * A literal's QString is made once and shared: the same object for the
+ * same literal, with its text, whatever the references dropped
+ */
+static void test_qstring_from_literal(void **state)
+{
+    static const char lit[] = "shared-literal";
+    QString *a = qstring_from_literal(lit), *b = qstring_from_literal(lit);
+    QString *other = qstring_from_literal("another-literal");
+    QDict *d = qdict_new();
+
+    assert_ptr_equal(a, b);
+    assert_ptr_not_equal(a, other);
+    assert_string_equal(qstring_get_str(a), lit);
+    assert_string_equal(qstring_get_str(other), "another-literal");
+    qdict_put(d, "k", qstring_from_literal(lit));
+    qobject_unref(d);
+    qobject_unref(a);
+    qobject_unref(b);
+    qobject_unref(other);
+    a = qstring_from_literal(lit);
+    assert_string_equal(qstring_get_str(a), lit);
+    qobject_unref(a);
+}
+
+static void test_has_prefixed(void **state)
+{
+    QDict *d = qdict_new();
+
+    assert_false(qdict_has_prefixed(d, "file."));
+    qdict_put_str(d, "file", "node");
+    qdict_put_str(d, "backing.driver", "raw");
+    assert_false(qdict_has_prefixed(d, "file."));
+    assert_true(qdict_has_prefixed(d, "file"));
+    assert_true(qdict_has_prefixed(d, "backing."));
+    assert_true(qdict_has_prefixed(d, ""));
+    qobject_unref(d);
+}
+
+/*
  * The QBools are shared too, one per value; dropping every reference to
  * one (more than were taken) never frees it
  */
@@ -563,6 +602,8 @@ int main(void)
         T(test_qstring),
         T(test_qbool_qnull_types),
         T(test_qbool_shared),
+        T(test_has_prefixed),
+        T(test_qstring_from_literal),
         T(test_refcount),
         T(test_qlist),
         T(test_qdict_basic),

@@ -16,6 +16,8 @@
  */
 #include "qcow2.h"
 
+#define QCOW2_CACHE_INLINE_ENTRIES 8
+
 typedef struct Qcow2CacheEntry {
     uint64_t offset;   /* 0: free slot */
     void *table;
@@ -37,6 +39,8 @@ struct Qcow2Cache {
     int overlap_kind;
     Qcow2Cache *depends;
     Qcow2Cache *after;      /* holds only decrements: written after it */
+    /* The first entries, in the cache's own allocation (an open makes two) */
+    Qcow2CacheEntry inline_entries[QCOW2_CACHE_INLINE_ENTRIES];
 };
 
 Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
@@ -49,8 +53,8 @@ Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int tables,
     c->overlap_kind = overlap_kind;
     c->file = bs->file->bs;
     /* Slots are set up when first used; the array grows as they are */
-    c->allocated = MIN(tables, 8);
-    c->entries = g_new(Qcow2CacheEntry, c->allocated);
+    c->allocated = MIN(tables, QCOW2_CACHE_INLINE_ENTRIES);
+    c->entries = c->inline_entries;
     return c;
 }
 
@@ -62,7 +66,9 @@ void qcow2_cache_destroy(Qcow2Cache *c)
     for (int i = 0; i < c->used; i++) {
         qemu_vfree(c->entries[i].table);
     }
-    g_free(c->entries);
+    if (c->entries != c->inline_entries) {
+        g_free(c->entries);
+    }
     g_free(c);
 }
 
@@ -181,7 +187,14 @@ static int coroutine_fn qcow2_cache_victim(BlockDriverState *bs, Qcow2Cache *c,
         /* A slot never used: its table now (no yield: pointers stay valid) */
         if (c->used == c->allocated) {
             c->allocated = MIN(c->size, c->allocated * 2);
-            c->entries = g_renew(Qcow2CacheEntry, c->entries, c->allocated);
+            if (c->entries == c->inline_entries) {
+                c->entries = g_new(Qcow2CacheEntry, c->allocated);
+                memcpy(c->entries, c->inline_entries,
+                       sizeof(c->inline_entries));
+            } else {
+                c->entries = g_renew(Qcow2CacheEntry, c->entries,
+                                     c->allocated);
+            }
         }
         best = &c->entries[c->used];
         *best = (Qcow2CacheEntry) {

@@ -120,12 +120,19 @@ int64_t qcow2_walk_table(BdrvChild *file, uint64_t offset, uint64_t entries,
                          Qcow2TableEntryFn *fn, void *opaque)
 {
     const uint64_t piece = QCOW2_TABLE_PIECE / sizeof(uint64_t);
-    g_autofree uint64_t *buf = g_try_malloc(MAX(MIN(entries, piece), 1) * 8);
+    /* A table of a few clusters (a check's refcount table) needs no heap */
+    uint64_t small[512];
+    g_autofree uint64_t *heap = NULL;
+    uint64_t *buf = small;
     int64_t used = 0;
     int ret;
 
-    if (!buf) {
-        return -ENOMEM;
+    if (MIN(entries, piece) > ARRAY_SIZE(small)) {
+        heap = g_try_malloc(MIN(entries, piece) * 8);
+        if (!heap) {
+            return -ENOMEM;
+        }
+        buf = heap;
     }
     for (uint64_t done = 0, n = 0; done < entries; done += n) {
         bool hole = false;

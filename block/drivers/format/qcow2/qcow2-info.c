@@ -93,10 +93,11 @@ ImageInfoSpecific *qcow2_get_specific_info(BlockDriverState *bs,
 
     info->type = g_strdup("qcow2");
     info->data = d;
-    qdict_put_str(d, "compat", s->version >= 3 ? "1.1" : "0.10");
-    qdict_put_str(d, "compression-type",
-                  s->compression_type == QCOW2_COMPRESSION_ZSTD ? "zstd"
-                                                                : "zlib");
+    qdict_put(d, "compat", qstring_from_literal(s->version >= 3 ? "1.1"
+                                                               : "0.10"));
+    qdict_put(d, "compression-type",
+              qstring_from_literal(s->compression_type ==
+                                   QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib"));
     if (s->version < 3) {
         qdict_put_int(d, "refcount-bits", s->refcount_bits);
         return info;
