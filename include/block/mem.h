@@ -23,7 +23,8 @@ int mem_image_set_sparse(const char *name, const void *data, size_t size,
  * mem_image_set_sparse() would: nodes open on it read the new bytes and
  * length from their next request on, as a file rewritten under an open
  * descriptor (a fuzz target keeps one node open on its input's buffer).
- * -ENOENT if there is no such buffer.
+ * -ENOENT if there is no such buffer; -ENOMEM leaves it empty.  The
+ * buffer's memory is reused where it can be.
  */
 int mem_image_rewrite(const char *name, const void *data, size_t size,
                       size_t len, Error **errp);

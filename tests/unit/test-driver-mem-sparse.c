@@ -160,13 +160,42 @@ static void test_rewrite_in_place(void **state)
     assert_int_equal(blk_pread(blk, 0, sizeof(out), out, 0), 0);
     assert_true(buffer_is_zero(out, sizeof(out)));
 
+    /*
+     * Memory is reused across rewrites: bigger than one flat allocation
+     * (chunks), then smaller, then bigger again, each read back whole
+     */
+    {
+        const size_t sizes[] = { 300 * 1024, 5000, 100, 200 * 1024, 9000 };
+        g_autofree uint8_t *big = g_malloc(300 * 1024);
+        g_autofree uint8_t *back = g_malloc(300 * 1024 + 8192);
+        const uint8_t *img;
+        size_t len;
+
+        for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+            size_t want = ROUND_UP(sizes[i], 4096) + 4096;
+
+            memset(big, 0x30 + (int)i, sizes[i]);
+            big[sizes[i] / 2] = 0;
+            assert_int_equal(mem_image_rewrite("rw", big, sizes[i], want,
+                                               &error_abort), 0);
+            assert_int_equal(blk_getlength(blk), want);
+            assert_int_equal(blk_pread(blk, 0, want, back, 0), 0);
+            assert_memory_equal(back, big, sizes[i]);
+            assert_true(buffer_is_zero(back + sizes[i], want - sizes[i]));
+            img = mem_image_get("rw", &len);
+            assert_int_equal(len, want);
+            assert_memory_equal(img, big, sizes[i]);
+        }
+    }
+
+    /* A refused rewrite leaves the buffer as it was */
     assert_int_equal(mem_image_rewrite("no-such", data, 10, 10, &err),
                      -ENOENT);
     error_free_or_abort(&err);
     assert_true(mem_image_rewrite("rw", NULL, 0, MEM_IMAGE_MAX_SIZE + 1,
                                   &err) < 0);
     error_free_or_abort(&err);
-    assert_int_equal(blk_getlength(blk), 8192);
+    assert_int_equal(blk_getlength(blk), 16384);
     blk_unref(blk);
     mem_image_delete("rw");
 }

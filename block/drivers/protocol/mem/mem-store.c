@@ -119,30 +119,21 @@ static int store_reserve(MemStore *s, uint64_t len)
     return 0;
 }
 
+static void store_free_from(MemStore *s, uint64_t from);
+
 int mem_store_init(MemStore *s, const void *data, uint64_t size,
                    uint64_t len)
 {
-    const uint8_t *src = data;
+    memset(s, 0, sizeof(*s));
+    return mem_store_reset(s, data, size, len);
+}
+
+/* Copy @size bytes of @src into chunks, skipping the all-zero ones */
+static int store_fill_chunks(MemStore *s, const uint8_t *src, uint64_t size)
+{
     uint64_t n;
     uint8_t *dst;
 
-    assert(size <= len);
-    memset(s, 0, sizeof(*s));
-    if (store_reserve(s, len) < 0) {
-        return -ENOMEM;
-    }
-    s->len = len;
-    if (size && chunk_round_up(size) <= MEM_FLAT_INIT_MAX) {
-        s->flat_len = chunk_round_up(size);
-        s->flat = g_try_malloc(s->flat_len);
-        if (!s->flat) {
-            mem_store_destroy(s);
-            return -ENOMEM;
-        }
-        memcpy(s->flat, src, size);
-        memset(s->flat + size, 0, s->flat_len - size);
-        return 0;
-    }
     for (uint64_t pos = 0; pos < size; pos += n) {
         n = MIN(MEM_CHUNK_SIZE, size - pos);
         /* All-zero chunks read as zeroes without memory */
@@ -151,12 +142,57 @@ int mem_store_init(MemStore *s, const void *data, uint64_t size,
         }
         dst = store_back(s, pos, size, &n);
         if (!dst) {
-            mem_store_destroy(s);
             return -ENOMEM;
         }
         memcpy(dst, src + pos, n);
     }
     return 0;
+}
+
+/*
+ * The leaf table, and a flat view at least as long as the new one, are
+ * kept: a fuzz target rewrites its input's buffer for every input
+ */
+int mem_store_reset(MemStore *s, const void *data, uint64_t size,
+                    uint64_t len)
+{
+    uint64_t flat_len = size && chunk_round_up(size) <= MEM_FLAT_INIT_MAX
+                        ? chunk_round_up(size) : 0;
+
+    assert(size <= len);
+    store_free_from(s, 0);
+    if (s->flat && s->flat_len < flat_len) {
+        g_free(s->flat);
+        s->flat = NULL;
+    }
+    s->flat_len = 0;
+    s->len = 0;
+    if (store_reserve(s, len) < 0) {
+        goto fail;
+    }
+    s->len = len;
+    if (!flat_len) {
+        g_free(s->flat);
+        s->flat = NULL;
+        if (store_fill_chunks(s, data, size) < 0) {
+            goto fail;
+        }
+        return 0;
+    }
+    if (!s->flat) {
+        s->flat = g_try_malloc(flat_len);
+        if (!s->flat) {
+            goto fail;
+        }
+    }
+    s->flat_len = flat_len;
+    memcpy(s->flat, data, size);
+    memset(s->flat + size, 0, flat_len - size);
+    return 0;
+
+fail:
+    mem_store_destroy(s);
+    return -ENOMEM;
 }
 
 /* Free the chunks of leaf @leaf from its chunk @first on, and the leaf if

@@ -32,6 +32,12 @@ typedef struct MemStore {
 int mem_store_init(MemStore *s, const void *data, uint64_t size,
                    uint64_t len);
 void mem_store_destroy(MemStore *s);
+/*
+ * Make an initialised store hold what mem_store_init() would, reusing its
+ * memory where it can; -ENOMEM leaves it empty (len 0)
+ */
+int mem_store_reset(MemStore *s, const void *data, uint64_t size,
+                    uint64_t len);
 
 /* Copy [@offset, +@bytes) into @qiov at @qiov_offset; past len: zeroes */
 void mem_store_read(MemStore *s, uint64_t offset, uint64_t bytes,

@@ -193,37 +193,34 @@ int mem_image_set_sparse(const char *name, const void *data, size_t size,
 int mem_image_rewrite(const char *name, const void *data, size_t size,
                       size_t len, Error **errp)
 {
-    MemStore store, old;
     MemBuffer *buf;
     int ret = mem_check_size(name, len, errp);
 
     if (ret < 0) {
         return ret;
     }
-    size = data ? MIN(size, len) : 0;
-    /* Built before any lock is taken: the size may come from the input */
-    if (mem_store_init(&store, data, size, len) < 0) {
-        error_setg(errp, "Could not allocate %zu bytes for mem image '%s'",
-                   size, name);
-        return -ENOMEM;
-    }
     pthread_mutex_lock(&mem_table_lock);
     buf = name ? mem_table_find_locked(name) : NULL;
     if (buf) {
-        pthread_mutex_lock(&buf->lock);
-        old = buf->store;
-        buf->store = store;
-        pthread_mutex_unlock(&buf->lock);
-        store = old;
+        buf->refcnt++;
     }
     pthread_mutex_unlock(&mem_table_lock);
-    /* The old bytes, or the new ones when there was no such buffer */
-    mem_store_destroy(&store);
     if (!buf) {
         error_setg(errp, "Mem image '%s' does not exist", name);
         return -ENOENT;
     }
-    return 0;
+    /* In place, keeping what memory it can (the size may be the input's) */
+    pthread_mutex_lock(&buf->lock);
+    ret = mem_store_reset(&buf->store, data, data ? MIN(size, len) : 0, len);
+    pthread_mutex_unlock(&buf->lock);
+    if (ret < 0) {
+        error_setg(errp, "Could not allocate %zu bytes for mem image '%s'",
+                   size, name);
+    }
+    pthread_mutex_lock(&mem_table_lock);
+    mem_buffer_unref_locked(buf);
+    pthread_mutex_unlock(&mem_table_lock);
+    return ret;
 }
 
 const uint8_t *mem_image_get(const char *name, size_t *len)
