@@ -13,15 +13,21 @@ typedef struct Qcow2MetaRange {
     int kind;               /* QCOW2_OL_REFBLOCK or QCOW2_OL_ACTIVE_L2 */
 } Qcow2MetaRange;
 
+/* Ranges in the index's own allocation: most images have a few tables */
+#define QCOW2_META_INLINE 16
+
 struct Qcow2MetaIndex {
-    Qcow2MetaRange *r;
+    Qcow2MetaRange *r;      /* inline_r until it outgrows it */
     size_t n, cap;
+    Qcow2MetaRange inline_r[QCOW2_META_INLINE];
 };
 
 void qcow2_meta_index_drop(BDRVQcow2State *s)
 {
     if (s->meta_index) {
-        g_free(s->meta_index->r);
+        if (s->meta_index->r != s->meta_index->inline_r) {
+            g_free(s->meta_index->r);
+        }
         g_free(s->meta_index);
         s->meta_index = NULL;
     }
@@ -44,15 +50,27 @@ static size_t qcow2_meta_index_lower(const Qcow2MetaIndex *m, uint64_t offset)
     return lo;
 }
 
+/* Room for one more range */
+static void qcow2_meta_index_reserve(Qcow2MetaIndex *m)
+{
+    if (m->n < m->cap) {
+        return;
+    }
+    m->cap *= 2;
+    if (m->r == m->inline_r) {
+        m->r = g_new(Qcow2MetaRange, m->cap);
+        memcpy(m->r, m->inline_r, sizeof(m->inline_r));
+    } else {
+        m->r = g_renew(Qcow2MetaRange, m->r, m->cap);
+    }
+}
+
 static void qcow2_meta_index_insert(Qcow2MetaIndex *m, uint64_t offset,
                                     int kind)
 {
     size_t at = qcow2_meta_index_lower(m, offset);
 
-    if (m->n == m->cap) {
-        m->cap = MAX(16, m->cap * 2);
-        m->r = g_renew(Qcow2MetaRange, m->r, m->cap);
-    }
+    qcow2_meta_index_reserve(m);
     memmove(&m->r[at + 1], &m->r[at], (m->n - at) * sizeof(*m->r));
     m->r[at] = (Qcow2MetaRange) { .offset = offset, .kind = kind };
     m->n++;
@@ -94,7 +112,11 @@ static int qcow2_meta_range_cmp(const void *a, const void *b)
 
 static Qcow2MetaIndex *qcow2_meta_index_build(BDRVQcow2State *s)
 {
-    Qcow2MetaIndex *m = g_new0(Qcow2MetaIndex, 1);
+    Qcow2MetaIndex *m = g_new(Qcow2MetaIndex, 1);
+
+    m->r = m->inline_r;
+    m->n = 0;
+    m->cap = QCOW2_META_INLINE;
 
     /* Only the entries in use cost a step, whatever the declared sizes */
     for (int64_t i = s->reftable ? qcow2_next_nonzero_entry(s->reftable, 0,
@@ -115,17 +137,13 @@ static Qcow2MetaIndex *qcow2_meta_index_build(BDRVQcow2State *s)
 
         if (l2) {
             /* Appended, then sorted once: L1 order is not file order */
-            if (m->n == m->cap) {
-                m->cap = MAX(16, m->cap * 2);
-                m->r = g_renew(Qcow2MetaRange, m->r, m->cap);
-            }
+            qcow2_meta_index_reserve(m);
             m->r[m->n++] = (Qcow2MetaRange) {
                 .offset = l2, .kind = QCOW2_OL_ACTIVE_L2,
             };
         }
     }
     if (m->n > 1) {
-        /* Not with no ranges: the array is NULL then */
         qsort(m->r, m->n, sizeof(*m->r), qcow2_meta_range_cmp);
     }
     return m;
