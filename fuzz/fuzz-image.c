@@ -159,9 +159,11 @@ BlockBackend *fuzz_image_open(const char *name, const char *format, int flags,
  * the buffer in place (mem_image_rewrite), so no byte of the previous one
  * is left, and the node has no state of its own beyond the buffer.
  */
+static BlockDriverState *image_rw_file;
+
 static void image_rw_set(const uint8_t *data, size_t size)
 {
-    static BlockDriverState *file;
+    BlockDriverState *file = image_rw_file;
 
     if (!file) {
         QDict *opts = qdict_new();
@@ -170,7 +172,8 @@ static void image_rw_set(const uint8_t *data, size_t size)
         qdict_put_str(opts, "driver", "mem");
         qdict_put_str(opts, "filename", IMAGE_RW);
         qdict_put_str(opts, "node-name", IMAGE_RW_NODE);
-        file = bdrv_open(NULL, NULL, opts, BDRV_O_RDWR, &error_abort);
+        file = image_rw_file = bdrv_open(NULL, NULL, opts, BDRV_O_RDWR,
+                                         &error_abort);
     }
     mem_image_rewrite(IMAGE_RW, size ? data : NULL, size,
                       image_padded_len(data, size), &error_abort);
@@ -378,5 +381,9 @@ void fuzz_format_run(const char *format, const uint8_t *data, size_t size,
     }
     fuzz_check_graph("closing");
     fuzz_check_nodes(nodes, format);
+    /* Nothing may stay attached to the node the next input opens over */
+    if (!QLIST_EMPTY(&image_rw_file->parents)) {
+        fuzz_die("%s: the input's mem node still has a parent", format);
+    }
     mem_image_delete("fz-img");
 }
