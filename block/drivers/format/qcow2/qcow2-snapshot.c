@@ -227,8 +227,9 @@ static int qcow2_snapshot_check_overlaps(BlockDriverState *bs, Error **errp)
 
 /*
  * Room for entry @i: a first few entries, then, when there are more, as
- * many as the table can hold (@most: an entry takes 40 bytes at least).  A header claiming 65536 snapshots over a short table costs
- * what the table holds, and a long table one copy of the first entries,
+ * many as the table can hold (@most: an entry takes 40 bytes at least).
+ * A header claiming 65536 snapshots over a short table costs what the
+ * table holds, and a long table one copy of the first entries,
  * not a copy per doubling (ASan's realloc copies and poisons every time).
  * The room is not zeroed: each entry is, as it is read.
  */

@@ -161,7 +161,8 @@ int mem_store_reset(MemStore *s, const void *data, uint64_t size,
 
     assert(size <= len);
     store_free_from(s, 0);
-    if (s->flat && s->flat_len < flat_len) {
+    /* Kept only to hold the new flat view */
+    if (!flat_len || s->flat_len < flat_len) {
         g_free(s->flat);
         s->flat = NULL;
     }
@@ -172,8 +173,6 @@ int mem_store_reset(MemStore *s, const void *data, uint64_t size,
     }
     s->len = len;
     if (!flat_len) {
-        g_free(s->flat);
-        s->flat = NULL;
         if (store_fill_chunks(s, data, size) < 0) {
             goto fail;
         }
