@@ -200,6 +200,58 @@ static void test_rewrite_in_place(void **state)
     mem_image_delete("rw");
 }
 
+/*
+ * A rewrite reuses the memory of the biggest one before it, and none of
+ * the earlier inputs' bytes past the new one show through, not even once
+ * the image grows over where they were
+ */
+static void test_rewrite_keeps_memory(void **state)
+{
+    const size_t big_len = 200 * 1024, mid_len = 100 * 1024;
+    const size_t small_len = 5000, grown = 300 * 1024;
+    g_autofree uint8_t *big = g_malloc(big_len);
+    g_autofree uint8_t *back = g_malloc(grown);
+    const uint8_t *first, *img;
+    BlockBackend *blk;
+    size_t len;
+
+    mem_image_set("keep", NULL, 0, &error_abort);
+    blk = open_mem("keep", NULL, BDRV_O_RDWR | BDRV_O_RESIZE, &error_abort);
+    memset(big, 0x41, big_len);
+    assert_int_equal(mem_image_rewrite("keep", big, big_len, big_len,
+                                       &error_abort), 0);
+    first = mem_image_get("keep", &len);
+    assert_int_equal(len, big_len);
+
+    memset(big, 0x52, small_len);
+    assert_int_equal(mem_image_rewrite("keep", big, small_len, 8192,
+                                       &error_abort), 0);
+    img = mem_image_get("keep", &len);
+    assert_ptr_equal(img, first);
+    assert_int_equal(len, 8192);
+    assert_memory_equal(img, big, small_len);
+    assert_true(buffer_is_zero(img + small_len, 8192 - small_len));
+
+    /* Bigger than the last, still no bigger than the first */
+    memset(big, 0x63, mid_len);
+    assert_int_equal(mem_image_rewrite("keep", big, mid_len, mid_len,
+                                       &error_abort), 0);
+    assert_ptr_equal(mem_image_get("keep", &len), first);
+    assert_int_equal(blk_pread(blk, 0, mid_len, back, 0), 0);
+    assert_memory_equal(back, big, mid_len);
+
+    memset(big, 0x52, small_len);
+    assert_int_equal(mem_image_rewrite("keep", big, small_len, small_len,
+                                       &error_abort), 0);
+    assert_int_equal(blk_truncate(blk, grown, true, PREALLOC_MODE_OFF, 0,
+                                  &error_abort), 0);
+    assert_int_equal(blk_pread(blk, 0, grown, back, 0), 0);
+    assert_memory_equal(back, big, small_len);
+    assert_true(buffer_is_zero(back + small_len, grown - small_len));
+    blk_unref(blk);
+    mem_image_delete("keep");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +260,7 @@ int main(void)
         T(test_shrink_then_grow_reads_zero),
         T(test_set_sparse_prefix),
         T(test_rewrite_in_place),
+        T(test_rewrite_keeps_memory),
     };
 
     return test_common_run_group(tests, test_common_group_setup,

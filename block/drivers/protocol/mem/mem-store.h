@@ -26,6 +26,7 @@ typedef struct MemStore {
     size_t nleaves;             /* entries in leaves, enough for len */
     uint8_t *flat;              /* bytes [0, flat_len), or NULL */
     uint64_t flat_len;          /* a multiple of MEM_CHUNK_SIZE */
+    uint64_t flat_cap;          /* flat's allocated size, >= flat_len */
 } MemStore;
 
 /* @len bytes, the first @size (<= @len) from @data; -ENOMEM */
