@@ -95,6 +95,41 @@ int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
     return 0;
 }
 
+int coroutine_fn qcow2_walk_refcount(BlockDriverState *bs,
+                                     Qcow2RefcountWalk *w, int64_t cluster,
+                                     uint64_t *refcount)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t block_offset = qcow2_refcount_block_of(s, cluster);
+    int ret;
+
+    *refcount = 0;
+    if (block_offset != w->offset) {
+        qcow2_walk_refcount_release(s, w);
+        if (!block_offset) {
+            return 0;
+        }
+        ret = qcow2_cache_get(bs, s->refblock_cache, block_offset, &w->block);
+        if (ret < 0) {
+            return ret;
+        }
+        w->offset = block_offset;
+    }
+    if (block_offset) {
+        *refcount = qcow2_refblock_get(s, w->block,
+                                       cluster & (s->refblock_entries - 1));
+    }
+    return 0;
+}
+
+void qcow2_walk_refcount_release(BDRVQcow2State *s, Qcow2RefcountWalk *w)
+{
+    if (w->offset) {
+        qcow2_cache_put(s->refblock_cache, &w->block);
+        w->offset = 0;
+    }
+}
+
 /* A power of two: an eighth of the file, within the bounds of qcow2.h */
 static int64_t qcow2_file_grow_step(int64_t file_len)
 {
@@ -582,13 +617,17 @@ static int coroutine_fn qcow2_refcount_run_free(BlockDriverState *bs,
                                                 int64_t *busy)
 {
     BDRVQcow2State *s = bs->opaque;
+    Qcow2RefcountWalk w = { 0 };
 
     for (int64_t i = c; i < c + n; i++) {
         uint64_t rc;
-        int ret = qcow2_get_refcount(bs, i, &rc);
+        int ret = qcow2_walk_refcount(bs, &w, i, &rc);
 
         if (ret < 0) {
             return ret;
+        }
+        if (rc) {
+            qcow2_walk_refcount_release(s, &w);
         }
         if (rc && i >= DIV_ROUND_UP(s->file_len, s->cluster_size)) {
             /* Every cluster in use lies in the file: bounds the search */
@@ -602,6 +641,7 @@ static int coroutine_fn qcow2_refcount_run_free(BlockDriverState *bs,
             return 0;
         }
     }
+    qcow2_walk_refcount_release(s, &w);
     *busy = -1;
     return 0;
 }

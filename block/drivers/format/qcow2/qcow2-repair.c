@@ -57,12 +57,13 @@ int coroutine_fn qcow2_repair_compare(Qcow2Check *c, BdrvCheckResult *res,
                                       BdrvCheckMode fix, int64_t *highest)
 {
     BDRVQcow2State *s = c->bs->opaque;
+    Qcow2RefcountWalk w = { 0 };
 
     for (int64_t i = qcow2_repair_skip_unused(c, 0); i < c->nb_clusters;
          i = qcow2_repair_skip_unused(c, i + 1)) {
         uint64_t rc, ref = c->refs[i];
         int *fixed = NULL;
-        int ret = qcow2_get_refcount(c->bs, i, &rc);
+        int ret = qcow2_walk_refcount(c->bs, &w, i, &rc);
 
         if (ret < 0) {
             qcow2_check_msg(c, "Can't get refcount for cluster %" PRId64
@@ -87,6 +88,7 @@ int coroutine_fn qcow2_repair_compare(Qcow2Check *c, BdrvCheckResult *res,
         qcow2_check_msg(c, "%s cluster %" PRId64 " refcount=%" PRIu64
                         " reference=%" PRIu64, fixed ? "Repairing" :
                         rc < ref ? "ERROR" : "Leaked", i, rc, ref);
+        qcow2_walk_refcount_release(s, &w);
         if (fixed && qcow2_update_refcount(c->bs, i << s->cluster_bits,
                                            s->cluster_size,
                                            (int64_t)(ref - rc),
@@ -100,6 +102,7 @@ int coroutine_fn qcow2_repair_compare(Qcow2Check *c, BdrvCheckResult *res,
             res->leaks++;
         }
     }
+    qcow2_walk_refcount_release(s, &w);
     return qcow2_cache_flush(c->bs, s->refblock_cache);
 }
 

@@ -339,6 +339,20 @@ bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset);
 /* qcow2-refcount.c */
 int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
                                     uint64_t *refcount);
+/*
+ * A walk over consecutive clusters' refcounts: the refcount block of the
+ * last cluster stays held (from the cache) while the next ones fall in
+ * it, so a walk gets each block once rather than once per cluster.
+ * Released before anything that may change refcounts, and at the end.
+ */
+typedef struct Qcow2RefcountWalk {
+    uint64_t offset;            /* of the block held, 0 if none */
+    void *block;
+} Qcow2RefcountWalk;
+int coroutine_fn qcow2_walk_refcount(BlockDriverState *bs,
+                                     Qcow2RefcountWalk *w, int64_t cluster,
+                                     uint64_t *refcount);
+void qcow2_walk_refcount_release(BDRVQcow2State *s, Qcow2RefcountWalk *w);
 /* Clusters reaching refcount 0 are discarded in the file if @why passes */
 int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset,
                                        int64_t length, int64_t addend,
