@@ -41,9 +41,10 @@ LF_SAN := address,undefined
 # are still caught where corpora are replayed (BUILD=asan keeps the check);
 # OSS-Fuzz's UBSan flag set leaves alignment out as well.
 LF_NO_SAN ?= -fno-sanitize=alignment
-LF_CFLAGS := $(FUZZ_BASE) -O1 -fno-omit-frame-pointer \
-             -fsanitize=fuzzer-no-link,$(LF_SAN) -fno-sanitize-recover=undefined \
-             $(LF_NO_SAN)
+# LF_CFLAGS without coverage instrumentation (the focused library, below)
+LF_NOCOV_CFLAGS := $(FUZZ_BASE) -O1 -fno-omit-frame-pointer \
+                   -fsanitize=$(LF_SAN) -fno-sanitize-recover=undefined $(LF_NO_SAN)
+LF_CFLAGS := $(LF_NOCOV_CFLAGS) -fsanitize=fuzzer-no-link
 AFL_CFLAGS := $(FUZZ_BASE) -O2
 # Comparisons are traced (-fsanitize-coverage=trace-cmp, a libFuzzer hook
 # call per integer comparison) only where input bytes meet constants: the
@@ -84,8 +85,6 @@ lf_cmp_flags = $(if $(filter $(LF_TRACE_CMP_SRCS),$(filter-out \
 FUZZ_FOCUS_TARGETS := format probe qcow2 qcow2_chain qcow2_ops
 LF_UNFOCUSED_SRCS := $(filter-out $(LF_TRACE_CMP_SRCS),$(filter \
     block/core/% block/util/% block/drivers/protocol/mem/%,$(LIB_SRCS)))
-LF_NOCOV_CFLAGS := $(FUZZ_BASE) -O1 -fno-omit-frame-pointer \
-                   -fsanitize=$(LF_SAN) -fno-sanitize-recover=undefined $(LF_NO_SAN)
 LF_FOCUS_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(filter-out \
                      $(LF_UNFOCUSED_SRCS),$(LIB_SRCS))) \
                  $(LF_UNFOCUSED_SRCS:%.c=build/fuzz-nocov/obj/%.o)

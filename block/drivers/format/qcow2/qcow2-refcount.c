@@ -73,28 +73,6 @@ static uint64_t qcow2_refcount_block_of(BDRVQcow2State *s, int64_t cluster)
     return index < s->reftable_size ? s->reftable[index] : 0;
 }
 
-int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
-                                    uint64_t *refcount)
-{
-    BDRVQcow2State *s = bs->opaque;
-    uint64_t block_offset = qcow2_refcount_block_of(s, cluster);
-    void *block;
-    int ret;
-
-    *refcount = 0;
-    if (!block_offset) {
-        return 0;
-    }
-    ret = qcow2_cache_get(bs, s->refblock_cache, block_offset, &block);
-    if (ret < 0) {
-        return ret;
-    }
-    *refcount = qcow2_refblock_get(s, block,
-                                   cluster & (s->refblock_entries - 1));
-    qcow2_cache_put(s->refblock_cache, &block);
-    return 0;
-}
-
 int coroutine_fn qcow2_walk_refcount(BlockDriverState *bs,
                                      Qcow2RefcountWalk *w, int64_t cluster,
                                      uint64_t *refcount)
@@ -106,16 +84,16 @@ int coroutine_fn qcow2_walk_refcount(BlockDriverState *bs,
     *refcount = 0;
     if (block_offset != w->offset) {
         qcow2_walk_refcount_release(s, w);
-        if (!block_offset) {
-            return 0;
+        if (block_offset) {
+            ret = qcow2_cache_get(bs, s->refblock_cache, block_offset,
+                                  &w->block);
+            if (ret < 0) {
+                return ret;
+            }
+            w->offset = block_offset;
         }
-        ret = qcow2_cache_get(bs, s->refblock_cache, block_offset, &w->block);
-        if (ret < 0) {
-            return ret;
-        }
-        w->offset = block_offset;
     }
-    if (block_offset) {
+    if (w->offset) {
         *refcount = qcow2_refblock_get(s, w->block,
                                        cluster & (s->refblock_entries - 1));
     }
@@ -128,6 +106,17 @@ void qcow2_walk_refcount_release(BDRVQcow2State *s, Qcow2RefcountWalk *w)
         qcow2_cache_put(s->refblock_cache, &w->block);
         w->offset = 0;
     }
+}
+
+/* A walk of one cluster */
+int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster,
+                                    uint64_t *refcount)
+{
+    Qcow2RefcountWalk w = { 0 };
+    int ret = qcow2_walk_refcount(bs, &w, cluster, refcount);
+
+    qcow2_walk_refcount_release(bs->opaque, &w);
+    return ret;
 }
 
 /* A power of two: an eighth of the file, within the bounds of qcow2.h */
